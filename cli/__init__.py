@@ -1,0 +1,1 @@
+"""The `claims` command. One module per command group; `main.py` assembles them."""

@@ -1,0 +1,43 @@
+"""Options and helpers shared by commands."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import typer
+from rich.console import Console
+
+from models.db import get_engine
+from models.schema import require_current
+
+console = Console()
+err_console = Console(stderr=True)
+
+ActorOption = typer.Option(None, "--actor", help="who does this (default: CLAIMS_ACTOR or the OS user)")
+OnOption = typer.Option(None, "--on", help="business date YYYY-MM-DD it happens on (default: today)")
+
+
+def business_date(value: str | None) -> date:
+    """--on / --as-of: a real date, default today (the only place `today` is read)."""
+    if value is None:
+        return date.today()
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a date; write it as YYYY-MM-DD") from None
+
+
+def ready_engine():  # type: ignore[no-untyped-def]
+    """The configured engine, after checking the schema is current."""
+    engine = get_engine()
+    try:
+        require_current(engine)
+    except RuntimeError as exc:
+        err_console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    return engine
+
+
+def fail(message: str, code: int = 1) -> None:
+    err_console.print(f"[red]error:[/red] {message}")
+    raise typer.Exit(code)

@@ -1,0 +1,62 @@
+"""`claims init` and `claims diagram`."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import typer
+
+from cli.common import console, fail
+from models.db import database_url, get_engine
+from models.schema import MIGRATIONS, current_version, upgrade
+from states.diagram import dot, mermaid
+
+
+def register(app: typer.Typer) -> None:
+    app.command("init")(init)
+    app.command("diagram")(diagram)
+
+
+def init() -> None:
+    """Create the database schema, or upgrade it to the current version.
+
+    Example: CLAIMS_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test claims init
+    """
+    engine = get_engine()
+    applied = upgrade(engine)
+    for migration in applied:
+        console.print(f"applied migration {migration.version}: {migration.name}")
+    console.print(
+        f"database {engine.url.render_as_string(hide_password=True)} is at schema version "
+        f"{current_version(engine)} (latest {MIGRATIONS[-1].version})"
+    )
+
+
+def diagram(
+    out: Path = typer.Option(Path("docs/lifecycle"), "--out", help="path without suffix"),
+) -> None:
+    """Draw the claim lifecycle: OUT.mmd (Mermaid), OUT.dot, and OUT.png / OUT.svg via Graphviz.
+
+    Example: claims diagram --out docs/lifecycle
+    """
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.with_suffix(".mmd").write_text(mermaid(), encoding="utf-8")
+    dot_path = out.with_suffix(".dot")
+    dot_path.write_text(dot(), encoding="utf-8")
+    written = [out.with_suffix(".mmd"), dot_path]
+    if shutil.which("dot") is None:
+        console.print("[yellow]Graphviz `dot` is not installed (apt-get install graphviz): "
+                      "wrote Mermaid and DOT only[/yellow]")
+    else:
+        for fmt in ("png", "svg"):
+            target = out.with_suffix(f".{fmt}")
+            done = subprocess.run(["dot", f"-T{fmt}", str(dot_path), "-o", str(target)],
+                                  capture_output=True, text=True)
+            if done.returncode != 0:
+                fail(f"graphviz failed: {done.stderr.strip()}")
+            written.append(target)
+    for path in written:
+        console.print(f"wrote {path}")
+    _ = database_url  # the diagram needs no database

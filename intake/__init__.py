@@ -1,0 +1,1 @@
+"""Reading claim files and turning raw rows into validated `ClaimRecord`s (CONTRACT §1)."""

@@ -1,0 +1,1 @@
+"""Database tables, engine and schema management. No business rules live here."""

@@ -1,0 +1,286 @@
+"""sqlmodel tables. Claims carry their lifecycle columns so nightly steps can read and
+write a chunk with one SELECT and one bulk UPDATE; the history lives in append-only tables.
+Money columns are `Money` (Decimal yuan in Python, integer fen in the database).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from models.money import Money
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Claim(SQLModel, table=True):
+    __tablename__ = "claim"
+    __table_args__ = (
+        UniqueConstraint("policy", "claim_id", name="uq_claim_policy_claim_id"),
+        Index("ix_claim_state_person", "state", "person_key"),
+        Index("ix_claim_person", "person_id"),
+        Index("ix_claim_certificate", "certificate_no"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    # --- the record as filed (CONTRACT §1) ---
+    claim_id: str = Field(max_length=64)
+    policy: str = Field(max_length=32)
+    kind: str = Field(max_length=32)
+    person_id: str = Field(max_length=18)
+    person_name: str = Field(max_length=100)
+    groups: str = Field(default="", max_length=400)
+    region: str = Field(max_length=6)
+    filed_on: date
+    payee_type: str = Field(max_length=16)
+    payee_id: str = Field(max_length=18)
+    occupation: str | None = Field(default=None, max_length=100)
+    level: str | None = Field(default=None, max_length=32)
+    urgent: bool = False
+    certificate_no: str | None = Field(default=None, max_length=64)
+    certificate_date: date | None = None
+    enterprise_funded: bool = False
+    apprentice_type: str | None = Field(default=None, max_length=16)
+    apprentice_year: int | None = None
+    months: int | None = None
+    days: int | None = None
+    training_start: date | None = None
+    training_end: date | None = None
+    employed_on: date | None = None
+    catalog_standard: Decimal | None = Field(default=None, sa_type=Money)
+    advance_requested: bool = False
+    class_id: str | None = Field(default=None, max_length=64)
+    organizer: str | None = Field(default=None, max_length=100)
+    payee_name: str | None = Field(default=None, max_length=200)
+    bank_account: str | None = Field(default=None, max_length=64)
+    insured_months: int | None = None
+    employed_months: int | None = None
+    employed_in_province: bool | None = None
+    # --- bookkeeping ---
+    person_key: int = Field(default=0, description="stable hash of person_id: work is partitioned by it")
+    content_hash: str = Field(max_length=64)
+    import_batch_id: int | None = Field(default=None, foreign_key="import_batch.id")
+    # --- lifecycle ---
+    state: str = Field(default="filed", max_length=24)
+    state_on: date | None = Field(default=None, description="business date of the last transition")
+    amount: Decimal | None = Field(default=None, sa_type=Money)
+    advance_amount: Decimal | None = Field(default=None, sa_type=Money)
+    advance_paid: Decimal = Field(default=Decimal("0"), sa_type=Money)
+    final_paid: Decimal = Field(default=Decimal("0"), sa_type=Money)
+    recovery_owed: Decimal = Field(default=Decimal("0"), sa_type=Money)
+    recovered: Decimal = Field(default=Decimal("0"), sa_type=Money)
+    reasons: str = Field(default="", max_length=400)
+    citations: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    decision_trace: str | None = Field(default=None, sa_column=Column(Text))
+    draft: bool = False
+    inspection_result: str | None = Field(default=None, max_length=8)
+    inspected_on: date | None = None
+    completion_result: str | None = Field(default=None, max_length=8)
+    completed_on: date | None = None
+    posting_window_id: int | None = Field(default=None, foreign_key="posting_window.id")
+    posting_closes_on: date | None = None
+    payment_attempt: int = 0
+    set_aside_step: str | None = Field(default=None, max_length=32)
+    set_aside_reason: str | None = Field(default=None, sa_column=Column(Text))
+    event_seq: int = 0
+    event_head: str = Field(default="", max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Person(SQLModel, table=True):
+    __tablename__ = "person"
+    person_id: str = Field(primary_key=True, max_length=18)
+    name: str = Field(max_length=100)
+
+
+class Payee(SQLModel, table=True):
+    __tablename__ = "payee"
+    payee_id: str = Field(primary_key=True, max_length=18)
+    payee_type: str = Field(max_length=16)
+    name: str | None = Field(default=None, max_length=200)
+    bank_account: str | None = Field(default=None, max_length=64)
+
+
+class TrainingClass(SQLModel, table=True):
+    """A class filing (开班备案): the approval an advance rests on."""
+
+    __tablename__ = "training_class"
+    policy: str = Field(primary_key=True, max_length=32)
+    class_id: str = Field(primary_key=True, max_length=64)
+    organizer: str | None = Field(default=None, max_length=100)
+    payee_id: str | None = Field(default=None, max_length=18)
+    training_start: date | None = None
+    training_end: date | None = None
+
+
+class ImportBatch(SQLModel, table=True):
+    __tablename__ = "import_batch"
+    id: int | None = Field(default=None, primary_key=True)
+    file_name: str = Field(max_length=500)
+    file_sha256: str = Field(max_length=64)
+    rows: int = 0
+    filed: int = 0
+    skipped: int = 0
+    rejected: int = 0
+    conflicts: int = 0
+    actor: str = Field(default="system", max_length=100)
+    at: datetime = Field(default_factory=utcnow)
+
+
+class ImportRejection(SQLModel, table=True):
+    """An input row that could not be filed, kept with its raw content and every error."""
+
+    __tablename__ = "import_rejection"
+    id: int | None = Field(default=None, primary_key=True)
+    batch_id: int = Field(foreign_key="import_batch.id", index=True)
+    row_number: int
+    claim_id: str | None = Field(default=None, max_length=200)
+    policy: str | None = Field(default=None, max_length=64)
+    kind: str = Field(default="invalid", max_length=16, description="invalid | conflict")
+    raw: str = Field(sa_column=Column(Text, nullable=False))
+    errors: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class Inspection(SQLModel, table=True):
+    __tablename__ = "inspection"
+    id: int | None = Field(default=None, primary_key=True)
+    claim_pk: int = Field(foreign_key="claim.id", index=True)
+    inspected_on: date
+    inspector: str = Field(max_length=100)
+    result: str = Field(max_length=8)
+    note: str | None = Field(default=None, sa_column=Column(Text))
+    recorded_at: datetime = Field(default_factory=utcnow)
+
+
+class Completion(SQLModel, table=True):
+    __tablename__ = "completion"
+    id: int | None = Field(default=None, primary_key=True)
+    claim_pk: int = Field(foreign_key="claim.id", index=True)
+    completed_on: date
+    certificate_no: str | None = Field(default=None, max_length=64)
+    certificate_date: date | None = None
+    level: str | None = Field(default=None, max_length=32)
+    result: str = Field(max_length=8)
+    actor: str = Field(max_length=100)
+    recorded_at: datetime = Field(default_factory=utcnow)
+
+
+class ClaimEvent(SQLModel, table=True):
+    """Append-only transition log, hash-chained per claim (prev_hash -> hash)."""
+
+    __tablename__ = "claim_event"
+    __table_args__ = (UniqueConstraint("claim_pk", "seq", name="uq_event_claim_seq"),)
+    id: int | None = Field(default=None, primary_key=True)
+    claim_pk: int = Field(foreign_key="claim.id")
+    seq: int
+    from_state: str = Field(max_length=24)
+    to_state: str = Field(max_length=24)
+    trigger: str = Field(max_length=32)
+    actor: str = Field(max_length=100)
+    role: str = Field(max_length=16)
+    on: date = Field(description="business date")
+    at: datetime = Field(default_factory=utcnow)
+    run_id: str | None = Field(default=None, max_length=64)
+    reason: str | None = Field(default=None, sa_column=Column(Text))
+    prev_hash: str = Field(default="", max_length=64)
+    hash: str = Field(max_length=64)
+
+
+class Payment(SQLModel, table=True):
+    """Money out (advance, final) or owed back (recovery). The idempotency key is derived
+    from what is paid (claim, kind, attempt) and unique in the database."""
+
+    __tablename__ = "payment"
+    __table_args__ = (
+        UniqueConstraint("idempotency_key", name="uq_payment_idempotency_key"),
+        Index("ix_payment_status_day", "status", "business_date"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    claim_pk: int = Field(foreign_key="claim.id", index=True)
+    kind: str = Field(max_length=16, description="advance | final | recovery")
+    attempt: int = 1
+    amount: Decimal = Field(sa_type=Money)
+    status: str = Field(
+        default="pending",
+        max_length=16,
+        description="pending | sent | confirmed | failed (recovery: due | confirmed)",
+    )
+    idempotency_key: str = Field(max_length=120)
+    payee_type: str = Field(max_length=16)
+    payee_id: str = Field(max_length=18)
+    business_date: date
+    reference: str | None = Field(default=None, max_length=64)
+    settled_on: date | None = None
+    note: str | None = Field(default=None, sa_column=Column(Text))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class PostingWindow(SQLModel, table=True):
+    """A public posting (公示) opened on a day for a policy, ending after N working days."""
+
+    __tablename__ = "posting_window"
+    __table_args__ = (UniqueConstraint("policy", "opened_on", name="uq_posting_policy_day"),)
+    id: int | None = Field(default=None, primary_key=True)
+    policy: str = Field(max_length=32)
+    opened_on: date
+    closes_on: date
+    working_days: int
+
+
+class Objection(SQLModel, table=True):
+    __tablename__ = "objection"
+    id: int | None = Field(default=None, primary_key=True)
+    claim_pk: int = Field(foreign_key="claim.id", index=True)
+    raised_on: date
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    actor: str = Field(max_length=100)
+    status: str = Field(default="open", max_length=16, description="open | upheld | dismissed")
+    reviewer: str | None = Field(default=None, max_length=100)
+    reviewed_on: date | None = None
+    review_reason: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class Amendment(SQLModel, table=True):
+    __tablename__ = "amendment"
+    id: int | None = Field(default=None, primary_key=True)
+    claim_pk: int = Field(foreign_key="claim.id", index=True)
+    before: str = Field(sa_column=Column(Text, nullable=False))
+    after: str = Field(sa_column=Column(Text, nullable=False))
+    actor: str = Field(max_length=100)
+    on: date
+
+
+class AuditAnchor(SQLModel, table=True):
+    """Nightly anchor over the chain heads that changed that day."""
+
+    __tablename__ = "audit_anchor"
+    id: int | None = Field(default=None, primary_key=True)
+    on: date
+    run_id: str | None = Field(default=None, max_length=64)
+    heads: int
+    digest: str = Field(max_length=64)
+    prev_digest: str = Field(default="", max_length=64)
+    at: datetime = Field(default_factory=utcnow)
+
+
+class Lease(SQLModel, table=True):
+    """A named lock row: one nightly run per database at a time."""
+
+    __tablename__ = "lease"
+    name: str = Field(primary_key=True, max_length=64)
+    holder: str = Field(max_length=100)
+    acquired_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+
+
+class SchemaVersion(SQLModel, table=True):
+    __tablename__ = "schema_version"
+    version: int = Field(primary_key=True)
+    name: str = Field(max_length=200)
+    applied_at: datetime = Field(default_factory=utcnow)

@@ -1,0 +1,64 @@
+"""What the engine takes besides the claim, and what it returns. Shared by every caller."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Literal
+
+ParameterKind = Literal["fixed", "minimum", "maximum", "open"]
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    """One of the person's earlier granted subsidies (assessed eligible, not later
+    rejected or recovered). Caps (3 a year, same occupation+level once, terms) count these."""
+
+    claim_id: str
+    policy: str
+    kind: str
+    amount: Decimal
+    subsidy_year: int | None = None
+    occupation: str | None = None
+    level: str | None = None
+    certificate_no: str | None = None
+    apprentice_year: int | None = None
+    months: int | None = None
+    training_start: date | None = None
+    training_end: date | None = None
+    class_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TraceEntry:
+    """One parameter the evaluation used: its value, kind, the date it was read for and where
+    it comes from (a seed clause, or `local` when a deployment override set it)."""
+
+    parameter: str
+    value: str | None
+    kind: ParameterKind
+    read_for: date
+    source: str
+    local: bool = False
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    claim_id: str
+    policy: str
+    eligible: bool
+    amount: Decimal
+    payee_type: str
+    advance_amount: Decimal | None = None
+    reasons: tuple[str, ...] = ()
+    citations: tuple[str, ...] = ()
+    draft: bool = False
+    trace: tuple[TraceEntry, ...] = field(default_factory=tuple)
+    missing: tuple[str, ...] = ()
+    """Names of open parameters with no local value (reason `missing_parameter`)."""
+
+    @property
+    def needs_parameter(self) -> bool:
+        return bool(self.missing)

@@ -1,0 +1,1 @@
+"""The service layer: plain Python over chunks of claims (no Prefect). Flows and the CLI call it."""
