@@ -1,9 +1,104 @@
-"""(filled in by its issue)"""
+"""`claims inspect`, `claims complete`, `claims show`: recording facts and looking at one claim."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import typer
+from rich.table import Table
+
+from cli.common import ActorOption, OnOption, business_date, console, fail, ready_engine
+from services.actors import actor_from
+from services.claim_view import claim_view
+from services.lookup import AmbiguousClaim, ClaimNotFound
+from services.records import RecordReport, record_completions, record_inspections
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to `app`."""
+    app.command("inspect")(inspect)
+    app.command("complete")(complete)
+    app.command("show")(show)
+
+
+def _rows(path: Path):  # type: ignore[no-untyped-def]
+    from intake.readers import UnreadableFile, read_rows
+
+    try:
+        return list(read_rows(path))
+    except UnreadableFile as exc:
+        fail(f"{path}: {exc}")
+        raise  # unreachable: fail() exits
+
+
+def _report(report: RecordReport, what: str) -> None:
+    console.print(f"{what}: {report.recorded} recorded, {report.unchanged} unchanged, "
+                  f"{len(report.problems)} rejected")
+    if report.problems:
+        table = Table("row", "claim_id", "field", "message", title="rejected rows 未能登记的行")
+        for problem in report.problems[:50]:
+            table.add_row(str(problem.row), problem.claim_id or "", problem.field, problem.message)
+        console.print(table)
+        raise typer.Exit(1)
+
+
+def inspect(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="CSV/XLSX/JSONL of inspections"),
+    actor: str | None = ActorOption,
+) -> None:
+    """Record on-site inspection results (现场检查): claim_id, [policy], inspected_on, inspector,
+    result (pass/fail), note. The nightly run applies them.
+
+    Example: claims inspect inspections.csv --actor 李检查
+    """
+    engine = ready_engine()
+    report = record_inspections(engine, _rows(file), actor=actor_from(actor, "inspector"))
+    _report(report, "inspections")
+
+
+def complete(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="CSV/XLSX/JSONL roster"),
+    actor: str | None = ActorOption,
+    on: str | None = OnOption,
+) -> None:
+    """Record training completion (结业/证书 roster) for claims filed before it: claim_id, [policy],
+    certificate_no, certificate_date, [level], result (pass/fail).
+
+    Example: claims complete roster.csv --on 2020-06-30 --actor 王经办
+    """
+    engine = ready_engine()
+    report = record_completions(engine, _rows(file), actor=actor_from(actor, "clerk"),
+                                on=business_date(on))
+    _report(report, "completions")
+
+
+def show(
+    claim_id: str = typer.Argument(..., help="the applicant's claim reference"),
+    policy: str | None = typer.Option(None, "--policy", help="needed when the id exists under several policies"),
+    as_json: bool = typer.Option(False, "--json", help="print JSON (state, amount, payments, history)"),
+) -> None:
+    """Show one claim: state, amount, payments and its full history (identities masked).
+
+    Example: claims show G001 --json
+    """
+    engine = ready_engine()
+    try:
+        view = claim_view(engine, claim_id, policy)
+    except (ClaimNotFound, AmbiguousClaim) as exc:
+        fail(str(exc))
+        return
+    if as_json:
+        typer.echo(json.dumps(view, ensure_ascii=False, indent=2))
+        return
+    console.print(f"[bold]{view['claim_id']}[/bold] ({view['policy']}, {view['kind']}) — "
+                  f"{view['state_zh']} [{view['state']}]  amount {view['amount'] or '-'}")
+    if view["reasons"]:
+        console.print("reasons: " + ", ".join(view["reasons"]))
+    payments = Table("kind", "amount", "status", "attempt", "reference", title="payments 拨付")
+    for p in view["payments"]:
+        payments.add_row(p["kind"], p["amount"], p["status"], str(p["attempt"]), p["reference"] or "")
+    console.print(payments)
+    history = Table("on", "from", "to", "trigger", "actor", "role", "reason", title="history 流转记录")
+    for e in view["history"]:
+        history.add_row(e["on"], e["from"], e["to"], e["trigger"], e["actor"], e["role"], e["reason"] or "")
+    console.print(history)

@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 
 from cli.common import console, fail
-from models.db import database_url, get_engine
+from models.db import get_engine
 from models.schema import MIGRATIONS, current_version, upgrade
 from states.diagram import dot, mermaid
 
@@ -59,4 +59,3 @@ def diagram(
             written.append(target)
     for path in written:
         console.print(f"wrote {path}")
-    _ = database_url  # the diagram needs no database

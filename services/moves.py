@@ -87,7 +87,7 @@ def write_moves(conn: Connection, moves: Sequence[Move], *, actor: Actor, on: da
                        "v_updated_at": now})
         by_columns[tuple(sorted(move.changes))].append(params)
     for columns, rows in by_columns.items():
-        values = {c: bindparam(f"v_{c}") for c in
+        values: dict[str, Any] = {c: bindparam(f"v_{c}") for c in
                   ("state", "state_on", "event_seq", "event_head", "updated_at", *columns)}
         stmt = (update(CLAIM)
                 .where(CLAIM.c.id == bindparam("b_pk"), CLAIM.c.event_seq == bindparam("b_seq"))

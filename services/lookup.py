@@ -1,0 +1,53 @@
+"""Finding claims by the applicant's reference: in bulk for files, one for single commands."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Row, select
+
+from models.tables import Claim
+
+CLAIM = Claim.__table__  # type: ignore[attr-defined]
+
+
+class ClaimNotFound(LookupError):
+    pass
+
+
+class AmbiguousClaim(LookupError):
+    pass
+
+
+def find_claims(conn: Connection, refs: Iterable[tuple[str, str | None]],
+                columns: Sequence[Any] | None = None) -> dict[tuple[str, str | None], list[Row[Any]]]:
+    """Rows for each (claim_id, policy-or-None) in one query per 500 references."""
+    wanted = list(dict.fromkeys(refs))
+    cols = list(columns) if columns is not None else [CLAIM]
+    found: dict[tuple[str, str | None], list[Row[Any]]] = defaultdict(list)
+    for start in range(0, len(wanted), 500):
+        part = wanted[start:start + 500]
+        ids = {claim_id for claim_id, _ in part}
+        rows = conn.execute(select(*cols).where(CLAIM.c.claim_id.in_(ids))).all()
+        by_id: dict[str, list[Row[Any]]] = defaultdict(list)
+        for row in rows:
+            by_id[row.claim_id].append(row)
+        for claim_id, policy in part:
+            matches = by_id.get(claim_id, [])
+            found[(claim_id, policy)] = [r for r in matches if policy is None or r.policy == policy]
+    return found
+
+
+def one_claim(conn: Connection, claim_id: str, policy: str | None = None) -> Row[Any]:
+    matches = find_claims(conn, [(claim_id, policy)])[(claim_id, policy)]
+    if not matches:
+        where = f" under {policy}" if policy else ""
+        raise ClaimNotFound(f"no claim {claim_id}{where}; check the id (claims show ID)")
+    if len(matches) > 1:
+        policies = ", ".join(sorted(r.policy for r in matches))
+        raise AmbiguousClaim(f"claim {claim_id} exists under {policies}: add --policy")
+    return matches[0]
+
+

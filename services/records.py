@@ -1,0 +1,202 @@
+"""Recording what staff bring in from outside: on-site inspections and training completion.
+
+Neither moves a claim by itself: the nightly run applies an inspection result (step 2) and
+assesses a claim once its completion facts are present (step 3). Completion fires the
+internal `record_completion` event so the history shows who recorded what and when.
+Both are idempotent: the same row again changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import Engine, bindparam, insert, update
+
+from intake.record import LEVELS
+from models.tables import Claim, Completion, Inspection
+from services.actors import Actor
+from services.lookup import find_claims
+from services.moves import plan_move, write_moves
+from states.lifecycle import IllegalTransition
+
+CLAIM = Claim.__table__  # type: ignore[attr-defined]
+INSPECTION = Inspection.__table__  # type: ignore[attr-defined]
+COMPLETION = Completion.__table__  # type: ignore[attr-defined]
+
+INSPECTABLE = ("filed", "advance_paid")
+COMPLETABLE = ("filed", "advance_paid", "on_site_inspected")
+CHUNK = 2000
+
+
+@dataclass
+class RowProblem:
+    row: int
+    claim_id: str | None
+    field: str
+    message: str
+
+
+@dataclass
+class RecordReport:
+    recorded: int = 0
+    unchanged: int = 0
+    problems: list[RowProblem] = field(default_factory=list)
+
+
+def _text(raw: Mapping[str, Any], name: str) -> str | None:
+    value = raw.get(name)
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _date(raw: Mapping[str, Any], name: str, problems: list[str]) -> date | None:
+    text = _text(raw, name)
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        problems.append(f"{name}: {text!r} is not a date (YYYY-MM-DD)")
+        return None
+
+
+def _result(raw: Mapping[str, Any], problems: list[str]) -> str | None:
+    value = (_text(raw, "result") or "").lower()
+    if value not in ("pass", "fail"):
+        problems.append(f"result: {value or 'empty'!r} must be pass or fail")
+        return None
+    return value
+
+
+def _chunks(rows: Iterable[tuple[int, Mapping[str, Any]]]) -> Iterable[list[tuple[int, Mapping[str, Any]]]]:
+    batch: list[tuple[int, Mapping[str, Any]]] = []
+    for item in rows:
+        batch.append(item)
+        if len(batch) >= CHUNK:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _resolve(conn: Any, batch: list[tuple[int, Mapping[str, Any]]], report: RecordReport,
+             allowed: tuple[str, ...], what: str) -> list[tuple[int, Mapping[str, Any], Any]]:
+    refs = [(_text(raw, "claim_id") or "", _text(raw, "policy")) for _, raw in batch]
+    found = find_claims(conn, refs)
+    resolved = []
+    for (number, raw), ref in zip(batch, refs, strict=True):
+        claim_id = ref[0]
+        if not claim_id:
+            report.problems.append(RowProblem(number, None, "claim_id", "missing"))
+            continue
+        matches = found.get(ref, [])
+        if not matches:
+            report.problems.append(RowProblem(number, claim_id, "claim_id", "no such claim"))
+        elif len(matches) > 1:
+            report.problems.append(RowProblem(
+                number, claim_id, "policy",
+                f"claim {claim_id} exists under several policies: add a policy column"))
+        elif matches[0].state not in allowed:
+            report.problems.append(RowProblem(
+                number, claim_id, "claim_id",
+                f"claim is '{matches[0].state}'; {what} is recorded only in {', '.join(allowed)}"))
+        else:
+            resolved.append((number, raw, matches[0]))
+    return resolved
+
+
+def record_inspections(engine: Engine, rows: Iterable[tuple[int, Mapping[str, Any]]], *,
+                       actor: Actor) -> RecordReport:
+    """`claims inspect FILE`: rows claim_id, [policy], inspected_on, inspector, result, note.
+    A row without an inspector is taken as inspected by the command's actor."""
+    report = RecordReport()
+    for batch in _chunks(rows):
+        with engine.begin() as conn:
+            inserts: list[dict[str, Any]] = []
+            updates: list[dict[str, Any]] = []
+            for number, raw, claim in _resolve(conn, batch, report, INSPECTABLE, "an inspection"):
+                errors: list[str] = []
+                on = _date(raw, "inspected_on", errors)
+                result = _result(raw, errors)
+                inspector = _text(raw, "inspector") or actor.name
+                if on is None and not errors:
+                    errors.append("inspected_on: missing")
+                if errors:
+                    for error in errors:
+                        name, _, message = error.partition(": ")
+                        report.problems.append(RowProblem(number, claim.claim_id, name, message))
+                    continue
+                if claim.inspection_result == result and claim.inspected_on == on:
+                    report.unchanged += 1
+                    continue
+                inserts.append({"claim_pk": claim.id, "inspected_on": on, "inspector": inspector,
+                                "result": result, "note": _text(raw, "note"),
+                                "recorded_at": datetime.now(UTC)})
+                updates.append({"b_pk": claim.id, "inspection_result": result, "inspected_on": on})
+            if inserts:
+                conn.execute(insert(INSPECTION), inserts)
+                conn.execute(
+                    update(CLAIM).where(CLAIM.c.id == bindparam("b_pk")).values(
+                        inspection_result=bindparam("inspection_result"),
+                        inspected_on=bindparam("inspected_on")),
+                    updates)
+            report.recorded += len(inserts)
+    return report
+
+
+def record_completions(engine: Engine, rows: Iterable[tuple[int, Mapping[str, Any]]], *,
+                       actor: Actor, on: date, run_id: str | None = None) -> RecordReport:
+    """`claims complete FILE`: rows claim_id, [policy], certificate_no, certificate_date, [level],
+    result (pass/fail). Sets the completion facts and logs `record_completion`."""
+    report = RecordReport()
+    for batch in _chunks(rows):
+        with engine.begin() as conn:
+            inserts: list[dict[str, Any]] = []
+            moves = []
+            for number, raw, claim in _resolve(conn, batch, report, COMPLETABLE, "completion"):
+                errors: list[str] = []
+                result = _result(raw, errors)
+                certificate_date = _date(raw, "certificate_date", errors)
+                level = _text(raw, "level") or claim.level
+                if level is not None and level not in LEVELS:
+                    errors.append(f"level: {level!r} is not a level code ({', '.join(LEVELS)})")
+                if result == "pass" and certificate_date is None and claim.certificate_date is None:
+                    errors.append("certificate_date: needed when the result is pass")
+                if certificate_date is not None and certificate_date > on:
+                    errors.append(f"certificate_date: {certificate_date} is after the business date {on}")
+                if errors:
+                    for error in errors:
+                        name, _, message = error.partition(": ")
+                        report.problems.append(RowProblem(number, claim.claim_id, name, message))
+                    continue
+                certificate_no = _text(raw, "certificate_no") or claim.certificate_no
+                certificate_date = certificate_date or claim.certificate_date
+                if (claim.completion_result == result and claim.certificate_no == certificate_no
+                        and claim.certificate_date == certificate_date and claim.level == level):
+                    report.unchanged += 1
+                    continue
+                inserts.append({"claim_pk": claim.id, "completed_on": on,
+                                "certificate_no": certificate_no,
+                                "certificate_date": certificate_date, "level": level,
+                                "result": result, "actor": actor.name,
+                                "recorded_at": datetime.now(UTC)})
+                try:
+                    moves.append(plan_move(
+                        claim, "record_completion",
+                        reason=f"completion {result}; certificate {certificate_no or '-'} "
+                               f"of {certificate_date or '-'}",
+                        completion_result=result, completed_on=on, certificate_no=certificate_no,
+                        certificate_date=certificate_date, level=level))
+                except IllegalTransition as exc:
+                    report.problems.append(RowProblem(number, claim.claim_id, "claim_id", str(exc)))
+                    inserts.pop()
+            if inserts:
+                conn.execute(insert(COMPLETION), inserts)
+                write_moves(conn, moves, actor=actor, on=on, run_id=run_id)
+            report.recorded += len(inserts)
+    return report

@@ -1,0 +1,124 @@
+"""Transitions written in bulk with their chained events; inspections and completions recorded."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import Engine, select, update
+
+from models.tables import Claim, ClaimEvent, Completion, Inspection
+from services.actors import SYSTEM, Actor
+from services.claim_view import claim_view
+from services.moves import StaleClaims, event_hash, plan_move, write_moves
+from services.records import record_completions, record_inspections
+from tests.factories import claim_row, insert_claims
+
+CLAIM = Claim.__table__  # type: ignore[attr-defined]
+EVENT = ClaimEvent.__table__  # type: ignore[attr-defined]
+ON = date(2020, 6, 4)
+
+
+def _claims(engine: Engine) -> dict[str, object]:
+    with engine.connect() as conn:
+        return {r.claim_id: r for r in conn.execute(select(CLAIM)).all()}
+
+
+def test_moves_update_claims_and_chain_events(engine: Engine) -> None:
+    with engine.begin() as conn:
+        insert_claims(conn, claim_row("A1"), claim_row("A2", person_id="211402199001021231"))
+    for trigger in ("pass_inspection", "assess"):
+        with engine.begin() as conn:
+            rows = conn.execute(select(CLAIM)).all()
+            moves = [plan_move(r, trigger, reason=f"{trigger} test") for r in rows]
+            assert write_moves(conn, moves, actor=SYSTEM, on=ON, run_id="run-1") == 2
+    claims = _claims(engine)
+    assert {c.state for c in claims.values()} == {"assessed"}  # type: ignore[attr-defined]
+    with engine.connect() as conn:
+        events = conn.execute(select(EVENT).order_by(EVENT.c.claim_pk, EVENT.c.seq)).all()
+    assert len(events) == 4
+    by_claim: dict[int, list[object]] = {}
+    for e in events:
+        by_claim.setdefault(e.claim_pk, []).append(e)
+    for chain in by_claim.values():
+        first, second = chain  # type: ignore[misc]
+        assert (first.from_state, first.to_state) == ("filed", "on_site_inspected")
+        assert second.prev_hash == first.hash
+        assert second.hash == event_hash(first.hash, second.claim_pk, 2, "on_site_inspected", "assessed",
+                                         "assess", "nightly", "system", ON, "run-1", "assess test")
+    heads = {c.id: c.event_head for c in claims.values()}  # type: ignore[attr-defined]
+    assert all(heads[pk] == chain[-1].hash for pk, chain in by_claim.items())  # type: ignore[attr-defined]
+
+
+def test_a_claim_changed_meanwhile_is_not_overwritten(engine: Engine) -> None:
+    with engine.begin() as conn:
+        insert_claims(conn, claim_row("B1"))
+    with engine.connect() as conn:
+        row = conn.execute(select(CLAIM)).one()
+    move = plan_move(row, "pass_inspection")
+    with engine.begin() as conn:  # someone else moves it first
+        conn.execute(update(CLAIM).values(event_seq=1, state="withdrawn"))
+    if engine.dialect.supports_sane_multi_rowcount:
+        with pytest.raises(StaleClaims), engine.begin() as conn:
+            write_moves(conn, [move], actor=SYSTEM, on=ON)
+        with engine.connect() as conn:
+            assert conn.execute(select(CLAIM.c.state)).scalar_one() == "withdrawn"
+            assert conn.execute(select(EVENT)).all() == []
+
+
+def test_inspections_are_recorded_once_and_checked(engine: Engine) -> None:
+    with engine.begin() as conn:
+        insert_claims(conn, claim_row("C1"), claim_row("C2"), claim_row("C3", state="assessed"))
+    rows = [
+        (2, {"claim_id": "C1", "inspected_on": "2020-06-01", "inspector": "李检查", "result": "pass"}),
+        (3, {"claim_id": "C2", "inspected_on": "2020-06-01", "result": "fail", "note": "无人"}),
+        (4, {"claim_id": "C3", "inspected_on": "2020-06-01", "result": "pass"}),
+        (5, {"claim_id": "NOPE", "inspected_on": "2020-06-01", "result": "pass"}),
+        (6, {"claim_id": "C1", "inspected_on": "2020-13-01", "result": "maybe"}),
+    ]
+    inspector = Actor("赵录入", "inspector")
+    report = record_inspections(engine, rows, actor=inspector)
+    assert report.recorded == 2
+    assert sorted((p.row, p.field) for p in report.problems) == [
+        (4, "claim_id"), (5, "claim_id"), (6, "inspected_on"), (6, "result")]
+    again = record_inspections(engine, rows[:2], actor=inspector)
+    assert (again.recorded, again.unchanged) == (0, 2)
+    claims = _claims(engine)
+    assert claims["C1"].inspection_result == "pass"  # type: ignore[attr-defined]
+    assert claims["C2"].inspection_result == "fail"  # type: ignore[attr-defined]
+    assert claims["C1"].state == "filed"  # type: ignore[attr-defined]
+    with engine.connect() as conn:
+        inspectors = sorted(conn.execute(select(Inspection.__table__.c.inspector)).scalars())  # type: ignore[attr-defined]
+    assert inspectors == ["李检查", "赵录入"]
+
+
+def test_completion_sets_facts_and_logs_an_event(engine: Engine) -> None:
+    with engine.begin() as conn:
+        insert_claims(
+            conn,
+            claim_row("D1", state="advance_paid", certificate_date=None, level=None,
+                      advance_paid=Decimal("1000.00"), advance_requested=True),
+            claim_row("D2", state="paid"),
+        )
+    rows = [
+        (2, {"claim_id": "D1", "certificate_no": "Z2020-01", "certificate_date": "2020-06-20",
+             "level": "L3", "result": "pass"}),
+        (3, {"claim_id": "D2", "certificate_date": "2020-06-20", "result": "pass"}),
+        (4, {"claim_id": "D1", "certificate_date": "2020-07-20", "level": "L9", "result": "pass"}),
+    ]
+    clerk = Actor("王经办", "clerk")
+    report = record_completions(engine, rows, actor=clerk, on=date(2020, 6, 30))
+    assert report.recorded == 1
+    assert sorted((p.row, p.field) for p in report.problems) == [
+        (3, "claim_id"), (4, "certificate_date"), (4, "level")]
+    view = claim_view(engine, "D1")
+    assert view["state"] == "advance_paid"
+    assert view["certificate_date"] == "2020-06-20" and view["level"] == "L3"
+    assert view["completion_result"] == "pass"
+    assert [(h["from"], h["to"], h["trigger"], h["actor"]) for h in view["history"]] == [
+        ("advance_paid", "advance_paid", "record_completion", "王经办")]
+    assert view["person_id"] == "211402********1234"
+    assert record_completions(engine, rows[:1], actor=clerk, on=date(2020, 6, 30)).unchanged == 1
+    with engine.connect() as conn:
+        assert len(conn.execute(select(Completion.__table__)).all()) == 1  # type: ignore[attr-defined]
