@@ -263,6 +263,8 @@ class AuditAnchor(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     on: date
     run_id: str | None = Field(default=None, max_length=64)
+    first_event_id: int = Field(default=0, description="events with id in (first_event_id, last_event_id]")
+    last_event_id: int = 0
     heads: int
     digest: str = Field(max_length=64)
     prev_digest: str = Field(default="", max_length=64)
