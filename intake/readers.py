@@ -1,0 +1,271 @@
+"""Streaming rows out of CSV, XLSX and JSON Lines files, numbered as a person sees them.
+
+CSV and XLSX: the header is row 1, so the first data row is row 2 (blank rows are skipped
+but still counted). JSON Lines: the line number. Cells are stripped; empty cells are None.
+A file that cannot be read at all raises `UnreadableFile` before the first row is yielded.
+A JSON line that is not an object is yielded as a `RowProblem` row, which `parse_record`
+turns into a row error.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import json
+import zipfile
+from collections.abc import Collection, Iterator
+from datetime import date, datetime, time
+from decimal import Decimal
+from pathlib import Path
+from typing import IO, Any
+
+RawRow = dict[str, str | None]
+SUFFIXES = (".csv", ".xlsx", ".jsonl")
+_SCAN_BLOCK = 1 << 20
+
+
+class UnreadableFile(Exception):
+    """The file as a whole cannot be read; nothing in it was used."""
+
+
+class RowProblem(dict[str, str | None]):
+    """A row that could not be split into fields; `problem` says why, `raw` holds the text."""
+
+    def __init__(self, problem: str, raw: str) -> None:
+        super().__init__(raw=raw)
+        self.problem = problem
+
+
+def read_rows(path: Path, *, known: Collection[str] | None = None,
+              warnings: list[str] | None = None) -> Iterator[tuple[int, RawRow]]:
+    """Rows of `path` with their row numbers; raises UnreadableFile before yielding any row.
+
+    With `known`, each column (or JSON key) outside it is reported once in `warnings`.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise UnreadableFile(f"there is no file {path}")
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return _csv_rows(path, known, warnings)
+    if suffix == ".xlsx":
+        return _xlsx_rows(path, known, warnings)
+    if suffix in (".jsonl", ".ndjson"):
+        return _jsonl_rows(path, known, warnings)
+    raise UnreadableFile(
+        f"{path.name}: unknown file type {suffix or '(none)'}; use .csv, .xlsx or .jsonl"
+    )
+
+
+def estimate_rows(path: Path) -> int | None:
+    """Data rows in `path`, counted cheaply (line count; the XLSX sheet's dimension)."""
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".csv", ".jsonl", ".ndjson"):
+            lines = 0
+            with path.open("rb") as fh:
+                while block := fh.read(_SCAN_BLOCK):
+                    lines += block.count(b"\n")
+            return max(lines - (1 if suffix == ".csv" else 0), 0)
+        if suffix == ".xlsx":
+            from openpyxl import load_workbook
+
+            wb = load_workbook(path, read_only=True)
+            rows = wb.worksheets[0].max_row
+            wb.close()
+            return max(rows - 1, 0) if rows else None
+    except Exception:
+        return None
+    return None
+
+
+def _clean(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        text = value.strip()
+        return text or None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == time(0) else value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, int | Decimal):
+        return str(value)
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return ";".join(v.strip() for v in value) or None
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _header(cells: list[Any], name: str) -> list[str]:
+    header = [(_clean(c) or "").lower() for c in cells]
+    while header and not header[-1]:
+        header.pop()
+    if not header:
+        raise UnreadableFile(f"{name}: the first row is empty; it must be the header of field names")
+    if "" in header:
+        raise UnreadableFile(f"{name}: header column {header.index('') + 1} has no name")
+    seen: set[str] = set()
+    for column in header:
+        if column in seen:
+            raise UnreadableFile(f"{name}: the header names column {column!r} twice")
+        seen.add(column)
+    return header
+
+
+def _warn_unknown(columns: Collection[str], known: Collection[str] | None,
+                  warnings: list[str] | None, reported: set[str]) -> None:
+    if known is None or warnings is None:
+        return
+    for column in columns:
+        if column not in known and column not in reported:
+            reported.add(column)
+            warnings.append(f"column {column!r} is not a claim field; it was ignored")
+
+
+def _row_from(header: list[str], cells: list[Any]) -> RawRow:
+    row: RawRow = {}
+    for i, column in enumerate(header):
+        row[column] = _clean(cells[i]) if i < len(cells) else None
+    extra = [c for c in cells[len(header):] if _clean(c) is not None]
+    if extra:
+        return RowProblem(
+            f"the row has {len(header) + len(extra)} filled cells but the header only "
+            f"{len(header)} columns", json.dumps([_clean(c) for c in cells], ensure_ascii=False))
+    return row
+
+
+def csv_encoding(path: Path) -> str:
+    """utf-8-sig when the whole file decodes as UTF-8, else gb18030 (as Excel in China saves)."""
+    for encoding in ("utf-8-sig", "gb18030"):
+        decoder = codecs.getincrementaldecoder(encoding)()
+        try:
+            with path.open("rb") as fh:
+                while block := fh.read(_SCAN_BLOCK):
+                    decoder.decode(block)
+                decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            continue
+        return encoding
+    raise UnreadableFile(f"{path.name}: the text is neither UTF-8 nor GB18030")
+
+
+def _csv_rows(path: Path, known: Collection[str] | None,
+              warnings: list[str] | None) -> Iterator[tuple[int, RawRow]]:
+    fh: IO[str] = path.open(encoding=csv_encoding(path), newline="")
+    try:
+        reader = csv.reader(fh)
+        try:
+            first = next(reader, None)
+        except csv.Error as exc:
+            raise UnreadableFile(f"{path.name}: {exc}") from None
+        if first is None:
+            raise UnreadableFile(f"{path.name}: the file is empty; it needs a header row")
+        header = _header(list(first), path.name)
+        _warn_unknown(header, known, warnings, set())
+    except BaseException:
+        fh.close()
+        raise
+    return _csv_body(fh, reader, header, path.name)
+
+
+def _csv_body(fh: IO[str], reader: Any, header: list[str],
+              name: str) -> Iterator[tuple[int, RawRow]]:
+    with fh:
+        number = 1
+        while True:
+            number += 1
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                yield number, RowProblem(f"the row cannot be read as CSV: {exc}", "")
+                continue
+            if not any(c.strip() for c in cells):
+                continue
+            yield number, _row_from(header, cells)
+
+
+def _xlsx_rows(path: Path, known: Collection[str] | None,
+               warnings: list[str] | None) -> Iterator[tuple[int, RawRow]]:
+    from openpyxl import load_workbook
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            damaged = archive.testzip()
+        if damaged:
+            raise UnreadableFile(f"{path.name}: the workbook is damaged ({damaged})")
+        workbook = load_workbook(path, read_only=True, data_only=False)
+    except UnreadableFile:
+        raise
+    except Exception as exc:
+        raise UnreadableFile(f"{path.name}: not a readable .xlsx workbook ({exc})") from None
+    sheet = workbook.worksheets[0]
+    rows = sheet.iter_rows(values_only=True)
+    try:
+        first = next(rows, None)
+    except Exception as exc:
+        workbook.close()
+        raise UnreadableFile(f"{path.name}: the first sheet cannot be read ({exc})") from None
+    if first is None:
+        workbook.close()
+        raise UnreadableFile(f"{path.name}: the first sheet is empty; it needs a header row")
+    try:
+        header = _header(list(first), path.name)
+    except UnreadableFile:
+        workbook.close()
+        raise
+    _warn_unknown(header, known, warnings, set())
+    return _xlsx_body(workbook, rows, header)
+
+
+def _xlsx_body(workbook: Any, rows: Iterator[tuple[Any, ...]],
+               header: list[str]) -> Iterator[tuple[int, RawRow]]:
+    try:
+        for number, cells in enumerate(rows, start=2):
+            if all(_clean(c) is None for c in cells):
+                continue
+            yield number, _row_from(header, list(cells))
+    finally:
+        workbook.close()
+
+
+def _jsonl_rows(path: Path, known: Collection[str] | None,
+                warnings: list[str] | None) -> Iterator[tuple[int, RawRow]]:
+    encoding = csv_encoding(path)
+    if not _has_content(path):
+        raise UnreadableFile(f"{path.name}: the file is empty")
+    return _jsonl_body(path, encoding, known, warnings)
+
+
+def _has_content(path: Path) -> bool:
+    with path.open("rb") as fh:
+        while block := fh.read(_SCAN_BLOCK):
+            if block.strip():
+                return True
+    return False
+
+
+def _jsonl_body(path: Path, encoding: str, known: Collection[str] | None,
+                warnings: list[str] | None) -> Iterator[tuple[int, RawRow]]:
+    reported: set[str] = set()
+    with path.open(encoding=encoding) as fh:
+        for number, line in enumerate(fh, start=1):
+            text = line.strip()
+            if not text:
+                continue
+            try:
+                value = json.loads(text, parse_float=str, parse_int=str)
+            except ValueError as exc:
+                yield number, RowProblem(f"the line is not valid JSON ({exc.args[0]})", text)
+                continue
+            if not isinstance(value, dict):
+                yield number, RowProblem("the line is not a JSON object {...}", text)
+                continue
+            keys = [str(k).strip().lower() for k in value]
+            _warn_unknown(keys, known, warnings, reported)
+            yield number, {k: _clean(v) for k, v in zip(keys, value.values(), strict=True)}
