@@ -1,0 +1,234 @@
+"""Person-partition leases: several workers run the same nightly step on one database at once.
+
+For each (run key, step) the first worker to arrive publishes the step's person partitions as
+rows of `work_partition` (the `work_step` header row's primary key makes exactly one worker
+the publisher; the others wait on it and then read its list). Each worker then takes one
+pending partition at a time:
+
+- PostgreSQL: `SELECT … FOR UPDATE SKIP LOCKED` in a lease transaction held open while the
+  partition's own transaction runs; the row is marked done before the lease commits. A worker
+  that dies releases its row lock with its connection, so the partition is pending again for
+  the others; if it died after the chunk committed, the step finds nothing left to do there
+  (every step is idempotent in the database).
+- SQLite (one writer): the row is claimed with a conditional UPDATE (pending -> taken).
+
+A step ends for a worker when every partition of it is done (a barrier), so no worker starts
+step k+1 while a person's claims may still move in step k. Partitions never overlap and all of
+a person's claims are in one partition, so two workers never touch the same person.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Callable, Mapping
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    DateTime,
+    Engine,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    func,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
+
+from services.steps import STEP_ORDER, ChunkFn, Partition, PartitionFn, StepResult
+
+METADATA = MetaData()
+
+WORK_STEP = Table(
+    "work_step", METADATA,
+    Column("run_key", String(64), primary_key=True),
+    Column("step", String(32), primary_key=True),
+    Column("partitions", Integer, nullable=False),
+    Column("published_by", String(100), nullable=False),
+    Column("published_at", DateTime, nullable=False),
+)
+
+WORK_PARTITION = Table(
+    "work_partition", METADATA,
+    Column("run_key", String(64), primary_key=True),
+    Column("step", String(32), primary_key=True),
+    Column("lo", BigInteger, primary_key=True),
+    Column("hi", BigInteger, nullable=False),
+    Column("claims", Integer, nullable=False),
+    Column("status", String(8), nullable=False),
+    Column("worker", String(100)),
+    Column("taken_at", DateTime),
+    Column("done_at", DateTime),
+)
+
+PENDING, TAKEN, DONE = "pending", "taken", "done"
+DEFAULT_POLL_SECONDS = 0.2
+"""how often a worker with nothing left to take checks whether the step is finished"""
+
+Steps = Mapping[str, tuple[PartitionFn, ChunkFn]]
+OnChunk = Callable[[str, Partition, StepResult], None]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _is_postgres(engine: Engine | Connection) -> bool:
+    return engine.dialect.name == "postgresql"
+
+
+def ensure_tables(engine: Engine) -> None:
+    """Create the two lease tables if missing (several workers may race: the loser re-checks)."""
+    try:
+        METADATA.create_all(engine, checkfirst=True)
+    except DBAPIError:
+        METADATA.create_all(engine, checkfirst=True)
+
+
+def _insert_ignoring_conflict(conn: Connection, table: Table, values: dict[str, Any]) -> bool:
+    dialect = postgresql if _is_postgres(conn) else sqlite
+    stmt = dialect.insert(table).values(**values).on_conflict_do_nothing()
+    pk = next(iter(table.primary_key.columns))
+    return conn.execute(stmt.returning(pk)).first() is not None
+
+
+def publish(engine: Engine, run_key: str, step: str, worker: str,
+            list_partitions: Callable[[], list[Partition]]) -> int:
+    """Publish the step's partitions once per run key; returns how many the step has."""
+    with engine.begin() as conn:
+        header = {"run_key": run_key, "step": step, "partitions": 0, "published_by": worker,
+                  "published_at": _now()}
+        if _insert_ignoring_conflict(conn, WORK_STEP, header):
+            parts = list_partitions()
+            if parts:
+                conn.execute(WORK_PARTITION.insert(), [
+                    {"run_key": run_key, "step": step, "lo": p.lo, "hi": p.hi, "claims": p.claims,
+                     "status": PENDING} for p in parts])
+            conn.execute(update(WORK_STEP)
+                         .where(WORK_STEP.c.run_key == run_key, WORK_STEP.c.step == step)
+                         .values(partitions=len(parts)))
+            return len(parts)
+        count = conn.execute(select(WORK_STEP.c.partitions)
+                             .where(WORK_STEP.c.run_key == run_key, WORK_STEP.c.step == step)).scalar_one()
+        return int(count)
+
+
+def _pending(run_key: str, step: str) -> Any:
+    return (select(WORK_PARTITION.c.lo, WORK_PARTITION.c.hi, WORK_PARTITION.c.claims)
+            .where(WORK_PARTITION.c.run_key == run_key, WORK_PARTITION.c.step == step,
+                   WORK_PARTITION.c.status == PENDING)
+            .order_by(WORK_PARTITION.c.lo).limit(1))
+
+
+def _mark(conn: Connection, run_key: str, step: str, lo: int, worker: str, status: str,
+          expect: str) -> int:
+    stamp = {"taken_at": _now()} if status == TAKEN else {"done_at": _now()}
+    return int(conn.execute(
+        update(WORK_PARTITION)
+        .where(WORK_PARTITION.c.run_key == run_key, WORK_PARTITION.c.step == step,
+               WORK_PARTITION.c.lo == lo, WORK_PARTITION.c.status == expect)
+        .values(status=status, worker=worker, **stamp)).rowcount)
+
+
+def _take_and_run_pg(engine: Engine, run_key: str, step: str, worker: str,
+                     run: Callable[[Partition], StepResult]) -> StepResult | None:
+    with engine.connect() as lease, lease.begin():
+        row = lease.execute(_pending(run_key, step).with_for_update(skip_locked=True)).first()
+        if row is None:
+            return None
+        result = run(Partition(step, row.lo, row.hi, row.claims))
+        _mark(lease, run_key, step, row.lo, worker, DONE, PENDING)
+        return result
+
+
+def _take_and_run_single_writer(engine: Engine, run_key: str, step: str, worker: str,
+                                run: Callable[[Partition], StepResult]) -> StepResult | None:
+    while True:
+        with engine.begin() as conn:
+            row = conn.execute(_pending(run_key, step)).first()
+            if row is None:
+                return None
+            if not _mark(conn, run_key, step, row.lo, worker, TAKEN, PENDING):
+                continue
+        result = run(Partition(step, row.lo, row.hi, row.claims))
+        with engine.begin() as conn:
+            _mark(conn, run_key, step, row.lo, worker, DONE, TAKEN)
+        return result
+
+
+def unfinished(engine: Engine, run_key: str, step: str) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(
+            select(func.count()).select_from(WORK_PARTITION)
+            .where(WORK_PARTITION.c.run_key == run_key, WORK_PARTITION.c.step == step,
+                   WORK_PARTITION.c.status != DONE)).scalar_one())
+
+
+def run_step(engine: Engine, step: str, as_of: date, *, run_key: str, worker: str, size: int,
+             steps: Steps | None = None, run_id: str | None = None, on_chunk: OnChunk | None = None,
+             poll: float = DEFAULT_POLL_SECONDS) -> StepResult:
+    """Take and run partitions of `step` until every one is done (by this or another worker)."""
+    partitions_fn, chunk_fn = (steps or _registered_steps())[step]
+    publish(engine, run_key, step, worker, lambda: partitions_fn(engine, as_of, size))
+    take = _take_and_run_pg if _is_postgres(engine) else _take_and_run_single_writer
+    merged = StepResult(step)
+
+    def run(part: Partition) -> StepResult:
+        result = chunk_fn(engine, part, as_of, run_id or run_key)
+        if on_chunk:
+            on_chunk(step, part, result)
+        return result
+
+    while True:
+        result = take(engine, run_key, step, worker, run)
+        if result is not None:
+            merged.merge(result)
+            continue
+        if unfinished(engine, run_key, step) == 0:
+            return merged
+        time.sleep(poll)
+
+
+def run_night(engine: Engine, as_of: date, *, run_key: str, worker: str, size: int,
+              steps: Steps | None = None, on_chunk: OnChunk | None = None) -> dict[str, StepResult]:
+    """Every nightly step in order, sharing each step's partitions with the other workers that
+    run the same `run_key` (all workers of one night must use the same key and size)."""
+    ensure_tables(engine)
+    return {step: run_step(engine, step, as_of, run_key=run_key, worker=worker, size=size,
+                           steps=steps, on_chunk=on_chunk)
+            for step in STEP_ORDER}
+
+
+def _registered_steps() -> Steps:
+    from services.nightly import STEPS
+
+    return STEPS
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m services.leasing --as-of D --run-key K --worker W`: one worker of a night."""
+    from models.db import make_engine
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--as-of", required=True, type=date.fromisoformat)
+    parser.add_argument("--run-key", required=True, help="the same for every worker of the night")
+    parser.add_argument("--worker", required=True)
+    parser.add_argument("--size", type=int, default=5000, help="claims per partition")
+    parser.add_argument("--database-url", default=None)
+    args = parser.parse_args(argv)
+    engine = make_engine(args.database_url)
+    results = run_night(engine, args.as_of, run_key=args.run_key, worker=args.worker, size=args.size)
+    for step, result in results.items():
+        moved = sum(result.moved.values())
+        print(f"{args.worker} {step}: {result.chunks} partitions, {result.claims_seen} claims seen, {moved} moved")
+
+
+if __name__ == "__main__":
+    main()
