@@ -1,0 +1,87 @@
+"""Caps counted from the person's earlier grants: three certificate-based subsidies a year,
+the same occupation and level once, the same certificate once, apprenticeship terms,
+month caps and pairs a seed forbids together."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rules.decision import Grant
+from rules.pack_schema import KindSpec, RateRow
+from rules.run import Evaluation
+
+
+def _relevant(run: Evaluation, history: Sequence[Grant]) -> list[Grant]:
+    caps = run.pack.spec.caps
+    if not caps.cross_policy:
+        policy = run.pack.policy
+        return [g for g in history if g.policy == policy]
+    others = {p for rule in caps.cross_policy for p in rule.policies}
+    for rule in caps.cross_policy:
+        if rule.policies:
+            run.cite(rule.source)
+    return [g for g in history if g.policy == run.pack.policy or g.policy in others]
+
+
+def cap_reasons(
+    run: Evaluation, spec: KindSpec, row: RateRow | None, history: Sequence[Grant]
+) -> None:
+    """Add every cap the claim breaks to `run`'s reasons."""
+    if not history:
+        if spec.months_cap:
+            _months(run, spec, [])
+        if row is not None and row.term:
+            _term(run, row, [])
+        return
+    grants = _relevant(run, history)
+    claim, caps = run.claim, run.pack.spec.caps
+    counted = caps.annual_limit_kinds
+    if claim.kind in counted:
+        year = claim.subsidy_year or run.on.year
+        used = sum(1 for g in grants if g.kind in counted and g.subsidy_year == year)
+        if used:
+            limit = run.read(caps.annual_limit)
+            if limit is not None and used >= limit:
+                run.refuse("annual_limit", caps.duplicate_occupation_level_source)
+        if claim.kind != "apprenticeship" and claim.occupation and claim.level and any(
+            g.kind in counted and g.kind != "apprenticeship"
+            and g.occupation == claim.occupation and g.level == claim.level
+            for g in grants
+        ):
+            run.refuse("duplicate_occupation_level", caps.duplicate_occupation_level_source)
+    if claim.certificate_no and any(g.certificate_no == claim.certificate_no for g in grants):
+        run.refuse("duplicate_certificate")
+    for pair in caps.not_combinable:
+        if claim.kind in pair.kinds:
+            other = pair.kinds[1] if pair.kinds[0] == claim.kind else pair.kinds[0]
+            if any(g.kind == other for g in grants):
+                run.refuse("not_combinable", pair.source)
+    if spec.months_cap:
+        _months(run, spec, grants)
+    if claim.kind == "apprenticeship":
+        if claim.apprentice_year is not None and any(
+            g.kind == "apprenticeship" and g.apprentice_year == claim.apprentice_year for g in grants
+        ):
+            run.refuse("term_limit", spec.source)
+        if row is not None and row.term:
+            _term(run, row, grants)
+
+
+def _months(run: Evaluation, spec: KindSpec, grants: list[Grant]) -> None:
+    assert spec.months_cap is not None
+    claimed = run.claim.months or 0
+    used = sum(g.months or 0 for g in grants if g.kind == run.claim.kind)
+    cap = run.read(spec.months_cap)
+    if cap is not None and used + claimed > cap:
+        run.refuse("term_limit")
+
+
+def _term(run: Evaluation, row: RateRow, grants: list[Grant]) -> None:
+    assert row.term is not None
+    years = run.read(row.term)
+    if years is None:
+        return
+    claim = run.claim
+    same_type = [g for g in grants if g.kind == "apprenticeship"]
+    if (claim.apprentice_year is not None and claim.apprentice_year > years) or len(same_type) >= years:
+        run.refuse("term_limit")

@@ -1,0 +1,197 @@
+"""The pure rules engine: (claim, the person's earlier grants, policy pack) -> Decision.
+
+No I/O, no clock: every parameter is read for the claim's own date (`business_date`).
+A refusal is a Decision with reason codes and citations; `ClaimFactsError` is raised
+only when the claim lacks a fact its kind needs (intake should have refused it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
+
+from intake.record import ClaimRecord
+from rules.caps import cap_reasons
+from rules.decision import Decision, Grant, TraceEntry
+from rules.overrides import NO_OVERRIDES, LocalOverrides
+from rules.pack_schema import EmploymentCondition, KindSpec, RateRow
+from rules.packs import PolicyPack
+from rules.payee import required_payee_type
+from rules.run import ZERO, ClaimFactsError, Evaluation, to_fen
+
+__all__ = ["ClaimFactsError", "evaluate"]
+
+
+def _match(rows: list[RateRow], claim: ClaimRecord) -> RateRow | None:
+    for row in rows:
+        if row.level is not None:
+            if claim.level is None:
+                raise ClaimFactsError("level", f"{claim.kind} is priced by certificate level; give it")
+            if row.level != claim.level:
+                continue
+        if row.urgent is not None and row.urgent != claim.urgent:
+            continue
+        if row.apprentice_type is not None:
+            if claim.apprentice_type is None:
+                raise ClaimFactsError("apprentice_type", "employee or student apprentice; give it")
+            if row.apprentice_type != claim.apprentice_type:
+                continue
+        return row
+    return None
+
+
+def _check_groups(run: Evaluation, spec: KindSpec) -> None:
+    groups = run.claim.groups
+    if spec.groups_any and not any(g in spec.groups_any for g in groups):
+        run.refuse("ineligible_group", spec.groups_source)
+    if spec.groups_none and any(g in spec.groups_none for g in groups):
+        run.refuse("ineligible_group", spec.groups_source)
+
+
+def _add_months(start: date, months: int) -> date:
+    """The same day `months` later, clamped to the month's last day."""
+    index = start.month - 1 + months
+    year, month = start.year + index // 12, index % 12 + 1
+    for day in (start.day, 30, 29, 28):
+        try:
+            return date(year, month, min(start.day, day))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+def _check_condition(run: Evaluation, spec: KindSpec, cond: EmploymentCondition) -> None:
+    claim = run.claim
+    if cond.when_groups:
+        qualifying = [g for g in claim.groups if g in spec.groups_any] if spec.groups_any else []
+        if not qualifying or any(g not in cond.when_groups for g in qualifying):
+            return
+    if cond.employed_months_min and claim.employed_months is not None:
+        minimum = run.read(cond.employed_months_min)
+        if minimum is not None and claim.employed_months < minimum:
+            run.refuse("condition_not_met", cond.source)
+    if cond.employed_in_province is not None and claim.employed_in_province is not None and (
+        claim.employed_in_province != cond.employed_in_province
+    ):
+        run.refuse("condition_not_met", cond.source)
+    if cond.employed_within_months:
+        if claim.employed_on is None:
+            raise ClaimFactsError("employed_on", f"{claim.kind} needs the date the job started")
+        trained = claim.training_end or claim.certificate_date or claim.training_start
+        limit = run.read(cond.employed_within_months)
+        late = limit is not None and trained is not None and (
+            claim.employed_on > _add_months(trained, int(limit))
+        )
+        if trained is None or claim.employed_on < trained or late:
+            run.refuse("condition_not_met", cond.source)
+
+
+def _amount(run: Evaluation, spec: KindSpec, row: RateRow | None) -> Decimal | None:
+    claim = run.claim
+    if spec.basis == "catalog_standard":
+        run.cite(spec.source)
+        if claim.catalog_standard is None:
+            clause = spec.source.split(" ", 1)[1]
+            run.missing.append(
+                f"{run.pack.policy}: catalog_standard (目录清单标准 of the class's catalogue entry, in {clause})"
+            )
+            return None
+        run.trace.append(
+            TraceEntry("catalog_standard", str(claim.catalog_standard), "fixed", run.on, spec.source,
+                       True, "the catalogue entry's standard given on the claim")
+        )
+        return claim.catalog_standard
+    assert row is not None
+    rate = run.read(row.param)
+    if rate is None:
+        return None
+    if spec.basis == "per_month":
+        if claim.months is None:
+            raise ClaimFactsError("months", "work-based training is paid per month; give the months")
+        return rate * claim.months
+    if spec.basis == "per_day":
+        if claim.days is None:
+            raise ClaimFactsError("days", "the living allowance is paid per training day; give the days")
+        return rate * claim.days
+    return rate
+
+
+def _advance(run: Evaluation, amount: Decimal, payee_type: str) -> Decimal | None:
+    claim, adv = run.claim, run.pack.spec.advance
+    if not claim.advance_requested or adv.rate is None:
+        return None
+    if claim.kind not in adv.kinds or payee_type not in adv.payee_types:
+        return None
+    if adv.groups_any and not any(g in adv.groups_any for g in claim.groups):
+        return None
+    rate = run.read(adv.rate)
+    if rate is None:
+        return None
+    run.cite(adv.source)
+    return to_fen(amount * rate)
+
+
+def evaluate(
+    claim: ClaimRecord,
+    history: Sequence[Grant],
+    pack: PolicyPack,
+    overrides: LocalOverrides | None = None,
+) -> Decision:
+    """Decide one claim. `history` is the person's earlier granted subsidies."""
+    if claim.policy != pack.policy:
+        raise ValueError(f"claim {claim.claim_id} is under {claim.policy}, not {pack.policy}")
+    run = Evaluation(claim, pack, overrides or NO_OVERRIDES)
+    required = required_payee_type(claim, pack)
+    payee_type = required[0] if required else claim.payee_type
+    if required:
+        run.cite(required[1])
+
+    def decide(amount: Decimal | None = None, advance: Decimal | None = None) -> Decision:
+        if run.missing and "missing_parameter" not in run.reasons:
+            run.reasons.append("missing_parameter")
+        eligible = not run.reasons and amount is not None
+        return Decision(
+            claim_id=claim.claim_id,
+            policy=pack.policy,
+            eligible=eligible,
+            amount=to_fen(amount) if eligible and amount is not None else ZERO,
+            payee_type=payee_type,
+            advance_amount=advance if eligible else None,
+            reasons=tuple(run.reasons),
+            citations=tuple(run.citations),
+            draft=pack.draft,
+            trace=tuple(run.trace),
+            missing=tuple(run.missing),
+        )
+
+    if not pack.in_validity(run.on):
+        run.refuse("outside_policy_period", pack.spec.validity.source)
+        return decide()
+    spec = pack.kind(claim.kind)
+    if spec is None:
+        run.refuse("not_covered")
+        return decide()
+    run.cite(spec.source)
+    _check_groups(run, spec)
+    row = _match(spec.rates, claim) if spec.rates else None
+    if spec.rates and row is None:
+        run.refuse("not_covered")
+        return decide()
+    for cond in spec.conditions:
+        _check_condition(run, spec, cond)
+    if row is not None and row.min_tenure_months and claim.employed_months is not None:
+        tenure = run.read(row.min_tenure_months)
+        if tenure is not None and claim.employed_months < tenure:
+            run.refuse("condition_not_met", pack.parameters[row.min_tenure_months].entries[0].source)
+    cap_reasons(run, spec, row, history)
+    if run.reasons:
+        return decide()
+    amount = _amount(run, spec, row)
+    if amount is None:
+        return decide()
+    approved = run.overrides.approved_institutions(pack.policy) if run.overrides.policies else None
+    if approved is not None and payee_type == "institution" and claim.payee_id not in approved:
+        run.refuse("institution_not_listed")
+        return decide()
+    return decide(amount, _advance(run, amount, payee_type))
