@@ -1,0 +1,137 @@
+"""The rejected list: claims refused (reasons in plain Chinese) and import rows that could not
+be filed (row number, field, message). Identities are masked; a row's raw content is never
+shown, and identity numbers inside import messages are masked too."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine, select
+
+from exports.labels import IMPORT_REJECTION_ZH, kind_label, label, reasons_zh, state_label
+from exports.query import BATCH, CLAIM, REJECTION, stream
+from exports.writer import Row, Section
+from services.privacy import mask_id, mask_name
+
+REFUSED_STATES: tuple[str, ...] = ("rejected", "recovery_due", "recovered")
+"""recovery_due/recovered count when the claim carries reason codes (refused after an advance)"""
+
+# 17 digits and a check character (identity number) or 18 of [0-9A-Z] (credit code).
+_ID_LIKE = re.compile(r"(?<![0-9A-Za-z])(\d{17}[\dXx]|[0-9A-HJ-NP-RTUWXY]{18})(?![0-9A-Za-z])")
+
+CLAIM_HEADERS = {
+    "zh": ("序号", "申报编号", "政策", "姓名", "身份证号码", "补贴类别", "状态", "不予补贴原因",
+           "原因代码", "日期"),
+    "en": ("No.", "Claim ID", "Policy", "Name", "ID number", "Subsidy kind", "State", "Reasons",
+           "Reason codes", "Date"),
+}
+IMPORT_HEADERS = {
+    "zh": ("序号", "导入文件", "行号", "申报编号", "类型", "字段", "说明"),
+    "en": ("No.", "File", "Row", "Claim ID", "Type", "Field", "Message"),
+}
+
+
+def scrub(text: str) -> str:
+    """Mask any identity number or credit code inside free text."""
+    return _ID_LIKE.sub(lambda m: mask_id(m.group(0)), text)
+
+
+def error_items(errors: str) -> list[tuple[str, str]]:
+    """(field, message) pairs from an import rejection's stored errors: JSON (a list of
+    {field, message} objects or strings, or a {field: message} object) or plain text lines
+    `field: message`."""
+    try:
+        data: Any = json.loads(errors)
+    except (ValueError, TypeError):
+        data = None
+    items: list[tuple[str, str]] = []
+    if isinstance(data, dict):
+        items = [(str(k), str(v)) for k, v in data.items()]
+    elif isinstance(data, list):
+        for entry in data:
+            if isinstance(entry, dict):
+                items.append((str(entry.get("field") or ""),
+                              str(entry.get("message") or entry.get("error") or "")))
+            else:
+                items.append(_split_line(str(entry)))
+    else:
+        items = [_split_line(line) for line in str(errors).splitlines() if line.strip()]
+    return [(field, scrub(message)) for field, message in items] or [("", "")]
+
+
+def _split_line(line: str) -> tuple[str, str]:
+    head, sep, tail = line.partition(":")
+    if sep and head.strip() and " " not in head.strip():
+        return head.strip(), tail.strip()
+    return "", line.strip()
+
+
+@dataclass
+class _ClaimRows:
+    engine: Engine
+    lang: str
+    count: int = 0
+
+    def __iter__(self) -> Iterator[Row]:
+        stmt = (
+            select(CLAIM.c.claim_id, CLAIM.c.policy, CLAIM.c.person_name, CLAIM.c.person_id,
+                   CLAIM.c.kind, CLAIM.c.state, CLAIM.c.reasons, CLAIM.c.state_on)
+            .where(CLAIM.c.state.in_(REFUSED_STATES))
+            .where((CLAIM.c.state == "rejected") | (CLAIM.c.reasons != ""))
+            .order_by(CLAIM.c.policy, CLAIM.c.claim_id)
+        )
+        for row in stream(self.engine, stmt):
+            self.count += 1
+            yield (self.count, row.claim_id, row.policy, mask_name(row.person_name),
+                   mask_id(row.person_id), kind_label(row.kind, self.lang),
+                   state_label(row.state, self.lang),
+                   reasons_zh(row.reasons) if self.lang == "zh" else row.reasons,
+                   row.reasons, row.state_on)
+
+    def footer(self) -> list[Row]:
+        return [("合计" if self.lang == "zh" else "Total",
+                 f"{self.count}件" if self.lang == "zh" else f"{self.count} claims")]
+
+
+@dataclass
+class _ImportRows:
+    engine: Engine
+    lang: str
+    count: int = 0
+
+    def __iter__(self) -> Iterator[Row]:
+        stmt = (
+            select(BATCH.c.file_name, REJECTION.c.row_number, REJECTION.c.claim_id,
+                   REJECTION.c.kind, REJECTION.c.errors)
+            .join(BATCH, BATCH.c.id == REJECTION.c.batch_id)
+            .order_by(REJECTION.c.batch_id, REJECTION.c.row_number, REJECTION.c.id)
+        )
+        for row in stream(self.engine, stmt):
+            for field, message in error_items(row.errors):
+                self.count += 1
+                yield (self.count, row.file_name, row.row_number, scrub(row.claim_id or ""),
+                       label(IMPORT_REJECTION_ZH, row.kind, self.lang), field, message)
+
+    def footer(self) -> list[Row]:
+        return [("合计" if self.lang == "zh" else "Total",
+                 f"{self.count}项" if self.lang == "zh" else f"{self.count} problems")]
+
+
+def rejected_sections(engine: Engine, lang: str = "zh") -> list[Section]:
+    zh = lang == "zh"
+    claims = _ClaimRows(engine, lang)
+    imports = _ImportRows(engine, lang)
+    return [
+        Section(name="不予补贴" if zh else "rejected claims", header=CLAIM_HEADERS[lang],
+                rows=claims, footer=claims.footer,
+                preamble=["不予补贴申报名单" if zh else "Rejected claims"],
+                widths=(6, 16, 18, 10, 22, 18, 14, 50, 30, 12)),
+        Section(name="导入未受理" if zh else "rejected import rows", header=IMPORT_HEADERS[lang],
+                rows=imports, footer=imports.footer,
+                preamble=["导入未受理数据行" if zh else "Import rows not filed"],
+                widths=(6, 30, 8, 16, 18, 18, 60)),
+    ]

@@ -1,0 +1,151 @@
+"""The quarterly / annual report (季报、年报) as plain figures.
+
+Over the claims filed in [from, to]: how many are in each state now, and a funnel of how far
+they got (a claim counts for every stage up to the furthest its history or state reached).
+Money: payments with a business date in [from, to] (failed ones left out) by policy, claim kind
+and payment kind. Outstanding advances and recoveries are as the database stands now.
+
+`summary_figures(engine, date_from, date_to)` is what the nightly flow attaches as Prefect
+artifacts (`SummaryFigures.as_tables()`); it holds no personal data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Engine, Table, case, func, select, type_coerce
+
+from exports.query import CLAIM, PAYMENT
+from models.money import Money
+from models.tables import ClaimEvent
+from states.lifecycle import STATE_CODES, STATE_ZH
+
+EVENT: Table = ClaimEvent.__table__  # type: ignore[attr-defined]
+
+FUNNEL: tuple[tuple[str, str], ...] = (
+    ("filed", "受理"),
+    ("on_site_inspected", "现场检查通过"),
+    ("assessed", "审核通过"),
+    ("publicly_posted", "公示"),
+    ("approved", "公示期满"),
+    ("paid", "已拨付"),
+)
+STAGE_RANK: dict[str, int] = {
+    "filed": 0, "advance_paid": 0, "on_site_inspected": 1, "assessed": 2, "publicly_posted": 3,
+    "objected": 3, "approved": 4, "payment_failed": 4, "paid": 5,
+}
+ADVANCE_OPEN_STATES: tuple[str, ...] = ("advance_paid", "on_site_inspected", "assessed",
+                                        "publicly_posted", "objected", "approved",
+                                        "payment_failed")
+
+
+@dataclass(frozen=True, slots=True)
+class MoneyLine:
+    policy: str
+    claim_kind: str
+    payment_kind: str
+    payments: int
+    amount: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Outstanding:
+    policy: str
+    claims: int
+    amount: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class SummaryFigures:
+    date_from: date
+    date_to: date
+    claims: int
+    by_state: dict[str, int]
+    funnel: list[tuple[str, str, int]]
+    money: list[MoneyLine]
+    advances_outstanding: list[Outstanding]
+    recoveries_outstanding: list[Outstanding]
+
+    def as_tables(self) -> dict[str, list[dict[str, Any]]]:
+        """JSON-safe tables (money as decimal strings), e.g. for Prefect table artifacts."""
+        return {
+            "by_state": [{"state": s, "state_zh": STATE_ZH[s], "claims": n}
+                         for s, n in self.by_state.items()],
+            "funnel": [{"stage": s, "stage_zh": zh, "claims": n} for s, zh, n in self.funnel],
+            "money": [{"policy": m.policy, "claim_kind": m.claim_kind,
+                       "payment_kind": m.payment_kind, "payments": m.payments,
+                       "amount": str(m.amount)} for m in self.money],
+            "advances_outstanding": [_out(o) for o in self.advances_outstanding],
+            "recoveries_outstanding": [_out(o) for o in self.recoveries_outstanding],
+        }
+
+    def money_by_policy(self) -> dict[str, Decimal]:
+        """Net money out per policy: advances and final payments less recoveries."""
+        out: dict[str, Decimal] = {}
+        for m in self.money:
+            sign = -1 if m.payment_kind == "recovery" else 1
+            out[m.policy] = out.get(m.policy, Decimal("0.00")) + sign * m.amount
+        return out
+
+
+def _out(o: Outstanding) -> dict[str, Any]:
+    return {"policy": o.policy, "claims": o.claims, "amount": str(o.amount)}
+
+
+def summary_figures(engine: Engine, date_from: date, date_to: date) -> SummaryFigures:
+    filed = CLAIM.c.filed_on.between(date_from, date_to)
+    with engine.connect() as conn:
+        by_state_rows = conn.execute(
+            select(CLAIM.c.state, func.count()).where(filed).group_by(CLAIM.c.state)).all()
+        reached = _reached(conn, filed)
+        money = conn.execute(
+            select(CLAIM.c.policy, CLAIM.c.kind, PAYMENT.c.kind, func.count(PAYMENT.c.id),
+                   func.sum(PAYMENT.c.amount))
+            .join(CLAIM, CLAIM.c.id == PAYMENT.c.claim_pk)
+            .where(PAYMENT.c.business_date.between(date_from, date_to))
+            .where(PAYMENT.c.status != "failed")
+            .group_by(CLAIM.c.policy, CLAIM.c.kind, PAYMENT.c.kind)
+            .order_by(CLAIM.c.policy, CLAIM.c.kind, PAYMENT.c.kind)).all()
+        advances = conn.execute(
+            select(CLAIM.c.policy, func.count(), func.sum(CLAIM.c.advance_paid))
+            .where(CLAIM.c.state.in_(ADVANCE_OPEN_STATES), CLAIM.c.advance_paid > 0)
+            .group_by(CLAIM.c.policy).order_by(CLAIM.c.policy)).all()
+        owed = type_coerce(func.sum(CLAIM.c.recovery_owed - CLAIM.c.recovered), Money)
+        recoveries = conn.execute(
+            select(CLAIM.c.policy, func.count(), owed)
+            .where(CLAIM.c.state == "recovery_due")
+            .group_by(CLAIM.c.policy).order_by(CLAIM.c.policy)).all()
+    counts: dict[str, int] = {state: int(n) for state, n in by_state_rows}
+    by_state = {s: int(counts.get(s, 0)) for s in STATE_CODES}
+    total = sum(by_state.values())
+    funnel = [(code, zh, sum(n for rank, n in reached.items() if rank >= i))
+              for i, (code, zh) in enumerate(FUNNEL)]
+    return SummaryFigures(
+        date_from, date_to, total, by_state, funnel,
+        [MoneyLine(p, ck, pk, int(n), a or Decimal("0.00")) for p, ck, pk, n, a in money],
+        [Outstanding(p, int(n), a or Decimal("0.00")) for p, n, a in advances],
+        [Outstanding(p, int(n), a or Decimal("0.00")) for p, n, a in recoveries],
+    )
+
+
+def _reached(conn: Any, filed: Any) -> dict[int, int]:
+    """furthest funnel rank -> claims, from each claim's events and its current state."""
+    event_rank = (select(EVENT.c.claim_pk,
+                         func.max(case(STAGE_RANK, value=EVENT.c.to_state, else_=0)).label("r"))
+                  .group_by(EVENT.c.claim_pk).subquery())
+    state_rank = case(STAGE_RANK, value=CLAIM.c.state, else_=0)
+    rows = conn.execute(
+        select(state_rank, func.coalesce(event_rank.c.r, 0), func.count())
+        .select_from(CLAIM)
+        .outerjoin(event_rank, event_rank.c.claim_pk == CLAIM.c.id)
+        .where(filed)
+        .group_by(state_rank, func.coalesce(event_rank.c.r, 0))
+    ).all()
+    out: dict[int, int] = {}
+    for by_state, by_event, n in rows:
+        rank = max(int(by_state), int(by_event))
+        out[rank] = out.get(rank, 0) + int(n)
+    return out
