@@ -3,6 +3,7 @@ windows, payments, events and rejected import rows (the lifecycle steps are not 
 
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import dataclass, field
 from datetime import date
@@ -62,7 +63,7 @@ def add_events(engine: Engine, claim_pk: int, path: list[str], on: date) -> None
             {"claim_pk": claim_pk, "seq": i + 1, "from_state": a, "to_state": b,
              "trigger": "t", "actor": "tester", "role": "system", "on": on,
              "hash": f"{claim_pk}-{i}"}
-            for i, (a, b) in enumerate(zip(path, path[1:], strict=False))
+            for i, (a, b) in enumerate(itertools.pairwise(path))
         ])
 
 

@@ -23,7 +23,7 @@ def test_notice_lists_the_june_window_masked_with_its_total(engine: Engine, db_u
     assert len(book) == 1
     rows = next(iter(book.values()))
     assert rows[0][0] == "葫芦岛市职业技能提升行动补贴公示名单"
-    assert "公示期：2020年6月4日至2020年6月10日（5个工作日）" == rows[1][0]
+    assert rows[1][0] == "公示期：2020年6月4日至2020年6月10日（5个工作日）"
     assert "2020年6月10日前提出" in rows[2][0] and "请向受理窗口提出" in rows[2][0]
     header, body, footer = table(rows, "序号")
     assert header[-1] == "补贴金额（元）"
