@@ -1,0 +1,65 @@
+"""A person's earlier grants, the history the rules count caps against.
+
+A grant is a claim the assessment found eligible and that was not refused since: assessed,
+on the notice, objected (until the review decides), approved, paid or waiting for a payment
+retry; and a claim whose assessed amount was below its advance (recover_excess) — it keeps its
+grant, only the excess goes back. Refusals, upheld objections and fraud recoveries carry reason
+codes and are no grants.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import Connection, and_, or_, select
+
+from models.tables import Claim
+from rules.decision import Grant
+
+CLAIM = Claim.__table__  # type: ignore[attr-defined]
+
+GRANTED_STATES: tuple[str, ...] = ("assessed", "publicly_posted", "objected", "approved", "paid",
+                                   "payment_failed")
+KEPT_AFTER_EXCESS: tuple[str, ...] = ("recovery_due", "recovered")
+
+
+def granted_clause() -> Any:
+    return and_(
+        CLAIM.c.amount.isnot(None),
+        or_(CLAIM.c.state.in_(GRANTED_STATES),
+            and_(CLAIM.c.state.in_(KEPT_AFTER_EXCESS), CLAIM.c.reasons == "")),
+    )
+
+
+def grant_of(row: Any) -> Grant:
+    return Grant(
+        claim_id=row.claim_id, policy=row.policy, kind=row.kind, amount=row.amount,
+        subsidy_year=row.certificate_date.year if row.certificate_date else None,
+        occupation=row.occupation, level=row.level, certificate_no=row.certificate_no,
+        apprentice_year=row.apprentice_year, months=row.months,
+        training_start=row.training_start, training_end=row.training_end, class_id=row.class_id,
+    )
+
+
+def grants_in_range(conn: Connection, lo: int, hi: int) -> dict[str, list[Grant]]:
+    """Every grant of the persons whose person_key is in [lo, hi), by person_id, in
+    (certificate date, filed date, claim id) order. One SELECT."""
+    rows = conn.execute(
+        select(CLAIM).where(CLAIM.c.person_key >= lo, CLAIM.c.person_key < hi, granted_clause())
+    ).all()
+    return _by_person(rows)
+
+
+def _by_person(rows: Iterable[Any]) -> dict[str, list[Grant]]:
+    history: dict[str, list[Grant]] = defaultdict(list)
+    for row in sorted(rows, key=person_order):
+        history[row.person_id].append(grant_of(row))
+    return history
+
+
+def person_order(row: Any) -> tuple[Any, ...]:
+    """DESIGN rule 9: a person's claims by (certificate date, filed date, claim id)."""
+    return (row.person_id, row.certificate_date is None, row.certificate_date or row.filed_on,
+            row.filed_on, row.claim_id)

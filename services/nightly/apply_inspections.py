@@ -1,0 +1,51 @@
+"""Step 2 — apply on-site inspection results (现场检查) recorded by `claims inspect`.
+
+pass → on_site_inspected; fail → rejected, or recovery_due with a recovery row for the advance
+(reason inspection_failed). Where the product setting says a policy's kind needs no inspection
+the claim passes with an event saying so (the shipped default: every claim is inspected).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, and_, or_, true
+
+from services.nightly.base import CLAIM, ZERO, Batch, Run
+from services.settings import ANY, Settings
+
+STEP = "apply_inspections"
+FAILED = "inspection_failed"
+
+
+def _exempt(settings: Settings) -> Any:
+    pairs = [and_(CLAIM.c.policy == p if p != ANY else true(), CLAIM.c.kind == k if k != ANY else true())
+             for p, k in settings.exempt_pairs()]
+    return or_(*pairs) if pairs else None
+
+
+def source(run: Run, settings: Settings) -> Any:
+    inspected = CLAIM.c.inspection_result.isnot(None)
+    exempt = _exempt(settings)
+    ready = inspected if exempt is None else or_(inspected, exempt)
+    return and_(CLAIM.c.state.in_(("filed", "advance_paid")), ready)
+
+
+def decide(conn: Connection, rows: list[Any], batch: Batch) -> None:
+    owed: list[tuple[Any, Any, str]] = []
+    for row in rows:
+        if row.inspection_result == "pass":
+            batch.move(row, "pass_inspection", reason=f"on-site inspection passed on {row.inspected_on}")
+        elif row.inspection_result == "fail":
+            after = batch.move(row, "fail_inspection", reason=f"{FAILED}: on-site inspection failed on "
+                               f"{row.inspected_on}", reasons=FAILED, amount=ZERO,
+                               recovery_owed=row.recovery_owed + row.advance_paid)
+            if row.advance_paid > 0:
+                owed.append((row, row.advance_paid, f"{FAILED}: advance paid back"))
+            elif after.state == "recovery_due":
+                batch.move(after, "confirm_recovery", reason="no advance went out: nothing to recover")
+        else:
+            batch.move(row, "pass_inspection",
+                       reason=f"inspection not required for {row.policy} {row.kind} by the product setting "
+                              f"inspection ({batch.settings.source})")
+    batch.owe(conn, owed)

@@ -1,0 +1,96 @@
+"""Step 3 — assess inspected claims whose completion facts are present (审核).
+
+The rules decide: eligible → assessed with amount, citations, trace and draft flag; ineligible →
+rejected with reason codes (recovery_due with a recovery row when an advance went out); a
+completion result `fail` → refused as completion_failed. A decision that needs a parameter the
+seed leaves open (`missing_parameter`) moves nothing: the claim is set aside, named, and taken
+again every night until a local override supplies the value.
+
+A person's claims are decided in (certificate date, filed date, claim id) order against the
+person's grants, counting those granted earlier in the same chunk.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from types import SimpleNamespace
+from typing import Any
+
+from sqlalchemy import Connection, and_, or_
+
+from intake.record import CERTIFICATE_KINDS
+from rules.decision import Decision
+from services.grants import grant_of, grants_in_range
+from services.nightly.base import CLAIM, ZERO, Batch, Run
+from services.settings import Settings
+
+STEP = "assess"
+COMPLETION_FAILED = "completion_failed"
+
+
+def completion_ready(row: Any) -> bool:
+    """Certificate kinds need the certificate date; other kinds filed with an advance wait for
+    their completion result; the rest carry their facts from filing."""
+    if row.completion_result == "fail":
+        return False
+    if row.kind in CERTIFICATE_KINDS:
+        return row.certificate_date is not None
+    return row.completion_result == "pass" or not row.advance_requested
+
+
+def source(run: Run, settings: Settings) -> Any:
+    ready = or_(
+        CLAIM.c.completion_result == "fail",
+        and_(CLAIM.c.kind.in_(sorted(CERTIFICATE_KINDS)), CLAIM.c.certificate_date.isnot(None)),
+        and_(CLAIM.c.kind.notin_(sorted(CERTIFICATE_KINDS)),
+             or_(CLAIM.c.completion_result == "pass", CLAIM.c.advance_requested.is_(False))),
+    )
+    return and_(CLAIM.c.state == "on_site_inspected", ready)
+
+
+def trace_json(decision: Decision) -> str:
+    entries = []
+    for entry in decision.trace:
+        item = asdict(entry)
+        item["read_for"] = entry.read_for.isoformat()
+        entries.append(item)
+    return json.dumps(entries, ensure_ascii=False)
+
+
+def decide(conn: Connection, rows: list[Any], batch: Batch) -> None:
+    history = grants_in_range(conn, rows[0].person_key, max(r.person_key for r in rows) + 1)
+    owed: list[tuple[Any, Any, str]] = []
+    for row in rows:
+        if row.completion_result == "fail":
+            _refuse(batch, row, (COMPLETION_FAILED,), [], None, owed)
+            continue
+        if not completion_ready(row):
+            continue
+        decision = batch.rules.evaluate(row, history.get(row.person_id, []))
+        if decision.missing:
+            batch.set_aside(row, "missing_parameter: " + ", ".join(decision.missing))
+        elif decision.eligible:
+            batch.move(row, "assess", reason=f"eligible: {decision.amount:.2f}",
+                       amount=decision.amount, citations=json.dumps(list(decision.citations), ensure_ascii=False),
+                       decision_trace=trace_json(decision), draft=decision.draft, reasons="")
+            history.setdefault(row.person_id, []).append(grant_of(_granted(row, decision)))
+        else:
+            _refuse(batch, row, decision.reasons, list(decision.citations), decision, owed)
+    batch.owe(conn, owed)
+
+
+def _granted(row: Any, decision: Decision) -> Any:
+    return SimpleNamespace(**{**row._asdict(), "amount": decision.amount})
+
+
+def _refuse(batch: Batch, row: Any, reasons: tuple[str, ...], citations: list[str],
+            decision: Decision | None, owed: list[tuple[Any, Any, str]]) -> None:
+    codes = ";".join(reasons)
+    batch.move(row, "refuse", reason=f"not eligible: {codes}", amount=ZERO, reasons=codes,
+               citations=json.dumps(citations, ensure_ascii=False),
+               decision_trace=trace_json(decision) if decision else None,
+               draft=decision.draft if decision else row.draft,
+               recovery_owed=row.recovery_owed + row.advance_paid)
+    if row.advance_paid > 0:
+        owed.append((row, row.advance_paid, f"{codes}: advance paid back"))

@@ -1,0 +1,194 @@
+"""What every nightly step shares: person partitions, the partition's one SELECT, and a
+`Batch` that gathers a chunk's moves, payment rows and set-asides and writes them in bulk.
+
+A step module provides `STEP`, `source(run, settings)` (the SQL condition for its claims) and
+`decide(conn, rows, batch)`; `make_step` turns it into the (PartitionFn, ChunkFn) pair.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from types import SimpleNamespace
+from typing import Any, Protocol
+
+from sqlalchemy import Connection, Engine, and_, bindparam, func, insert, select, update
+
+from models.tables import Claim
+from services.actors import SYSTEM, Actor
+from services.grants import person_order
+from services.moves import Move, event_hash, plan_move, write_moves
+from services.nightly.rulebook import Rules, load_rulebook
+from services.payments import PAYMENT
+from services.recovery import recovery_rows
+from services.settings import Settings, load_settings
+from services.steps import ChunkFn, Partition, PartitionFn, StepResult
+
+CLAIM = Claim.__table__  # type: ignore[attr-defined]
+ZERO = Decimal("0")
+
+
+@dataclass(frozen=True)
+class Run:
+    """How a chunk runs: the business date, the flow run, who acts, and for `claims retry`
+    the claims to take (`only`) and whether today's failures may be retried at once (`force`)."""
+
+    as_of: date
+    run_id: str | None = None
+    actor: Actor = SYSTEM
+    only: frozenset[int] | None = None
+    force: bool = False
+
+
+class StepModule(Protocol):
+    STEP: str
+
+    def source(self, run: Run, settings: Settings) -> Any: ...
+
+    def decide(self, conn: Connection, rows: list[Any], batch: Batch) -> None: ...
+
+
+@dataclass
+class Batch:
+    run: Run
+    settings: Settings
+    result: StepResult
+    _rules: Rules | None = None
+    phases: list[list[Move]] = field(default_factory=list)
+    payments: list[dict[str, Any]] = field(default_factory=list)
+    updates: list[dict[str, Any]] = field(default_factory=list)
+    _moves_per_claim: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+
+    @property
+    def rules(self) -> Rules:
+        if self._rules is None:
+            self._rules = load_rulebook()
+        return self._rules
+
+    def move(self, row: Any, trigger: str, *, reason: str | None = None,
+             completion_ready: bool = True, **changes: Any) -> Any:
+        """Plan `trigger` for the claim (clearing any set-aside) and return the claim as it will
+        be after it, so a second move of the same claim can follow in this chunk."""
+        changes.setdefault("set_aside_step", None)
+        changes.setdefault("set_aside_reason", None)
+        planned = plan_move(row, trigger, reason=reason, completion_ready=completion_ready, **changes)
+        phase = self._moves_per_claim[row.id]
+        self._moves_per_claim[row.id] += 1
+        while len(self.phases) <= phase:
+            self.phases.append([])
+        self.phases[phase].append(planned)
+        self.result.moved[(row.policy, planned.to_state)] += 1
+        actor, run = self.run.actor, self.run
+        head = event_hash(planned.head, planned.claim_pk, planned.seq + 1, planned.from_state,
+                          planned.to_state, trigger, actor.name, actor.role, run.as_of, run.run_id, reason)
+        after = dict(row._asdict()) if hasattr(row, "_asdict") else dict(vars(row))
+        after.update(changes, state=planned.to_state, event_seq=planned.seq + 1, event_head=head)
+        return SimpleNamespace(**after)
+
+    def pay(self, row: dict[str, Any], policy: str) -> None:
+        """A payment row to insert; money that went out (or is owed back) is summed per policy."""
+        self.payments.append(row)
+        if row["status"] in ("sent", "due"):
+            key = (policy, row["kind"])
+            self.result.money[key] = self.result.money.get(key, ZERO) + row["amount"]
+
+    def owe(self, conn: Connection, owed: list[tuple[Any, Decimal, str]]) -> None:
+        """Recovery rows (status due) for (claim, amount, note)."""
+        policies = {claim.id: claim.policy for claim, _, _ in owed}
+        for row in recovery_rows(conn, owed, self.run.as_of):
+            self.pay(row, policies[row["claim_pk"]])
+
+    def set_aside(self, row: Any, reason: str, **values: Any) -> None:
+        """Leave the claim where it is (with `values` written), listed for `claims failed` with
+        this step and `reason`."""
+        step = self.result.step
+        self.result.set_aside.append((row.policy, row.claim_id, reason))
+        if values or row.set_aside_step != step or row.set_aside_reason != reason:
+            self.update(row, set_aside_step=step, set_aside_reason=reason, **values)
+
+    def update(self, row: Any, **values: Any) -> None:
+        """Columns that change without a transition (no event)."""
+        self.updates.append({"b_pk": row.id, "b_seq": row.event_seq, **values})
+
+    def flush(self, conn: Connection) -> None:
+        if self.payments:
+            conn.execute(insert(PAYMENT), self.payments)
+        for moves in self.phases:
+            write_moves(conn, moves, actor=self.run.actor, on=self.run.as_of, run_id=self.run.run_id)
+        by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+        for values in self.updates:
+            by_columns[tuple(sorted(k for k in values if not k.startswith("b_")))].append(values)
+        for columns, rows in by_columns.items():
+            params = [{"b_pk": r["b_pk"], "b_seq": r["b_seq"], **{f"v_{c}": r[c] for c in columns}}
+                      for r in rows]
+            conn.execute(
+                update(CLAIM)
+                .where(CLAIM.c.id == bindparam("b_pk"), CLAIM.c.event_seq == bindparam("b_seq"))
+                .values({c: bindparam(f"v_{c}") for c in columns}),
+                params)
+
+
+def _where(module: StepModule, run: Run, settings: Settings) -> Any:
+    condition = module.source(run, settings)
+    if run.only is not None:
+        condition = and_(condition, CLAIM.c.id.in_(sorted(run.only)))
+    return condition
+
+
+def person_partitions(engine: Engine, module: StepModule, run: Run, size: int,
+                      settings: Settings | None = None) -> list[Partition]:
+    """Ranges of person_key holding about `size` of the step's claims each (one GROUP BY)."""
+    settings = settings or load_settings()
+    with engine.connect() as conn:
+        counts = conn.execute(
+            select(CLAIM.c.person_key, func.count())
+            .where(_where(module, run, settings))
+            .group_by(CLAIM.c.person_key).order_by(CLAIM.c.person_key)
+        ).all()
+    partitions: list[Partition] = []
+    lo: int | None = None
+    total = 0
+    for key, count in counts:
+        if lo is None:
+            lo = key
+        total += count
+        if total >= size:
+            partitions.append(Partition(module.STEP, lo, key + 1, total))
+            lo, total = None, 0
+    if lo is not None:
+        partitions.append(Partition(module.STEP, lo, counts[-1][0] + 1, total))
+    return partitions
+
+
+def run_chunk(engine: Engine, module: StepModule, partition: Partition, run: Run,
+              settings: Settings | None = None) -> StepResult:
+    """One partition of one step in one transaction: one SELECT, decide, bulk writes."""
+    settings = settings or load_settings()
+    result = StepResult(module.STEP, chunks=1)
+    with engine.begin() as conn:
+        rows = conn.execute(
+            select(CLAIM).where(CLAIM.c.person_key >= partition.lo, CLAIM.c.person_key < partition.hi,
+                                _where(module, run, settings))
+        ).all()
+        rows = sorted(rows, key=person_order)
+        result.claims_seen = len(rows)
+        if rows:
+            batch = Batch(run, settings, result)
+            module.decide(conn, rows, batch)
+            batch.flush(conn)
+    return result
+
+
+def make_step(module: StepModule) -> tuple[PartitionFn, ChunkFn]:
+    def partitions(engine: Engine, as_of: date, size: int) -> list[Partition]:
+        return person_partitions(engine, module, Run(as_of), size)
+
+    def chunk(engine: Engine, partition: Partition, as_of: date, run_id: str | None) -> StepResult:
+        return run_chunk(engine, module, partition, Run(as_of, run_id))
+
+    partitions.__name__ = f"{module.STEP}_partitions"
+    chunk.__name__ = f"{module.STEP}_chunk"
+    return partitions, chunk
+

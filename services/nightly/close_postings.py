@@ -1,0 +1,23 @@
+"""Step 5 — close the postings whose window has ended (公示期满): the claim is approved for
+payment. A claim with an objection is in `objected` and waits for `claims review`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, and_
+
+from services.nightly.base import CLAIM, Batch, Run
+from services.settings import Settings
+
+STEP = "close_postings"
+
+
+def source(run: Run, settings: Settings) -> Any:
+    return and_(CLAIM.c.state == "publicly_posted", CLAIM.c.posting_closes_on <= run.as_of)
+
+
+def decide(conn: Connection, rows: list[Any], batch: Batch) -> None:
+    for row in rows:
+        batch.move(row, "close_posting",
+                   reason=f"posting window closed on {row.posting_closes_on} with no objection open")

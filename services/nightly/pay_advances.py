@@ -1,0 +1,70 @@
+"""Step 1 — pay the advances the policy allows (预支/先行拨付).
+
+A claim filed with `advance_requested` for a class filing (开班备案: the approval an advance
+rests on), payee an organisation, is evaluated; where the pack allows an advance the amount
+goes out through the payment channel and the claim moves to `advance_paid`. No advance
+allowed: `advance_amount` is set to 0 and the claim waits for its inspection as any other.
+A draft policy not confirmed in force pays nothing: the claim waits, set aside.
+A refused payment leaves the claim set aside here; it is sent again as the next attempt the
+next night (or at once by `claims retry`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, and_, or_
+
+from services.channel import current_channel
+from services.grants import grants_in_range
+from services.nightly.base import CLAIM, ZERO, Batch, Run
+from services.payments import next_attempt, payments_of, send
+from services.settings import Settings
+
+STEP = "pay_advances"
+ORGANISATIONS = ("enterprise", "institution")
+KIND = "advance"
+
+
+def source(run: Run, settings: Settings) -> Any:
+    first = and_(CLAIM.c.state == "filed", CLAIM.c.advance_requested.is_(True),
+                 CLAIM.c.payee_type.in_(ORGANISATIONS), CLAIM.c.class_id.isnot(None),
+                 CLAIM.c.advance_amount.is_(None))
+    again = and_(CLAIM.c.state.in_(("filed", "advance_paid")), CLAIM.c.set_aside_step == STEP,
+                 CLAIM.c.advance_amount > ZERO, CLAIM.c.advance_paid == ZERO)
+    return or_(first, again)
+
+
+def decide(conn: Connection, rows: list[Any], batch: Batch) -> None:
+    run = batch.run
+    history = grants_in_range(conn, rows[0].person_key, max(r.person_key for r in rows) + 1)
+    retries = [r for r in rows if r.advance_amount is not None]
+    earlier = payments_of(conn, [r.id for r in retries], KIND) if retries else {}
+    items: list[tuple[Any, str, int, Any]] = []
+    for row in rows:
+        if not batch.rules.in_force(row.policy):
+            batch.set_aside(row, "policy_not_in_force")
+            continue
+        if row.advance_amount is not None:
+            tried = earlier.get(row.id, [])
+            if tried and tried[-1].business_date >= run.as_of and not run.force:
+                continue  # refused today: the next night (or claims retry) sends it again
+            items.append((row, KIND, next_attempt(tried, KIND), row.advance_amount))
+            continue
+        decision = batch.rules.evaluate(row, history.get(row.person_id, []))
+        if decision.missing:
+            batch.set_aside(row, "missing_parameter: " + ", ".join(decision.missing))
+        elif decision.eligible and decision.advance_amount and decision.advance_amount > 0:
+            items.append((row, KIND, 1, decision.advance_amount))
+        else:
+            batch.update(row, advance_amount=ZERO, set_aside_step=None, set_aside_reason=None)
+    for sent in send(current_channel(batch.settings), items, run.as_of):
+        claim, amount = sent.claim, sent.row["amount"]
+        batch.pay(sent.row, claim.policy)
+        if not sent.ok:
+            batch.set_aside(claim, f"advance payment refused: {sent.result.message}", advance_amount=amount)
+        elif claim.state == "filed":
+            batch.move(claim, "pay_advance", reason=f"advance {amount:.2f} ({sent.result.reference})",
+                       advance_amount=amount, advance_paid=amount)
+        else:
+            batch.update(claim, advance_paid=amount, set_aside_step=None, set_aside_reason=None)

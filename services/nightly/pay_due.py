@@ -1,0 +1,65 @@
+"""Step 6 — pay what is due (拨付 / 清算).
+
+An approved claim is paid the assessed amount less any advance, as a `final` payment through the
+payment channel; amount equal to the advance → paid with no payment row; amount below the
+advance → recovery_due with a recovery row for the excess. A draft policy not confirmed in
+force pays nothing: the claim stays approved, set aside as policy_not_in_force.
+A refused payment moves the claim to payment_failed; the next night (or `claims retry`, at once)
+sends it again as the next attempt with its own key.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, and_, or_
+
+from services.channel import current_channel
+from services.nightly.base import CLAIM, Batch, Run
+from services.payments import send
+from services.settings import Settings
+
+STEP = "pay_due"
+KIND = "final"
+
+
+def source(run: Run, settings: Settings) -> Any:
+    failed = CLAIM.c.state == "payment_failed"
+    if not run.force:
+        failed = and_(failed, CLAIM.c.state_on < run.as_of)
+    return or_(CLAIM.c.state == "approved", failed)
+
+
+def decide(conn: Connection, rows: list[Any], batch: Batch) -> None:
+    items: list[tuple[Any, str, int, Any]] = []
+    owed: list[tuple[Any, Any, str]] = []
+    for row in rows:
+        if row.draft and not batch.rules.in_force(row.policy):
+            batch.set_aside(row, "policy_not_in_force")
+            continue
+        if row.state == "payment_failed":
+            row = batch.move(row, "retry_payment", reason=f"payment attempt {row.payment_attempt + 1}")
+        rest = row.amount - row.advance_paid - row.final_paid
+        if rest > 0:
+            items.append((row, KIND, row.payment_attempt + 1, rest))
+        elif rest == 0:
+            batch.move(row, "pay", reason="settled by the advance: nothing more to pay")
+        else:
+            excess = -rest
+            batch.move(row, "recover_excess",
+                       reason=f"assessed {row.amount:.2f} is below the {row.advance_paid:.2f} paid: "
+                              f"{excess:.2f} to recover",
+                       recovery_owed=row.recovery_owed + excess)
+            owed.append((row, excess, "advance above the assessed amount"))
+    for sent in send(current_channel(batch.settings), items, batch.run.as_of):
+        claim, amount = sent.claim, sent.row["amount"]
+        batch.pay(sent.row, claim.policy)
+        attempt = sent.row["attempt"]
+        if sent.ok:
+            batch.move(claim, "pay", reason=f"paid {amount:.2f} ({sent.result.reference})",
+                       final_paid=claim.final_paid + amount, payment_attempt=attempt)
+        else:
+            why = f"payment attempt {attempt} refused: {sent.result.message}"
+            batch.move(claim, "fail_payment", reason=why, payment_attempt=attempt,
+                       set_aside_step=STEP, set_aside_reason=why)
+    batch.owe(conn, owed)

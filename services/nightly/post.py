@@ -1,0 +1,49 @@
+"""Step 4 — put assessed claims on the public notice (公示).
+
+Each policy gets one posting window per business day; it closes after the product setting's
+number of working days on China's holiday calendar (services/calendar.py). The seeds fix no
+length: the default is the product's (services/settings.py).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from models.tables import PostingWindow
+from services.calendar import add_working_days
+from services.nightly.base import CLAIM, Batch, Run
+from services.settings import Settings
+
+STEP = "post"
+WINDOW = PostingWindow.__table__  # type: ignore[attr-defined]
+
+
+def source(run: Run, settings: Settings) -> Any:
+    return CLAIM.c.state == "assessed"
+
+
+def open_window(conn: Connection, policy: str, on: date, working_days: int) -> tuple[int, date]:
+    """The posting window of (policy, on), created if new; safe when chunks race for it."""
+    values = {"policy": policy, "opened_on": on, "working_days": working_days,
+              "closes_on": add_working_days(on, working_days)}
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    conn.execute(dialect.insert(WINDOW).values(values).on_conflict_do_nothing(
+        index_elements=["policy", "opened_on"]))
+    found = conn.execute(select(WINDOW.c.id, WINDOW.c.closes_on)
+                         .where(WINDOW.c.policy == policy, WINDOW.c.opened_on == on)).one()
+    return found.id, found.closes_on
+
+
+def decide(conn: Connection, rows: list[Any], batch: Batch) -> None:
+    on = batch.run.as_of
+    windows = {policy: open_window(conn, policy, on, batch.settings.posting_days(policy))
+               for policy in sorted({r.policy for r in rows})}
+    for row in rows:
+        window_id, closes_on = windows[row.policy]
+        batch.move(row, "post", reason=f"posted {on} until {closes_on} "
+                   f"({batch.settings.posting_days(row.policy)} working days)",
+                   posting_window_id=window_id, posting_closes_on=closes_on)

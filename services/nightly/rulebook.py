@@ -1,0 +1,69 @@
+"""The rules as the nightly steps use them: claim rows in, Decisions out.
+
+Packs and the deployment's overrides are loaded once per chunk; amounts always come from
+`rules.engine.evaluate`, never from here. Tests may route the steps through another rulebook
+with `use_rulebook`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+from intake.record import RECORD_FIELDS, ClaimRecord
+from rules.decision import Decision, Grant
+
+
+class Rules(Protocol):
+    def in_force(self, policy: str) -> bool:
+        """False for a draft policy the deployment has not confirmed in force."""
+
+    def evaluate(self, row: Any, history: Sequence[Grant]) -> Decision: ...
+
+
+def record_of(row: Any) -> ClaimRecord:
+    """The claim row as the ClaimRecord the engine evaluates (groups are stored ';'-joined)."""
+    values = {name: getattr(row, name) for name in RECORD_FIELDS if name != "groups"}
+    groups = tuple(g for g in (row.groups or "").split(";") if g)
+    return ClaimRecord(groups=groups, **values)
+
+
+class Rulebook:
+    """The shipped packs plus the deployment's local overrides (CLAIMS_LOCAL_OVERRIDES)."""
+
+    def __init__(self) -> None:
+        from rules.overrides import load_overrides
+
+        self.overrides = load_overrides()
+        self._packs: dict[str, Any] = {}
+
+    def pack(self, policy: str) -> Any:
+        if policy not in self._packs:
+            from rules.packs import load_pack
+
+            self._packs[policy] = load_pack(policy)
+        return self._packs[policy]
+
+    def in_force(self, policy: str) -> bool:
+        from rules.overrides import policy_in_force
+
+        pack = self.pack(policy)
+        return not pack.draft or bool(policy_in_force(pack, self.overrides))
+
+    def evaluate(self, row: Any, history: Sequence[Grant]) -> Decision:
+        from rules.engine import evaluate
+
+        return evaluate(record_of(row), history, self.pack(row.policy), self.overrides)
+
+
+_factory: Callable[[], Rules] = Rulebook
+
+
+def use_rulebook(factory: Callable[[], Rules] | None) -> None:
+    """Evaluate with `factory()` in this process (None: the shipped Rulebook)."""
+    global _factory
+    _factory = factory or Rulebook
+
+
+def load_rulebook() -> Rules:
+    return _factory()

@@ -1,0 +1,229 @@
+"""Payment rows: what is paid, to whom, under which idempotency key.
+
+A key is derived from what it pays — `<policy>:<claim_id>:<kind>:<attempt>` — and unique in the
+database, so no step can write the same payment twice; a retry after a failure is the next
+attempt with its own key. Rows are written in the same transaction as the claim's move.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import Connection, Engine, bindparam, select, update
+
+from models.tables import Claim, Payment
+from services.actors import Actor
+from services.channel import ChannelResult, PaymentChannel, PaymentOrder
+from services.moves import plan_move, write_moves
+from services.roles import check_role
+
+PAYMENT = Payment.__table__  # type: ignore[attr-defined]
+CLAIM = Claim.__table__  # type: ignore[attr-defined]
+
+SENT, FAILED, CONFIRMED, DUE, RETURNED = "sent", "failed", "confirmed", "due", "returned"
+
+
+def idempotency_key(policy: str, claim_id: str, kind: str, attempt: int) -> str:
+    return f"{policy}:{claim_id}:{kind}:{attempt}"
+
+
+def payment_row(claim: Any, kind: str, attempt: int, amount: Decimal, on: date, *,
+                status: str, reference: str | None = None, note: str | None = None,
+                key: str | None = None) -> dict[str, Any]:
+    return {
+        "claim_pk": claim.id, "kind": kind, "attempt": attempt, "amount": amount,
+        "status": status, "payee_type": claim.payee_type, "payee_id": claim.payee_id,
+        "idempotency_key": key or idempotency_key(claim.policy, claim.claim_id, kind, attempt),
+        "business_date": on, "reference": reference, "settled_on": None, "note": note,
+        "created_at": datetime.now(UTC),
+    }
+
+
+def order_for(claim: Any, kind: str, attempt: int, amount: Decimal, on: date) -> PaymentOrder:
+    return PaymentOrder(
+        payment_key=idempotency_key(claim.policy, claim.claim_id, kind, attempt), kind=kind,
+        amount=amount, policy=claim.policy, claim_id=claim.claim_id, payee_type=claim.payee_type,
+        payee_id=claim.payee_id, payee_name=claim.payee_name, bank_account=claim.bank_account,
+        business_date=on,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """One order after the channel answered, with the payment row to write."""
+
+    claim: Any
+    order: PaymentOrder
+    result: ChannelResult
+    row: dict[str, Any]
+
+    @property
+    def ok(self) -> bool:
+        return self.result.ok
+
+
+def send(channel: PaymentChannel, items: list[tuple[Any, str, int, Decimal]], on: date) -> list[Sent]:
+    """Send (claim, kind, attempt, amount) through `channel` as one batch; return each with the
+    payment row to insert (status sent with the channel's reference, or failed)."""
+    if not items:
+        return []
+    orders = [order_for(claim, kind, attempt, amount, on) for claim, kind, attempt, amount in items]
+    answers = {r.payment_key: r for r in channel.send(orders, on)}
+    done: list[Sent] = []
+    for (claim, kind, attempt, amount), order in zip(items, orders, strict=True):
+        answer = answers.get(order.payment_key) or ChannelResult(
+            order.payment_key, False, None, "the payment channel gave no answer")
+        row = payment_row(claim, kind, attempt, amount, on,
+                          status=SENT if answer.ok else FAILED, reference=answer.reference,
+                          note=answer.message or None)
+        done.append(Sent(claim, order, answer, row))
+    return done
+
+
+def payments_of(conn: Connection, claim_pks: Iterable[int], kind: str | None = None) -> dict[int, list[Any]]:
+    """Payment rows of these claims (one SELECT per 1000 claims), by claim, in attempt order."""
+    pks = list(claim_pks)
+    found: dict[int, list[Any]] = defaultdict(list)
+    for start in range(0, len(pks), 1000):
+        query = select(PAYMENT).where(PAYMENT.c.claim_pk.in_(pks[start:start + 1000]))
+        if kind is not None:
+            query = query.where(PAYMENT.c.kind == kind)
+        for row in conn.execute(query.order_by(PAYMENT.c.attempt, PAYMENT.c.id)):
+            found[row.claim_pk].append(row)
+    return found
+
+
+def next_attempt(rows: Iterable[Any], kind: str) -> int:
+    return 1 + max((r.attempt for r in rows if r.kind == kind), default=0)
+
+
+# --- claims bank import FILE: the bank's word on each payment ------------------------------------
+
+BANK_STATUS = {"confirmed": CONFIRMED, "成功": CONFIRMED, "failed": FAILED, "失败": FAILED}
+BANK_COLUMNS = {"reference": ("reference", "参考号"), "amount": ("amount", "金额", "金额（元）"),
+                "status": ("status", "状态"), "on": ("on", "日期", "date")}
+LATER_THAN_ADVANCE = ("on_site_inspected", "assessed", "publicly_posted", "objected", "approved",
+                      "payment_failed")
+
+
+@dataclass
+class BankReport:
+    confirmed: int = 0
+    failed: int = 0
+    unchanged: int = 0
+    claims_failed: list[str] = field(default_factory=list)
+    problems: list[tuple[int, str, str]] = field(default_factory=list)
+    """(row, reference, message): unknown references, mismatched amounts, rows not applied"""
+
+
+def _cell(raw: Mapping[str, Any], name: str) -> str:
+    for alias in BANK_COLUMNS[name]:
+        if raw.get(alias) not in (None, ""):
+            return str(raw[alias]).strip()
+    return ""
+
+
+def import_bank_statement(engine: Engine, rows: Iterable[tuple[int, Mapping[str, Any]]], *,
+                          actor: Actor, on: date, chunk: int = 2000) -> BankReport:
+    """Rows reference, amount, status (confirmed|failed), [on]. Confirmed → the payment is settled;
+    failed → the payment is failed and its claim waits for a retry as a new attempt."""
+    check_role(actor)
+    report = BankReport()
+    batch: list[tuple[int, Mapping[str, Any]]] = []
+    for item in rows:
+        batch.append(item)
+        if len(batch) >= chunk:
+            _bank_chunk(engine, batch, actor, on, report)
+            batch = []
+    if batch:
+        _bank_chunk(engine, batch, actor, on, report)
+    return report
+
+
+def _bank_chunk(engine: Engine, batch: list[tuple[int, Mapping[str, Any]]], actor: Actor, on: date,
+                report: BankReport) -> None:
+    with engine.begin() as conn:
+        refs = [_cell(raw, "reference") for _, raw in batch]
+        found = {r.reference: r for r in conn.execute(
+            select(PAYMENT).where(PAYMENT.c.reference.in_([r for r in refs if r])))}
+        claims = {c.id: c for c in conn.execute(
+            select(CLAIM).where(CLAIM.c.id.in_(sorted({p.claim_pk for p in found.values()}))))}
+        settle: list[dict[str, Any]] = []
+        fail: list[tuple[Any, Any]] = []
+        for (number, raw), ref in zip(batch, refs, strict=True):
+            problem = _bank_row_problem(raw, ref, found.get(ref), on)
+            if problem:
+                report.problems.append((number, ref, problem))
+                continue
+            payment, status = found[ref], BANK_STATUS[_cell(raw, "status").lower()]
+            day = date.fromisoformat(_cell(raw, "on")) if _cell(raw, "on") else on
+            if payment.status == status:
+                report.unchanged += 1
+            elif status == CONFIRMED:
+                settle.append({"b_id": payment.id, "v_status": CONFIRMED, "v_settled_on": day})
+                report.confirmed += 1
+            else:
+                fail.append((payment, claims[payment.claim_pk]))
+        if settle:
+            conn.execute(update(PAYMENT).where(PAYMENT.c.id == bindparam("b_id"))
+                         .values(status=bindparam("v_status"), settled_on=bindparam("v_settled_on")), settle)
+        _bank_failures(conn, fail, actor, on, report)
+
+
+def _bank_row_problem(raw: Mapping[str, Any], ref: str, payment: Any, on: date) -> str | None:
+    if not ref:
+        return "reference: missing"
+    if payment is None:
+        return "unknown reference: no payment of this product carries it"
+    status = _cell(raw, "status").lower()
+    if status not in BANK_STATUS:
+        return f"status: {status or 'empty'!r} must be confirmed or failed"
+    try:
+        amount = Decimal(_cell(raw, "amount"))
+        if _cell(raw, "on"):
+            date.fromisoformat(_cell(raw, "on"))
+    except (InvalidOperation, ValueError):
+        return f"amount {_cell(raw, 'amount')!r} or date {_cell(raw, 'on')!r} cannot be read"
+    if amount != payment.amount:
+        return f"amount mismatch: the bank says {amount}, the payment is {payment.amount:.2f}"
+    if payment.kind not in ("advance", "final"):
+        return f"payment {ref} is a {payment.kind}, not money sent"
+    return None
+
+
+def _bank_failures(conn: Connection, fail: list[tuple[Any, Any]], actor: Actor, on: date,
+                   report: BankReport) -> None:
+    moves, updates, failed_ids = [], [], []
+    for payment, claim in fail:
+        why = f"the bank failed payment {payment.reference} (attempt {payment.attempt}) on {on}"
+        if payment.kind == "final" and claim.state == "paid":
+            moves.append(plan_move(claim, "fail_payment", reason=why, final_paid=claim.final_paid - payment.amount,
+                                   set_aside_step="pay_due", set_aside_reason=why))
+        elif payment.kind == "advance" and claim.state in ("filed", "advance_paid"):
+            updates.append({"b_pk": claim.id, "b_seq": claim.event_seq,
+                            "v_paid": claim.advance_paid - payment.amount, "v_step": "pay_advances",
+                            "v_reason": why})
+        elif payment.kind == "advance" and claim.state in LATER_THAN_ADVANCE:
+            updates.append({"b_pk": claim.id, "b_seq": claim.event_seq,
+                            "v_paid": claim.advance_paid - payment.amount, "v_step": claim.set_aside_step,
+                            "v_reason": claim.set_aside_reason})
+        else:
+            report.problems.append((0, payment.reference, f"claim {claim.claim_id} is '{claim.state}': "
+                                    "the failure needs an administrator; nothing was changed"))
+            continue
+        failed_ids.append(payment.id)
+        report.claims_failed.append(claim.claim_id)
+    if not failed_ids:
+        return
+    conn.execute(update(PAYMENT).where(PAYMENT.c.id.in_(failed_ids)).values(status=FAILED, settled_on=None))
+    if updates:
+        conn.execute(update(CLAIM).where(CLAIM.c.id == bindparam("b_pk"), CLAIM.c.event_seq == bindparam("b_seq"))
+                     .values(advance_paid=bindparam("v_paid"), set_aside_step=bindparam("v_step"),
+                             set_aside_reason=bindparam("v_reason")), updates)
+    write_moves(conn, moves, actor=actor, on=on)
+    report.failed += len(failed_ids)

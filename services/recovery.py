@@ -1,0 +1,239 @@
+"""Money that must come back (追回): what is owed, and what has come back.
+
+A claim that owes money has a payment row of kind `recovery` (status `due`, then `confirmed`
+once all of it is back) and `claim.recovery_owed`; each sum returned is a `recovery` row with
+status `returned` and adds to `claim.recovered`. When `recovered` reaches `recovery_owed` the
+claim moves to `recovered` (confirm_recovery).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import Connection, Engine, bindparam, insert, select, update
+
+from models.money import to_yuan
+from models.tables import Claim
+from services.actors import Actor
+from services.lookup import find_claims, one_claim
+from services.moves import plan_move, write_moves
+from services.payments import CONFIRMED, DUE, PAYMENT, RETURNED, next_attempt, payment_row, payments_of
+from services.roles import check_may_mark_recovery, check_role
+from states.lifecycle import IllegalTransition
+
+CLAIM = Claim.__table__  # type: ignore[attr-defined]
+
+ZERO = Decimal("0")
+RECOVERY = "recovery"
+
+
+def money_out(claim: Any) -> Decimal:
+    """What was paid out on the claim and not yet owed back."""
+    return Decimal(claim.advance_paid) + Decimal(claim.final_paid) - Decimal(claim.recovery_owed)
+
+
+def recovery_rows(conn: Connection, owed: Sequence[tuple[Any, Decimal, str]], on: date) -> list[dict[str, Any]]:
+    """Recovery rows (status due) for (claim, amount, note) — one SELECT for the attempt numbers."""
+    wanted = [(claim, amount, note) for claim, amount, note in owed if amount > 0]
+    if not wanted:
+        return []
+    earlier = payments_of(conn, [claim.id for claim, _, _ in wanted], RECOVERY)
+    return [payment_row(claim, RECOVERY, next_attempt(earlier.get(claim.id, []), RECOVERY), amount, on,
+                        status=DUE, note=note)
+            for claim, amount, note in wanted]
+
+
+# --- claims recover: money paid must come back -------------------------------------------------
+
+RECOVERY_REASONS: tuple[str, ...] = (
+    "fraud", "inspection_failed", "objection_upheld", "completion_failed", "duplicate_certificate",
+    "duplicate_occupation_level", "annual_limit", "ineligible_group", "not_combinable", "term_limit",
+    "outside_policy_period", "institution_not_listed",
+)
+BEFORE_FINAL = ("filed", "advance_paid", "on_site_inspected", "assessed", "publicly_posted", "objected",
+                "approved", "payment_failed")
+
+
+class RecoveryError(ValueError):
+    """A recovery that cannot be recorded, with the reason."""
+
+
+@dataclass(frozen=True)
+class Demand:
+    claim_id: str
+    policy: str
+    state: str
+    amount: Decimal
+
+
+def demand_recovery(engine: Engine, claim_id: str, *, reason: str, actor: Actor, on: date,
+                    reason_code: str = "fraud", policy: str | None = None) -> Demand:
+    """Mark all money paid out on a claim as to be recovered (追回): a paid claim by
+    demand_recovery, a claim with only its advance out by reject."""
+    if reason_code not in RECOVERY_REASONS:
+        raise RecoveryError(f"reason code {reason_code!r} is not one of {', '.join(RECOVERY_REASONS)}")
+    if not reason.strip():
+        raise RecoveryError("a recovery needs its reason (--reason TEXT)")
+    with engine.begin() as conn:
+        claim = one_claim(conn, claim_id, policy)
+        check_may_mark_recovery(conn, actor, claim.id, claim.claim_id)
+        amount = money_out(claim)
+        if amount <= 0:
+            raise RecoveryError(f"claim {claim_id} ({claim.state}) has no money out to recover")
+        if claim.state == "paid":
+            trigger = "demand_recovery"
+        elif claim.state in BEFORE_FINAL:
+            trigger = "reject"
+        else:
+            raise IllegalTransition(claim_id, claim.state, "demand_recovery",
+                                    "its money is already being recovered or was")
+        move = plan_move(claim, trigger, reason=f"{reason_code}: {reason}", reasons=reason_code,
+                         recovery_owed=claim.recovery_owed + amount, set_aside_step=None,
+                         set_aside_reason=None)
+        conn.execute(insert(PAYMENT), recovery_rows(conn, [(claim, amount, f"{reason_code}: {reason}")], on))
+        write_moves(conn, [move], actor=actor, on=on)
+        return Demand(claim.claim_id, claim.policy, move.to_state, amount)
+
+
+# --- claims recovered FILE: money actually returned ----------------------------------------------
+
+@dataclass
+class ReturnProblem:
+    row: int
+    claim_id: str | None
+    field: str
+    message: str
+
+
+@dataclass
+class ReturnReport:
+    recorded: int = 0
+    unchanged: int = 0
+    settled: list[str] = field(default_factory=list)
+    problems: list[ReturnProblem] = field(default_factory=list)
+
+
+def record_returns(engine: Engine, rows: Iterable[tuple[int, Mapping[str, Any]]], *, actor: Actor,
+                   on: date, chunk: int = 2000) -> ReturnReport:
+    """Rows claim_id, [policy], amount, [on]: each a sum returned. A row already recorded (same
+    claim, date, amount and occurrence) is skipped, so a file can be loaded twice safely."""
+    check_role(actor)
+    report = ReturnReport()
+    seen: dict[tuple[str, str | None, date, Decimal], int] = defaultdict(int)
+    batch: list[tuple[int, Mapping[str, Any]]] = []
+    for item in rows:
+        batch.append(item)
+        if len(batch) >= chunk:
+            _returns_chunk(engine, batch, actor, on, seen, report)
+            batch = []
+    if batch:
+        _returns_chunk(engine, batch, actor, on, seen, report)
+    return report
+
+
+class _Bad(ValueError):
+    def __init__(self, claim_id: str | None, field_name: str, message: str) -> None:
+        super().__init__(message)
+        self.claim_id, self.field_name, self.message = claim_id, field_name, message
+
+
+def _parse_return(raw: Mapping[str, Any], default_on: date) -> tuple[str, str | None, Decimal, date]:
+    claim_id = str(raw.get("claim_id") or "").strip()
+    if not claim_id:
+        raise _Bad(None, "claim_id", "missing")
+    policy = str(raw.get("policy") or "").strip() or None
+    text = str(raw.get("amount") or "").strip()
+    try:
+        amount = Decimal(text)
+    except InvalidOperation:
+        raise _Bad(claim_id, "amount", f"{text!r} is not an amount in yuan") from None
+    if not amount.is_finite() or amount <= 0 or amount != amount.quantize(Decimal("0.01")):
+        raise _Bad(claim_id, "amount", f"{text} must be positive with at most 2 decimals")
+    day_text = str(raw.get("on") or "").strip()
+    try:
+        day = date.fromisoformat(day_text) if day_text else default_on
+    except ValueError:
+        raise _Bad(claim_id, "on", f"{day_text!r} is not a date (YYYY-MM-DD)") from None
+    return claim_id, policy, to_yuan(amount), day
+
+
+def _returns_chunk(engine: Engine, batch: list[tuple[int, Mapping[str, Any]]], actor: Actor, on: date,
+                   seen: dict[tuple[str, str | None, date, Decimal], int], report: ReturnReport) -> None:
+    parsed: list[tuple[int, str, str | None, Decimal, date]] = []
+    for number, raw in batch:
+        try:
+            claim_id, policy, amount, day = _parse_return(raw, on)
+        except _Bad as bad:
+            report.problems.append(ReturnProblem(number, bad.claim_id, bad.field_name, bad.message))
+            continue
+        parsed.append((number, claim_id, policy, amount, day))
+    with engine.begin() as conn:
+        found = find_claims(conn, [(c, p) for _, c, p, _, _ in parsed])
+        wanted: list[tuple[int, Any, Decimal, date, str]] = []
+        for number, claim_id, policy, amount, day in parsed:
+            matches = found.get((claim_id, policy), [])
+            if len(matches) != 1:
+                message = "no such claim" if not matches else "claim exists under several policies: add policy"
+                report.problems.append(ReturnProblem(number, claim_id, "claim_id" if not matches else "policy",
+                                                     message))
+                continue
+            occurrence = seen[(claim_id, policy, day, amount)] = seen[(claim_id, policy, day, amount)] + 1
+            claim = matches[0]
+            key = f"{claim.policy}:{claim.claim_id}:returned:{day.isoformat()}:{amount:.2f}:{occurrence}"
+            wanted.append((number, claim, amount, day, key))
+        known = set(conn.execute(select(PAYMENT.c.idempotency_key).where(
+            PAYMENT.c.idempotency_key.in_([w[4] for w in wanted]))).scalars()) if wanted else set()
+        _apply_returns(conn, wanted, known, actor, on, report)
+
+
+def _apply_returns(conn: Connection, wanted: list[tuple[int, Any, Decimal, date, str]], known: set[str],
+                   actor: Actor, on: date, report: ReturnReport) -> None:
+    back: dict[int, Decimal] = defaultdict(Decimal)
+    claims: dict[int, Any] = {}
+    inserts: list[dict[str, Any]] = []
+    for number, claim, amount, day, key in wanted:
+        if key in known:
+            report.unchanged += 1
+            continue
+        if claim.state != "recovery_due":
+            report.problems.append(ReturnProblem(number, claim.claim_id, "claim_id",
+                                                 f"claim is '{claim.state}'; returns are recorded in recovery_due"))
+            continue
+        still_owed = claim.recovery_owed - claim.recovered - back[claim.id]
+        if amount > still_owed:
+            report.problems.append(ReturnProblem(number, claim.claim_id, "amount",
+                                                 f"{amount:.2f} is more than the {still_owed:.2f} still owed"))
+            continue
+        back[claim.id] += amount
+        claims[claim.id] = claim
+        row = payment_row(claim, RECOVERY, 0, amount, day, status=RETURNED, key=key,
+                          note=f"returned, recorded by {actor.name}")
+        row["settled_on"] = day
+        inserts.append(row)
+    if not inserts:
+        return
+    conn.execute(insert(PAYMENT), inserts)
+    moves, partial = [], []
+    for pk, amount in back.items():
+        claim = claims[pk]
+        total = claim.recovered + amount
+        if total >= claim.recovery_owed:
+            moves.append(plan_move(claim, "confirm_recovery", reason=f"recovered {total:.2f} in full",
+                                   recovered=total))
+            report.settled.append(claim.claim_id)
+        else:
+            partial.append({"b_pk": pk, "b_seq": claim.event_seq, "v_recovered": total})
+    if partial:
+        conn.execute(update(CLAIM).where(CLAIM.c.id == bindparam("b_pk"), CLAIM.c.event_seq == bindparam("b_seq"))
+                     .values(recovered=bindparam("v_recovered")), partial)
+    if moves:
+        write_moves(conn, moves, actor=actor, on=on)
+        conn.execute(update(PAYMENT).where(PAYMENT.c.claim_pk.in_([m.claim_pk for m in moves]),
+                                           PAYMENT.c.kind == RECOVERY, PAYMENT.c.status == DUE)
+                     .values(status=CONFIRMED, settled_on=on))
+    report.recorded += len(inserts)

@@ -1,0 +1,139 @@
+"""Product settings: how the product runs, as opposed to policy parameters from the seeds.
+
+The seeds fix no posting-window length, chunk size or payment route; these are the product's
+own defaults, documented in docs/lifecycle.md and changed per deployment by a YAML file named
+in CLAIMS_SETTINGS and/or single environment variables (which win over the file):
+
+    posting_window:                 # 公示期, in working days on China's holiday calendar
+      working_days: 5               # CLAIMS_POSTING_WORKING_DAYS
+      by_policy: {nanxun-2019: 7}
+    chunk_size: 5000                # claims per partition; CLAIMS_CHUNK_SIZE
+    inspection:
+      required: true                # CLAIMS_INSPECTION_REQUIRED (true/false)
+      not_required:                 # exceptions: policy -> kinds ("*" = every policy/kind)
+        ordos-2019: [employment_service]
+    payment:
+      channel: file                 # file | failing; CLAIMS_PAYMENT_CHANNEL
+      dir: ./payments               # CLAIMS_PAYMENT_DIR (the file channel's batches)
+      fail_keys: []                 # failing channel only; CLAIMS_PAYMENT_FAIL_KEYS (comma, globs)
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+DEFAULT_POSTING_WORKING_DAYS = 5
+DEFAULT_CHUNK_SIZE = 5000
+DEFAULT_PAYMENT_DIR = "payments"
+ANY = "*"
+
+
+class SettingsError(ValueError):
+    """A settings file or variable that cannot be used, named."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    posting_working_days: int = DEFAULT_POSTING_WORKING_DAYS
+    posting_by_policy: Mapping[str, int] = field(default_factory=dict)
+    chunk_size: int = DEFAULT_CHUNK_SIZE
+    inspection_required: bool = True
+    inspection_not_required: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    payment_channel: str = "file"
+    payment_dir: Path = Path(DEFAULT_PAYMENT_DIR)
+    payment_fail_keys: tuple[str, ...] = ()
+    source: str = "defaults"
+
+    def posting_days(self, policy: str) -> int:
+        return int(self.posting_by_policy.get(policy, self.posting_working_days))
+
+    def needs_inspection(self, policy: str, kind: str) -> bool:
+        for key in (policy, ANY):
+            kinds = self.inspection_not_required.get(key, frozenset())
+            if kind in kinds or ANY in kinds:
+                return False
+        return self.inspection_required
+
+    def exempt_pairs(self) -> list[tuple[str, str]]:
+        """(policy, kind) pairs that pass without inspection; '*' matches anything."""
+        if not self.inspection_required:
+            return [(ANY, ANY)]
+        return [(p, k) for p, kinds in self.inspection_not_required.items() for k in sorted(kinds)]
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    env = os.environ if environ is None else environ
+    data: dict[str, Any] = {}
+    source = "defaults"
+    path = env.get("CLAIMS_SETTINGS")
+    if path:
+        try:
+            loaded = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        except OSError as exc:
+            raise SettingsError(f"CLAIMS_SETTINGS={path}: cannot read it ({exc})") from exc
+        if not isinstance(loaded, dict):
+            raise SettingsError(f"CLAIMS_SETTINGS={path}: the file must hold a mapping")
+        data, source = loaded, path
+    posting = _section(data, "posting_window")
+    inspection = _section(data, "inspection")
+    payment = _section(data, "payment")
+    settings = Settings(
+        posting_working_days=_positive(
+            env.get("CLAIMS_POSTING_WORKING_DAYS", posting.get("working_days", DEFAULT_POSTING_WORKING_DAYS)),
+            "posting_window.working_days"),
+        posting_by_policy={str(p): _positive(n, f"posting_window.by_policy.{p}")
+                           for p, n in (posting.get("by_policy") or {}).items()},
+        chunk_size=_positive(env.get("CLAIMS_CHUNK_SIZE", data.get("chunk_size", DEFAULT_CHUNK_SIZE)),
+                             "chunk_size"),
+        inspection_required=_bool(env.get("CLAIMS_INSPECTION_REQUIRED", inspection.get("required", True)),
+                                  "inspection.required"),
+        inspection_not_required={str(p): frozenset(_list(kinds)) for p, kinds in
+                                 (inspection.get("not_required") or {}).items()},
+        payment_channel=str(env.get("CLAIMS_PAYMENT_CHANNEL", payment.get("channel", "file"))),
+        payment_dir=Path(env.get("CLAIMS_PAYMENT_DIR", payment.get("dir", DEFAULT_PAYMENT_DIR))),
+        payment_fail_keys=tuple(_list(env.get("CLAIMS_PAYMENT_FAIL_KEYS", payment.get("fail_keys", [])))),
+        source=source,
+    )
+    if settings.payment_channel not in ("file", "failing"):
+        raise SettingsError(f"payment.channel: {settings.payment_channel!r} is not file or failing")
+    return settings
+
+
+def _section(data: Mapping[str, Any], name: str) -> Mapping[str, Any]:
+    value = data.get(name) or {}
+    if not isinstance(value, Mapping):
+        raise SettingsError(f"{name}: must be a mapping")
+    return value
+
+
+def _positive(value: Any, name: str) -> int:
+    try:
+        number = int(str(value))
+    except ValueError:
+        raise SettingsError(f"{name}: {value!r} is not a whole number") from None
+    if number < 1:
+        raise SettingsError(f"{name}: must be at least 1, not {number}")
+    return number
+
+
+def _bool(value: Any, name: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "1", "yes", "是"):
+        return True
+    if text in ("false", "0", "no", "否"):
+        return False
+    raise SettingsError(f"{name}: {value!r} is not true or false")
+
+
+def _list(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [v.strip() for v in value.split(",") if v.strip()]
+    return [str(v) for v in value or []]
