@@ -82,11 +82,11 @@ def target_chart(groups: Sequence[BarGroup], path: Path, unit: str = "人次") -
         for ax, group in zip(axes[:, 0], groups, strict=True):
             positions = list(range(len(group.labels)))
             targets = [t or 0 for t in group.targets]
-            ax.barh([p + 0.27 for p in positions], targets, height=0.27, color="#c9d6e8",
+            ax.barh([p - 0.27 for p in positions], targets, height=0.27, color="#c9d6e8",
                     label=f"目标（{unit}）")
             ax.barh(positions, group.done, height=0.27, color="#3a78b5",
                     label=f"已审核补贴（{unit}）")
-            ax.barh([p - 0.27 for p in positions], group.paid, height=0.27, color="#e08a2c",
+            ax.barh([p + 0.27 for p in positions], group.paid, height=0.27, color="#e08a2c",
                     label=f"已拨付（{unit}）")
             for p, target, done in zip(positions, group.targets, group.done, strict=True):
                 share = f"{done / target:.1%}" if target else "目标未定"
@@ -95,7 +95,7 @@ def target_chart(groups: Sequence[BarGroup], path: Path, unit: str = "人次") -
             ax.invert_yaxis()
             ax.set_title(group.title)
             ax.set_xlabel(unit)
-            ax.legend(loc="lower right", fontsize=8)
+            ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
             ax.margins(x=0.12)
         fig.tight_layout()
         _save(fig, path)

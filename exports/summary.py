@@ -136,16 +136,15 @@ def _reached(conn: Any, filed: Any) -> dict[int, int]:
     event_rank = (select(EVENT.c.claim_pk,
                          func.max(case(STAGE_RANK, value=EVENT.c.to_state, else_=0)).label("r"))
                   .group_by(EVENT.c.claim_pk).subquery())
-    state_rank = case(STAGE_RANK, value=CLAIM.c.state, else_=0)
     rows = conn.execute(
-        select(state_rank, func.coalesce(event_rank.c.r, 0), func.count())
+        select(CLAIM.c.state, event_rank.c.r, func.count())
         .select_from(CLAIM)
         .outerjoin(event_rank, event_rank.c.claim_pk == CLAIM.c.id)
         .where(filed)
-        .group_by(state_rank, func.coalesce(event_rank.c.r, 0))
+        .group_by(CLAIM.c.state, event_rank.c.r)
     ).all()
     out: dict[int, int] = {}
-    for by_state, by_event, n in rows:
-        rank = max(int(by_state), int(by_event))
+    for state, by_event, n in rows:
+        rank = max(STAGE_RANK.get(state, 0), int(by_event or 0))
         out[rank] = out.get(rank, 0) + int(n)
     return out

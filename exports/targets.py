@@ -3,9 +3,11 @@
 Tables come from `rules.targets.target_tables(policy)`. A claim counts for year Y by its
 business date (certificate date, else training end, else filing date). A row takes the claims
 that match all it names: its region codes (exact district codes; for a province's city table
-the first four digits, the city), its `organizer` (department tables) and its `year`. A table
-spanning several years counts from its first year up to the report year; a row with a year
-counts that year. Claims that match no row are shown on their own line, never dropped.
+the first four digits, the city) or its `organizer` (department tables; "人社局" and "市人社局"
+are the same department), and its `year`. A row naming neither takes every claim of its years.
+A table spanning several years counts from its first year up to the report year; a department
+table is the seed's annual task (年度指导任务) and counts the report year alone. Claims that
+match no row are shown on their own line, never dropped.
 
 Figures, in 人次 (one claim = one person-time): trainings subsidised = claims assessed eligible
 and not since refused; claims paid = claims in state `paid`; money paid = advances + final
@@ -50,6 +52,8 @@ class TargetRowLike(Protocol):
     def source(self) -> str: ...
     @property
     def note(self) -> str | None: ...
+    def matches(self, *, region: str | None = None, organizer: str | None = None,
+                by_city: bool = False) -> bool: ...
 
 
 class TargetTableLike(Protocol):
@@ -160,43 +164,48 @@ def claim_groups(engine: Engine, policy: str, first_year: int, last_year: int) -
                 for r in conn.execute(stmt).all()]
 
 
-def _department(name: str | None) -> str:
-    return (name or "").strip().removeprefix("市")
+ANNUAL_LAYOUTS = frozenset({"department"})
+
+
+def _organizers(name: str | None) -> list[str | None]:
+    """The ways a claim may spell its department: as given, and with or without 市."""
+    if not name:
+        return [None]
+    name = name.strip()
+    return [name, name.removeprefix("市") if name.startswith("市") else "市" + name]
 
 
 def matches(table: TargetTableLike, row: TargetRowLike, group: Group) -> bool:
-    if row.region_codes:
-        if table.layout == "city":
-            if group.region[:4] not in {code[:4] for code in row.region_codes}:
-                return False
-        elif group.region not in row.region_codes:
-            return False
-    if row.organizer and _department(group.organizer) != _department(row.organizer):
+    if row.year is not None and row.year != group.year:
         return False
-    return row.year is None or row.year == group.year
+    if not row.region_codes and row.organizer is None:
+        return True
+    return any(row.matches(region=group.region, organizer=name, by_city=table.layout == "city")
+               for name in _organizers(group.organizer))
+
+
+def counted_years(table: TargetTableLike, year: int) -> tuple[int, int]:
+    last = min(year, table.span[1])
+    return (last if table.layout in ANNUAL_LAYOUTS else table.span[0]), last
 
 
 def table_progress(table: TargetTableLike, groups: Sequence[Group], year: int) -> TableProgress:
-    last = min(year, table.span[1])
+    first, last = counted_years(table, year)
     rows = [Progress(r.label_zh, r.target, source=r.source, note=r.note or "")
             for r in table.rows]
     unmatched = Progress(UNMATCHED_ZH, None)
     total = Progress("总计", table.total, source=table.source)
     for group in groups:
-        if not table.span[0] <= group.year <= table.span[1]:
+        if not first <= group.year <= last:
             continue
-        hit = False
+        total.add(group)
         for spec, progress in zip(table.rows, rows, strict=True):
-            row_year_ok = spec.year is not None or group.year <= last
-            if row_year_ok and matches(table, spec, group):
+            if matches(table, spec, group):
                 progress.add(group)
-                hit = True
                 break
-        if group.year <= last:
-            total.add(group)
-            if not hit:
-                unmatched.add(group)
-    return TableProgress(table, table.span[0], last, rows, unmatched, total)
+        else:
+            unmatched.add(group)
+    return TableProgress(table, first, last, rows, unmatched, total)
 
 
 def policy_progress(engine: Engine, policy: str, year: int) -> list[TableProgress]:
