@@ -1,9 +1,221 @@
-"""(filled in by its issue)"""
+"""Operations on claims after assessment: objections and their review, recoveries, the bank's
+statement, the set-aside list and retries. (`claims nightly` lives in cli/nightly_cmd.py.)"""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
 import typer
+from rich.table import Table
+
+from cli.common import ActorOption, OnOption, business_date, console, fail, ready_engine
+from services.actors import actor_from
+from services.failures import list_failures, retry
+from services.lookup import AmbiguousClaim, ClaimNotFound
+from services.moves import StaleClaims
+from services.objections import ObjectionError, raise_objection, review_objection
+from services.payments import import_bank_statement
+from services.recovery import RECOVERY_REASONS, RecoveryError, demand_recovery, record_returns
+from services.roles import Forbidden
+from services.settings import SettingsError
+from states.lifecycle import IllegalTransition
+
+PolicyOption = typer.Option(None, "--policy", help="needed when the claim id exists under several policies")
+EXPECTED = (ClaimNotFound, AmbiguousClaim, IllegalTransition, ObjectionError, RecoveryError, Forbidden,
+            StaleClaims, SettingsError, ValueError)
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to `app`."""
+    app.command("object")(object_)
+    app.command("review")(review)
+    app.command("recover")(recover)
+    app.command("recovered")(recovered)
+    app.command("failed")(failed)
+    app.command("retry")(retry_cmd)
+    bank = typer.Typer(help="The bank's statements (银行回单): confirming or failing payments.",
+                       no_args_is_help=True)
+    bank.command("import")(bank_import)
+    app.add_typer(bank, name="bank")
+
+
+@contextmanager
+def _plain_errors() -> Iterator[None]:
+    try:
+        yield
+    except EXPECTED as exc:
+        fail(str(exc))
+
+
+def _rows(path: Path) -> list[tuple[int, Any]]:
+    from intake.readers import UnreadableFile, read_rows
+
+    try:
+        return list(read_rows(path))
+    except UnreadableFile as exc:
+        fail(f"{path}: {exc}")
+        raise  # unreachable: fail() exits
+
+
+def object_(
+    claim_id: str = typer.Argument(..., help="the claim on the posting notice"),
+    reason: str = typer.Option(..., "--reason", help="what the objection says"),
+    policy: str | None = PolicyOption,
+    actor: str | None = ActorOption,
+    on: str | None = OnOption,
+) -> None:
+    """Record an objection (异议) during the posting window; the claim waits for `claims review`.
+
+    Example: claims object G001 --reason "培训期间未到场" --on 2020-06-05 --actor 张经办
+    """
+    engine = ready_engine()
+    with _plain_errors():
+        outcome = raise_objection(engine, claim_id, reason=reason, actor=actor_from(actor, "clerk"),
+                                  on=business_date(on), policy=policy)
+        console.print(f"claim {outcome.claim_id} ({outcome.policy}): objection recorded, {outcome.state}")
+
+
+def review(
+    claim_id: str = typer.Argument(..., help="the objected claim"),
+    uphold: bool | None = typer.Option(None, "--uphold/--dismiss",
+                                       help="uphold (reject the claim) or dismiss (back on the notice)"),
+    reason: str = typer.Option(..., "--reason", help="the review's finding"),
+    policy: str | None = PolicyOption,
+    actor: str | None = ActorOption,
+    on: str | None = OnOption,
+) -> None:
+    """Resolve an objection (异议复核) as reviewer: --uphold rejects the claim (recovering any advance,
+    reason objection_upheld); --dismiss returns it to the notice.
+
+    Example: claims review G001 --dismiss --reason "签到表核实到场" --actor 王复核
+    """
+    if uphold is None:
+        fail("say --uphold or --dismiss")
+        return
+    engine = ready_engine()
+    with _plain_errors():
+        outcome = review_objection(engine, claim_id, uphold=uphold, reason=reason,
+                                   actor=actor_from(actor, "reviewer"), on=business_date(on), policy=policy)
+        owed = f", {outcome.recovery:.2f} to recover" if outcome.recovery > 0 else ""
+        console.print(f"claim {outcome.claim_id} ({outcome.policy}): {outcome.state}{owed}")
+
+
+def recover(
+    claim_id: str = typer.Argument(..., help="the claim whose money must come back"),
+    reason: str = typer.Option(..., "--reason", help="what was found"),
+    reason_code: str = typer.Option("fraud", "--reason-code", help=f"one of {', '.join(RECOVERY_REASONS)}"),
+    policy: str | None = PolicyOption,
+    actor: str | None = ActorOption,
+    on: str | None = OnOption,
+) -> None:
+    """Mark all money paid on a claim as to be recovered (追回), e.g. fraud found later.
+
+    Example: claims recover G001 --reason "虚假培训，套取补贴" --on 2020-11-02 --actor 赵审批
+    """
+    engine = ready_engine()
+    with _plain_errors():
+        demand = demand_recovery(engine, claim_id, reason=reason, reason_code=reason_code,
+                                 actor=actor_from(actor, "approver"), on=business_date(on), policy=policy)
+        console.print(f"claim {demand.claim_id} ({demand.policy}): {demand.state}, {demand.amount:.2f} to recover")
+
+
+def recovered(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False,
+                                help="CSV/XLSX/JSONL: claim_id, policy (optional), amount, on (optional)"),
+    actor: str | None = ActorOption,
+    on: str | None = OnOption,
+) -> None:
+    """Record money actually returned (已追回): each row a sum back; a claim whose owed amount is all
+    back becomes `recovered`. Loading the same file again changes nothing.
+
+    Example: claims recovered returns.csv --actor 财务李
+    """
+    engine = ready_engine()
+    with _plain_errors():
+        report = record_returns(engine, _rows(file), actor=actor_from(actor, "clerk"), on=business_date(on))
+        console.print(f"returns: {report.recorded} recorded, {report.unchanged} already recorded, "
+                      f"{len(report.settled)} claims recovered in full, {len(report.problems)} rejected")
+        _problems([(p.row, p.claim_id or "", f"{p.field}: {p.message}") for p in report.problems])
+
+
+def bank_import(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False,
+                                help="CSV/XLSX/JSONL: reference, amount, status (confirmed|failed), on (optional)"),
+    actor: str | None = ActorOption,
+    on: str | None = OnOption,
+) -> None:
+    """Apply a bank statement: confirmed payments are settled; a failed one fails its claim's payment,
+    which the next night (or `claims retry`) sends again as a new attempt. Unknown references and
+    amounts that differ are listed and change nothing (exit 1).
+
+    Example: claims bank import statement-2020-06-11.csv --on 2020-06-11
+    """
+    engine = ready_engine()
+    with _plain_errors():
+        report = import_bank_statement(engine, _rows(file), actor=actor_from(actor, "clerk"), on=business_date(on))
+        console.print(f"bank statement: {report.confirmed} confirmed, {report.failed} failed, "
+                      f"{report.unchanged} unchanged, {len(report.problems)} not applied")
+        if report.claims_failed:
+            console.print("claims waiting for a payment retry: " + ", ".join(report.claims_failed))
+        _problems([(row, ref, message) for row, ref, message in report.problems])
+
+
+def failed(
+    policy: str | None = typer.Option(None, "--policy", help="only this policy"),
+    as_json: bool = typer.Option(False, "--json", help="one JSON array of {claim_id, policy, state, step, reason}"),
+) -> None:
+    """List claims set aside by a nightly step (missing parameter, draft policy not in force, refused
+    payment) with the step and the reason.
+
+    Example: claims failed --json
+    """
+    engine = ready_engine()
+    failures = list_failures(engine, policy=policy)
+    if as_json:
+        typer.echo(json.dumps([f.as_json() for f in failures], ensure_ascii=False, indent=2))
+        return
+    table = Table("policy", "claim_id", "state", "step", "reason", "since", title="set aside 待处理")
+    for f in failures:
+        table.add_row(f.policy, f.claim_id, f.state, f.step, f.reason, f.since.isoformat() if f.since else "")
+    console.print(table)
+    console.print(f"{len(failures)} claims set aside")
+
+
+def retry_cmd(
+    claim_id: str | None = typer.Argument(None, help="one claim to retry"),
+    all_: bool = typer.Option(False, "--all", help="retry every claim set aside"),
+    policy: str | None = PolicyOption,
+    actor: str | None = ActorOption,
+    on: str | None = OnOption,
+) -> None:
+    """Run again, as administrator, the step a claim was set aside in; a refused payment is sent again
+    as the next attempt. A claim no longer set aside is left alone, so retrying twice is harmless.
+
+    Example: claims retry --all --on 2020-06-12 --actor 系统管理员
+    """
+    if (claim_id is None) == (not all_):
+        fail("give one CLAIM_ID or --all")
+    engine = ready_engine()
+    with _plain_errors():
+        report = retry(engine, actor=actor_from(actor, "admin"), on=business_date(on), claim_id=claim_id,
+                       policy=policy)
+        if report.note:
+            console.print(report.note)
+            return
+        moved = sum(sum(r.moved.values()) for r in report.steps.values())
+        console.print(f"retried {len(report.chosen)} claims: {moved} moved, {len(report.still_failed)} still set aside")
+        for f in report.still_failed:
+            console.print(f"  {f.policy} {f.claim_id}: {f.step} — {f.reason}")
+
+
+def _problems(rows: list[tuple[int, str, str]], echo: Callable[[Any], None] = console.print) -> None:
+    if not rows:
+        return
+    table = Table("row", "claim / reference", "problem", title="not applied 未处理的行")
+    for row, ref, message in rows[:100]:
+        table.add_row(str(row), ref, message)
+    echo(table)
+    raise typer.Exit(1)

@@ -23,6 +23,7 @@ from intake.record import CERTIFICATE_KINDS
 from rules.decision import Decision
 from services.grants import grant_of, grants_in_range
 from services.nightly.base import CLAIM, ZERO, Batch, Run
+from services.nightly.rulebook import BadFacts
 from services.settings import Settings
 
 STEP = "assess"
@@ -67,7 +68,11 @@ def decide(conn: Connection, rows: list[Any], batch: Batch) -> None:
             continue
         if not completion_ready(row):
             continue
-        decision = batch.rules.evaluate(row, history.get(row.person_id, []))
+        try:
+            decision = batch.rules.evaluate(row, history.get(row.person_id, []))
+        except BadFacts as exc:
+            batch.set_aside(row, f"claim facts: {exc}")
+            continue
         if decision.missing:
             batch.set_aside(row, "missing_parameter: " + ", ".join(decision.missing))
         elif decision.eligible:

@@ -18,6 +18,7 @@ from sqlalchemy import Connection, and_, or_
 from services.channel import current_channel
 from services.grants import grants_in_range
 from services.nightly.base import CLAIM, ZERO, Batch, Run
+from services.nightly.rulebook import BadFacts
 from services.payments import next_attempt, payments_of, send
 from services.settings import Settings
 
@@ -51,7 +52,11 @@ def decide(conn: Connection, rows: list[Any], batch: Batch) -> None:
                 continue  # refused today: the next night (or claims retry) sends it again
             items.append((row, KIND, next_attempt(tried, KIND), row.advance_amount))
             continue
-        decision = batch.rules.evaluate(row, history.get(row.person_id, []))
+        try:
+            decision = batch.rules.evaluate(row, history.get(row.person_id, []))
+        except BadFacts as exc:
+            batch.set_aside(row, f"claim facts: {exc}")
+            continue
         if decision.missing:
             batch.set_aside(row, "missing_parameter: " + ", ".join(decision.missing))
         elif decision.eligible and decision.advance_amount and decision.advance_amount > 0:

@@ -14,6 +14,11 @@ from intake.record import RECORD_FIELDS, ClaimRecord
 from rules.decision import Decision, Grant
 
 
+class BadFacts(ValueError):
+    """The claim lacks a fact its kind needs (the engine's ClaimFactsError): the claim is set
+    aside naming the field, never the whole chunk stopped."""
+
+
 class Rules(Protocol):
     def in_force(self, policy: str) -> bool:
         """False for a draft policy the deployment has not confirmed in force."""
@@ -52,8 +57,12 @@ class Rulebook:
 
     def evaluate(self, row: Any, history: Sequence[Grant]) -> Decision:
         from rules.engine import evaluate
+        from rules.run import ClaimFactsError
 
-        return evaluate(record_of(row), history, self.pack(row.policy), self.overrides)
+        try:
+            return evaluate(record_of(row), history, self.pack(row.policy), self.overrides)
+        except ClaimFactsError as exc:
+            raise BadFacts(str(exc)) from exc
 
 
 _factory: Callable[[], Rules] = Rulebook
