@@ -1,0 +1,25 @@
+"""A granted claim as the caps of later claims see it."""
+
+from __future__ import annotations
+
+from intake.record import ClaimRecord
+from rules.decision import Decision, Grant
+
+
+def grant_from(claim: ClaimRecord, decision: Decision) -> Grant:
+    """The Grant an eligible decision adds to the person's history."""
+    return Grant(
+        claim_id=claim.claim_id,
+        policy=claim.policy,
+        kind=claim.kind,
+        amount=decision.amount,
+        subsidy_year=claim.subsidy_year or claim.business_date.year,
+        occupation=claim.occupation,
+        level=claim.level,
+        certificate_no=claim.certificate_no,
+        apprentice_year=claim.apprentice_year,
+        months=claim.months,
+        training_start=claim.training_start,
+        training_end=claim.training_end,
+        class_id=claim.class_id,
+    )
