@@ -1,9 +1,39 @@
-"""(filled in by its issue)"""
+"""`claims demo`: the main job on the embedded default, start to finish."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from pathlib import Path
+
 import typer
+
+from cli.common import console, err_console
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to `app`."""
+    def run_in_process(args: Sequence[str]) -> int:
+        result = app(list(args), standalone_mode=False)
+        return result if isinstance(result, int) else 0
+
+    def demo(
+        out: Path = typer.Option(Path("demo-out"), "--out", help="folder for the database and every output"),
+        prefect: bool = typer.Option(True, "--prefect/--no-prefect",
+                                     help="run the nights through Prefect (default) or the plain service layer"),
+    ) -> None:
+        """Demo claims for all five policies, taken through their whole life on a fresh SQLite database:
+        import (with bad rows), advances, inspections, assessment, posting across the National Day
+        holiday, objections, payment, a refused bank payment and its retry, completion and settlement,
+        a fraud recovery, then the notice, payment batches, rejected list, target reports and summary.
+
+        Example: claims demo --out demo-out
+        """
+        from demo.run import Demo
+
+        failures = Demo(out, run_in_process, prefect=prefect).run()
+        if failures:
+            for failure in failures:
+                err_console.print(f"[red]demo: {failure}[/red]")
+            raise typer.Exit(1)
+        console.print(f"[green]demo finished: everything it made is in {out}/[/green]")
+
+    app.command("demo")(demo)
