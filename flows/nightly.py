@@ -1,0 +1,239 @@
+"""The nightly Prefect flow: the six steps in order, each fanned out over person partitions.
+
+A task runs one partition (a few thousand claims, one transaction) and retries on database
+I/O; every step is idempotent in the database, so a retried chunk or a re-run night finds its
+own finished work and does nothing twice. The flow holds the database's nightly lease, and
+publishes what operations staff see: a progress artifact updated per chunk, the night's
+summary table, the day's new postings (masked) and logs that name claims by claim id only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, cast
+from uuid import UUID
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import (
+    create_markdown_artifact,
+    create_progress_artifact,
+    create_table_artifact,
+    update_progress_artifact,
+)
+from prefect.cache_policies import NO_CACHE
+from prefect.futures import PrefectFuture, as_completed
+from prefect.runtime import flow_run
+from sqlalchemy.exc import InterfaceError, OperationalError
+
+from flows import lease, registry
+from flows.report import postings_markdown, set_aside_rows, summary_rows
+from flows.scrub import scrub
+from flows.settings import (
+    DEFAULT_CHUNK_RETRIES,
+    default_workers,
+    retry_delays,
+)
+from models.db import database_url as configured_url
+from models.db import engine_for
+from models.schema import require_current
+from services.moves import StaleClaims
+from services.settings import load_settings
+from services.steps import STEP_ORDER, STEP_ZH, Partition, StepResult
+
+SET_ASIDE_LOGGED = 200
+"""set-aside claims named one per log line; beyond that the log points to `claims failed`"""
+
+RETRYABLE = (StaleClaims, OperationalError, InterfaceError, ConnectionError, TimeoutError)
+
+
+class ChunkFailed(RuntimeError):
+    """A partition's transaction failed; the message is scrubbed of identity numbers."""
+
+    def __init__(self, message: str, *, retryable: bool) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+
+
+class NightStopped(RuntimeError):
+    """A step could not finish every partition; later steps were not run."""
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkProgress:
+    """What a listener (the CLI's progress display) hears after each partition."""
+
+    step: str
+    done: int
+    total: int
+    result: StepResult | None
+    error: str | None = None
+
+
+Listener = Callable[[ChunkProgress], None]
+_listeners: list[Listener] = []
+
+
+def add_listener(listener: Listener) -> Callable[[], None]:
+    """Hear every finished partition of flows run in this process; returns the remover."""
+    _listeners.append(listener)
+    return lambda: _listeners.remove(listener)
+
+
+def _tell(progress: ChunkProgress) -> None:
+    for listener in list(_listeners):
+        listener(progress)
+
+
+def _retry_on_io(_task: Any, _run: Any, state: Any) -> bool:
+    try:
+        state.result()
+    except ChunkFailed as exc:
+        return exc.retryable
+    except Exception:
+        return False
+    return False
+
+
+@task(name="partitions", retries=DEFAULT_CHUNK_RETRIES, retry_condition_fn=_retry_on_io,
+      cache_policy=NO_CACHE, persist_result=False, task_run_name="{step}-partitions")
+def list_partitions(step: str, url: str, as_of: date, chunk_size: int) -> list[Partition]:
+    partitions_fn, _ = registry.steps()[step]
+    try:
+        return partitions_fn(engine_for(url), as_of, chunk_size)
+    except Exception as exc:
+        raise ChunkFailed(f"{step}: listing partitions failed: {scrub(str(exc))}",
+                          retryable=isinstance(exc, RETRYABLE)) from None
+
+
+@task(name="chunk", retries=DEFAULT_CHUNK_RETRIES, retry_condition_fn=_retry_on_io,
+      cache_policy=NO_CACHE, persist_result=False, task_run_name="{step}-{index}")
+def run_chunk(step: str, index: int, partition: Partition, url: str, as_of: date,
+              run_id: str | None) -> StepResult:
+    """One partition of one step: a single transaction in the service layer."""
+    _, chunk_fn = registry.steps()[step]
+    try:
+        return chunk_fn(engine_for(url), partition, as_of, run_id)
+    except Exception as exc:
+        raise ChunkFailed(
+            f"{step} partition {index} (person keys {partition.lo}..{partition.hi}, "
+            f"{partition.claims} claims): {type(exc).__name__}: {scrub(str(exc))}",
+            retryable=isinstance(exc, RETRYABLE),
+        ) from None
+
+
+def _run_step(step: str, parts: list[Partition], url: str, as_of: date, run_id: str | None,
+              workers: int, on_done: Callable[[int, StepResult | None, str | None], None],
+              ) -> tuple[StepResult, list[str]]:
+    """Submit the partitions, at most `workers` at a time; merge results as they finish."""
+    delays = list(retry_delays())
+    chunk = run_chunk.with_options(retries=len(delays), retry_delay_seconds=delays)
+    merged, errors = StepResult(step), list[str]()
+    queue = list(enumerate(parts))
+    pending: list[PrefectFuture[StepResult]] = []
+    done = 0
+    while queue or pending:
+        while queue and len(pending) < workers:
+            index, part = queue.pop(0)
+            pending.append(chunk.submit(step, index, part, url, as_of, run_id))
+        finished = next(as_completed(pending))
+        pending.remove(finished)
+        done += 1
+        outcome = finished.result(raise_on_failure=False)
+        if isinstance(outcome, StepResult):
+            merged.merge(outcome)
+            on_done(done, outcome, None)
+        else:
+            errors.append(scrub(str(outcome)))
+            on_done(done, None, errors[-1])
+    return merged, errors
+
+
+def _publish(results: dict[str, StepResult], url: str, as_of: date) -> None:
+    create_table_artifact(
+        table=summary_rows(results), key="nightly-summary",
+        description=f"nightly-{as_of}: claims moved per step and policy, money by kind and "
+                    "policy, claims set aside",
+    )
+    aside = set_aside_rows(results)
+    if aside:
+        create_table_artifact(table=aside, key="nightly-set-aside",
+                              description=f"nightly-{as_of}: claims set aside (see `claims failed`)")
+    create_markdown_artifact(markdown=postings_markdown(engine_for(url), as_of),
+                             key="nightly-postings",
+                             description=f"nightly-{as_of}: new postings, identities masked")
+
+
+@flow(name="nightly", flow_run_name="nightly-{as_of}", persist_result=False,
+      description="Pay advances, apply inspections, assess, post, close postings, pay what is due.")
+def nightly(as_of: date, database_url: str | None = None,
+            chunk_size: int | None = None, workers: int | None = None,
+            ) -> dict[str, StepResult]:
+    """Run the night of business day `as_of`. Running it again for the same date changes nothing.
+
+    `chunk_size` (claims per partition) defaults to the product setting (services.settings);
+    `workers` (partitions at once) to 1 on SQLite, 4 on PostgreSQL (CLAIMS_NIGHTLY_WORKERS).
+    """
+    logger = get_run_logger()
+    url = database_url or configured_url()
+    engine = engine_for(url)
+    require_current(engine)
+    run_id = flow_run.get_id()
+    parallel = workers or default_workers(url)
+    size = chunk_size or load_settings().chunk_size
+    holder = lease.holder_name(f"nightly-{as_of} flow run {run_id}")
+    lease.acquire(engine, holder)
+    progress_id = cast(UUID, create_progress_artifact(
+        progress=0.0, key="nightly-progress", description=f"nightly-{as_of}: starting"))
+    results: dict[str, StepResult] = {}
+    try:
+        for number, step in enumerate(STEP_ORDER):
+            lease.renew(engine, holder)
+            parts = list_partitions(step, url, as_of, size)
+            logger.info("step %s (%s): %d partitions, %d claims", step, STEP_ZH[step],
+                        len(parts), sum(p.claims for p in parts))
+            _tell(ChunkProgress(step, 0, len(parts), None))
+
+            def on_done(done: int, result: StepResult | None, error: str | None,
+                        step: str = step, number: int = number, total: int = len(parts)) -> None:
+                share = (number + done / total) / len(STEP_ORDER) * 100
+                update_progress_artifact(artifact_id=progress_id, progress=share,
+                                         description=f"nightly-{as_of}: {step} {done}/{total}")
+                _tell(ChunkProgress(step, done, total, result, error))
+
+            merged, errors = _run_step(step, parts, url, as_of, run_id, parallel, on_done)
+            results[step] = merged
+            _log_step(logger, merged)
+            update_progress_artifact(artifact_id=progress_id,
+                                     progress=(number + 1) / len(STEP_ORDER) * 100,
+                                     description=f"nightly-{as_of}: {step} done")
+            if errors:
+                for error in errors:
+                    logger.error("%s", error)
+                raise NightStopped(
+                    f"step {step}: {len(errors)} of {len(parts)} partitions failed after retries; "
+                    "their claims stay where they were and later steps did not run. Fix the "
+                    f"cause, then run the night again (claims nightly --as-of {as_of}): work "
+                    "already done is not repeated."
+                )
+    finally:
+        try:
+            _publish(results, url, as_of)
+        finally:
+            lease.release(engine, holder)
+    return results
+
+
+def _log_step(logger: Any, result: StepResult) -> None:
+    moved = ", ".join(f"{p} -> {s}: {n}" for (p, s), n in sorted(result.moved.items()))
+    money = ", ".join(f"{p} {k}: {a}" for (p, k), a in sorted(result.money.items()))
+    logger.info("step %s done: %d claims seen, moved [%s], money [%s], %d set aside",
+                result.step, result.claims_seen, moved or "none", money or "none",
+                len(result.set_aside))
+    for policy, claim_id, reason in result.set_aside[:SET_ASIDE_LOGGED]:
+        logger.warning("set aside by %s: %s claim %s — %s", result.step, policy, claim_id,
+                       scrub(reason))
+    if len(result.set_aside) > SET_ASIDE_LOGGED:
+        logger.warning("… and %d more set aside by %s; list them with `claims failed`",
+                       len(result.set_aside) - SET_ASIDE_LOGGED, result.step)

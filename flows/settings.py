@@ -1,0 +1,47 @@
+"""Product settings of the nightly run (not policy parameters: no seed fixes any of them).
+
+The chunk size is services.settings' (CLAIMS_CHUNK_SIZE). Each is documented in
+docs/operations.md as the product's default and can be changed with the
+environment variable named beside it.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+LEASE_NAME = "nightly"
+
+DEFAULT_LEASE_HOURS = 6
+"""a nightly run's lease lapses this long after its last renewal (a crashed run frees it)"""
+
+DEFAULT_CHUNK_RETRIES = 3
+DEFAULT_RETRY_DELAYS = (2, 10, 30)
+"""seconds before each retry of a chunk that failed on database I/O"""
+
+POSTINGS_LISTED = 500
+"""rows of the day's new postings shown in the markdown artifact; the full notice is an export"""
+
+EPHEMERAL_STARTUP_SECONDS = 90
+"""how long `claims nightly` lets Prefect's embedded server start (measured 17-28 s)"""
+
+SCHEDULE_TIMEZONE = "Asia/Shanghai"
+
+
+def lease_duration() -> timedelta:
+    return timedelta(hours=float(os.environ.get("CLAIMS_NIGHTLY_LEASE_HOURS", DEFAULT_LEASE_HOURS)))
+
+
+def default_workers(database_url: str) -> int:
+    """Chunks run at once: SQLite has one writer, so 1 there; PostgreSQL takes a few."""
+    configured = os.environ.get("CLAIMS_NIGHTLY_WORKERS")
+    if configured:
+        return max(1, int(configured))
+    return 1 if database_url.startswith("sqlite") else 4
+
+
+def retry_delays() -> tuple[float, ...]:
+    configured = os.environ.get("CLAIMS_NIGHTLY_RETRY_DELAYS")
+    if configured:
+        return tuple(float(s) for s in configured.split(","))
+    return DEFAULT_RETRY_DELAYS
