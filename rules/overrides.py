@@ -108,6 +108,8 @@ def _check_against_pack(
         if start <= end:
             raise PackError(f"{where}: dated values overlap ({end} / {start})")
     for local in entries:
+        if local.value <= 0:
+            raise PackError(f"{where}: value {local.value} must be positive")
         if param.unit == "rate" and local.value > 1:
             raise PackError(f"{where}: rate {local.value} is above 1")
         if param.unit in ("months", "years", "count") and local.value != int(local.value):
