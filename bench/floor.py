@@ -1,0 +1,349 @@
+"""The yardstick: the same lifecycle as the product, written by plain set-based SQL.
+
+Starting from a copy of the same imported claims, the floor records the same rosters and runs
+the same nights (bench.schedule), reaching the same state per claim with one event row per
+transition (hash-chained as the product chains them) and the same payment rows, plus the same
+payment batch files. Every step is a handful of INSERT … SELECT / UPDATE … FROM statements over
+all claims at once; decisions come from bench.floor_rates (one rules evaluation per signature).
+"""
+
+from __future__ import annotations
+
+import csv
+import time
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, text
+
+from bench import floor_rates
+from bench.floor_sql import as_text, now, register_sha256, sha256_sql, transition
+from bench.product import CLERK, PUBLIC, REVIEWER, Timings
+from bench.schedule import COMPLETION_DAY, OBJECTION_DAY, REVIEW_DAY, SETTLED_STATES, nights
+from bench.synthetic import SyntheticFiles
+from services.actors import SYSTEM
+from services.calendar import add_working_days
+from services.channel import BATCH_HEADERS, KIND_ZH
+from services.privacy import safe_cell
+from services.settings import load_settings
+
+ORGANISATIONS = "('enterprise', 'institution')"
+CERTIFICATE_KINDS_SQL = ("('skill_upgrade', 'enterprise_training', 'pre_job_training', 'job_transfer_training', "
+                         "'apprenticeship', 'project_training')")
+STAGE_ROWS = 5000
+
+
+def _year(conn: Connection, expr: str) -> str:
+    if conn.dialect.name == "postgresql":
+        return f"CAST(EXTRACT(YEAR FROM {expr}) AS INTEGER)"
+    return f"CAST(strftime('%Y', {expr}) AS INTEGER)"
+
+
+def _key(kind: str, attempt: str) -> str:
+    return f"c.policy || ':' || c.claim_id || ':{kind}:' || {as_text(attempt)}"
+
+
+def _insert_payments(conn: Connection, *, source: str, where: str, kind: str, attempt: str, amount: str,
+                     status: str, note: str, on: date) -> int:
+    key = _key(kind, attempt)
+    reference = f"'PAY' || UPPER(SUBSTR({sha256_sql(conn, key)}, 1, 17))" if status == "sent" else "NULL"
+    result = conn.execute(text(
+        "INSERT INTO payment (claim_pk, kind, attempt, amount, status, idempotency_key, payee_type, payee_id, "
+        "business_date, reference, settled_on, note, created_at) "
+        f"SELECT c.id, '{kind}', {attempt}, {amount}, '{status}', {key}, c.payee_type, c.payee_id, :on, "
+        f"{reference}, NULL, {note}, :at FROM {source} WHERE {where}"), {"on": on, "at": now()})
+    return int(result.rowcount or 0)
+
+
+def _recovery_rows(conn: Connection, *, source: str, where: str, amount: str, note: str, on: date) -> None:
+    attempt = ("(COALESCE((SELECT MAX(p.attempt) FROM payment p WHERE p.claim_pk = c.id "
+               "AND p.kind = 'recovery'), 0) + 1)")
+    _insert_payments(conn, source=source, where=f"({where}) AND {amount} > 0", kind="recovery",
+                     attempt=attempt, amount=amount, status="due", note=note, on=on)
+
+
+def _append_batch_file(conn: Connection, out_dir: Path, kind: str, on: date) -> None:
+    rows = conn.execute(text(
+        "SELECT p.reference, p.idempotency_key, c.policy, c.claim_id, p.kind, p.payee_type, c.payee_name, "
+        "p.payee_id, c.bank_account, p.amount, p.business_date FROM payment p JOIN claim c ON c.id = p.claim_pk "
+        "WHERE p.kind = :kind AND p.business_date = :on AND p.status = 'sent' ORDER BY p.id")
+        .execution_options(stream_results=True, max_row_buffer=STAGE_ROWS), {"kind": kind, "on": on})
+    path = out_dir / f"payments-{on.isoformat()}.csv"
+    new = not path.exists()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8-sig" if new else "utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        if new:
+            writer.writerow(BATCH_HEADERS)
+        for r in rows:
+            cells = [r.reference, r.idempotency_key, r.policy, r.claim_id, KIND_ZH.get(r.kind, r.kind),
+                     r.payee_type, r.payee_name or "", r.payee_id, r.bank_account or "",
+                     f"{r.amount // 100}.{r.amount % 100:02d}", str(r.business_date)[:10]]
+            writer.writerow([str(safe_cell(cell)) for cell in cells])
+
+
+def _stage(conn: Connection, name: str, columns: str, path: Path, convert: dict[str, Any]) -> None:
+    """Load a roster file into a temp table in bulk (executemany of STAGE_ROWS rows)."""
+    conn.execute(text(f"DROP TABLE IF EXISTS {name}"))
+    conn.execute(text(f"CREATE TEMP TABLE {name} ({columns})"))
+    names = [c.split()[0] for c in columns.split(", ")]
+    insert = text(f"INSERT INTO {name} ({', '.join(names)}) VALUES ({', '.join(':' + n for n in names)})")
+    for batch in _batches(path):
+        conn.execute(insert, [{n: convert.get(n, _text)(row.get(n)) for n in names} for row in batch])
+
+
+def _batches(path: Path) -> Iterator[list[dict[str, str]]]:
+    with path.open(encoding="utf-8") as handle:
+        batch: list[dict[str, str]] = []
+        for row in csv.DictReader(handle):
+            batch.append(row)
+            if len(batch) >= STAGE_ROWS:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+
+
+def _text(value: str | None) -> str | None:
+    return value if value else None
+
+
+def _date(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+class Floor:
+    def __init__(self, engine: Engine, files: SyntheticFiles, payment_dir: Path) -> None:
+        register_sha256(engine)
+        engine.dispose()
+        self.engine, self.files, self.payment_dir = engine, files, payment_dir
+        self.settings = load_settings()
+        self.join = f"claim c JOIN floor_rate r ON {floor_rates.join_condition('c', 'r')}"
+
+    # --- rosters -------------------------------------------------------------------------
+    def record_inspections(self, conn: Connection) -> None:
+        _stage(conn, "floor_si", "claim_id VARCHAR(64), policy VARCHAR(32), inspected_on DATE, "
+               "inspector VARCHAR(100), result VARCHAR(8), note TEXT", self.files.inspections,
+               {"inspected_on": _date})
+        src = "claim c JOIN floor_si s ON c.claim_id = s.claim_id AND c.policy = s.policy"
+        cond = ("c.state IN ('filed', 'advance_paid') AND NOT (COALESCE(c.inspection_result, '') = s.result "
+                "AND c.inspected_on IS NOT NULL AND c.inspected_on = s.inspected_on)")
+        conn.execute(text("INSERT INTO inspection (claim_pk, inspected_on, inspector, result, note, recorded_at) "
+                          f"SELECT c.id, s.inspected_on, s.inspector, s.result, s.note, :at FROM {src} WHERE {cond}"),
+                     {"at": now()})
+        conn.execute(text("UPDATE claim SET inspection_result = s.result, inspected_on = s.inspected_on "
+                          "FROM floor_si s WHERE claim.claim_id = s.claim_id AND claim.policy = s.policy "
+                          "AND claim.state IN ('filed', 'advance_paid')"))
+
+    def record_completions(self, conn: Connection, on: date) -> None:
+        _stage(conn, "floor_sc", "claim_id VARCHAR(64), policy VARCHAR(32), certificate_no VARCHAR(64), "
+               "certificate_date DATE, level VARCHAR(32), result VARCHAR(8)", self.files.completions,
+               {"certificate_date": _date})
+        src = "claim c JOIN floor_sc s ON c.claim_id = s.claim_id AND c.policy = s.policy"
+        cond = ("c.state IN ('filed', 'advance_paid', 'on_site_inspected') AND s.result IN ('pass', 'fail') "
+                "AND (s.certificate_date IS NULL OR s.certificate_date <= :on) "
+                "AND NOT (s.result = 'pass' AND s.certificate_date IS NULL AND c.certificate_date IS NULL)")
+        conn.execute(text(
+            "INSERT INTO completion (claim_pk, completed_on, certificate_no, certificate_date, level, result, actor, "
+            "recorded_at) SELECT c.id, :on, COALESCE(s.certificate_no, c.certificate_no), "
+            "COALESCE(s.certificate_date, c.certificate_date), COALESCE(s.level, c.level), s.result, :actor, :at "
+            f"FROM {src} WHERE {cond}"), {"on": on, "actor": CLERK.name, "at": now()})
+        transition(conn, source=src, where=cond, to_state="c.state", trigger="record_completion",
+                   reason="'completion ' || s.result || '; certificate ' || COALESCE(s.certificate_no, "
+                          "c.certificate_no, '-') || ' of ' || COALESCE(" + as_text("s.certificate_date") + ", '-')",
+                   actor=CLERK, on=on, run_id=None, params={"on": on},
+                   sets={"completion_result": "s.result", "completed_on": ":on",
+                         "certificate_no": "COALESCE(s.certificate_no, c.certificate_no)",
+                         "certificate_date": "COALESCE(s.certificate_date, c.certificate_date)",
+                         "level": "COALESCE(s.level, c.level)"})
+
+    def raise_objections(self, conn: Connection, on: date) -> None:
+        _stage(conn, "floor_so", "claim_id VARCHAR(64), policy VARCHAR(32), reason TEXT, outcome VARCHAR(8), "
+               "review_reason TEXT", self.files.objections, {})
+        src = "claim c JOIN floor_so s ON c.claim_id = s.claim_id AND c.policy = s.policy"
+        cond = "c.state = 'publicly_posted' AND c.posting_closes_on >= :on AND c.state_on <= :on"
+        conn.execute(text("INSERT INTO objection (claim_pk, raised_on, reason, actor, status) "
+                          f"SELECT c.id, :on, s.reason, :actor, 'open' FROM {src} WHERE {cond}"),
+                     {"on": on, "actor": PUBLIC.name})
+        transition(conn, source=src, where=cond, to_state="'objected'", trigger="object",
+                   reason="'objection: ' || s.reason", actor=PUBLIC, on=on, run_id=None, params={"on": on})
+
+    def review_objections(self, conn: Connection, on: date) -> None:
+        _stage(conn, "floor_so", "claim_id VARCHAR(64), policy VARCHAR(32), reason TEXT, outcome VARCHAR(8), "
+               "review_reason TEXT", self.files.objections, {})
+        src = ("claim c JOIN floor_so s ON c.claim_id = s.claim_id AND c.policy = s.policy "
+               "JOIN objection o ON o.claim_pk = c.id AND o.status = 'open'")
+        upheld = "c.state = 'objected' AND s.outcome = 'uphold'"
+        _recovery_rows(conn, source=src, where=upheld, amount="c.advance_paid",
+                       note="'objection_upheld: advance paid back'", on=on)
+        transition(conn, source=src, where=upheld,
+                   to_state="CASE WHEN c.advance_paid > 0 THEN 'recovery_due' ELSE 'rejected' END",
+                   trigger="uphold", reason="'objection_upheld: ' || s.review_reason", actor=REVIEWER, on=on,
+                   run_id=None, sets={"reasons": "'objection_upheld'", "amount": "0",
+                                      "recovery_owed": "c.recovery_owed + c.advance_paid"})
+        transition(conn, source=src, where="c.state = 'objected' AND s.outcome = 'dismiss'",
+                   to_state="'publicly_posted'", trigger="dismiss",
+                   reason="'objection dismissed: ' || s.review_reason", actor=REVIEWER, on=on, run_id=None)
+        conn.execute(text(
+            "UPDATE objection SET status = CASE WHEN s.outcome = 'uphold' THEN 'upheld' ELSE 'dismissed' END, "
+            "reviewer = :actor, reviewed_on = :on, review_reason = s.review_reason FROM floor_so s, claim c "
+            "WHERE objection.status = 'open' AND c.id = objection.claim_pk AND c.claim_id = s.claim_id "
+            "AND c.policy = s.policy"), {"actor": REVIEWER.name, "on": on})
+
+    # --- the night ---------------------------------------------------------------------
+    def pay_advances(self, conn: Connection, on: date, run_id: str) -> None:
+        due = ("c.state = 'filed' AND c.advance_requested = TRUE AND c.payee_type IN " + ORGANISATIONS
+               + " AND c.class_id IS NOT NULL AND c.advance_amount IS NULL")
+        conn.execute(text(
+            "UPDATE claim SET advance_amount = 0, set_aside_step = NULL, set_aside_reason = NULL WHERE id IN "
+            f"(SELECT c.id FROM {self.join} WHERE {due} AND (r.advance IS NULL OR r.advance <= 0))"))
+        paid = f"{due} AND r.advance > 0"
+        if _insert_payments(conn, source=self.join, where=paid, kind="advance", attempt="1", amount="r.advance",
+                            status="sent", note=f"'in batch payments-{on.isoformat()}.csv'", on=on):
+            _append_batch_file(conn, self.payment_dir, "advance", on)
+        transition(conn, source=self.join, where=paid, to_state="'advance_paid'", trigger="pay_advance",
+                   reason="'advance ' || " + as_text("r.advance") + " || ' fen'", actor=SYSTEM, on=on,
+                   run_id=run_id, sets={"advance_amount": "r.advance", "advance_paid": "r.advance"})
+
+    def apply_inspections(self, conn: Connection, on: date, run_id: str) -> None:
+        base = "c.state IN ('filed', 'advance_paid')"
+        transition(conn, source="claim c", where=f"{base} AND c.inspection_result = 'pass'",
+                   to_state="'on_site_inspected'", trigger="pass_inspection",
+                   reason="'on-site inspection passed on ' || " + as_text("c.inspected_on"),
+                   actor=SYSTEM, on=on, run_id=run_id)
+        failed = f"{base} AND c.inspection_result = 'fail'"
+        _recovery_rows(conn, source="claim c", where=failed, amount="c.advance_paid",
+                       note="'inspection_failed: advance paid back'", on=on)
+        transition(conn, source="claim c", where=failed,
+                   to_state="CASE WHEN c.advance_paid > 0 THEN 'recovery_due' ELSE 'rejected' END",
+                   trigger="fail_inspection",
+                   reason="'inspection_failed: on-site inspection failed on ' || " + as_text("c.inspected_on"),
+                   actor=SYSTEM, on=on, run_id=run_id,
+                   sets={"reasons": "'inspection_failed'", "amount": "0",
+                         "recovery_owed": "c.recovery_owed + c.advance_paid"})
+
+    def assess(self, conn: Connection, on: date, run_id: str) -> None:
+        failed = "c.state = 'on_site_inspected' AND c.completion_result = 'fail'"
+        refused_to = "CASE WHEN c.advance_paid > 0 THEN 'recovery_due' ELSE 'rejected' END"
+        _recovery_rows(conn, source="claim c", where=failed, amount="c.advance_paid",
+                       note="'completion_failed: advance paid back'", on=on)
+        transition(conn, source="claim c", where=failed, to_state=refused_to, trigger="refuse",
+                   reason="'not eligible: completion_failed'", actor=SYSTEM, on=on, run_id=run_id,
+                   sets={"amount": "0", "reasons": "'completion_failed'", "citations": "'[]'",
+                         "decision_trace": "CAST(NULL AS TEXT)",
+                         "recovery_owed": "c.recovery_owed + c.advance_paid"})
+        ready = (f"c.state = 'on_site_inspected' AND COALESCE(c.completion_result, '') <> 'fail' AND "
+                 f"((c.kind IN {CERTIFICATE_KINDS_SQL} AND c.certificate_date IS NOT NULL) OR "
+                 f"(c.kind NOT IN {CERTIFICATE_KINDS_SQL} AND (c.completion_result = 'pass' "
+                 "OR c.advance_requested = FALSE)))")
+        year = _year(conn, "c.certificate_date")
+        used = (f"(SELECT COUNT(*) FROM claim g WHERE g.person_id = c.person_id AND g.amount IS NOT NULL "
+                f"AND g.certificate_date IS NOT NULL AND {_year(conn, 'g.certificate_date')} = {year} AND "
+                "(g.state IN ('assessed', 'publicly_posted', 'objected', 'approved', 'paid', 'payment_failed') "
+                "OR (g.state IN ('recovery_due', 'recovered') AND g.reasons = '')))")
+        conn.execute(text("DROP TABLE IF EXISTS floor_assess"))
+        conn.execute(text(
+            f"CREATE TEMP TABLE floor_assess AS SELECT c.id AS id, r.eligible, r.cap, r.amount, r.citations, "
+            "r.trace, r.draft, r.reasons, r.cap_reasons, r.cap_citations, r.cap_trace, "
+            f"CASE WHEN r.cap IS NULL THEN 0 ELSE {used} END AS used, "
+            f"ROW_NUMBER() OVER (PARTITION BY c.person_id, CASE WHEN r.cap IS NULL THEN c.id ELSE 0 END, {year} "
+            "ORDER BY c.certificate_date, c.filed_on, c.claim_id) AS rn "
+            f"FROM {self.join} WHERE {ready}"))
+        src = "claim c JOIN floor_assess a ON a.id = c.id"
+        grant = "a.eligible = 1 AND (a.cap IS NULL OR a.used + a.rn - 1 < a.cap)"
+        transition(conn, source=src, where=grant, to_state="'assessed'", trigger="assess",
+                   reason="'eligible: ' || " + as_text("a.amount") + " || ' fen'", actor=SYSTEM, on=on,
+                   run_id=run_id, sets={"amount": "a.amount", "citations": "a.citations",
+                                        "decision_trace": "a.trace", "reasons": "''",
+                                        "draft": "CASE WHEN a.draft = 1 THEN TRUE ELSE FALSE END"})
+        capped = "a.eligible = 1 AND a.cap IS NOT NULL AND a.used + a.rn - 1 >= a.cap"
+        refused = f"(a.eligible = 0 OR ({capped}))"
+        reasons = f"CASE WHEN {capped} THEN a.cap_reasons ELSE a.reasons END"
+        _recovery_rows(conn, source=src, where=refused, amount="c.advance_paid",
+                       note=f"{reasons} || ': advance paid back'", on=on)
+        transition(conn, source=src, where=refused, to_state=refused_to, trigger="refuse",
+                   reason=f"'not eligible: ' || {reasons}", actor=SYSTEM, on=on, run_id=run_id,
+                   sets={"amount": "0", "reasons": reasons,
+                         "citations": f"CASE WHEN {capped} THEN a.cap_citations ELSE a.citations END",
+                         "decision_trace": f"CASE WHEN {capped} THEN a.cap_trace ELSE a.trace END",
+                         "draft": "CASE WHEN a.draft = 1 THEN TRUE ELSE FALSE END",
+                         "recovery_owed": "c.recovery_owed + c.advance_paid"})
+        conn.execute(text("DROP TABLE floor_assess"))
+
+    def post(self, conn: Connection, on: date, run_id: str) -> None:
+        policies = conn.execute(text("SELECT DISTINCT policy FROM claim WHERE state = 'assessed'")).scalars().all()
+        day = "CAST(:on AS DATE)" if conn.dialect.name == "postgresql" else ":on"
+        closes = "CAST(:closes AS DATE)" if conn.dialect.name == "postgresql" else ":closes"
+        for policy in policies:
+            days = self.settings.posting_days(policy)
+            conn.execute(text(
+                "INSERT INTO posting_window (policy, opened_on, closes_on, working_days) "
+                f"SELECT CAST(:p AS VARCHAR), {day}, {closes}, :n WHERE NOT EXISTS "
+                f"(SELECT 1 FROM posting_window WHERE policy = CAST(:p AS VARCHAR) AND opened_on = {day})"),
+                {"p": policy, "on": on, "closes": add_working_days(on, days), "n": days})
+        transition(conn, source="claim c JOIN posting_window w ON w.policy = c.policy AND w.opened_on = :on",
+                   where="c.state = 'assessed'", to_state="'publicly_posted'", trigger="post",
+                   reason="'posted ' || " + as_text("w.opened_on") + " || ' until ' || " + as_text("w.closes_on"),
+                   actor=SYSTEM, on=on, run_id=run_id, params={"on": on},
+                   sets={"posting_window_id": "w.id", "posting_closes_on": "w.closes_on"})
+
+    def close_postings(self, conn: Connection, on: date, run_id: str) -> None:
+        transition(conn, source="claim c", where="c.state = 'publicly_posted' AND c.posting_closes_on <= :on",
+                   to_state="'approved'", trigger="close_posting",
+                   reason="'posting window closed on ' || " + as_text("c.posting_closes_on"),
+                   actor=SYSTEM, on=on, run_id=run_id, params={"on": on})
+
+    def pay_due(self, conn: Connection, on: date, run_id: str) -> None:
+        rest = "(c.amount - c.advance_paid - c.final_paid)"
+        due = f"c.state = 'approved' AND {rest} > 0"
+        if _insert_payments(conn, source="claim c", where=due, kind="final", attempt="c.payment_attempt + 1",
+                            amount=rest, status="sent", note=f"'in batch payments-{on.isoformat()}.csv'", on=on):
+            _append_batch_file(conn, self.payment_dir, "final", on)
+        transition(conn, source="claim c", where=due, to_state="'paid'", trigger="pay",
+                   reason="'paid ' || " + as_text(rest) + " || ' fen'", actor=SYSTEM, on=on, run_id=run_id,
+                   sets={"final_paid": f"c.final_paid + {rest}", "payment_attempt": "c.payment_attempt + 1"})
+        transition(conn, source="claim c", where=f"c.state = 'approved' AND {rest} = 0", to_state="'paid'",
+                   trigger="pay", reason="'settled by the advance: nothing more to pay'", actor=SYSTEM, on=on,
+                   run_id=run_id)
+        excess = f"c.state = 'approved' AND {rest} < 0"
+        _recovery_rows(conn, source="claim c", where=excess, amount=f"(0 - {rest})",
+                       note="'advance above the assessed amount'", on=on)
+        transition(conn, source="claim c", where=excess, to_state="'recovery_due'", trigger="recover_excess",
+                   reason="'assessed below the advance'", actor=SYSTEM, on=on, run_id=run_id,
+                   sets={"recovery_owed": f"c.recovery_owed - {rest}"})
+
+    def unsettled(self, conn: Connection) -> int:
+        states = ", ".join(f"'{s}'" for s in SETTLED_STATES)
+        return int(conn.execute(text(f"SELECT COUNT(*) FROM claim WHERE state NOT IN ({states})")).scalar_one())
+
+    def run(self) -> Timings:
+        timings = Timings()
+        steps = (self.pay_advances, self.apply_inspections, self.assess, self.post, self.close_postings,
+                 self.pay_due)
+        start = time.perf_counter()
+        with self.engine.begin() as conn:
+            floor_rates.build(conn)
+            self.record_inspections(conn)
+        timings.add("rates and inspections", time.perf_counter() - start, 0)
+        for day in nights():
+            run_id = f"bench-{day}"
+            with self.engine.begin() as conn:
+                if day == COMPLETION_DAY:
+                    self.record_completions(conn, day)
+                if day == OBJECTION_DAY:
+                    self.raise_objections(conn, day)
+                if day == REVIEW_DAY:
+                    self.review_objections(conn, day)
+            for step in steps:
+                began = time.perf_counter()
+                with self.engine.begin() as conn:
+                    step(conn, day, run_id)
+                timings.add(step.__name__, time.perf_counter() - began, 0)
+            timings.nights += 1
+            with self.engine.connect() as conn:
+                if self.unsettled(conn) == 0 and day >= REVIEW_DAY:
+                    return timings
+        raise RuntimeError(f"the floor left claims unsettled after {timings.nights} nights")
+

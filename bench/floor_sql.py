@@ -1,0 +1,84 @@
+"""The floor's one tool: move every claim a WHERE clause selects by one transition, set-based.
+
+A transition is four statements whatever the number of claims: CREATE TEMP TABLE … AS SELECT
+(the moves, with the new column values), UPDATE of the temp table for the event hashes,
+INSERT … SELECT into claim_event, UPDATE claim … FROM the temp table. The event hash is the
+product's (services.moves.event_hash) computed in SQL: PostgreSQL's sha256(), on SQLite the
+same function registered on the connection.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, event, text
+
+from services.actors import Actor
+
+SEP = "'|'"
+
+
+def register_sha256(engine: Engine) -> None:
+    """Give SQLite connections sha256_hex(text) (PostgreSQL has sha256 built in)."""
+    if engine.dialect.name != "sqlite":
+        return
+
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.create_function(
+            "sha256_hex", 1, lambda s: hashlib.sha256(s.encode("utf-8")).hexdigest(), deterministic=True)
+
+    event.listen(engine, "connect", _on_connect)
+
+
+def sha256_sql(conn: Connection, expr: str) -> str:
+    if conn.dialect.name == "postgresql":
+        return f"encode(sha256(convert_to({expr}, 'UTF8')), 'hex')"
+    return f"sha256_hex({expr})"
+
+
+def as_text(expr: str) -> str:
+    return f"CAST({expr} AS VARCHAR)"
+
+
+def now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def transition(conn: Connection, *, source: str, where: str, to_state: str, trigger: str, reason: str,
+               actor: Actor, on: date, run_id: str | None, sets: Mapping[str, str] | None = None,
+               params: Mapping[str, Any] | None = None) -> int:
+    """Move the claims `c` of `source` (a FROM clause) matching `where` to `to_state` (an SQL
+    expression). `sets` maps claim columns to SQL expressions over the same FROM clause."""
+    sets = dict(sets or {})
+    sets.setdefault("set_aside_step", "CAST(NULL AS VARCHAR)")
+    sets.setdefault("set_aside_reason", "CAST(NULL AS VARCHAR)")
+    bind = {"t_trigger": trigger, "t_actor": actor.name, "t_role": actor.role, "t_on": on,
+            "t_on_text": on.isoformat(), "t_run": run_id or "", "t_at": now(), **(params or {})}
+    extra = "".join(f", {expr} AS x_{col}" for col, expr in sets.items())
+    conn.execute(text("DROP TABLE IF EXISTS floor_move"))
+    conn.execute(text(
+        f"CREATE TEMP TABLE floor_move AS SELECT c.id AS id, c.event_seq + 1 AS seq, c.event_head AS head, "
+        f"c.state AS from_state, {to_state} AS to_state, {reason} AS reason, "
+        f"CAST('' AS VARCHAR(64)) AS hash{extra} FROM {source} WHERE {where}"), bind)
+    moved = conn.execute(text("SELECT count(*) FROM floor_move")).scalar_one()
+    if not moved:
+        return 0
+    chain = f" || {SEP} || ".join([
+        "head", as_text("id"), as_text("seq"), "from_state", "to_state", as_text(":t_trigger"),
+        as_text(":t_actor"), as_text(":t_role"), as_text(":t_on_text"), as_text(":t_run"), "COALESCE(reason, '')"])
+    conn.execute(text(f"UPDATE floor_move SET hash = {sha256_sql(conn, chain)}"), bind)
+    conn.execute(text(
+        'INSERT INTO claim_event (claim_pk, seq, from_state, to_state, "trigger", actor, role, "on", at, '
+        "run_id, reason, prev_hash, hash) SELECT id, seq, from_state, to_state, :t_trigger, :t_actor, :t_role, "
+        ":t_on, :t_at, :t_run_or_null, reason, head, hash FROM floor_move"),
+        {**bind, "t_run_or_null": run_id})
+    assignments = ", ".join(
+        ["state = floor_move.to_state", "state_on = :t_on", "event_seq = floor_move.seq",
+         "event_head = floor_move.hash", "updated_at = :t_at"]
+        + [f"{col} = floor_move.x_{col}" for col in sets])
+    conn.execute(text(f"UPDATE claim SET {assignments} FROM floor_move WHERE claim.id = floor_move.id"), bind)
+    conn.execute(text("DROP TABLE floor_move"))
+    return int(moved)

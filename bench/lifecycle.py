@@ -1,0 +1,121 @@
+"""`python -m bench.lifecycle --claims N [--database-url URL] [--prefect]` — the benchmark.
+
+Generates N synthetic claims (bench.synthetic), imports the CSV into a fresh database (a temp
+SQLite file, or a fresh schema on the PostgreSQL server given), copies the imported claims for
+the floor, runs the product's lifecycle (rosters, objections, every night until every claim is
+settled), runs the floor (bench.floor) on the copy, checks both end states agree, and prints the
+figures; the LAST line is the CONTRACT §5 JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench import databases
+from bench.floor import Floor
+from bench.product import Timings, run_lifecycle
+from bench.schedule import IMPORT_DAY
+from bench.synthetic import generate
+from bench.verify import differences
+from services.actors import Actor
+
+IMPORTER = Actor("bench-clerk", "clerk")
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process plus the largest child, in MB (Linux: KiB units)."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return round((own + children) / 1024, 1)
+
+
+def _print_steps(title: str, timings: Timings) -> None:
+    print(title)
+    for name, seconds in timings.seconds.items():
+        claims = timings.claims.get(name, 0)
+        rate = f"{claims / seconds:,.0f} claims/s" if seconds > 0 and claims else ""
+        print(f"  {name:<24} {seconds:9.2f} s  {claims:>10,} moved  {rate}")
+
+
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.lifecycle", description=__doc__.splitlines()[0])
+    parser.add_argument("--claims", type=int, required=True, help="number of synthetic claims")
+    parser.add_argument("--database-url", default=None,
+                        help="a PostgreSQL server URL (a fresh schema is used and dropped); default a temp SQLite file")
+    parser.add_argument("--chunk-size", type=int, default=5000, help="claims per partition (product setting)")
+    parser.add_argument("--prefect", action="store_true",
+                        help="run the nights through the nightly Prefect flow (needs PREFECT_API_URL)")
+    parser.add_argument("--workdir", type=Path, default=None, help="keep files and databases here")
+    parser.add_argument("--seed", type=int, default=20200401)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse(argv)
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="claims-bench-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    os.environ["CLAIMS_PAYMENT_DIR"] = str(workdir / "payments")
+    server = args.database_url
+    print(f"workdir {workdir}; database {'PostgreSQL ' + server.split('@')[-1] if server else 'SQLite'}; "
+          f"cpus {os.cpu_count()}")
+
+    began = time.perf_counter()
+    files = generate(args.claims, workdir / "input", seed=args.seed)
+    print(f"generated {files.claims_written:,} claims ({files.advance_claims:,} with advances) "
+          f"in {time.perf_counter() - began:.1f} s")
+
+    product = databases.fresh(server, workdir, "product")
+    from services.filing import import_file
+
+    began = time.perf_counter()
+    report = import_file(product.engine, files.claims, actor=IMPORTER, on=IMPORT_DAY)
+    import_seconds = time.perf_counter() - began
+    rows_per_s = files.claims_written / import_seconds
+    print(f"import: {files.claims_written:,} rows in {import_seconds:.2f} s = {rows_per_s:,.0f} rows/s "
+          f"(filed {report.filed:,}, rejected {report.rejected:,})")
+    if report.rejected:
+        print(f"warning: {report.rejected} synthetic rows were rejected", file=sys.stderr)
+
+    floor_db = databases.clone_imported(product, server, workdir, "floor")
+
+    began = time.perf_counter()
+    timings = run_lifecycle(product.engine, product.url, files, size=args.chunk_size, prefect=args.prefect,
+                            log=lambda line: print("  " + line))
+    seconds = time.perf_counter() - began
+    _print_steps(f"lifecycle: {seconds:.2f} s over {timings.nights} nights", timings)
+    if timings.prefect_nights:
+        print(f"  Prefect flow per night: min {min(timings.prefect_nights):.2f} s "
+              "(the fixed cost: a night with almost nothing to do)")
+
+    began = time.perf_counter()
+    floor_timings = Floor(floor_db.engine, files, workdir / "floor-payments").run()
+    floor_seconds = time.perf_counter() - began
+    _print_steps(f"floor: {floor_seconds:.2f} s over {floor_timings.nights} nights", floor_timings)
+
+    problems = differences(product.engine, floor_db.engine)
+    for problem in problems:
+        print("END STATES DIFFER: " + problem, file=sys.stderr)
+    if not problems:
+        print("end states agree: states, amounts, payments, events per transition, claim by claim")
+
+    figures = {"claims": args.claims, "seconds": round(seconds, 3), "floor_seconds": round(floor_seconds, 3),
+               "ratio": round(seconds / floor_seconds, 3), "import_rows_per_s": round(rows_per_s),
+               "peak_rss_mb": peak_rss_mb()}
+    for database in (product, floor_db):
+        databases.drop(database, server)
+    if args.workdir is None:
+        shutil.rmtree(workdir, ignore_errors=True)
+    print(json.dumps(figures))
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
