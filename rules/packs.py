@@ -58,22 +58,10 @@ class PolicyPack:
     spec: PackSpec
     parameters: dict[str, Parameter]
     path: Path
-
-    @property
-    def policy(self) -> str:
-        return self.spec.policy
-
-    @property
-    def draft(self) -> bool:
-        return self.spec.draft
-
-    @property
-    def title_zh(self) -> str:
-        return self.spec.title_zh
-
-    @property
-    def seed(self) -> str:
-        return self.spec.seed
+    policy: str = ""
+    draft: bool = False
+    title_zh: str = ""
+    seed: str = ""
 
     @property
     def valid_from(self) -> date | None:
@@ -140,7 +128,8 @@ def load_pack_file(path: Path) -> PolicyPack:
     if path.stem != spec.policy:
         raise PackError(f"{path}: policy: {spec.policy!r} does not match the file name {path.stem!r}")
     params = {n: _compile(n, p, spec.validity.start) for n, p in spec.parameters.items()}
-    return PolicyPack(spec=spec, parameters=params, path=path)
+    return PolicyPack(spec=spec, parameters=params, path=path, policy=spec.policy,
+                      draft=spec.draft, title_zh=spec.title_zh, seed=spec.seed)
 
 
 @cache

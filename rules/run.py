@@ -54,28 +54,55 @@ class Evaluation:
     def read(self, name: str) -> Decimal | None:
         """The parameter's value on the claim's date: local override, else the seed's
         figure or bound; None (and a missing name) when open with no local value."""
-        param = self.pack.parameters[name]
-        entry = param.at(self.on)
-        if entry is None:
-            self.missing.append(f"{self.pack.policy}: {name} (no value dated {self.on})")
-            return None
-        self.cite(entry.source)
-        local = self.overrides.value(self.pack.policy, name, self.on) if self.overrides.policies else None
-        if local is not None:
-            note = f"local override{': ' + local.note if local.note else ''}"
-            if entry.kind != "open":
-                note += f" (seed {entry.kind} {entry.value})"
-            self.trace.append(
-                TraceEntry(name, str(local.value), entry.kind, self.on, entry.source, True, note)
-            )
-            return local.value
-        if entry.value is None:
-            clause = entry.source.split(" ", 1)[1]
-            self.missing.append(f"{self.pack.policy}: {name} ({entry.quote or param.label_zh} in {clause})")
-            self.trace.append(
-                TraceEntry(name, None, "open", self.on, entry.source, False, "not stated in the source")
-            )
-            return None
-        note = f"took the bound ({entry.kind} {entry.value})" if entry.kind != "fixed" else ""
-        self.trace.append(TraceEntry(name, str(entry.value), entry.kind, self.on, entry.source, False, note))
-        return entry.value
+        cache = _reads(self.pack, self.overrides)
+        key = (name, self.on)
+        hit = cache.get(key)
+        if hit is None:
+            hit = cache[key] = _resolve(self.pack, self.overrides, name, self.on)
+        value, source, trace, missing = hit
+        if source:
+            self.citations[source] = None
+        if trace is not None:
+            self.trace.append(trace)
+        if missing:
+            self.missing.append(missing)
+        return value
+
+
+_Read = tuple[Decimal | None, str | None, TraceEntry | None, str | None]
+_READ_CACHES: dict[tuple[int, int], tuple[PolicyPack, LocalOverrides, dict[tuple[str, date], _Read]]] = {}
+_MAX_CACHES = 32
+
+
+def _reads(pack: PolicyPack, overrides: LocalOverrides) -> dict[tuple[str, date], _Read]:
+    """Resolved reads per (pack, overrides) pair; both are immutable, so a read on a date never
+    changes. The pair is held so that its ids stay valid while cached."""
+    key = (id(pack), id(overrides))
+    held = _READ_CACHES.get(key)
+    if held is None:
+        if len(_READ_CACHES) >= _MAX_CACHES:
+            _READ_CACHES.clear()
+        held = _READ_CACHES[key] = (pack, overrides, {})
+    return held[2]
+
+
+def _resolve(pack: PolicyPack, overrides: LocalOverrides, name: str, on: date) -> _Read:
+    param = pack.parameters[name]
+    entry = param.at(on)
+    if entry is None:
+        return None, None, None, f"{pack.policy}: {name} (no value dated {on})"
+    local = overrides.value(pack.policy, name, on) if overrides.policies else None
+    if local is not None:
+        note = f"local override{': ' + local.note if local.note else ''}"
+        if entry.kind != "open":
+            note += f" (seed {entry.kind} {entry.value})"
+        trace = TraceEntry(name, str(local.value), entry.kind, on, entry.source, True, note)
+        return local.value, entry.source, trace, None
+    if entry.value is None:
+        clause = entry.source.split(" ", 1)[1]
+        missing = f"{pack.policy}: {name} ({entry.quote or param.label_zh} in {clause})"
+        trace = TraceEntry(name, None, "open", on, entry.source, False, "not stated in the source")
+        return None, entry.source, trace, missing
+    note = f"took the bound ({entry.kind} {entry.value})" if entry.kind != "fixed" else ""
+    trace = TraceEntry(name, str(entry.value), entry.kind, on, entry.source, False, note)
+    return entry.value, entry.source, trace, None
