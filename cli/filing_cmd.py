@@ -1,9 +1,149 @@
-"""(filled in by its issue)"""
+"""`claims import`, `claims amend`, `claims withdraw`: filing claims and changing them before
+assessment."""
 
 from __future__ import annotations
 
+import csv
+from pathlib import Path
+
 import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from cli.common import ActorOption, OnOption, business_date, console, fail, ready_engine
+from intake.readers import UnreadableFile, estimate_rows
+from services.actors import actor_from
+from services.filing import ImportReport, Rejection, import_file
+from services.privacy import safe_cell
+
+SHOWN_REJECTIONS = 20
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to `app`."""
+    app.command("import")(import_claims)
+    app.command("amend")(amend)
+    app.command("withdraw")(withdraw)
+
+
+def import_claims(
+    file: Path = typer.Argument(..., help="claims file: .csv (UTF-8, UTF-8 BOM or GB18030), "
+                                          ".xlsx (first sheet) or .jsonl"),
+    actor: str | None = ActorOption,
+    on: str | None = OnOption,
+    report: Path | None = typer.Option(None, "--report", help="write every rejected row to this CSV"),
+) -> None:
+    """File the claims of FILE (format: docs/import.md). Valid rows are filed, invalid rows
+    and conflicts are reported with row number, field and reason; exit 1 if there are any.
+
+    Example: claims import claims-2019-08.csv --actor 张三 --on 2019-08-05 --report rejected.csv
+    """
+    engine = ready_engine()
+    who = actor_from(actor, "clerk")
+    day = business_date(on)
+    with Progress(TextColumn("[bold]importing[/bold] {task.description}"), BarColumn(),
+                  MofNCompleteColumn(), TimeElapsedColumn(), console=console,
+                  transient=True) as bar:
+        task = bar.add_task(file.name, total=estimate_rows(file))
+        try:
+            result = import_file(engine, file, actor=who, on=day,
+                                 progress=lambda n: bar.advance(task, n))
+        except UnreadableFile as exc:
+            fail(f"{exc}; nothing was filed", code=2)
+            return
+    _summary(result)
+    if report is not None:
+        _write_report(report, result.rejections)
+        console.print(f"wrote every rejected row to {report}")
+    if not result.clean:
+        raise typer.Exit(1)
+
+
+def _summary(result: ImportReport) -> None:
+    for warning in result.warnings:
+        console.print(f"[yellow]warning:[/yellow] {warning}")
+    console.print(
+        f"{result.file_name} (batch {result.batch_id}): {result.rows} rows — "
+        f"[green]filed {result.filed}[/green], skipped {result.skipped} (already filed, same "
+        f"content), [red]conflicts {result.conflicts}[/red], [red]rejected {result.rejected}[/red]"
+    )
+    if not result.rejections:
+        return
+    table = Table(title=f"first {min(SHOWN_REJECTIONS, len(result.rejections))} of "
+                        f"{len(result.rejections)} rows not filed")
+    for column in ("row", "claim_id", "field", "message"):
+        table.add_column(column, overflow="fold")
+    for rejection in result.rejections[:SHOWN_REJECTIONS]:
+        for i, error in enumerate(rejection.errors):
+            table.add_row(str(rejection.row) if i == 0 else "",
+                          (rejection.claim_id or "") if i == 0 else "", error.field, error.message)
+    console.print(table)
+
+
+def _write_report(path: Path, rejections: list[Rejection]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["row", "claim_id", "policy", "kind", "field", "message"])
+        for rejection in rejections:
+            for error in rejection.errors:
+                writer.writerow([safe_cell(v) for v in (
+                    rejection.row, rejection.claim_id or "", rejection.policy or "",
+                    rejection.kind, error.field, error.message)])
+
+
+def amend(
+    file: Path = typer.Argument(..., help="rows of claim_id, policy and the fields to correct"),
+    actor: str | None = ActorOption,
+    on: str | None = OnOption,
+) -> None:
+    """Correct filed claims before assessment (states filed, advance_paid, on_site_inspected).
+
+    Each row names claim_id and policy and gives only the fields to change; empty cells leave a
+    field as it is. The before/after values are kept and the claim's history shows the amendment.
+
+    Example: claims amend corrections.csv --actor 张三 --on 2019-08-09
+    """
+    from services.amend import amend_file
+
+    engine = ready_engine()
+    try:
+        result = amend_file(engine, file, actor=actor_from(actor, "clerk"), on=business_date(on))
+    except UnreadableFile as exc:
+        fail(f"{exc}; nothing was changed", code=2)
+        return
+    console.print(f"{file.name}: {result.rows} rows — [green]amended {result.amended}[/green], "
+                  f"unchanged {result.unchanged}, [red]refused {len(result.refused)}[/red]")
+    if result.refused:
+        table = Table(title="rows not applied")
+        for column in ("row", "claim_id", "field", "message"):
+            table.add_column(column, overflow="fold")
+        for refusal in result.refused:
+            for i, error in enumerate(refusal.errors):
+                table.add_row(str(refusal.row) if i == 0 else "",
+                              (refusal.claim_id or "") if i == 0 else "", error.field, error.message)
+        console.print(table)
+        raise typer.Exit(1)
+
+
+def withdraw(
+    claim_id: str = typer.Argument(..., help="the claim's claim_id"),
+    reason: str = typer.Option(..., "--reason", help="why the applicant withdraws"),
+    policy: str | None = typer.Option(None, "--policy", help="needed when the claim_id is "
+                                                              "filed under two policies"),
+    actor: str | None = ActorOption,
+    on: str | None = OnOption,
+) -> None:
+    """Withdraw a claim before assessment (an advance already paid becomes money to recover).
+
+    Example: claims withdraw HLD-0001 --reason "申请人撤回" --policy huludao-2019
+    """
+    from services.amend import WithdrawRefused, withdraw_claim
+
+    engine = ready_engine()
+    try:
+        state = withdraw_claim(engine, claim_id, policy=policy, reason=reason,
+                               actor=actor_from(actor, "clerk"), on=business_date(on))
+    except WithdrawRefused as exc:
+        fail(str(exc))
+        return
+    console.print(f"claim {claim_id} withdrawn: now {state}")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import random
 from datetime import date
+from operator import mul
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
@@ -27,7 +28,7 @@ EARLIEST_BIRTH = date(1900, 1, 1)
 
 
 def id_check_digit(first17: str) -> str:
-    total = sum(int(ch) * w for ch, w in zip(first17, _ID_WEIGHTS, strict=True))
+    total = sum(map(mul, map(int, first17), _ID_WEIGHTS))
     return _ID_CHECK[total % 11]
 
 
@@ -57,7 +58,7 @@ def birth_date(value: str) -> date | None:
 
 
 def credit_check_char(first17: str) -> str:
-    total = sum(_CREDIT_VALUE[ch] * w for ch, w in zip(first17, _CREDIT_WEIGHTS, strict=True))
+    total = sum(map(mul, map(_CREDIT_VALUE.__getitem__, first17), _CREDIT_WEIGHTS))
     return CREDIT_ALPHABET[(31 - total % 31) % 31]
 
 

@@ -180,7 +180,8 @@ def _groups(row: _Row, field: str, value: str) -> Any:
     codes = sorted({g.strip() for g in _GROUP_SPLIT.split(value) if g.strip()})
     unknown = [g for g in codes if g not in GROUPS]
     if unknown:
-        row.fail(field, f"{', '.join(map(repr, unknown))} not a known group code; use "
+        verb = "is" if len(unknown) == 1 else "are"
+        row.fail(field, f"{', '.join(map(repr, unknown))} {verb} not a known group code; use "
                         f"{', '.join(GROUPS)}")
         return ()
     if len(";".join(codes)) > TEXT_LIMITS["groups"]:
@@ -214,6 +215,7 @@ PARSERS: dict[str, Callable[[_Row, str, str], Any]] = {
 }
 DEFAULTS: dict[str, Any] = {"groups": (), "urgent": False, "enterprise_funded": False,
                             "advance_requested": False}
+EMPTY_VALUES: dict[str, Any] = {name: DEFAULTS.get(name) for name in RECORD_FIELDS}
 assert set(PARSERS) == set(RECORD_FIELDS), "every record field needs a parser"
 
 
@@ -222,22 +224,29 @@ def parse_record(raw: Mapping[str, object]) -> ClaimRecord:
     if isinstance(raw, RowProblem):
         raise InvalidRecord(None, [FieldError("row", raw.problem)])
     row = _Row(raw)
-    values = row.values
+    values = row.values = dict(EMPTY_VALUES)
     given: set[str] = set()
-    for field, parser in PARSERS.items():
-        text = row.text(field)
-        if text is None:
-            values[field] = DEFAULTS.get(field)
+    for field, value in raw.items():
+        parser = PARSERS.get(field)
+        if parser is None or value is None:
+            continue
+        text = value.strip() if isinstance(value, str) else _clean(value)
+        if not text:
             continue
         given.add(field)
         parsed = parser(row, field, text)
-        values[field] = DEFAULTS.get(field) if parsed is None else parsed
+        if parsed is not None:
+            values[field] = parsed
     _check_required(row, given)
     _check_identities(row, given)
     _check_consistency(row)
     if row.errors:
         raise InvalidRecord(row.text("claim_id"), row.errors)
-    return ClaimRecord(**values)
+    record = ClaimRecord(**values)
+    _check_payee_rule(row, record)
+    if row.errors:
+        raise InvalidRecord(record.claim_id, row.errors)
+    return record
 
 
 def _check_required(row: _Row, given: set[str]) -> None:
@@ -274,7 +283,7 @@ def _check_identities(row: _Row, given: set[str]) -> None:
     payee_id, payee_type = values["payee_id"], values["payee_type"]
     if payee_id and payee_type:
         if payee_type == "individual":
-            problem = identity_problem(payee_id)
+            problem = None if payee_id == values["person_id"] else identity_problem(payee_id)
             what = "an identity number (payee_type individual)"
         else:
             problem = credit_code_problem(payee_id)
@@ -296,17 +305,13 @@ def _check_consistency(row: _Row) -> None:
     start, end = values["training_start"], values["training_end"]
     if start and end and end < start:
         row.fail("training_end", f"{end} is before training_start {start}")
-    _check_payee_rule(row)
 
 
-def _check_payee_rule(row: _Row) -> None:
+def _check_payee_rule(row: _Row, record: ClaimRecord) -> None:
     """Where a seed names who is paid, a contradicting payee_type is an input error."""
-    if row.errors:
-        return
     rule = _payee_rule()
     if rule is None:
         return
-    record = ClaimRecord(**row.values)
     required = rule(record)
     if required is not None and required[0] != record.payee_type:
         payee_type, citation = required
