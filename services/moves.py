@@ -19,6 +19,7 @@ from sqlalchemy import Connection, bindparam, insert, update
 
 from models.tables import Claim, ClaimEvent
 from services.actors import Actor
+from services.killpoints import checkpoint
 from states.lifecycle import Subject, fire
 
 CLAIM = Claim.__table__  # type: ignore[attr-defined]
@@ -98,5 +99,6 @@ def write_moves(conn: Connection, moves: Sequence[Move], *, actor: Actor, on: da
                 f"{len(rows) - result.rowcount} of {len(rows)} claims changed while this step "
                 "ran; the chunk was rolled back and will be taken again"
             )
+    checkpoint("moves.before_events")
     conn.execute(insert(EVENT), events)
     return len(moves)

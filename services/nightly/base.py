@@ -19,6 +19,7 @@ from sqlalchemy import Connection, Engine, and_, bindparam, func, insert, select
 from models.tables import Claim
 from services.actors import SYSTEM, Actor
 from services.grants import person_order
+from services.killpoints import checkpoint
 from services.moves import Move, event_hash, plan_move, write_moves
 from services.nightly.rulebook import Rules, load_rulebook
 from services.payments import PAYMENT
@@ -68,9 +69,8 @@ class Batch:
         return self._rules
 
     def move(self, row: Any, trigger: str, *, reason: str | None = None,
-             completion_ready: bool = True, **changes: Any) -> Any:
-        """Plan `trigger` for the claim (clearing any set-aside) and return the claim as it will
-        be after it, so a second move of the same claim can follow in this chunk."""
+             completion_ready: bool = True, **changes: Any) -> Move:
+        """Plan `trigger` for the claim, clearing any set-aside unless `changes` sets one."""
         changes.setdefault("set_aside_step", None)
         changes.setdefault("set_aside_reason", None)
         planned = plan_move(row, trigger, reason=reason, completion_ready=completion_ready, **changes)
@@ -80,11 +80,16 @@ class Batch:
             self.phases.append([])
         self.phases[phase].append(planned)
         self.result.moved[(row.policy, planned.to_state)] += 1
+        return planned
+
+    def move_then(self, row: Any, trigger: str, *, reason: str | None = None, **changes: Any) -> Any:
+        """`move`, returning the claim as it will be after it, so a second move can follow."""
+        planned = self.move(row, trigger, reason=reason, **changes)
         actor, run = self.run.actor, self.run
         head = event_hash(planned.head, planned.claim_pk, planned.seq + 1, planned.from_state,
                           planned.to_state, trigger, actor.name, actor.role, run.as_of, run.run_id, reason)
         after = dict(row._asdict()) if hasattr(row, "_asdict") else dict(vars(row))
-        after.update(changes, state=planned.to_state, event_seq=planned.seq + 1, event_head=head)
+        after.update(planned.changes, state=planned.to_state, event_seq=planned.seq + 1, event_head=head)
         return SimpleNamespace(**after)
 
     def pay(self, row: dict[str, Any], policy: str) -> None:
@@ -115,6 +120,7 @@ class Batch:
     def flush(self, conn: Connection) -> None:
         if self.payments:
             conn.execute(insert(PAYMENT), self.payments)
+            checkpoint(f"{self.result.step}.after_payments")
         for moves in self.phases:
             write_moves(conn, moves, actor=self.run.actor, on=self.run.as_of, run_id=self.run.run_id)
         by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
@@ -167,6 +173,7 @@ def run_chunk(engine: Engine, module: StepModule, partition: Partition, run: Run
     """One partition of one step in one transaction: one SELECT, decide, bulk writes."""
     settings = settings or load_settings()
     result = StepResult(module.STEP, chunks=1)
+    checkpoint(f"{module.STEP}.chunk_start")
     with engine.begin() as conn:
         rows = conn.execute(
             select(CLAIM).where(CLAIM.c.person_key >= partition.lo, CLAIM.c.person_key < partition.hi,
@@ -177,7 +184,9 @@ def run_chunk(engine: Engine, module: StepModule, partition: Partition, run: Run
         if rows:
             batch = Batch(run, settings, result)
             module.decide(conn, rows, batch)
+            checkpoint(f"{module.STEP}.before_flush")
             batch.flush(conn)
+            checkpoint(f"{module.STEP}.before_commit")
     return result
 
 
