@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
+from functools import partial
 
 from intake.record import ClaimRecord
 from rules.caps import cap_reasons
@@ -18,7 +19,7 @@ from rules.overrides import NO_OVERRIDES, LocalOverrides
 from rules.pack_schema import EmploymentCondition, KindSpec, RateRow
 from rules.packs import PolicyPack
 from rules.payee import required_payee_type
-from rules.run import ZERO, ClaimFactsError, Evaluation, to_fen
+from rules.run import ClaimFactsError, Evaluation, to_fen
 
 __all__ = ["ClaimFactsError", "evaluate"]
 
@@ -39,6 +40,24 @@ def _match(rows: list[RateRow], claim: ClaimRecord) -> RateRow | None:
                 continue
         return row
     return None
+
+
+def _payee(claim: ClaimRecord, pack: PolicyPack) -> tuple[str, str] | None:
+    key = ("payee", claim.kind, claim.groups, claim.enterprise_funded)
+    try:
+        return pack.memo[key]
+    except KeyError:
+        found = pack.memo[key] = required_payee_type(claim, pack)
+        return found
+
+
+def _rate_row(pack: PolicyPack, spec: KindSpec, claim: ClaimRecord) -> RateRow | None:
+    key = ("rate", claim.kind, claim.level, claim.urgent, claim.apprentice_type)
+    try:
+        return pack.memo[key]
+    except KeyError:
+        found = pack.memo[key] = _match(spec.rates, claim)
+        return found
 
 
 def _check_groups(run: Evaluation, spec: KindSpec) -> None:
@@ -142,28 +161,11 @@ def evaluate(
     if claim.policy != pack.policy:
         raise ValueError(f"claim {claim.claim_id} is under {claim.policy}, not {pack.policy}")
     run = Evaluation(claim, pack, overrides or NO_OVERRIDES)
-    required = required_payee_type(claim, pack)
+    required = _payee(claim, pack)
     payee_type = required[0] if required else claim.payee_type
     if required:
         run.cite(required[1])
-
-    def decide(amount: Decimal | None = None, advance: Decimal | None = None) -> Decision:
-        if run.missing and "missing_parameter" not in run.reasons:
-            run.reasons.append("missing_parameter")
-        eligible = not run.reasons and amount is not None
-        return Decision(
-            claim_id=claim.claim_id,
-            policy=pack.policy,
-            eligible=eligible,
-            amount=to_fen(amount) if eligible and amount is not None else ZERO,
-            payee_type=payee_type,
-            advance_amount=advance if eligible else None,
-            reasons=tuple(run.reasons),
-            citations=tuple(run.citations),
-            draft=pack.draft,
-            trace=tuple(run.trace),
-            missing=tuple(run.missing),
-        )
+    decide = partial(run.decision, payee_type)
 
     if not pack.in_validity(run.on):
         run.refuse("outside_policy_period", pack.spec.validity.source)
@@ -174,7 +176,7 @@ def evaluate(
         return decide()
     run.cite(spec.source)
     _check_groups(run, spec)
-    row = _match(spec.rates, claim) if spec.rates else None
+    row = _rate_row(pack, spec, claim) if spec.rates else None
     if spec.rates and row is None:
         run.refuse("not_covered")
         return decide()

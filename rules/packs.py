@@ -5,7 +5,7 @@ A pack that does not validate is refused with an error naming its file and key.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from functools import cache
@@ -62,6 +62,8 @@ class PolicyPack:
     draft: bool = False
     title_zh: str = ""
     seed: str = ""
+    memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
+    """Lookups the engine derives from the (immutable) pack, kept once computed."""
 
     @property
     def valid_from(self) -> date | None:
@@ -72,7 +74,7 @@ class PolicyPack:
         return self.spec.validity.end
 
     def in_validity(self, on: date) -> bool:
-        start, end = self.spec.validity.start, self.spec.validity.end
+        start, end = self.valid_from, self.valid_until
         return (start is None or on >= start) and (end is None or on <= end)
 
     def kind(self, kind: str) -> KindSpec | None:

@@ -7,7 +7,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from intake.record import ClaimRecord
-from rules.decision import TraceEntry
+from rules.decision import Decision, TraceEntry
 from rules.overrides import LocalOverrides
 from rules.packs import PolicyPack
 
@@ -41,6 +41,28 @@ class Evaluation:
         self.citations: dict[str, None] = {}
         self.trace: list[TraceEntry] = []
         self.missing: list[str] = []
+
+    def decision(
+        self, payee_type: str, amount: Decimal | None = None, advance: Decimal | None = None
+    ) -> Decision:
+        """The Decision so far: eligible only with an amount and no reason against it."""
+        reasons = self.reasons
+        if self.missing and "missing_parameter" not in reasons:
+            reasons.append("missing_parameter")
+        eligible = not reasons and amount is not None
+        return Decision(
+            claim_id=self.claim.claim_id,
+            policy=self.pack.policy,
+            eligible=eligible,
+            amount=to_fen(amount) if eligible and amount is not None else ZERO,
+            payee_type=payee_type,
+            advance_amount=advance if eligible else None,
+            reasons=tuple(reasons),
+            citations=tuple(self.citations),
+            draft=self.pack.draft,
+            trace=tuple(self.trace),
+            missing=tuple(self.missing),
+        )
 
     def cite(self, source: str) -> None:
         self.citations[source] = None
