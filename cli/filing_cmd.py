@@ -15,6 +15,7 @@ from intake.readers import UnreadableFile, estimate_rows
 from services.actors import actor_from
 from services.filing import ImportReport, Rejection, import_file
 from services.privacy import safe_cell
+from services.roles import Forbidden
 
 SHOWN_REJECTIONS = 20
 
@@ -49,6 +50,9 @@ def import_claims(
                                  progress=lambda n: bar.advance(task, n))
         except UnreadableFile as exc:
             fail(f"{exc}; nothing was filed", code=2)
+            return
+        except Forbidden as exc:
+            fail(str(exc), code=3)
             return
     _summary(result)
     if report is not None:
@@ -111,6 +115,9 @@ def amend(
     except UnreadableFile as exc:
         fail(f"{exc}; nothing was changed", code=2)
         return
+    except Forbidden as exc:
+        fail(str(exc), code=3)
+        return
     console.print(f"{file.name}: {result.rows} rows — [green]amended {result.amended}[/green], "
                   f"unchanged {result.unchanged}, [red]refused {len(result.refused)}[/red]")
     if result.refused:
@@ -145,5 +152,8 @@ def withdraw(
                                actor=actor_from(actor, "clerk"), on=business_date(on))
     except WithdrawRefused as exc:
         fail(str(exc))
+        return
+    except Forbidden as exc:
+        fail(str(exc), code=3)
         return
     console.print(f"claim {claim_id} withdrawn: now {state}")

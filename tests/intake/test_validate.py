@@ -196,3 +196,18 @@ def test_typed_json_values_are_accepted() -> None:
 def test_groups_are_normalised() -> None:
     record = parse_record({**good_row(0), "groups": " veteran ；poor_labor;veteran"})
     assert record.groups == ("poor_labor", "veteran")
+
+
+def test_payee_type_contradicting_the_seed_names_both() -> None:
+    row = {**good_row(5), "policy": "huludao-2019", "region": "211402",
+           "payee_type": "individual", "payee_id": good_row(5)["person_id"]}
+    row["person_id"] = row["payee_id"] = good_row(0)["person_id"]
+    message = errors_of(row)["payee_type"]
+    assert "pays the enterprise" in message and "000_024512f998c4ead0.txt 二(二)3" in message
+    assert "the file says individual" in message
+
+
+def test_payee_type_stands_where_the_seed_is_silent() -> None:
+    row = good_row(4)  # ordos-2019 names no payee
+    assert row["policy"] == "ordos-2019"
+    assert parse_record({**row, "payee_type": "institution"}).payee_type == "institution"
