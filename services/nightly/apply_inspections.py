@@ -37,7 +37,7 @@ def decide(conn: Connection, rows: list[Any], batch: Batch) -> None:
         if row.inspection_result == "pass":
             batch.move(row, "pass_inspection", reason=f"on-site inspection passed on {row.inspected_on}")
         elif row.inspection_result == "fail":
-            after = batch.move(row, "fail_inspection", reason=f"{FAILED}: on-site inspection failed on "
+            after = batch.move_then(row, "fail_inspection", reason=f"{FAILED}: on-site inspection failed on "
                                f"{row.inspected_on}", reasons=FAILED, amount=ZERO,
                                recovery_owed=row.recovery_owed + row.advance_paid)
             if row.advance_paid > 0:

@@ -38,7 +38,7 @@ def decide(conn: Connection, rows: list[Any], batch: Batch) -> None:
             batch.set_aside(row, "policy_not_in_force")
             continue
         if row.state == "payment_failed":
-            row = batch.move(row, "retry_payment", reason=f"payment attempt {row.payment_attempt + 1}")
+            row = batch.move_then(row, "retry_payment", reason=f"payment attempt {row.payment_attempt + 1}")
         rest = row.amount - row.advance_paid - row.final_paid
         if rest > 0:
             items.append((row, KIND, row.payment_attempt + 1, rest))
