@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, inspect, text
 from sqlmodel import Session, SQLModel, select
 
 import models.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
@@ -23,7 +23,16 @@ def _initial(engine: Engine) -> None:
     SQLModel.metadata.create_all(engine)
 
 
-MIGRATIONS: tuple[Migration, ...] = (Migration(1, "initial schema", _initial),)
+def _index_claim_id(engine: Engine) -> None:
+    # lookups by the applicant's reference alone (inspect/complete/object files) scanned the table
+    with engine.begin() as conn:
+        conn.execute(text("CREATE INDEX IF NOT EXISTS ix_claim_claim_id ON claim (claim_id)"))
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "initial schema", _initial),
+    Migration(2, "index claim.claim_id", _index_claim_id),
+)
 
 
 def applied_versions(engine: Engine) -> set[int]:

@@ -25,6 +25,7 @@ class Claim(SQLModel, table=True):
         Index("ix_claim_state_person", "state", "person_key"),
         Index("ix_claim_person", "person_id"),
         Index("ix_claim_certificate", "certificate_no"),
+        Index("ix_claim_claim_id", "claim_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
