@@ -10,6 +10,7 @@ from cli import (
     export_cmd,
     filing_cmd,
     lifecycle_cmd,
+    nightly_cmd,
     ops_cmd,
     rules_cmd,
     setup_cmd,
@@ -29,7 +30,7 @@ app = typer.Typer(
 )
 
 for module in (setup_cmd, filing_cmd, lifecycle_cmd, ops_cmd, rules_cmd, export_cmd, check_cmd,
-               demo_cmd):
+               demo_cmd, nightly_cmd):
     module.register(app)
 
 

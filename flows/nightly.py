@@ -38,6 +38,7 @@ from flows.settings import (
 from models.db import database_url as configured_url
 from models.db import engine_for
 from models.schema import require_current
+from services.audit import write_anchor
 from services.moves import StaleClaims
 from services.settings import load_settings
 from services.steps import STEP_ORDER, STEP_ZH, Partition, StepResult
@@ -121,6 +122,17 @@ def run_chunk(step: str, index: int, partition: Partition, url: str, as_of: date
             f"{partition.claims} claims): {type(exc).__name__}: {scrub(str(exc))}",
             retryable=isinstance(exc, RETRYABLE),
         ) from None
+
+
+@task(name="anchor", retries=DEFAULT_CHUNK_RETRIES, retry_condition_fn=_retry_on_io,
+      cache_policy=NO_CACHE, persist_result=False)
+def anchor(url: str, as_of: date, run_id: str | None) -> int | None:
+    """Anchor the event-chain heads the night wrote (none written: no anchor)."""
+    try:
+        return write_anchor(engine_for(url), as_of, run_id)
+    except Exception as exc:
+        raise ChunkFailed(f"anchoring the audit log failed: {scrub(str(exc))}",
+                          retryable=isinstance(exc, RETRYABLE)) from None
 
 
 def _run_step(step: str, parts: list[Partition], url: str, as_of: date, run_id: str | None,
@@ -217,6 +229,7 @@ def nightly(as_of: date, database_url: str | None = None,
                     f"cause, then run the night again (claims nightly --as-of {as_of}): work "
                     "already done is not repeated."
                 )
+        anchor(url, as_of, run_id)
     finally:
         try:
             _publish(results, url, as_of)

@@ -1,0 +1,150 @@
+"""`claims nightly --as-of DATE`: the night's six steps, as a Prefect flow run (default) or,
+with --no-prefect, as plain Python (benchmarks, emergencies when no Prefect is available)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
+from rich.table import Table
+
+from cli.common import business_date, console, fail, ready_engine
+from flows.report import summary_rows
+from flows.scrub import scrub
+from flows.settings import EPHEMERAL_STARTUP_SECONDS
+from services.steps import STEP_ORDER, STEP_ZH, Partition, StepResult
+
+
+def register(app: typer.Typer) -> None:
+    app.command("nightly")(nightly)
+
+
+def nightly(
+    as_of: str = typer.Option(..., "--as-of", help="the business day to run, YYYY-MM-DD"),
+    chunk_size: int | None = typer.Option(
+        None, "--chunk-size", min=1,
+        help="claims per partition (default: the chunk_size setting, 5000)"),
+    workers: int | None = typer.Option(
+        None, "--workers", min=1,
+        help="partitions at once (default 1 on SQLite, 4 on PostgreSQL; CLAIMS_NIGHTLY_WORKERS)"),
+    no_prefect: bool = typer.Option(
+        False, "--no-prefect",
+        help="run the steps as plain Python, without a Prefect flow run (no artifacts, no UI)"),
+) -> None:
+    """Run the night of business day --as-of: advances, inspections, assessment, postings, pay.
+
+    Running it again for the same date changes nothing; one night runs per database at a time.
+
+    A Prefect flow run named nightly-DATE, on the server at PREFECT_API_URL when set,
+    else on Prefect's embedded server (20-30 s to start in each new process).
+
+    Example: claims nightly --as-of 2020-06-04
+    """
+    day = business_date(as_of)
+    engine = ready_engine()
+    results = (_without_prefect(engine, day, chunk_size) if no_prefect
+               else _with_prefect(day, chunk_size, workers))
+    _print_summary(day, results)
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TextColumn("{task.fields[note]}"), console=console)
+
+
+def _step_label(step: str) -> str:
+    return f"{STEP_ORDER.index(step) + 1}. {step} {STEP_ZH[step]}"
+
+
+def _with_prefect(day: date, chunk_size: int | None, workers: int | None) -> dict[str, StepResult]:
+    if not os.environ.get("PREFECT_API_URL"):
+        os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS",
+                              str(EPHEMERAL_STARTUP_SECONDS))
+        console.print("[dim]No PREFECT_API_URL: starting Prefect's embedded server "
+                      "(20-30 s); see docs/operations.md for a standing server.[/dim]")
+    # Prefect's own INFO chatter stays in the flow run's log; the console shows warnings up
+    os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
+    from flows.nightly import ChunkProgress, add_listener
+    from flows.nightly import nightly as nightly_flow
+
+    with _progress() as progress:
+        bars: dict[str, TaskID] = {}
+
+        def show(event: ChunkProgress) -> None:
+            bar = bars.get(event.step)
+            if bar is None:
+                bar = bars[event.step] = progress.add_task(
+                    _step_label(event.step), total=event.total or 1, note="",
+                    completed=0 if event.total else 1)
+            if event.done:
+                moved = sum(event.result.moved.values()) if event.result else 0
+                progress.update(bar, completed=event.done,
+                                note=f"{moved} moved" if event.result else "[red]failed[/red]")
+
+        remove = add_listener(show)
+        try:
+            state: Any = nightly_flow(as_of=day, chunk_size=chunk_size, workers=workers,
+                                      return_state=True)
+        except Exception as exc:  # the flow's own errors come back as its state: this is Prefect
+            fail(f"Prefect could not run the flow: {scrub(str(exc))}. Is the Prefect server at "
+                 "PREFECT_API_URL running? (`prefect server start`; or run this night without "
+                 "Prefect: claims nightly --no-prefect)")
+            raise
+        finally:
+            remove()
+    console.print(f"flow run nightly-{day}: {state.name} "
+                  f"[dim]({state.state_details.flow_run_id})[/dim]")
+    outcome = state.result(raise_on_failure=False)
+    if not state.is_completed():
+        fail(str(outcome) if isinstance(outcome, BaseException) else str(state.message))
+    return dict(outcome)
+
+
+def _without_prefect(engine: Any, day: date, chunk_size: int | None) -> dict[str, StepResult]:
+    from flows import lease
+    from services.audit import write_anchor
+    from services.nightly import run_night
+    from services.settings import load_settings
+
+    run_id = f"no-prefect-{uuid.uuid4()}"
+    size = chunk_size or load_settings().chunk_size
+    holder = lease.holder_name(f"nightly-{day} {run_id}")
+    with _progress() as progress:
+        bars: dict[str, TaskID] = {}
+
+        def show(partition: Partition, result: StepResult) -> None:
+            step = result.step
+            if step not in bars:
+                bars[step] = progress.add_task(_step_label(step), total=None, note="")
+            progress.advance(bars[step])
+            progress.update(bars[step], note=f"{result.claims_seen} claims in the last partition")
+
+        try:
+            with lease.held(engine, holder):
+                results = run_night(engine, day, run_id=run_id, size=size, on_chunk=show)
+                write_anchor(engine, day, run_id)
+        except lease.LeaseHeld as exc:
+            fail(str(exc))
+            raise
+    return results
+
+
+def _print_summary(day: date, results: Mapping[str, StepResult]) -> None:
+    table = Table(title=f"nightly-{day}")
+    rows = summary_rows(results)
+    columns = ["step", "policy", "claims moved", "to state", "money (yuan)", "set aside"]
+    for column in columns:
+        table.add_column(column, justify="right" if column in ("claims moved", "set aside")
+                         else "left")
+    for row in rows:
+        table.add_row(*(str(row[c]) for c in columns))
+    console.print(table)
+    aside = sum(len(r.set_aside) for r in results.values())
+    if aside:
+        console.print(f"{aside} claims set aside: see `claims failed`")
+

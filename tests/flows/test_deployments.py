@@ -1,0 +1,38 @@
+"""prefect.yaml names flows that exist, and the scheduled run works on the right business day."""
+
+from __future__ import annotations
+
+import importlib
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import yaml
+from prefect import Flow
+
+from flows.dates import day_just_ended
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _load() -> dict:  # type: ignore[type-arg]
+    return yaml.safe_load((ROOT / "prefect.yaml").read_text(encoding="utf-8"))
+
+
+def test_every_deployment_names_a_flow_on_the_process_pool() -> None:
+    deployments = {d["name"]: d for d in _load()["deployments"]}
+    assert set(deployments) >= {"nightly", "import-file", "retry-failed"}
+    for name, deployment in deployments.items():
+        path, _, attribute = deployment["entrypoint"].partition(":")
+        module = importlib.import_module(path.removesuffix(".py").replace("/", "."))
+        assert isinstance(getattr(module, attribute), Flow), name
+        assert deployment["work_pool"]["name"] == "claims-process", name
+    assert deployments["nightly"]["schedules"] == [
+        {"cron": "0 2 * * *", "timezone": "Asia/Shanghai", "active": True}]
+    assert deployments["nightly"]["entrypoint"] == "flows/scheduled.py:scheduled_nightly"
+
+
+def test_the_two_oclock_run_and_its_late_retry_work_on_the_day_that_ended() -> None:
+    two_am_shanghai = datetime(2020, 6, 4, 18, 0, tzinfo=UTC)  # 2020-06-05 02:00 +08:00
+    assert day_just_ended(two_am_shanghai) == date(2020, 6, 4)
+    assert day_just_ended(datetime(2020, 6, 5, 1, 0, tzinfo=UTC)) == date(2020, 6, 4)  # 09:00
+    assert day_just_ended(datetime(2020, 6, 4, 15, 59, tzinfo=UTC)) == date(2020, 6, 3)  # 23:59
