@@ -49,8 +49,8 @@ def cap_reasons(
             for g in grants
         ):
             run.refuse("duplicate_occupation_level", caps.duplicate_occupation_level_source)
-    if claim.certificate_no and any(g.certificate_no == claim.certificate_no for g in grants):
-        run.refuse("duplicate_certificate")
+    if claim.certificate_no and any(g.certificate_no == claim.certificate_no for g in history):
+        run.refuse("duplicate_certificate")  # the person's own certificate, under any policy
     for pair in caps.not_combinable:
         if claim.kind in pair.kinds:
             other = pair.kinds[1] if pair.kinds[0] == claim.kind else pair.kinds[0]

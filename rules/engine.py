@@ -43,7 +43,7 @@ def _match(rows: list[RateRow], claim: ClaimRecord) -> RateRow | None:
 
 
 def _payee(claim: ClaimRecord, pack: PolicyPack) -> tuple[str, str] | None:
-    key = ("payee", claim.kind, claim.groups, claim.enterprise_funded)
+    key = ("payee", claim.kind, tuple(claim.groups), claim.enterprise_funded)
     try:
         return pack.memo[key]
     except KeyError:
