@@ -195,3 +195,28 @@ def test_claim_id_under_two_policies_needs_policy(db_url: str, tmp_path: Path) -
     done = run_claims("withdraw", "C000000", "--reason", "x", "--policy", "heilongjiang-2019",
                       db=db_url)
     assert done.returncode == 0, done.stderr
+
+
+def test_withdrawing_after_an_advance_owes_it_back(db_url: str, tmp_path: Path) -> None:
+    from decimal import Decimal
+
+    from sqlalchemy import update
+
+    from models.tables import Payment
+
+    init(db_url)
+    assert run_claims("import", str(write_csv(tmp_path / "a.csv", [good_row(1)])), "--on",
+                      "2020-06-01", db=db_url).returncode == 0
+    engine = make_engine(db_url)
+    with engine.begin() as conn:  # as the nightly advance step leaves it
+        conn.execute(update(CLAIM).values(state="advance_paid", advance_paid=Decimal("600.00")))
+    done = run_claims("withdraw", "C000001", "--reason", "班级取消", "--on", "2020-06-05",
+                      db=db_url)
+    assert done.returncode == 0, done.stderr
+    assert "recovery_due" in done.stdout
+    with engine.connect() as conn:
+        owed = conn.execute(select(CLAIM.c.recovery_owed)).scalar_one()
+        payment = conn.execute(select(Payment.__table__)).one()  # type: ignore[attr-defined]
+    engine.dispose()
+    assert owed == Decimal("600.00")
+    assert (payment.kind, payment.amount, payment.status) == ("recovery", Decimal("600.00"), "due")

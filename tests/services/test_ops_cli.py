@@ -79,7 +79,7 @@ def test_bank_statement_recover_and_recovered(engine: Engine, db_url: str, payme
                          f"{refs['G1']},2000.00,confirmed\n{refs['G2']},2000.00,failed\nPAYXYZ,1.00,confirmed\n",
                          encoding="utf-8")
     done = run_claims("bank", "import", str(statement), "--on", "2020-09-10", db=db_url)
-    assert done.returncode == 1  # the unknown reference is reported
+    assert done.returncode == 1, done.stdout + done.stderr  # the unknown reference is reported
     assert "PAYXYZ" in done.stdout and "1 confirmed, 1 failed" in done.stdout
     assert claims_by_id(engine)["G2"].state == "payment_failed"
 
