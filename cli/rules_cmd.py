@@ -296,8 +296,9 @@ def render_explanation(out: Console, row: int, claim: ClaimRecord | None,
                   f"({t.kind}, read for {t.read_for}; {origin}){note}")
     spec = pack.kind(claim.kind)
     if decision.eligible and spec is not None:
-        rate = next((t.value for t in decision.trace if t.parameter.startswith(claim.kind)
-                     and t.parameter.split(".")[-1] not in ("months_cap", "max_years")), None)
+        unit = {"per_month": "yuan_per_month", "per_day": "yuan_per_day"}.get(spec.basis)
+        rate = next((t.value for t in decision.trace if t.parameter in pack.parameters
+                     and pack.parameters[t.parameter].unit == unit), None)
         if spec.basis == "per_month":
             out.print(f"4. amount = {rate} × {claim.months} months = {decision.amount}")
         elif spec.basis == "per_day":
