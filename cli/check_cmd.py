@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import json
+
 import typer
+from rich.markup import escape
+from rich.table import Table
 
 from cli.common import console, err_console, ready_engine
 from services.audit import verify
+from services.reconcile import ReconcileReport, reconcile
 
 audit_app = typer.Typer(help="The tamper-evident event log.", no_args_is_help=True)
 
 
 def register(app: typer.Typer) -> None:
     app.add_typer(audit_app, name="audit")
+    app.command("reconcile")(reconcile_cmd)
 
 
 @audit_app.command("verify")
@@ -28,3 +34,55 @@ def audit_verify() -> None:
     for problem in report.problems:
         err_console.print(f"[red]broken:[/red] {problem}")
     raise typer.Exit(1)
+
+
+def reconcile_cmd(
+    as_json: bool = typer.Option(False, "--json", help="print the report as one JSON object"),
+) -> None:
+    """Check money and states claim by claim: payments agree with the claim's state and money
+    columns, nothing is paid twice, every state has its event; totals per policy and day.
+    Exit 0 only when every invariant holds; otherwise each breaking claim is named (exit 1).
+
+    Example: claims reconcile
+    """
+    report = reconcile(ready_engine())
+    if as_json:
+        console.print_json(json.dumps(_as_json(report), ensure_ascii=False))
+    else:
+        _print_report(report)
+    if not report.holds:
+        raise typer.Exit(1)
+
+
+def _as_json(report: ReconcileReport) -> dict[str, object]:
+    return {
+        "holds": report.holds, "claims": report.claims, "payments": report.payments,
+        "states": dict(sorted(report.states.items())),
+        "recovery_outstanding": f"{report.outstanding:.2f}",
+        "breaches": [{"claim_id": b.claim_id, "policy": b.policy, "state": b.state, "check": b.check,
+                      "message": b.message} for b in report.breaches],
+        "totals": [{"policy": policy, "date": day.isoformat(), "advance": f"{t.advance:.2f}",
+                    "final": f"{t.final:.2f}", "failed": f"{t.failed:.2f}",
+                    "recovery_owed": f"{t.recovery_owed:.2f}", "recovery_received": f"{t.recovery_received:.2f}",
+                    "payments": t.payments} for (policy, day), t in report.totals.items()],
+    }
+
+
+def _print_report(report: ReconcileReport) -> None:
+    table = Table("policy 政策", "day 业务日期", "advance 预支", "final 清算拨付", "failed 失败",
+                  "recovery owed 应追回", "recovery received 已追回", title="money per policy and day 分政策分日资金")
+    for (policy, day), t in report.totals.items():
+        table.add_row(policy, day.isoformat(), f"{t.advance:.2f}", f"{t.final:.2f}", f"{t.failed:.2f}",
+                      f"{t.recovery_owed:.2f}", f"{t.recovery_received:.2f}")
+    if report.totals:
+        console.print(table)
+    states = ", ".join(f"{s} {n}" for s, n in sorted(report.states.items()))
+    console.print(f"checked {report.claims} claims ({states or 'none'}) and {report.payments} payments; "
+                  f"recovery outstanding {report.outstanding:.2f}")
+    if report.holds:
+        console.print("[green]money and states reconcile 资金与状态一致[/green]")
+        return
+    for b in report.breaches:
+        line = f"{b.policy} claim {b.claim_id} ({b.state}) {b.check}: {b.message}"
+        err_console.print(f"[red]breach:[/red] {escape(line)}", highlight=False, soft_wrap=True)
+    err_console.print(f"{len(report.broken_claims)} claims break an invariant")
