@@ -4,12 +4,12 @@ database filled by `claims import`/`claims inspect`, against the session's Prefe
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 from pathlib import Path
+from uuid import UUID
 
 import pytest
-from prefect.client.orchestration import get_client
-from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterName
 from sqlalchemy import Engine, func, select
 
 from flows import lease
@@ -19,7 +19,7 @@ from models.tables import Claim, ClaimEvent, Payment
 from tests.conftest import run_claims
 from tests.intake.claimrows import write_csv
 
-from .helpers import artifacts
+from .helpers import artifacts, flow_run_name
 
 pytestmark = [pytest.mark.prefect, pytest.mark.slow]
 
@@ -66,10 +66,11 @@ def _state(engine: Engine) -> dict[str, tuple[str, str | None]]:
                 for r in conn.execute(select(CLAIM.c.claim_id, CLAIM.c.state, CLAIM.c.set_aside_step))}
 
 
-def _runs(name: str) -> list[object]:
-    with get_client(sync_client=True) as client:
-        return list(client.read_flow_runs(flow_run_filter=FlowRunFilter(
-            name=FlowRunFilterName(any_=[name]))))
+def _run_id(output: str) -> UUID:
+    """The flow run the command reports: `flow run nightly-DATE: Completed (<id>)`."""
+    found = re.search(r"flow run nightly-[\d-]+: Completed \(([0-9a-f-]{36})\)", output)
+    assert found, output
+    return UUID(found.group(1))
 
 
 def test_nights_from_the_command_line(db_url: str, prefect_api: str, tmp_path: Path) -> None:
@@ -95,15 +96,16 @@ def test_nights_from_the_command_line(db_url: str, prefect_api: str, tmp_path: P
         assert _counts(engine) == before, "the same night again changes nothing"
         assert "publicly_posted" not in again
 
-        [run, rerun] = sorted(_runs("nightly-2020-06-01"), key=lambda r: r.start_time)
-        shown = artifacts(run.id)
+        run, rerun = _run_id(first), _run_id(again)
+        assert flow_run_name(run) == flow_run_name(rerun) == "nightly-2020-06-01"
+        shown = artifacts(run)
         postings = shown["nightly-postings"].data
         assert "| huludao-2019 | G1 | 王*明 | 211402********" in postings
         summary = json.loads(shown["nightly-summary"].data)
         assert {"step": "pay_advances", "policy": "huludao-2019", "money (yuan)": "advance 750.00"
                 }.items() <= next(r for r in summary if r["step"] == "pay_advances").items()
         assert any(r["claim_id"] == "Z1" for r in json.loads(shown["nightly-set-aside"].data))
-        everything = json.dumps([a.data for a in [*shown.values(), *artifacts(rerun.id).values()]],
+        everything = json.dumps([a.data for a in [*shown.values(), *artifacts(rerun).values()]],
                                 ensure_ascii=False)
         assert not any(pid in everything for pid in (WORKER, TRAINEE, ZHU))
 
@@ -119,5 +121,10 @@ def test_nights_from_the_command_line(db_url: str, prefect_api: str, tmp_path: P
                              env={**WIDE, **env})
         assert refused.returncode != 0
         assert "another nightly run holds the lease since" in refused.stderr
+        lease.release(engine, "an operator's run")
+        settled = _counts(engine)
+        plain = _ok("nightly", "--as-of", "2020-06-08", "--no-prefect", db=db_url, env=env)
+        assert "nightly-2020-06-08" in plain
+        assert _counts(engine) == settled, "without Prefect, the same night changes nothing too"
     finally:
         engine.dispose()
