@@ -32,11 +32,12 @@ OBJECTIONS_RAISED = date(2019, 9, 30)
 OBJECTIONS_REVIEWED = date(2019, 10, 9)
 WINDOW_CLOSES = date(2019, 10, 10)
 BANK_STATEMENT = date(2019, 10, 11)
+PAYMENT_RETRIED = date(2019, 10, 12)  # a refused payment is sent again, as attempt 2, the next night
 ROSTER_IN = date(2019, 10, 25)
 FRAUD_FOUND = date(2019, 10, 28)
 SECOND_WINDOW_CLOSES = date(2019, 11, 1)
 MONEY_RETURNED = date(2019, 11, 5)
-NIGHTS = (IMPORT_DAY, FIRST_POSTING, WINDOW_CLOSES, BANK_STATEMENT, ROSTER_IN, SECOND_WINDOW_CLOSES,
+NIGHTS = (IMPORT_DAY, FIRST_POSTING, WINDOW_CLOSES, PAYMENT_RETRIED, ROSTER_IN, SECOND_WINDOW_CLOSES,
           MONEY_RETURNED)
 
 Runner = Callable[[Sequence[str]], int]
@@ -79,6 +80,7 @@ class Demo:
         os.environ["CLAIMS_DATABASE_URL"] = self.url
         os.environ.setdefault("CLAIMS_LOCAL_OVERRIDES", str(DEMO_OVERRIDES))
         os.environ["CLAIMS_PAYMENT_DIR"] = str(self.out / "payments")
+        os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
         console.print(f"database: {self.url}")
         console.print(f"local overrides: {os.environ['CLAIMS_LOCAL_OVERRIDES']} "
                       "[yellow](DEMO values for the numbers the seeds leave open — not policy)[/yellow]")
@@ -116,7 +118,8 @@ class Demo:
         self.chapter("5 拨付 The window closes: payment to payees")
         self.night(WINDOW_CLOSES)
         self.bank_statement()
-        self.night(BANK_STATEMENT)
+        self.claims("failed")
+        self.night(PAYMENT_RETRIED)
         self.chapter("6 结业清算 The completion roster arrives: assess, post and settle the advances")
         roster = [
             {"claim_id": s.row["claim_id"], "policy": s.row["policy"], "certificate_no": f"{s.row['claim_id']}-Z",
@@ -139,6 +142,7 @@ class Demo:
         self.outputs()
         self.chapter("10 Checks: every claim, every event, every fen")
         self.claims("failed")
+        self.claims("reconcile")
         self.claims("audit", "verify")
         self.claims("show", "HLD-016", "--json")
         return self.failures
@@ -176,7 +180,7 @@ class Demo:
     def outputs(self) -> None:
         out = self.out
         self.claims("export", "posting", "--out", str(out / "公示名单.xlsx"))
-        for day in (WINDOW_CLOSES, BANK_STATEMENT, SECOND_WINDOW_CLOSES):
+        for day in (WINDOW_CLOSES, PAYMENT_RETRIED, SECOND_WINDOW_CLOSES):
             self.claims("export", "payments", "--date", day.isoformat(), "--out", str(out / f"拨付清单-{day}.xlsx"))
         self.claims("export", "rejected", "--out", str(out / "不予补贴名单.xlsx"))
         for policy in ("huludao-2019", "heilongjiang-2019", "nanxun-2019", "zhumadian-2019", "ordos-2019"):

@@ -60,6 +60,8 @@ def _by_person(rows: Iterable[Any]) -> dict[str, list[Grant]]:
 
 
 def person_order(row: Any) -> tuple[Any, ...]:
-    """DESIGN rule 9: a person's claims by (certificate date, filed date, claim id)."""
-    return (row.person_id, row.certificate_date is None, row.certificate_date or row.filed_on,
-            row.filed_on, row.claim_id)
+    """DESIGN rule 9: a person's claims by (certificate date, filed date, claim id); a claim paid
+    without a certificate (以工代训, living allowance) takes its training end, else its filing date,
+    in the certificate date's place, so the subsidy earned first is granted first."""
+    return (row.person_id, row.certificate_date or row.training_end or row.filed_on, row.filed_on,
+            row.claim_id)
