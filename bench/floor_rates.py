@@ -69,6 +69,7 @@ def build(conn: Connection) -> int:
         "CAST('' AS TEXT) AS cap_citations, CAST('' AS TEXT) AS cap_trace, 0 AS draft, "
         "CAST('' AS VARCHAR(400)) AS reasons "
         f"FROM claim c GROUP BY {group}"))
+    conn.execute(text(f"CREATE INDEX floor_rate_signature ON floor_rate ({', '.join(SIGNATURE)})"))
     sample_ids = conn.execute(text("SELECT sample_id FROM floor_rate")).scalars().all()
     rules = load_rulebook()
     updates: list[dict[str, Any]] = []

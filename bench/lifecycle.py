@@ -17,6 +17,7 @@ import shutil
 import sys
 import tempfile
 import time
+from datetime import timedelta
 from pathlib import Path
 
 from bench import databases
@@ -92,9 +93,14 @@ def main(argv: list[str] | None = None) -> int:
     seconds, product_cpu = time.perf_counter() - began, time.process_time() - cpu
     _print_steps(f"lifecycle: {seconds:.2f} s (cpu of this process {product_cpu:.2f} s) over {timings.nights} nights",
                  timings)
-    if timings.prefect_nights:
-        print(f"  Prefect flow per night: min {min(timings.prefect_nights):.2f} s "
-              "(the fixed cost: a night with almost nothing to do)")
+    if args.prefect:
+        from bench.product import prefect_fixed_cost
+
+        flow_s, plain_s = prefect_fixed_cost(product.engine, product.url, IMPORT_DAY + timedelta(days=timings.nights),
+                                             args.chunk_size)
+        print(f"Prefect fixed cost per night: {flow_s - plain_s:.2f} s (an empty night: flow {flow_s:.2f} s, "
+              f"the same steps without Prefect {plain_s:.2f} s; nights of this run through the flow took "
+              f"{', '.join(f'{t:.1f}' for t in timings.prefect_nights)} s)")
 
     began, cpu = time.perf_counter(), time.process_time()
     floor_timings = Floor(floor_db.engine, files, workdir / "floor-payments").run()

@@ -116,6 +116,19 @@ def run_night_prefect(url: str, day: date, size: int, timings: Timings) -> None:
     timings.add("night (Prefect flow)", spent, sum(sum(r.moved.values()) for r in results.values()))
 
 
+def prefect_fixed_cost(engine: Engine, url: str, day: date, size: int) -> tuple[float, float]:
+    """(flow seconds, plain seconds) of the same night with nothing left to do: the difference
+    is what Prefect itself costs per night (flow run, task runs, artifacts, API calls)."""
+    from flows.nightly import nightly
+
+    start = time.perf_counter()
+    nightly(as_of=day, database_url=url, chunk_size=size)
+    flow_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    run_night_steps(engine, day, size, Timings())
+    return flow_seconds, time.perf_counter() - start
+
+
 def run_lifecycle(engine: Engine, url: str, files: SyntheticFiles, *, size: int, prefect: bool = False,
                   log: Callable[[str], None] = print) -> Timings:
     """Record the rosters and run every night until every claim is settled."""
