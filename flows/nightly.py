@@ -135,12 +135,17 @@ def anchor(url: str, as_of: date, run_id: str | None) -> int | None:
                           retryable=isinstance(exc, RETRYABLE)) from None
 
 
+def _with_retry_delays(io_task: Any) -> Any:
+    """The task with this deployment's retry delays (CLAIMS_NIGHTLY_RETRY_DELAYS), read at run time."""
+    delays = list(retry_delays())
+    return io_task.with_options(retries=len(delays), retry_delay_seconds=delays)
+
+
 def _run_step(step: str, parts: list[Partition], url: str, as_of: date, run_id: str | None,
               workers: int, on_done: Callable[[int, StepResult | None, str | None], None],
               ) -> tuple[StepResult, list[str]]:
     """Submit the partitions, at most `workers` at a time; merge results as they finish."""
-    delays = list(retry_delays())
-    chunk = run_chunk.with_options(retries=len(delays), retry_delay_seconds=delays)
+    chunk = _with_retry_delays(run_chunk)
     merged, errors = StepResult(step), list[str]()
     queue = list(enumerate(parts))
     pending: list[PrefectFuture[StepResult]] = []
@@ -198,11 +203,12 @@ def nightly(as_of: date, database_url: str | None = None,
     lease.acquire(engine, holder)
     progress_id = cast(UUID, create_progress_artifact(
         progress=0.0, key="nightly-progress", description=f"nightly-{as_of}: starting"))
+    listing = _with_retry_delays(list_partitions)
     results: dict[str, StepResult] = {}
     try:
         for number, step in enumerate(STEP_ORDER):
             lease.renew(engine, holder)
-            parts = list_partitions(step, url, as_of, size)
+            parts = listing(step, url, as_of, size)
             logger.info("step %s (%s): %d partitions, %d claims", step, STEP_ZH[step],
                         len(parts), sum(p.claims for p in parts))
             _tell(ChunkProgress(step, 0, len(parts), None))
@@ -229,7 +235,7 @@ def nightly(as_of: date, database_url: str | None = None,
                     f"cause, then run the night again (claims nightly --as-of {as_of}): work "
                     "already done is not repeated."
                 )
-        anchor(url, as_of, run_id)
+        _with_retry_delays(anchor)(url, as_of, run_id)
     finally:
         try:
             _publish(results, url, as_of)
