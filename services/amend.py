@@ -120,8 +120,10 @@ def _amend_chunk(conn: Connection, chunk: list[tuple[int, RawRow]], report: Amen
             report.unchanged += 1
             continue
         try:
-            move = plan_move(row, "amend", reason="amended: " + ", ".join(changed),
-                             **_changes(changed, after))
+            changes = _changes(changed, after)
+            if row.state == "filed":
+                changes["advance_amount"] = None  # the advance is decided again on the corrected facts
+            move = plan_move(row, "amend", reason="amended: " + ", ".join(changed), **changes)
         except IllegalTransition as exc:
             _refuse(report, number, raw, FieldError(
                 "claim_id", f"{exc}; claims can be amended only before assessment"))
