@@ -21,6 +21,7 @@ from sqlalchemy import Connection, and_, or_
 
 from intake.record import CERTIFICATE_KINDS
 from rules.decision import Decision
+from services.fraud import CertificateHolders, findings
 from services.grants import grant_of, grants_in_range
 from services.nightly.base import CLAIM, ZERO, Batch, Run
 from services.nightly.rulebook import BadFacts
@@ -61,6 +62,7 @@ def trace_json(decision: Decision) -> str:
 
 def decide(conn: Connection, rows: list[Any], batch: Batch) -> None:
     history = grants_in_range(conn, rows[0].person_key, max(r.person_key for r in rows) + 1)
+    holders = CertificateHolders(conn, rows)
     owed: list[tuple[Any, Any, str]] = []
     for row in rows:
         if row.completion_result == "fail":
@@ -75,11 +77,16 @@ def decide(conn: Connection, rows: list[Any], batch: Batch) -> None:
             continue
         if decision.missing:
             batch.set_aside(row, "missing_parameter: " + ", ".join(decision.missing))
+        elif decision.eligible and (found := findings(row, history.get(row.person_id, []), holders)):
+            _refuse(batch, row, tuple(f.code for f in found),
+                    [*decision.citations, *(f.citation for f in found if f.citation)], decision, owed,
+                    detail="; ".join(f.message for f in found))
         elif decision.eligible:
             batch.move(row, "assess", reason=f"eligible: {decision.amount:.2f}",
                        amount=decision.amount, citations=json.dumps(list(decision.citations), ensure_ascii=False),
                        decision_trace=trace_json(decision), draft=decision.draft, reasons="")
             history.setdefault(row.person_id, []).append(grant_of(_granted(row, decision)))
+            holders.granted(row)
         else:
             _refuse(batch, row, decision.reasons, list(decision.citations), decision, owed)
     batch.owe(conn, owed)
@@ -90,9 +97,10 @@ def _granted(row: Any, decision: Decision) -> Any:
 
 
 def _refuse(batch: Batch, row: Any, reasons: tuple[str, ...], citations: list[str],
-            decision: Decision | None, owed: list[tuple[Any, Any, str]]) -> None:
+            decision: Decision | None, owed: list[tuple[Any, Any, str]], detail: str | None = None) -> None:
     codes = ";".join(reasons)
-    batch.move(row, "refuse", reason=f"not eligible: {codes}", amount=ZERO, reasons=codes,
+    why = f"not eligible: {codes}" + (f" — {detail}" if detail else "")
+    batch.move(row, "refuse", reason=why, amount=ZERO, reasons=codes,
                citations=json.dumps(citations, ensure_ascii=False),
                decision_trace=trace_json(decision) if decision else None,
                draft=decision.draft if decision else row.draft,
