@@ -309,17 +309,11 @@ def _check_consistency(row: _Row) -> None:
 
 def _check_payee_rule(row: _Row, record: ClaimRecord) -> None:
     """Where a seed names who is paid, a contradicting payee_type is an input error."""
-    rule = _payee_rule()
-    if rule is None:
-        return
-    required = rule(record)
+    from rules.packs import load_pack
+    from rules.payee import required_payee_type
+
+    required = required_payee_type(record, load_pack(record.policy))
     if required is not None and required[0] != record.payee_type:
         payee_type, citation = required
         row.fail("payee_type", f"the policy pays the {payee_type} here ({citation}), "
                                f"the file says {record.payee_type}")
-
-
-def _payee_rule() -> Callable[[ClaimRecord], tuple[str, str] | None] | None:
-    from intake.payee_rule import payee_rule
-
-    return payee_rule()
