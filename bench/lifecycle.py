@@ -107,8 +107,9 @@ def main(argv: list[str] | None = None) -> int:
     floor_seconds, floor_cpu = time.perf_counter() - began, time.process_time() - cpu
     _print_steps(f"floor: {floor_seconds:.2f} s (cpu of this process {floor_cpu:.2f} s) over "
                  f"{floor_timings.nights} nights", floor_timings)
-    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cpus (figures are wall-clock; on SQLite the "
-          f"cpu ratio {product_cpu / max(floor_cpu, 1e-9):.2f} is the same comparison without other load)")
+    note = (f"; this process's cpu ratio {product_cpu / max(floor_cpu, 1e-9):.2f} is the same comparison "
+            "without other load" if product.schema is None else "")
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cpus (figures are wall-clock{note})")
 
     problems = differences(product.engine, floor_db.engine)
     for problem in problems:

@@ -69,6 +69,7 @@ WORK_PARTITION = Table(
 )
 
 PENDING, TAKEN, DONE = "pending", "taken", "done"
+ANCHOR_STEP = "audit_anchor"
 DEFAULT_POLL_SECONDS = 0.2
 """how often a worker with nothing left to take checks whether the step is finished"""
 
@@ -201,9 +202,24 @@ def run_night(engine: Engine, as_of: date, *, run_key: str, worker: str, size: i
     """Every nightly step in order, sharing each step's partitions with the other workers that
     run the same `run_key` (all workers of one night must use the same key and size)."""
     ensure_tables(engine)
-    return {step: run_step(engine, step, as_of, run_key=run_key, worker=worker, size=size,
-                           steps=steps, on_chunk=on_chunk)
-            for step in STEP_ORDER}
+    results = {step: run_step(engine, step, as_of, run_key=run_key, worker=worker, size=size,
+                              steps=steps, on_chunk=on_chunk)
+               for step in STEP_ORDER}
+    anchor_once(engine, as_of, run_key=run_key, worker=worker)
+    return results
+
+
+def anchor_once(engine: Engine, as_of: date, *, run_key: str, worker: str) -> bool:
+    """After the last step, exactly one worker of the run anchors the audit log (as the flow does)."""
+    from services.audit import write_anchor
+
+    with engine.begin() as conn:
+        won = _insert_ignoring_conflict(conn, WORK_STEP, {
+            "run_key": run_key, "step": ANCHOR_STEP, "partitions": 0, "published_by": worker,
+            "published_at": _now()})
+    if won:
+        write_anchor(engine, as_of, run_key)
+    return won
 
 
 def _registered_steps() -> Steps:

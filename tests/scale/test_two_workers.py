@@ -21,6 +21,7 @@ from bench.verify import differences
 from models.db import make_engine
 from models.schema import upgrade
 from services.actors import Actor
+from services.audit import verify
 
 CLAIMS = 20_000
 PARTITION = 400
@@ -97,6 +98,11 @@ def test_two_workers_move_and_pay_each_claim_once(pg_url: str, tmp_path: Path) -
     assert _scalar(engine, "SELECT COALESCE(SUM(amount), 0) FROM payment WHERE kind = 'advance'") == _scalar(
         engine, "SELECT COALESCE(SUM(advance_paid), 0) FROM claim")
     assert _scalar(engine, "SELECT COUNT(*) FROM claim WHERE state = 'paid'") > CLAIMS // 2
+
+    # one audit anchor per night that wrote events, by one of the two workers; the chains are intact
+    assert _scalar(engine, "SELECT COUNT(*) - COUNT(DISTINCT run_id) FROM audit_anchor") == 0
+    assert _scalar(engine, "SELECT COUNT(*) FROM audit_anchor") >= 3
+    assert verify(engine).intact
 
     # and the end state is the one plain set-based SQL reaches from the same claims
     Floor(floor_db.engine, files, tmp_path / "floor-payments").run()
