@@ -65,6 +65,8 @@ def _with_prefect(day: date, chunk_size: int | None, workers: int | None) -> dic
     if not os.environ.get("PREFECT_API_URL"):
         os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS",
                               str(EPHEMERAL_STARTUP_SECONDS))
+        # the embedded server's telemetry writes race its own SQLite file and log "database is locked"
+        os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
         console.print("[dim]No PREFECT_API_URL: starting Prefect's embedded server "
                       "(20-30 s); see docs/operations.md for a standing server.[/dim]")
     # Prefect's own INFO chatter stays in the flow run's log; the console shows warnings up

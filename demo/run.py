@@ -80,7 +80,6 @@ class Demo:
         os.environ["CLAIMS_DATABASE_URL"] = self.url
         os.environ.setdefault("CLAIMS_LOCAL_OVERRIDES", str(DEMO_OVERRIDES))
         os.environ["CLAIMS_PAYMENT_DIR"] = str(self.out / "payments")
-        os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
         console.print(f"database: {self.url}")
         console.print(f"local overrides: {os.environ['CLAIMS_LOCAL_OVERRIDES']} "
                       "[yellow](DEMO values for the numbers the seeds leave open — not policy)[/yellow]")
