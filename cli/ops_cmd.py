@@ -14,6 +14,7 @@ from rich.table import Table
 
 from cli.common import ActorOption, OnOption, business_date, console, fail, ready_engine
 from services.actors import actor_from
+from services.approval import ApprovalError, approve_batch
 from services.failures import list_failures, retry
 from services.lookup import AmbiguousClaim, ClaimNotFound
 from services.moves import StaleClaims
@@ -26,7 +27,7 @@ from states.lifecycle import IllegalTransition
 
 PolicyOption = typer.Option(None, "--policy", help="needed when the claim id exists under several policies")
 EXPECTED = (ClaimNotFound, AmbiguousClaim, IllegalTransition, ObjectionError, RecoveryError, Forbidden,
-            StaleClaims, SettingsError, ValueError)
+            StaleClaims, SettingsError, ApprovalError, ValueError)
 
 
 def register(app: typer.Typer) -> None:
@@ -36,6 +37,7 @@ def register(app: typer.Typer) -> None:
     app.command("recovered")(recovered)
     app.command("failed")(failed)
     app.command("retry")(retry_cmd)
+    app.command("approve")(approve)
     bank = typer.Typer(help="The bank's statements (银行回单): confirming or failing payments.",
                        no_args_is_help=True)
     bank.command("import")(bank_import)
@@ -101,6 +103,26 @@ def review(
                                    actor=actor_from(actor, "reviewer"), on=business_date(on), policy=policy)
         owed = f", {outcome.recovery:.2f} to recover" if outcome.recovery > 0 else ""
         console.print(f"claim {outcome.claim_id} ({outcome.policy}): {outcome.state}{owed}")
+
+
+def approve(
+    day: str | None = typer.Option(None, "--date", help="the business day whose batch is released (default today)"),
+    policy: str | None = typer.Option(None, "--policy", help="only this policy (default: every policy that needs it)"),
+    actor: str | None = ActorOption,
+) -> None:
+    """Release the day's payment batch (拨付审批) where the settings require payment approval.
+    The approver may not have inspected or reviewed any claim in it.
+
+    Example: claims approve --date 2020-06-12 --actor 赵审批
+    """
+    engine = ready_engine()
+    on = business_date(day)
+    with _plain_errors():
+        report = approve_batch(engine, on=on, actor=actor_from(actor, "approver"), policy=policy)
+    for release in report.releases:
+        note = "released" if release.new else "already released"
+        console.print(f"{release.policy} {on}: {note}, {release.claims} claims, {release.amount:.2f} yuan; "
+                      f"the night of {on} pays them")
 
 
 def recover(

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, inspect, text
 from sqlmodel import Session, SQLModel, select
 
-import models.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
+import models.tables  # registers the tables on SQLModel.metadata
 from models.tables import SchemaVersion
 
 
@@ -29,9 +29,14 @@ def _index_claim_id(engine: Engine) -> None:
         conn.execute(text("CREATE INDEX IF NOT EXISTS ix_claim_claim_id ON claim (claim_id)"))
 
 
+def _payment_release(engine: Engine) -> None:
+    models.tables.PaymentRelease.__table__.create(engine, checkfirst=True)  # type: ignore[attr-defined]
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _initial),
     Migration(2, "index claim.claim_id", _index_claim_id),
+    Migration(3, "payment releases by an approver", _payment_release),
 )
 
 

@@ -234,6 +234,20 @@ class PostingWindow(SQLModel, table=True):
     working_days: int
 
 
+class PaymentRelease(SQLModel, table=True):
+    """An approver's release of a policy's payment batch for one business day (when required)."""
+
+    __tablename__ = "payment_release"
+    __table_args__ = (UniqueConstraint("policy", "business_date", name="uq_release_policy_day"),)
+    id: int | None = Field(default=None, primary_key=True)
+    policy: str = Field(max_length=32)
+    business_date: date
+    approver: str = Field(max_length=100)
+    claims: int
+    amount: Decimal = Field(sa_type=Money)
+    at: datetime = Field(default_factory=utcnow)
+
+
 class Objection(SQLModel, table=True):
     __tablename__ = "objection"
     id: int | None = Field(default=None, primary_key=True)

@@ -16,6 +16,9 @@ in CLAIMS_SETTINGS and/or single environment variables (which win over the file)
       channel: file                 # file | failing; CLAIMS_PAYMENT_CHANNEL
       dir: ./payments               # CLAIMS_PAYMENT_DIR (the file channel's batches)
       fail_keys: []                 # failing channel only; CLAIMS_PAYMENT_FAIL_KEYS (comma, globs)
+      approval:                     # a named approver releases the day's batch (claims approve)
+        required: false             # CLAIMS_PAYMENT_APPROVAL_REQUIRED
+        by_policy: {huludao-2019: true}
 """
 
 from __future__ import annotations
@@ -45,6 +48,8 @@ class Settings:
     chunk_size: int = DEFAULT_CHUNK_SIZE
     inspection_required: bool = True
     inspection_not_required: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    payment_approval_required: bool = False
+    payment_approval_by_policy: Mapping[str, bool] = field(default_factory=dict)
     payment_channel: str = "file"
     payment_dir: Path = Path(DEFAULT_PAYMENT_DIR)
     payment_fail_keys: tuple[str, ...] = ()
@@ -59,6 +64,10 @@ class Settings:
             if kind in kinds or ANY in kinds:
                 return False
         return self.inspection_required
+
+    def needs_payment_approval(self, policy: str) -> bool:
+        """Whether a named approver must release the day's batch before it is paid (roles: approver)."""
+        return bool(self.payment_approval_by_policy.get(policy, self.payment_approval_required))
 
     def exempt_pairs(self) -> list[tuple[str, str]]:
         """(policy, kind) pairs that pass without inspection; '*' matches anything."""
@@ -83,6 +92,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     posting = _section(data, "posting_window")
     inspection = _section(data, "inspection")
     payment = _section(data, "payment")
+    approval = _section(payment, "approval")
     settings = Settings(
         posting_working_days=_positive(
             env.get("CLAIMS_POSTING_WORKING_DAYS", posting.get("working_days", DEFAULT_POSTING_WORKING_DAYS)),
@@ -97,6 +107,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
                                  (inspection.get("not_required") or {}).items()},
         payment_channel=str(env.get("CLAIMS_PAYMENT_CHANNEL", payment.get("channel", "file"))),
         payment_dir=Path(env.get("CLAIMS_PAYMENT_DIR", payment.get("dir", DEFAULT_PAYMENT_DIR))),
+        payment_approval_required=_bool(
+            env.get("CLAIMS_PAYMENT_APPROVAL_REQUIRED", approval.get("required", False)), "payment.approval.required"),
+        payment_approval_by_policy={str(p): _bool(v, f"payment.approval.by_policy.{p}")
+                                    for p, v in (approval.get("by_policy") or {}).items()},
         payment_fail_keys=tuple(_list(env.get("CLAIMS_PAYMENT_FAIL_KEYS", payment.get("fail_keys", [])))),
         source=source,
     )

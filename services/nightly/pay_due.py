@@ -3,7 +3,9 @@
 An approved claim is paid the assessed amount less any advance, as a `final` payment through the
 payment channel; amount equal to the advance → paid with no payment row; amount below the
 advance → recovery_due with a recovery row for the excess. A draft policy not confirmed in
-force pays nothing: the claim stays approved, set aside as policy_not_in_force.
+force pays nothing: the claim stays approved, set aside as policy_not_in_force. Where the
+settings require payment approval, a policy's claims wait until an approver released that
+day's batch (services/approval.py).
 A refused payment moves the claim to payment_failed; the next night (or `claims retry`, at once)
 sends it again as the next attempt with its own key.
 """
@@ -14,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, or_
 
+from services.approval import released_policies
 from services.channel import current_channel
 from services.nightly.base import CLAIM, Batch, Run
 from services.payments import send
@@ -33,10 +36,16 @@ def source(run: Run, settings: Settings) -> Any:
 def decide(conn: Connection, rows: list[Any], batch: Batch) -> None:
     items: list[tuple[Any, str, int, Any]] = []
     owed: list[tuple[Any, Any, str]] = []
+    released: set[str] | None = None
     for row in rows:
         if row.draft and not batch.rules.in_force(row.policy):
             batch.set_aside(row, "policy_not_in_force")
             continue
+        if batch.settings.needs_payment_approval(row.policy):
+            released = released_policies(conn, batch.run.as_of) if released is None else released
+            if row.policy not in released:
+                batch.set_aside(row, f"awaiting payment approval: claims approve --date {batch.run.as_of}")
+                continue
         if row.state == "payment_failed":
             row = batch.move_then(row, "retry_payment", reason=f"payment attempt {row.payment_attempt + 1}")
         rest = row.amount - row.advance_paid - row.final_paid
