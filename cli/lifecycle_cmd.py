@@ -45,14 +45,17 @@ def _report(report: RecordReport, what: str) -> None:
 def inspect(
     file: Path = typer.Argument(..., exists=True, dir_okay=False, help="CSV/XLSX/JSONL of inspections"),
     actor: str | None = ActorOption,
+    on: str | None = typer.Option(None, "--on", help="inspection date for rows without inspected_on "
+                                                     "(default: they must give it)"),
 ) -> None:
     """Record on-site inspection results (现场检查): claim_id, [policy], inspected_on, inspector,
-    result (pass/fail), note. The nightly run applies them.
+    result (pass/fail), note. A row without an inspector is the --actor's. The nightly run applies them.
 
-    Example: claims inspect inspections.csv --actor 李检查
+    Example: claims inspect inspections.csv --actor 李检查 --on 2020-06-02
     """
     engine = ready_engine()
-    report = record_inspections(engine, _rows(file), actor=actor_from(actor, "inspector"))
+    report = record_inspections(engine, _rows(file), actor=actor_from(actor, "inspector"),
+                                on=business_date(on) if on else None)
     _report(report, "inspections")
 
 

@@ -111,9 +111,10 @@ def _resolve(conn: Any, batch: list[tuple[int, Mapping[str, Any]]], report: Reco
 
 
 def record_inspections(engine: Engine, rows: Iterable[tuple[int, Mapping[str, Any]]], *,
-                       actor: Actor) -> RecordReport:
+                       actor: Actor, on: date | None = None) -> RecordReport:
     """`claims inspect FILE`: rows claim_id, [policy], inspected_on, inspector, result, note.
-    A row without an inspector is taken as inspected by the command's actor."""
+    A row without an inspector is taken as inspected by the command's actor, one without
+    inspected_on as inspected on the business date `on`."""
     report = RecordReport()
     for batch in _chunks(rows):
         with engine.begin() as conn:
@@ -121,23 +122,23 @@ def record_inspections(engine: Engine, rows: Iterable[tuple[int, Mapping[str, An
             updates: list[dict[str, Any]] = []
             for number, raw, claim in _resolve(conn, batch, report, INSPECTABLE, "an inspection"):
                 errors: list[str] = []
-                on = _date(raw, "inspected_on", errors)
+                day = _date(raw, "inspected_on", errors) or (None if errors else on)
                 result = _result(raw, errors)
                 inspector = _text(raw, "inspector") or actor.name
-                if on is None and not errors:
-                    errors.append("inspected_on: missing")
+                if day is None and not errors:
+                    errors.append("inspected_on: missing (or give --on)")
                 if errors:
                     for error in errors:
                         name, _, message = error.partition(": ")
                         report.problems.append(RowProblem(number, claim.claim_id, name, message))
                     continue
-                if claim.inspection_result == result and claim.inspected_on == on:
+                if claim.inspection_result == result and claim.inspected_on == day:
                     report.unchanged += 1
                     continue
-                inserts.append({"claim_pk": claim.id, "inspected_on": on, "inspector": inspector,
+                inserts.append({"claim_pk": claim.id, "inspected_on": day, "inspector": inspector,
                                 "result": result, "note": _text(raw, "note"),
                                 "recorded_at": datetime.now(UTC)})
-                updates.append({"b_pk": claim.id, "inspection_result": result, "inspected_on": on})
+                updates.append({"b_pk": claim.id, "inspection_result": result, "inspected_on": day})
             if inserts:
                 conn.execute(insert(INSPECTION), inserts)
                 conn.execute(

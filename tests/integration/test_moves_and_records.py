@@ -122,3 +122,16 @@ def test_completion_sets_facts_and_logs_an_event(engine: Engine) -> None:
     assert record_completions(engine, rows[:1], actor=clerk, on=date(2020, 6, 30)).unchanged == 1
     with engine.connect() as conn:
         assert len(conn.execute(select(Completion.__table__)).all()) == 1  # type: ignore[attr-defined]
+
+
+def test_an_inspection_without_its_date_takes_the_business_date(engine: Engine) -> None:
+    with engine.begin() as conn:
+        insert_claims(conn, claim_row("E1"), claim_row("E2"))
+    inspector = Actor("李检查", "inspector")
+    rows = [(2, {"claim_id": "E1", "result": "pass"}), (3, {"claim_id": "E2", "result": "pass"})]
+    report = record_inspections(engine, rows[:1], actor=inspector)
+    assert [(p.row, p.field, p.message) for p in report.problems] == [
+        (2, "inspected_on", "missing (or give --on)")]
+    report = record_inspections(engine, rows, actor=inspector, on=ON)
+    assert report.recorded == 2
+    assert {c.inspected_on for c in _claims(engine).values()} == {ON}  # type: ignore[attr-defined]
