@@ -13,18 +13,17 @@ person's grants, counting those granted earlier in the same chunk.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+from dataclasses import fields
 from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import Connection, and_, or_
 
 from intake.record import CERTIFICATE_KINDS
-from rules.decision import Decision
+from rules.decision import Decision, TraceEntry
 from services.fraud import CertificateHolders, findings
 from services.grants import grant_of, grants_in_range
 from services.nightly.base import CLAIM, ZERO, Batch, Run
-from services.nightly.rulebook import BadFacts
 from services.settings import Settings
 
 STEP = "assess"
@@ -51,10 +50,13 @@ def source(run: Run, settings: Settings) -> Any:
     return and_(CLAIM.c.state == "on_site_inspected", ready)
 
 
+_TRACE_FIELDS = tuple(f.name for f in fields(TraceEntry))
+
+
 def trace_json(decision: Decision) -> str:
     entries = []
     for entry in decision.trace:
-        item = asdict(entry)
+        item = {name: getattr(entry, name) for name in _TRACE_FIELDS}
         item["read_for"] = entry.read_for.isoformat()
         entries.append(item)
     return json.dumps(entries, ensure_ascii=False)
@@ -70,14 +72,10 @@ def decide(conn: Connection, rows: list[Any], batch: Batch) -> None:
             continue
         if not completion_ready(row):
             continue
-        try:
-            decision = batch.rules.evaluate(row, history.get(row.person_id, []))
-        except BadFacts as exc:
-            batch.set_aside(row, f"claim facts: {exc}")
+        decision = batch.decide_or_set_aside(row, history.get(row.person_id, []))
+        if decision is None:
             continue
-        if decision.missing:
-            batch.set_aside(row, "missing_parameter: " + ", ".join(decision.missing))
-        elif decision.eligible and (found := findings(row, history.get(row.person_id, []), holders)):
+        if decision.eligible and (found := findings(row, history.get(row.person_id, []), holders)):
             _refuse(batch, row, tuple(f.code for f in found),
                     [*decision.citations, *(f.citation for f in found if f.citation)], decision, owed,
                     detail="; ".join(f.message for f in found))

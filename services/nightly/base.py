@@ -17,11 +17,12 @@ from typing import Any, Protocol
 from sqlalchemy import Connection, Engine, and_, bindparam, func, insert, select, update
 
 from models.tables import Claim
+from rules.decision import Decision, Grant
 from services.actors import SYSTEM, Actor
 from services.grants import person_order
 from services.killpoints import checkpoint
 from services.moves import Move, event_hash, plan_move, write_moves
-from services.nightly.rulebook import Rules, load_rulebook
+from services.nightly.rulebook import BadFacts, Rules, load_rulebook
 from services.payments import PAYMENT
 from services.recovery import recovery_rows
 from services.settings import Settings, load_settings
@@ -29,6 +30,8 @@ from services.steps import ChunkFn, Partition, PartitionFn, StepResult
 
 CLAIM = Claim.__table__  # type: ignore[attr-defined]
 ZERO = Decimal("0")
+STEP_COLUMNS = [c for c in CLAIM.c if c.name not in ("citations", "decision_trace")]
+"""what a step reads of a claim: the decision's long texts are written by steps, never read"""
 
 
 @dataclass(frozen=True)
@@ -113,6 +116,19 @@ class Batch:
         if values or row.set_aside_step != step or row.set_aside_reason != reason:
             self.update(row, set_aside_step=step, set_aside_reason=reason, **values)
 
+    def decide_or_set_aside(self, row: Any, history: list[Grant]) -> Decision | None:
+        """The rules' decision, or None when the claim was set aside: facts the rules need are
+        missing, or a number the seed leaves open has no local value."""
+        try:
+            decision = self.rules.evaluate(row, history)
+        except BadFacts as exc:
+            self.set_aside(row, f"claim facts: {exc}")
+            return None
+        if decision.missing:
+            self.set_aside(row, "missing_parameter: " + ", ".join(decision.missing))
+            return None
+        return decision
+
     def update(self, row: Any, **values: Any) -> None:
         """Columns that change without a transition (no event)."""
         self.updates.append({"b_pk": row.id, "b_seq": row.event_seq, **values})
@@ -176,7 +192,7 @@ def run_chunk(engine: Engine, module: StepModule, partition: Partition, run: Run
     checkpoint(f"{module.STEP}.chunk_start")
     with engine.begin() as conn:
         rows = conn.execute(
-            select(CLAIM).where(CLAIM.c.person_key >= partition.lo, CLAIM.c.person_key < partition.hi,
+            select(*STEP_COLUMNS).where(CLAIM.c.person_key >= partition.lo, CLAIM.c.person_key < partition.hi,
                                 _where(module, run, settings))
         ).all()
         rows = sorted(rows, key=person_order)

@@ -18,7 +18,6 @@ from sqlalchemy import Connection, and_, or_
 from services.channel import current_channel
 from services.grants import grants_in_range
 from services.nightly.base import CLAIM, ZERO, Batch, Run
-from services.nightly.rulebook import BadFacts
 from services.payments import next_attempt, payments_of, send
 from services.settings import Settings
 
@@ -52,14 +51,10 @@ def decide(conn: Connection, rows: list[Any], batch: Batch) -> None:
                 continue  # refused today: the next night (or claims retry) sends it again
             items.append((row, KIND, next_attempt(tried, KIND), row.advance_amount))
             continue
-        try:
-            decision = batch.rules.evaluate(row, history.get(row.person_id, []))
-        except BadFacts as exc:
-            batch.set_aside(row, f"claim facts: {exc}")
+        decision = batch.decide_or_set_aside(row, history.get(row.person_id, []))
+        if decision is None:
             continue
-        if decision.missing:
-            batch.set_aside(row, "missing_parameter: " + ", ".join(decision.missing))
-        elif decision.eligible and decision.advance_amount and decision.advance_amount > 0:
+        if decision.eligible and decision.advance_amount and decision.advance_amount > 0:
             items.append((row, KIND, 1, decision.advance_amount))
         else:
             batch.update(row, advance_amount=ZERO, set_aside_step=None, set_aside_reason=None)
