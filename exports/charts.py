@@ -1,8 +1,9 @@
-"""Charts with Chinese labels: matplotlib (Agg) with the CJK font "WenQuanYi Micro Hei".
+"""Charts with Chinese labels: matplotlib (Agg) with a CJK font.
 
-The font is looked up through matplotlib's font manager; without it drawing stops with a
-message saying what to install. A glyph missing from the font is an error, not a warning, so
-no chart with empty boxes is ever written.
+The system's "WenQuanYi Micro Hei" (Debian fonts-wqy-microhei) when installed, else Noto Sans
+CJK SC as shipped by the `mplfonts` package, a dependency, so a machine with only Python draws
+Chinese too. Without either, drawing stops with a message saying what to install. A glyph
+missing from the font is an error, not a warning, so no chart with empty boxes is ever written.
 """
 
 from __future__ import annotations
@@ -23,32 +24,50 @@ from matplotlib.figure import Figure
 
 FONT_NAME = "WenQuanYi Micro Hei"
 FONT_FILE_HINT = "wqy-microhei"
+BUNDLED_FONT_FILE = "NotoSansCJKsc-Regular.otf"
 
 
 class FontMissing(RuntimeError):
     pass
 
 
-def cjk_font_path() -> str:
-    """The font file of WenQuanYi Micro Hei, registering it with matplotlib if needed."""
+def cjk_font() -> tuple[str, str]:
+    """(family name, font file) of the CJK font charts use, registered with matplotlib."""
     for entry in font_manager.fontManager.ttflist:
         if entry.name == FONT_NAME:
-            return str(entry.fname)
+            return entry.name, str(entry.fname)
     for path in font_manager.findSystemFonts():
         if FONT_FILE_HINT in Path(path).name.lower():
             font_manager.fontManager.addfont(path)
-            return str(path)
+            return FONT_NAME, str(path)
+    bundled = _bundled_font()
+    if bundled is not None:
+        font_manager.fontManager.addfont(str(bundled))
+        return font_manager.FontProperties(fname=str(bundled)).get_name(), str(bundled)
     raise FontMissing(
-        f"the CJK font {FONT_NAME!r} is not installed, so Chinese labels cannot be drawn: "
-        "install it (Debian/Ubuntu: apt-get install fonts-wqy-microhei) and run again"
+        f"no CJK font: neither {FONT_NAME!r} nor the mplfonts package is installed, so Chinese "
+        "labels cannot be drawn: pip install mplfonts (or apt-get install fonts-wqy-microhei)"
     )
+
+
+def _bundled_font() -> Path | None:
+    try:
+        import mplfonts
+    except ImportError:
+        return None
+    path = Path(mplfonts.__file__).parent / "fonts" / BUNDLED_FONT_FILE
+    return path if path.exists() else None
+
+
+def cjk_font_path() -> str:
+    return cjk_font()[1]
 
 
 @contextmanager
 def cjk_drawing() -> Iterator[None]:
     """Matplotlib settings for Chinese text; a missing glyph raises instead of warning."""
-    cjk_font_path()
-    with matplotlib.rc_context({"font.family": "sans-serif", "font.sans-serif": [FONT_NAME],
+    family, _ = cjk_font()
+    with matplotlib.rc_context({"font.family": "sans-serif", "font.sans-serif": [family],
                                 "axes.unicode_minus": False, "figure.dpi": 100}), \
             warnings.catch_warnings():
         warnings.filterwarnings("error", message=r".*[Gg]lyph.*missing.*")
