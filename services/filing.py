@@ -25,7 +25,7 @@ from intake.record import RECORD_FIELDS, ClaimRecord
 from intake.validate import FieldError, InvalidRecord, parse_record, show
 from models.tables import Claim, ClaimEvent, ImportBatch, ImportRejection, Payee, Person, TrainingClass
 from services.actors import Actor
-from services.moves import event_hash
+from services.moves import event_hash, execute_many
 from services.roles import check_role
 
 CLAIM = Claim.__table__  # type: ignore[attr-defined]
@@ -256,8 +256,8 @@ def _insert_new(conn: Connection, new: dict[Key, tuple[int, ClaimRecord, str]], 
         events.append({"claim_pk": pk, "seq": 1, "from_state": "", "to_state": "filed",
                        "trigger": "file", "actor": actor.name, "role": actor.role, "on": on,
                        "at": now, "run_id": None, "reason": None, "prev_hash": "", "hash": head})
-    conn.execute(insert(CLAIM), claims)
-    conn.execute(insert(EVENT), events)
+    execute_many(conn, insert(CLAIM), claims)
+    execute_many(conn, insert(EVENT), events)
     records = [record for _, record, _ in new.values()]
     _upsert(conn, PERSON, ("person_id",),
             {r.person_id: {"person_id": r.person_id, "name": r.person_name} for r in records})

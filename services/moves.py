@@ -45,11 +45,19 @@ class Move:
     changes: dict[str, Any] = field(default_factory=dict)
 
 
+_DESTINATIONS: dict[tuple[str, str, bool, bool], str] = {}
+"""(state, trigger, has_advance, completion_ready) -> destination, as the shared Machine answered
+it once: the table is static and its guards read only those two facts."""
+
+
 def plan_move(row: Any, trigger: str, *, reason: str | None = None, completion_ready: bool = True,
               **changes: Any) -> Move:
     """Check `trigger` against the lifecycle table for a claim row and return the Move."""
-    subject = Subject(row.claim_id, row.state, row.advance_paid, completion_ready)
-    to_state = fire(subject, trigger)
+    key = (row.state, trigger, row.advance_paid > 0, completion_ready)
+    to_state = _DESTINATIONS.get(key)
+    if to_state is None:
+        to_state = fire(Subject(row.claim_id, row.state, row.advance_paid, completion_ready), trigger)
+        _DESTINATIONS[key] = to_state
     return Move(row.id, row.claim_id, row.event_seq, row.event_head, row.state, to_state,
                 trigger, reason, changes)
 
@@ -93,12 +101,53 @@ def write_moves(conn: Connection, moves: Sequence[Move], *, actor: Actor, on: da
         stmt = (update(CLAIM)
                 .where(CLAIM.c.id == bindparam("b_pk"), CLAIM.c.event_seq == bindparam("b_seq"))
                 .values(**values))
-        result = conn.execute(stmt, rows)
-        if conn.dialect.supports_sane_multi_rowcount and result.rowcount != len(rows):
+        rowcount = execute_many(conn, stmt, rows)
+        if conn.dialect.supports_sane_multi_rowcount and rowcount != len(rows):
             raise StaleClaims(
-                f"{len(rows) - result.rowcount} of {len(rows)} claims changed while this step "
+                f"{len(rows) - rowcount} of {len(rows)} claims changed while this step "
                 "ran; the chunk was rolled back and will be taken again"
             )
     checkpoint("moves.before_events")
-    conn.execute(insert(EVENT), events)
+    execute_many(conn, insert(EVENT), events)
     return len(moves)
+
+
+def execute_many(conn: Connection, stmt: Any, rows: list[dict[str, Any]]) -> int:
+    """executemany of `rows` (dicts keyed by bind name) handed straight to the driver.
+
+    SQLAlchemy's own executemany rebuilds every parameter set through the compiled statement,
+    about three quarters of a bulk write's time (bench profile); this compiles once, applies each
+    column type's bind processor (Money to fen, dates on SQLite …) and gives the driver plain
+    tuples or dicts. An INSERT's columns with Python-side defaults get them once per call.
+    Returns the driver's rowcount.
+    """
+    if not rows:
+        return 0
+    compiled = stmt.compile(dialect=conn.dialect, column_keys=list(rows[0]))
+    binds = compiled.binds
+    names = list(compiled.positiontup or ()) if compiled.positional else list(binds)
+    processors = [(name, binds[name].type.dialect_impl(conn.dialect).bind_processor(conn.dialect))
+                  for name in names]
+    missing = [name for name in names if name not in rows[0]]
+    if missing:
+        defaults = _defaults(stmt, missing)
+        rows = [{**defaults, **row} for row in rows]
+    params: list[Any]
+    if compiled.positional:
+        params = [tuple(p(row[n]) if p else row[n] for n, p in processors) for row in rows]
+    else:
+        params = [{n: (p(row[n]) if p else row[n]) for n, p in processors} for row in rows]
+    return int(conn.exec_driver_sql(str(compiled), params).rowcount)
+
+
+def _defaults(stmt: Any, names: list[str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for name in names:
+        default = stmt.table.c[name].default
+        if default is None:
+            values[name] = None
+        elif default.is_scalar:
+            values[name] = default.arg
+        else:
+            values[name] = default.arg(None)
+    return values
