@@ -23,6 +23,8 @@ REASON_ZH: dict[str, str] = {
     "fraud": "查实虚假培训或套取、骗取补贴资金",
     "missing_parameter": "政策未给出补贴标准，待本地确定",
     "policy_not_in_force": "政策为征求意见稿，尚未确认施行",
+    "not_covered": "政策未规定该类别或等级的补贴",
+    "condition_not_met": "不符合补贴条件（如就业时限、省内就业、在岗或吸纳就业时长）",
 }
 
 PAYMENT_KIND_ZH: dict[str, str] = {

@@ -21,3 +21,4 @@ def test_without_a_system_font_the_bundled_one_draws_every_glyph(
     out = tmp_path / "funnel.png"
     charts.funnel_chart([("受理", 32), ("现场检查通过", 31), ("已拨付", 24)], out, "申报进度（测试）")
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
