@@ -25,7 +25,7 @@ def to_fen(value: Decimal) -> int:
 
 
 def from_fen(fen: int) -> Decimal:
-    return (Decimal(fen) / 100).quantize(FEN)
+    return Decimal(fen).scaleb(-2)
 
 
 class Money(TypeDecorator[Decimal]):

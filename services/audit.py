@@ -9,7 +9,7 @@ chain still breaks the anchor. `verify` streams the log once, in claim order.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -36,19 +36,28 @@ class AuditReport:
         return not self.problems
 
 
-def _digest(prev_digest: str, heads: list[tuple[int, str]]) -> str:
-    text = prev_digest + "".join(f"|{pk}:{head}" for pk, head in sorted(heads))
-    return hashlib.sha256(text.encode()).hexdigest()
+def _digest(prev_digest: str, heads: Iterable[tuple[int, str]]) -> tuple[str, int]:
+    """sha256 over the previous anchor and the heads in claim order, streamed; and their count."""
+    digest = hashlib.sha256(prev_digest.encode())
+    count = 0
+    for pk, head in heads:
+        digest.update(f"|{pk}:{head}".encode())
+        count += 1
+    return digest.hexdigest(), count
 
 
-def _heads_between(conn: Any, first_id: int, last_id: int) -> list[tuple[int, str]]:
-    """The newest event hash of each claim among events with id in (first_id, last_id]."""
+def _heads_between(conn: Any, first_id: int, last_id: int) -> Iterator[tuple[int, str]]:
+    """The newest event hash of each claim among events with id in (first_id, last_id], in
+    claim order, streamed."""
     newest = (select(EVENT.c.claim_pk, func.max(EVENT.c.id).label("id"))
               .where(EVENT.c.id > first_id, EVENT.c.id <= last_id)
               .group_by(EVENT.c.claim_pk).subquery())
-    rows = conn.execute(select(EVENT.c.claim_pk, EVENT.c.hash)
-                        .join(newest, EVENT.c.id == newest.c.id)).all()
-    return [(r.claim_pk, r.hash) for r in rows]
+    rows = conn.execute(
+        select(EVENT.c.claim_pk, EVENT.c.hash).join(newest, EVENT.c.id == newest.c.id)
+        .order_by(EVENT.c.claim_pk),
+        execution_options={"stream_results": True, "yield_per": 10_000})
+    for row in rows:
+        yield row.claim_pk, row.hash
 
 
 def write_anchor(engine: Engine, on: date, run_id: str | None = None) -> int | None:
@@ -59,11 +68,11 @@ def write_anchor(engine: Engine, on: date, run_id: str | None = None) -> int | N
         last_id = conn.execute(select(func.max(EVENT.c.id))).scalar() or 0
         if last_id <= first_id:
             return None
-        heads = _heads_between(conn, first_id, last_id)
         prev = last.digest if last else ""
+        digest, heads = _digest(prev, _heads_between(conn, first_id, last_id))
         result = conn.execute(insert(ANCHOR).values(
             on=on, run_id=run_id, first_event_id=first_id, last_event_id=last_id,
-            heads=len(heads), digest=_digest(prev, heads), prev_digest=prev))
+            heads=heads, digest=digest, prev_digest=prev))
         key = result.inserted_primary_key
         return int(key[0]) if key else None
 
@@ -99,8 +108,8 @@ def verify(engine: Engine) -> AuditReport:
         prev = ""
         for anchor in conn.execute(select(ANCHOR).order_by(ANCHOR.c.id)).all():
             report.anchors += 1
-            heads = _heads_between(conn, anchor.first_event_id, anchor.last_event_id)
-            if anchor.prev_digest != prev or anchor.digest != _digest(prev, heads):
+            digest, _ = _digest(prev, _heads_between(conn, anchor.first_event_id, anchor.last_event_id))
+            if anchor.prev_digest != prev or anchor.digest != digest:
                 report.problems.append(
                     f"anchor {anchor.id} of {anchor.on}: the events it covers (ids "
                     f"{anchor.first_event_id + 1}..{anchor.last_event_id}) were changed, added or removed")

@@ -12,13 +12,14 @@ from __future__ import annotations
 import csv
 import fcntl
 import hashlib
+import io
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from fnmatch import fnmatchcase
 from pathlib import Path
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 from services.privacy import safe_cell
 from services.settings import Settings, load_settings
@@ -74,22 +75,45 @@ class FileChannel:
             return []
         self.out_dir.mkdir(parents=True, exist_ok=True)
         path = self.batch_path(on)
-        with path.open("a+", encoding="utf-8-sig", newline="") as handle:
+        with path.open("a+b") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
-                handle.seek(0)
-                present = {row[1] for row in csv.reader(handle) if len(row) > 1}
-                writer = csv.writer(handle)
-                if not present:
+                present = _keys_in(handle, path)
+                text = io.StringIO(newline="")
+                writer = csv.writer(text)
+                if handle.tell() == 0:
+                    text.write("\ufeff")  # UTF-8 with BOM, as Excel in China expects
                     writer.writerow(BATCH_HEADERS)
                 for order in batch:
                     if order.payment_key not in present:
                         writer.writerow(_batch_row(order))
+                        present.add(order.payment_key)
+                handle.write(text.getvalue().encode("utf-8"))
                 handle.flush()
+                _SEEN[path] = (handle.tell(), present)
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
         return [ChannelResult(o.payment_key, True, reference_for(o.payment_key),
                               f"in batch {path.name}") for o in batch]
+
+
+_SEEN: dict[Path, tuple[int, set[str]]] = {}
+"""per batch file: how far this process has read it, and the payment keys in it so far"""
+
+
+def _keys_in(handle: BinaryIO, path: Path) -> set[str]:
+    """The payment keys already in the day's file: only the bytes appended since this process
+    last read it are parsed (other processes may append too; the lock orders them)."""
+    handle.seek(0, io.SEEK_END)
+    end = handle.tell()
+    offset, keys = _SEEN.get(path, (0, set()))
+    if offset > end:  # the file was replaced: read it again
+        offset, keys = 0, set()
+    handle.seek(offset)
+    fresh = handle.read(end - offset).decode("utf-8-sig" if offset == 0 else "utf-8")
+    keys.update(row[1] for row in csv.reader(io.StringIO(fresh, newline="")) if len(row) > 1)
+    handle.seek(end)
+    return keys
 
 
 class FailingChannel:
