@@ -33,10 +33,17 @@ def _payment_release(engine: Engine) -> None:
     models.tables.PaymentRelease.__table__.create(engine, checkfirst=True)  # type: ignore[attr-defined]
 
 
+def _work_leases(engine: Engine) -> None:
+    from services.leasing import ensure_tables
+
+    ensure_tables(engine)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _initial),
     Migration(2, "index claim.claim_id", _index_claim_id),
     Migration(3, "payment releases by an approver", _payment_release),
+    Migration(4, "work partitions shared by several workers", _work_leases),
 )
 
 

@@ -1,0 +1,28 @@
+"""`claims init` creates the schema or upgrades it in order, and running it again changes nothing."""
+
+from __future__ import annotations
+
+from sqlalchemy import inspect
+from sqlmodel import Session
+
+from models.db import make_engine
+from models.schema import MIGRATIONS, current_version, upgrade
+from models.tables import SchemaVersion
+
+
+def test_an_old_database_is_upgraded_in_order_and_only_once(db_url: str) -> None:
+    engine = make_engine(db_url)
+    first = MIGRATIONS[0]
+    first.apply(engine)
+    with Session(engine) as session:
+        session.add(SchemaVersion(version=first.version, name=first.name))
+        session.commit()
+    assert current_version(engine) == 1
+    applied = upgrade(engine)
+    assert [m.version for m in applied] == [m.version for m in MIGRATIONS[1:]]
+    assert current_version(engine) == MIGRATIONS[-1].version
+    assert upgrade(engine) == []
+    tables = set(inspect(engine).get_table_names())
+    assert {"claim", "claim_event", "payment", "payment_release", "work_partition"} <= tables
+    assert "ix_claim_claim_id" in {ix["name"] for ix in inspect(engine).get_indexes("claim")}
+    engine.dispose()
