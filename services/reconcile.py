@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, and_, func, select
 
 from models.tables import Claim, ClaimEvent, Payment
+from services.grants import granted_clause
 from states.lifecycle import STATE_CODES
 
 CLAIM = Claim.__table__  # type: ignore[attr-defined]
@@ -109,8 +110,28 @@ def reconcile(engine: Engine, *, chunk: int = CHUNK) -> ReconcileReport:
                 report.payments += got.rows
                 report.outstanding += max(got.owed - got.received, ZERO)
                 report.breaches.extend(check_claim(claim, got, last.get(claim.id)))
+        report.breaches.extend(certificates_granted_twice(conn))
         report.totals = _totals(conn)
     return report
+
+
+def certificates_granted_twice(conn: Connection) -> list[Breach]:
+    """One certificate number may back one grant (duplicate_certificate). A check across claims:
+    several workers assessing at once could, in a narrow race, each grant a claim on the same number."""
+    granted = granted_clause()
+    twice = (select(CLAIM.c.certificate_no).where(granted, CLAIM.c.certificate_no.isnot(None))
+             .group_by(CLAIM.c.certificate_no).having(func.count() > 1).subquery())
+    rows = conn.execute(
+        select(CLAIM.c.claim_id, CLAIM.c.policy, CLAIM.c.state, CLAIM.c.certificate_no)
+        .where(granted, CLAIM.c.certificate_no.in_(select(twice.c.certificate_no)))
+        .order_by(CLAIM.c.certificate_no, CLAIM.c.id)).all()
+    holders: dict[str, list[str]] = {}
+    for row in rows:
+        holders.setdefault(row.certificate_no, []).append(f"{row.claim_id} ({row.policy})")
+    return [Breach(row.claim_id, row.policy, row.state, "certificate_granted_twice",
+                   f"certificate {row.certificate_no} backs several grants: "
+                   + ", ".join(holders[row.certificate_no]))
+            for row in rows]
 
 
 def _claim_chunks(conn: Connection, size: int) -> Iterator[list[Any]]:

@@ -193,3 +193,13 @@ def test_bank_statement_with_a_wrong_amount_or_unknown_reference_changes_nothing
     assert "0 confirmed, 0 failed" in done.stdout
     assert scenario.snapshot(world.engine) == before
     assert run_claims("reconcile", db=world.url).returncode == 0
+
+
+def test_one_certificate_backing_two_grants_names_both_claims(world: World) -> None:
+    first, second = world.paid[4], world.paid[5]
+    with world.engine.begin() as conn:
+        conn.execute(update(CLAIM).where(CLAIM.c.claim_id.in_([first, second])).values(certificate_no="ZS-0001"))
+    report = json.loads(run_claims("reconcile", "--json", db=world.url).stdout)
+    named = {b["claim_id"] for b in report["breaches"] if b["check"] == "certificate_granted_twice"}
+    assert named == {first, second}
+    assert run_claims("reconcile", db=world.url).returncode == 1
