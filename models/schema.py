@@ -5,7 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Engine,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    inspect,
+    text,
+)
 from sqlmodel import Session, SQLModel, select
 
 import models.tables  # registers the tables on SQLModel.metadata
@@ -34,9 +45,35 @@ def _payment_release(engine: Engine) -> None:
 
 
 def _work_leases(engine: Engine) -> None:
-    from services.leasing import ensure_tables
+    # the two tables as version 4 made them (services/leasing.py has today's shape); frozen
+    # here so that later versions change them by their own migrations
+    v4 = MetaData()
+    Table("work_step", v4,
+          Column("run_key", String(64), primary_key=True),
+          Column("step", String(32), primary_key=True),
+          Column("partitions", Integer, nullable=False),
+          Column("published_by", String(100), nullable=False),
+          Column("published_at", DateTime, nullable=False))
+    Table("work_partition", v4,
+          Column("run_key", String(64), primary_key=True),
+          Column("step", String(32), primary_key=True),
+          Column("lo", BigInteger, primary_key=True),
+          Column("hi", BigInteger, nullable=False),
+          Column("claims", Integer, nullable=False),
+          Column("status", String(8), nullable=False),
+          Column("worker", String(100)),
+          Column("taken_at", DateTime),
+          Column("done_at", DateTime))
+    v4.create_all(engine, checkfirst=True)
 
-    ensure_tables(engine)
+
+def _work_partition_result(engine: Engine) -> None:
+    # what a done partition did (its StepResult as JSON): the fan-out night reads its summary
+    # back from the database instead of from the workers' processes
+    if "result" in {c["name"] for c in inspect(engine).get_columns("work_partition")}:
+        return
+    with engine.begin() as conn:
+        conn.execute(text("ALTER TABLE work_partition ADD COLUMN result TEXT"))
 
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -44,6 +81,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "index claim.claim_id", _index_claim_id),
     Migration(3, "payment releases by an approver", _payment_release),
     Migration(4, "work partitions shared by several workers", _work_leases),
+    Migration(5, "work partitions keep what they did", _work_partition_result),
 )
 
 

@@ -15,14 +15,21 @@ pending partition at a time:
 A step ends for a worker when every partition of it is done (a barrier), so no worker starts
 step k+1 while a person's claims may still move in step k. Partitions never overlap and all of
 a person's claims are in one partition, so two workers never touch the same person.
+
+A done partition keeps what it did (`work_partition.result`, the partition's StepResult as
+JSON), so whoever started the workers reads the night's summary back from the database
+(`results`) and watches its progress (`progress`). The tables come with `claims init`
+(models/schema.py, versions 4 and 5).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
@@ -35,12 +42,13 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
+    case,
     func,
     select,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import DBAPIError
 
 from services.steps import STEP_ORDER, ChunkFn, Partition, PartitionFn, StepResult
 
@@ -66,6 +74,7 @@ WORK_PARTITION = Table(
     Column("worker", String(100)),
     Column("taken_at", DateTime),
     Column("done_at", DateTime),
+    Column("result", Text),
 )
 
 PENDING, TAKEN, DONE = "pending", "taken", "done"
@@ -85,12 +94,25 @@ def _is_postgres(engine: Engine | Connection) -> bool:
     return engine.dialect.name == "postgresql"
 
 
-def ensure_tables(engine: Engine) -> None:
-    """Create the two lease tables if missing (several workers may race: the loser re-checks)."""
-    try:
-        METADATA.create_all(engine, checkfirst=True)
-    except DBAPIError:
-        METADATA.create_all(engine, checkfirst=True)
+def dump_result(result: StepResult) -> str:
+    """A partition's StepResult as JSON (money as decimal strings, never floats)."""
+    return json.dumps({
+        "claims_seen": result.claims_seen, "chunks": result.chunks,
+        "moved": [[p, s, n] for (p, s), n in sorted(result.moved.items())],
+        "money": [[p, k, str(a)] for (p, k), a in sorted(result.money.items())],
+        "set_aside": [list(row) for row in result.set_aside],
+    }, ensure_ascii=False)
+
+
+def load_result(step: str, text: str) -> StepResult:
+    data = json.loads(text)
+    result = StepResult(step, claims_seen=data["claims_seen"], chunks=data["chunks"])
+    for policy, state, count in data["moved"]:
+        result.moved[(policy, state)] += count
+    for policy, kind, amount in data["money"]:
+        result.money[(policy, kind)] = result.money.get((policy, kind), Decimal("0")) + Decimal(amount)
+    result.set_aside.extend((p, c, r) for p, c, r in data["set_aside"])
+    return result
 
 
 def _insert_ignoring_conflict(conn: Connection, table: Table, values: dict[str, Any]) -> bool:
@@ -129,8 +151,10 @@ def _pending(run_key: str, step: str) -> Any:
 
 
 def _mark(conn: Connection, run_key: str, step: str, lo: int, worker: str, status: str,
-          expect: str) -> int:
-    stamp = {"taken_at": _now()} if status == TAKEN else {"done_at": _now()}
+          expect: str, result: StepResult | None = None) -> int:
+    stamp: dict[str, Any] = {"taken_at": _now()} if status == TAKEN else {"done_at": _now()}
+    if result is not None:
+        stamp["result"] = dump_result(result)
     return int(conn.execute(
         update(WORK_PARTITION)
         .where(WORK_PARTITION.c.run_key == run_key, WORK_PARTITION.c.step == step,
@@ -145,7 +169,7 @@ def _take_and_run_pg(engine: Engine, run_key: str, step: str, worker: str,
         if row is None:
             return None
         result = run(Partition(step, row.lo, row.hi, row.claims))
-        _mark(lease, run_key, step, row.lo, worker, DONE, PENDING)
+        _mark(lease, run_key, step, row.lo, worker, DONE, PENDING, result)
         return result
 
 
@@ -160,7 +184,7 @@ def _take_and_run_single_writer(engine: Engine, run_key: str, step: str, worker:
                 continue
         result = run(Partition(step, row.lo, row.hi, row.claims))
         with engine.begin() as conn:
-            _mark(conn, run_key, step, row.lo, worker, DONE, TAKEN)
+            _mark(conn, run_key, step, row.lo, worker, DONE, TAKEN, result)
         return result
 
 
@@ -201,7 +225,9 @@ def run_night(engine: Engine, as_of: date, *, run_key: str, worker: str, size: i
               steps: Steps | None = None, on_chunk: OnChunk | None = None) -> dict[str, StepResult]:
     """Every nightly step in order, sharing each step's partitions with the other workers that
     run the same `run_key` (all workers of one night must use the same key and size)."""
-    ensure_tables(engine)
+    from models.schema import require_current
+
+    require_current(engine)
     results = {step: run_step(engine, step, as_of, run_key=run_key, worker=worker, size=size,
                               steps=steps, on_chunk=on_chunk)
                for step in STEP_ORDER}
@@ -220,6 +246,48 @@ def anchor_once(engine: Engine, as_of: date, *, run_key: str, worker: str) -> bo
     if won:
         write_anchor(engine, as_of, run_key)
     return won
+
+
+def published(engine: Engine, run_key: str) -> set[str]:
+    """The steps of the run whose partitions were published (ANCHOR_STEP once anchored)."""
+    with engine.connect() as conn:
+        return set(conn.execute(select(WORK_STEP.c.step).where(WORK_STEP.c.run_key == run_key))
+                   .scalars())
+
+
+def progress(engine: Engine, run_key: str) -> dict[str, tuple[int, int]]:
+    """step -> (partitions done, partitions published) for the run."""
+    done = func.sum(case((WORK_PARTITION.c.status == DONE, 1), else_=0))
+    with engine.connect() as conn:
+        rows = conn.execute(select(WORK_PARTITION.c.step, func.coalesce(done, 0), func.count())
+                            .where(WORK_PARTITION.c.run_key == run_key)
+                            .group_by(WORK_PARTITION.c.step)).all()
+    return {step: (int(d), int(n)) for step, d, n in rows}
+
+
+def results(engine: Engine, run_key: str) -> dict[str, StepResult]:
+    """What every worker of the run did, merged per published step (from the done partitions)."""
+    merged = {step: StepResult(step) for step in STEP_ORDER if step in published(engine, run_key)}
+    with engine.connect() as conn:
+        rows = conn.execute(select(WORK_PARTITION.c.step, WORK_PARTITION.c.result)
+                            .where(WORK_PARTITION.c.run_key == run_key,
+                                   WORK_PARTITION.c.status == DONE,
+                                   WORK_PARTITION.c.result.is_not(None))
+                            .order_by(WORK_PARTITION.c.step, WORK_PARTITION.c.lo))
+        for step, text in rows:
+            if step in merged:
+                merged[step].merge(load_result(step, text))
+    return merged
+
+
+def taken_by(engine: Engine, run_key: str) -> dict[str, int]:
+    """worker -> partitions it ran in the run."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(WORK_PARTITION.c.worker, func.count())
+                            .where(WORK_PARTITION.c.run_key == run_key,
+                                   WORK_PARTITION.c.status == DONE)
+                            .group_by(WORK_PARTITION.c.worker)).all()
+    return {str(worker): int(n) for worker, n in rows}
 
 
 def _registered_steps() -> Steps:

@@ -26,3 +26,26 @@ def test_an_old_database_is_upgraded_in_order_and_only_once(db_url: str) -> None
     assert {"claim", "claim_event", "payment", "payment_release", "work_partition"} <= tables
     assert "ix_claim_claim_id" in {ix["name"] for ix in inspect(engine).get_indexes("claim")}
     engine.dispose()
+
+
+def test_a_version_4_database_keeps_its_work_rows_and_gains_the_partition_result(db_url: str) -> None:
+    from sqlalchemy import text
+
+    engine = make_engine(db_url)
+    for migration in MIGRATIONS[:4]:
+        migration.apply(engine)
+        with Session(engine) as session:
+            session.add(SchemaVersion(version=migration.version, name=migration.name))
+            session.commit()
+    assert current_version(engine) == 4
+    assert "result" not in {c["name"] for c in inspect(engine).get_columns("work_partition")}
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO work_partition (run_key, step, lo, hi, claims, status, worker) "
+                          "VALUES ('night-1', 'assess', 0, 10, 3, 'done', 'w1')"))
+    assert [m.version for m in upgrade(engine)] == [5]
+    assert current_version(engine) == 5
+    with engine.connect() as conn:
+        row = conn.execute(text("SELECT worker, result FROM work_partition")).one()
+    assert tuple(row) == ("w1", None)
+    assert upgrade(engine) == []
+    engine.dispose()

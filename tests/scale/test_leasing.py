@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import threading
 from datetime import date
+from decimal import Decimal
 
 from sqlalchemy import Column, Engine, Integer, MetaData, String, Table, insert, select
 
 from models.db import make_engine
+from models.schema import upgrade
 from services import leasing
 from services.steps import Partition, StepResult
 
@@ -23,7 +25,11 @@ def _fake_steps(engine: Engine, worker: str, parts: int) -> leasing.Steps:
     def chunk(eng: Engine, part: Partition, _as_of: date, _run: str | None) -> StepResult:
         with eng.begin() as conn:
             conn.execute(insert(RAN).values(lo=part.lo, worker=worker))
-        return StepResult(part.step, claims_seen=part.claims, chunks=1)
+        result = StepResult(part.step, claims_seen=part.claims, chunks=1)
+        result.moved[("huludao-2019", "advance_paid")] += 2
+        result.money[("huludao-2019", "advance")] = Decimal("0.10")
+        result.set_aside.append(("huludao-2019", f"C{part.lo}", "no policy number"))
+        return result
 
     fake = (partitions, chunk)
     return {step: fake for step in ("pay_advances", "apply_inspections")}
@@ -32,7 +38,7 @@ def _fake_steps(engine: Engine, worker: str, parts: int) -> leasing.Steps:
 def test_two_workers_share_partitions_once(db_url: str) -> None:
     setup = make_engine(db_url)
     LOG_META.create_all(setup)
-    leasing.ensure_tables(setup)
+    upgrade(setup)
     results: dict[str, StepResult] = {}
     errors: list[BaseException] = []
 
@@ -58,13 +64,32 @@ def test_two_workers_share_partitions_once(db_url: str) -> None:
     assert sorted(ran) == [k * 10 for k in range(40)]
     assert sum(r.chunks for r in results.values()) == 40
     assert leasing.unfinished(setup, "night-1", "pay_advances") == 0
+    # what the partitions did is kept in the database: the same totals as the workers returned
+    kept = leasing.results(setup, "night-1")
+    assert set(kept) == {"pay_advances"}
+    total = kept["pay_advances"]
+    assert (total.chunks, total.claims_seen) == (40, 400)
+    assert total.moved == {("huludao-2019", "advance_paid"): 80}
+    assert total.money == {("huludao-2019", "advance"): Decimal("4.00")}
+    assert sorted(c for _, c, _ in total.set_aside) == sorted(f"C{k * 10}" for k in range(40))
+    assert sum(leasing.taken_by(setup, "night-1").values()) == 40
+    assert leasing.progress(setup, "night-1") == {"pay_advances": (40, 40)}
     setup.dispose()
+
+
+def test_a_step_result_survives_its_json_unchanged() -> None:
+    result = StepResult("pay_due", claims_seen=7, chunks=1)
+    result.moved[("heilongjiang-2019", "paid")] = 5
+    result.money[("heilongjiang-2019", "final")] = Decimal("1234.56")
+    result.set_aside.append(("heilongjiang-2019", "H-1", "付款被拒: 账户已销户"))
+    back = leasing.load_result("pay_due", leasing.dump_result(result))
+    assert back == result
 
 
 def test_a_finished_run_key_is_not_run_again_but_a_new_key_is(sqlite_url: str) -> None:
     engine = make_engine(sqlite_url)
     LOG_META.create_all(engine)
-    leasing.ensure_tables(engine)
+    upgrade(engine)
     steps = _fake_steps(engine, "w", 3)
     first = leasing.run_step(engine, "pay_advances", AS_OF, run_key="a", worker="w", size=5, steps=steps)
     again = leasing.run_step(engine, "pay_advances", AS_OF, run_key="a", worker="w", size=5, steps=steps)
@@ -77,7 +102,7 @@ def test_a_finished_run_key_is_not_run_again_but_a_new_key_is(sqlite_url: str) -
 def test_a_failed_partition_stays_pending_for_another_worker(db_url: str) -> None:
     engine = make_engine(db_url)
     LOG_META.create_all(engine)
-    leasing.ensure_tables(engine)
+    upgrade(engine)
     good = _fake_steps(engine, "good", 2)
     partitions, chunk = good["pay_advances"]
 

@@ -52,12 +52,10 @@ def _scalar(engine: object, sql: str) -> int:
 def test_two_workers_move_and_pay_each_claim_once(pg_url: str, tmp_path: Path) -> None:
     from intake.readers import read_rows
     from services.filing import import_file
-    from services.leasing import ensure_tables
     from services.records import record_completions, record_inspections
 
     engine = make_engine(pg_url)
     upgrade(engine)
-    ensure_tables(engine)
     files = generate(CLAIMS, tmp_path / "input")
     report = import_file(engine, files.claims, actor=Actor("clerk", "clerk"), on=IMPORT_DAY)
     assert report.filed == CLAIMS
