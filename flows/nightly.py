@@ -5,10 +5,16 @@ I/O; every step is idempotent in the database, so a retried chunk or a re-run ni
 own finished work and does nothing twice. The flow holds the database's nightly lease, and
 publishes what operations staff see: a progress artifact updated per chunk, the night's
 summary table, the day's new postings (masked) and logs that name claims by claim id only.
+
+With `hosts=N` the night's partitions are not run here: the flow starts N runs of the
+`nightly-worker` deployment (flows/nightly_worker.py, one per worker host of the process pool)
+under one run key, its own flow run id, waits for all of them, and reads what they did back
+from the database (services.leasing) for the same artifacts.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -23,8 +29,13 @@ from prefect.artifacts import (
     update_progress_artifact,
 )
 from prefect.cache_policies import NO_CACHE
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.objects import FlowRun
+from prefect.deployments import run_deployment
 from prefect.futures import PrefectFuture, as_completed
 from prefect.runtime import flow_run
+from prefect.states import Cancelled
+from sqlalchemy import Engine
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from flows import lease, registry
@@ -32,12 +43,17 @@ from flows.report import postings_markdown, set_aside_rows, summary_rows
 from flows.scrub import scrub
 from flows.settings import (
     DEFAULT_CHUNK_RETRIES,
+    FANOUT_POLL_SECONDS,
+    LEASE_RENEW_SECONDS,
+    WORKER_DEPLOYMENT,
     default_workers,
+    fanout_start_seconds,
     retry_delays,
 )
 from models.db import database_url as configured_url
 from models.db import engine_for
 from models.schema import require_current
+from services import leasing
 from services.audit import write_anchor
 from services.moves import StaleClaims
 from services.settings import load_settings
@@ -59,6 +75,10 @@ class ChunkFailed(RuntimeError):
 
 class NightStopped(RuntimeError):
     """A step could not finish every partition; later steps were not run."""
+
+
+class FanOutFailed(NightStopped):
+    """A worker run of a fanned-out night failed, or no worker picked it up in time."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,15 +202,111 @@ def _publish(results: dict[str, StepResult], url: str, as_of: date) -> None:
                              description=f"nightly-{as_of}: new postings, identities masked")
 
 
+@task(name="anchor-once", retries=DEFAULT_CHUNK_RETRIES, retry_condition_fn=_retry_on_io,
+      cache_policy=NO_CACHE, persist_result=False)
+def anchor_fanned_out(url: str, as_of: date, run_key: str, holder: str) -> bool:
+    """The workers' last one anchored the audit log; this only anchors if none did."""
+    try:
+        return leasing.anchor_once(engine_for(url), as_of, run_key=run_key, worker=holder)
+    except Exception as exc:
+        raise ChunkFailed(f"anchoring the audit log failed: {scrub(str(exc))}",
+                          retryable=isinstance(exc, RETRYABLE)) from None
+
+
+def _share_done(progress: dict[str, tuple[int, int]]) -> float:
+    """Share of the night done (0-100): steps whose partitions are all done count whole."""
+    done = sum(d / n if n else 1.0 for d, n in progress.values())
+    return min(done / len(STEP_ORDER), 1.0) * 100
+
+
+def _launch_workers(as_of: date, run_key: str, size: int, hosts: int,
+                    database_url: str | None) -> list[FlowRun]:
+    parameters: dict[str, Any] = {"as_of": as_of.isoformat(), "run_key": run_key, "size": size}
+    if database_url:
+        parameters["database_url"] = database_url
+    return [cast(FlowRun, run_deployment(WORKER_DEPLOYMENT, parameters=parameters, timeout=0,
+                                         flow_run_name=f"nightly-worker-{as_of}-{n}-of-{hosts}",
+                                         tags=["claims", "nightly-worker"]))
+            for n in range(1, hosts + 1)]
+
+
+def _wait_for_workers(launched: list[FlowRun], engine: Engine, holder: str, run_key: str,
+                      on_progress: Callable[[dict[str, tuple[int, int]]], None]) -> list[FlowRun]:
+    """Poll the worker runs until every one is final, renewing the nightly lease meanwhile. A
+    run nobody picked up within the start allowance is cancelled (its share is done by the
+    others if any started; the night then fails all the same, so an operator looks)."""
+    started = time.monotonic()
+    renewed = started
+    allowance = fanout_start_seconds()
+    seen: dict[str, tuple[int, int]] = {}
+    with get_client(sync_client=True) as client:
+        while True:
+            runs = [client.read_flow_run(run.id) for run in launched]
+            now = time.monotonic()
+            if now - renewed >= LEASE_RENEW_SECONDS:
+                lease.renew(engine, holder)
+                renewed = now
+            current = leasing.progress(engine, run_key)
+            if current != seen:
+                seen = current
+                on_progress(current)
+            if all(run.state is not None and run.state.is_final() for run in runs):
+                return runs
+            if now - started > allowance:
+                for run in runs:
+                    if run.state is None or run.state.is_scheduled() or run.state.is_pending():
+                        client.set_flow_run_state(run.id, Cancelled(
+                            message=f"no worker of the pool started it within {allowance:.0f} s"), force=True)
+            time.sleep(FANOUT_POLL_SECONDS)
+
+
+def _fan_out(as_of: date, url: str, engine: Engine, holder: str, run_key: str, size: int,
+             hosts: int, database_url: str | None, progress_id: UUID, logger: Any,
+             ) -> dict[str, StepResult]:
+    if url.startswith("sqlite"):
+        raise FanOutFailed("hosts > 0 needs PostgreSQL: worker hosts cannot share a SQLite file "
+                           "(run the night with hosts=0 there)")
+    launched = _launch_workers(as_of, run_key, size, hosts, database_url)
+    logger.info("night %s fanned out to %d nightly-worker runs (run key %s): %s", as_of, hosts, run_key,
+                ", ".join(str(run.name) for run in launched))
+
+    def on_progress(progress: dict[str, tuple[int, int]]) -> None:
+        step = next((s for s in reversed(STEP_ORDER) if s in progress), None)
+        where = f"{step} {progress[step][0]}/{progress[step][1]}" if step else "starting"
+        update_progress_artifact(artifact_id=progress_id, progress=_share_done(progress),
+                                 description=f"nightly-{as_of} on {hosts} hosts: {where}")
+
+    finished = _wait_for_workers(launched, engine, holder, run_key, on_progress)
+    for worker, taken in sorted(leasing.taken_by(engine, run_key).items()):
+        logger.info("worker %s ran %d partitions", worker, taken)
+    failed = [run for run in finished if run.state is None or not run.state.is_completed()]
+    if failed:
+        raise FanOutFailed(
+            "; ".join(f"{run.name}: {run.state.name if run.state else 'no state'}"
+                      f" ({scrub(run.state.message or '') if run.state else ''})" for run in failed)
+            + f". Partitions the workers finished stay done; run the night again (claims nightly "
+            f"--as-of {as_of}, or Retry in the UI): work already done is not repeated.")
+    missing = [step for step in STEP_ORDER if step not in leasing.published(engine, run_key)
+               or leasing.unfinished(engine, run_key, step)]
+    if missing:
+        raise FanOutFailed(
+            f"the worker runs completed but steps {', '.join(missing)} of run key {run_key} are not "
+            "done in this database: do the worker hosts' CLAIMS_DATABASE_URL name the same database "
+            "as this flow's?")
+    return leasing.results(engine, run_key)
+
+
 @flow(name="nightly", flow_run_name="nightly-{as_of}", persist_result=False,
       description="Pay advances, apply inspections, assess, post, close postings, pay what is due.")
 def nightly(as_of: date, database_url: str | None = None,
-            chunk_size: int | None = None, workers: int | None = None,
+            chunk_size: int | None = None, workers: int | None = None, hosts: int = 0,
             ) -> dict[str, StepResult]:
     """Run the night of business day `as_of`. Running it again for the same date changes nothing.
 
     `chunk_size` (claims per partition) defaults to the product setting (services.settings);
     `workers` (partitions at once) to 1 on SQLite, 4 on PostgreSQL (CLAIMS_NIGHTLY_WORKERS).
+    `hosts` > 0 (PostgreSQL only) runs the partitions in that many `nightly-worker` deployment
+    runs instead, one per worker host of the process pool (`workers` is then not used).
     """
     logger = get_run_logger()
     url = database_url or configured_url()
@@ -206,6 +322,21 @@ def nightly(as_of: date, database_url: str | None = None,
     listing = _with_retry_delays(list_partitions)
     results: dict[str, StepResult] = {}
     try:
+        if hosts > 0:
+            run_key = str(run_id) if run_id else holder[:64]
+            try:
+                results = _fan_out(as_of, url, engine, holder, run_key, size, hosts, database_url,
+                                   progress_id, logger)
+            finally:
+                if not results:
+                    results = leasing.results(engine, run_key)
+                for step in STEP_ORDER:
+                    if step in results:
+                        _log_step(logger, results[step])
+            _with_retry_delays(anchor_fanned_out)(url, as_of, run_key, holder)
+            update_progress_artifact(artifact_id=progress_id, progress=100.0,
+                                     description=f"nightly-{as_of} on {hosts} hosts: done")
+            return results
         for number, step in enumerate(STEP_ORDER):
             lease.renew(engine, holder)
             parts = listing(step, url, as_of, size)

@@ -25,6 +25,7 @@ def _run_name() -> str:
 
 @flow(name="scheduled-nightly", flow_run_name=_run_name, persist_result=False)
 def scheduled_nightly(as_of: date | None = None, database_url: str | None = None,
-                      chunk_size: int | None = None) -> dict[str, StepResult]:
-    """The 02:00 Asia/Shanghai run: the night of the business day that just ended (or `as_of`)."""
-    return nightly(as_of=_as_of(as_of), database_url=database_url, chunk_size=chunk_size)
+                      chunk_size: int | None = None, hosts: int = 0) -> dict[str, StepResult]:
+    """The 02:00 Asia/Shanghai run: the night of the business day that just ended (or `as_of`);
+    `hosts` > 0 fans it out to that many nightly-worker runs (flows/nightly.py)."""
+    return nightly(as_of=_as_of(as_of), database_url=database_url, chunk_size=chunk_size, hosts=hosts)

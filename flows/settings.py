@@ -27,6 +27,18 @@ EPHEMERAL_STARTUP_SECONDS = 90
 
 SCHEDULE_TIMEZONE = "Asia/Shanghai"
 
+WORKER_DEPLOYMENT = "nightly-worker/nightly-worker"
+"""the deployment (flow name/deployment name, prefect.yaml) a fanned-out night starts per host"""
+
+DEFAULT_FANOUT_START_SECONDS = 900
+"""a worker run that no worker of the pool started within this is cancelled and the night fails"""
+
+FANOUT_POLL_SECONDS = 1.0
+"""how often a fanned-out night reads its worker runs' states and the partitions' progress"""
+
+LEASE_RENEW_SECONDS = 60.0
+"""how often a fanned-out night renews its lease while it waits for the workers"""
+
 
 def lease_duration() -> timedelta:
     return timedelta(hours=float(os.environ.get("CLAIMS_NIGHTLY_LEASE_HOURS", DEFAULT_LEASE_HOURS)))
@@ -38,6 +50,10 @@ def default_workers(database_url: str) -> int:
     if configured:
         return max(1, int(configured))
     return 1 if database_url.startswith("sqlite") else 4
+
+
+def fanout_start_seconds() -> float:
+    return float(os.environ.get("CLAIMS_NIGHTLY_FANOUT_START_SECONDS", DEFAULT_FANOUT_START_SECONDS))
 
 
 def retry_delays() -> tuple[float, ...]:

@@ -10,6 +10,8 @@ import yaml
 from prefect import Flow
 
 from flows.dates import day_just_ended
+from flows.nightly_worker import nightly_worker
+from flows.settings import WORKER_DEPLOYMENT
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -29,6 +31,21 @@ def test_every_deployment_names_a_flow_on_the_process_pool() -> None:
     assert deployments["nightly"]["schedules"] == [
         {"cron": "0 2 * * *", "timezone": "Asia/Shanghai", "active": True}]
     assert deployments["nightly"]["entrypoint"] == "flows/scheduled.py:scheduled_nightly"
+
+
+def test_the_nightly_deployments_take_hosts_and_the_worker_deployment_is_the_one_they_start() -> None:
+    deployments = {d["name"]: d for d in _load()["deployments"]}
+    for name in ("nightly", "nightly-for-date"):
+        assert deployments[name]["parameters"] == {"hosts": 0}, name
+        path, _, attribute = deployments[name]["entrypoint"].partition(":")
+        module = importlib.import_module(path.removesuffix(".py").replace("/", "."))
+        assert "hosts" in getattr(module, attribute).parameters.properties, name
+    flow_name, _, deployment_name = WORKER_DEPLOYMENT.partition("/")
+    worker = deployments[deployment_name]
+    assert worker["entrypoint"] == "flows/nightly_worker.py:nightly_worker"
+    assert "schedules" not in worker
+    assert nightly_worker.name == flow_name
+    assert set(nightly_worker.parameters.required) == {"as_of", "run_key", "size"}
 
 
 def test_the_two_oclock_run_and_its_late_retry_work_on_the_day_that_ended() -> None:
