@@ -30,6 +30,9 @@ SCHEDULE_TIMEZONE = "Asia/Shanghai"
 WORKER_DEPLOYMENT = "nightly-worker/nightly-worker"
 """the deployment (flow name/deployment name, prefect.yaml) a fanned-out night starts per host"""
 
+WORKER_QUEUE = "nightly-worker"
+"""its work queue in the pool: one worker per host serves it with --limit 1 (docs/scaling.md)"""
+
 DEFAULT_FANOUT_START_SECONDS = 900
 """a worker run that no worker of the pool started within this is cancelled and the night fails"""
 

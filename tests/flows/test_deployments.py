@@ -11,7 +11,7 @@ from prefect import Flow
 
 from flows.dates import day_just_ended
 from flows.nightly_worker import nightly_worker
-from flows.settings import WORKER_DEPLOYMENT
+from flows.settings import WORKER_DEPLOYMENT, WORKER_QUEUE
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -43,6 +43,7 @@ def test_the_nightly_deployments_take_hosts_and_the_worker_deployment_is_the_one
     flow_name, _, deployment_name = WORKER_DEPLOYMENT.partition("/")
     worker = deployments[deployment_name]
     assert worker["entrypoint"] == "flows/nightly_worker.py:nightly_worker"
+    assert worker["work_pool"]["work_queue_name"] == WORKER_QUEUE
     assert "schedules" not in worker
     assert nightly_worker.name == flow_name
     assert set(nightly_worker.parameters.required) == {"as_of", "run_key", "size"}

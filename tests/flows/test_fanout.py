@@ -27,7 +27,7 @@ from bench.schedule import IMPORT_DAY
 from flows import lease
 from flows.nightly import FanOutFailed, nightly
 from flows.nightly_worker import nightly_worker
-from flows.settings import WORKER_DEPLOYMENT
+from flows.settings import WORKER_DEPLOYMENT, WORKER_QUEUE
 from tests.scale.once import (
     assert_floor_agrees,
     assert_moved_and_paid_once,
@@ -55,14 +55,15 @@ def _prefect(*args: str) -> None:
 
 @pytest.fixture
 def worker_hosts(prefect_api: str, pg_url: str, tmp_path: Path) -> Iterator[list[Path]]:
-    """A process pool, the nightly-worker deployment on it, and two workers (one flow run at a
-    time each) whose environment names the test's PostgreSQL schema; returns their logs."""
+    """A process pool, the nightly-worker deployment on its queue, and two workers serving that
+    queue one flow run at a time each (as docs/scaling.md starts them on each host), whose
+    environment names the test's PostgreSQL schema; returns their logs."""
     _prefect("work-pool", "create", POOL, "--type", "process", "--overwrite")
     entrypoint = "flows/nightly_worker.py:nightly_worker"
     flow_name, _, deployment_name = WORKER_DEPLOYMENT.partition("/")
     assert nightly_worker.name == flow_name
     nightly_worker.from_source(source=str(ROOT), entrypoint=entrypoint).deploy(
-        name=deployment_name, work_pool_name=POOL, print_next_steps=False)
+        name=deployment_name, work_pool_name=POOL, work_queue_name=WORKER_QUEUE, print_next_steps=False)
     procs: list[subprocess.Popen[bytes]] = []
     logs: list[Path] = []
     for host in HOSTS:
@@ -72,7 +73,8 @@ def worker_hosts(prefect_api: str, pg_url: str, tmp_path: Path) -> Iterator[list
         log = tmp_path / f"worker-{host}.log"
         logs.append(log)
         procs.append(subprocess.Popen(
-            [PREFECT, "worker", "start", "--pool", POOL, "--name", host, "--limit", "1"],
+            [PREFECT, "worker", "start", "--pool", POOL, "--work-queue", WORKER_QUEUE, "--name", host,
+             "--limit", "1"],
             cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT))
     try:
         yield logs
