@@ -16,6 +16,7 @@ import zipfile
 from collections.abc import Collection, Iterator
 from datetime import date, datetime, time
 from decimal import Decimal
+from itertools import chain, islice
 from pathlib import Path
 from typing import IO, Any
 
@@ -153,8 +154,9 @@ def csv_encoding(path: Path) -> str:
     raise UnreadableFile(f"{path.name}: the text is neither UTF-8 nor GB18030")
 
 
-def _csv_rows(path: Path, known: Collection[str] | None,
-              warnings: list[str] | None) -> Iterator[tuple[int, RawRow]]:
+def _csv_open(path: Path, known: Collection[str] | None,
+              warnings: list[str] | None) -> tuple[IO[str], Any, list[str]]:
+    """The open file, its reader and the header; the file is positioned after the header."""
     fh: IO[str] = path.open(encoding=csv_encoding(path), newline="")
     try:
         reader = csv.reader(fh)
@@ -169,7 +171,68 @@ def _csv_rows(path: Path, known: Collection[str] | None,
     except BaseException:
         fh.close()
         raise
+    return fh, reader, header
+
+
+def _csv_rows(path: Path, known: Collection[str] | None,
+              warnings: list[str] | None) -> Iterator[tuple[int, RawRow]]:
+    fh, reader, header = _csv_open(path, known, warnings)
     return _csv_body(fh, reader, header, path.name)
+
+
+def csv_pieces(path: Path, size: int, *, known: Collection[str] | None = None,
+               warnings: list[str] | None = None
+               ) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+    """The header of a CSV file and its body as pieces of whole records: (row number of the
+    piece's first record, its lines), at least `size` lines each except the last. Reading
+    each piece with csv.reader from its first row number gives exactly `read_rows`' rows
+    (intake/screen.py `csv_records`). Raises UnreadableFile as `read_rows` does.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise UnreadableFile(f"there is no file {path}")
+    fh, _, header = _csv_open(path, known, warnings)
+    return header, _csv_split(fh, size)
+
+
+def _csv_split(fh: IO[str], size: int) -> Iterator[tuple[int, list[str]]]:
+    """A record ends at every line end outside a quoted field. A piece without any quote
+    character ends after its last line; a piece with one is cut where csv.reader itself
+    finished a record, so a quoted field spanning lines never straddles two pieces."""
+    with fh:
+        number = 2
+        while lines := list(islice(fh, size)):
+            if not any('"' in line for line in lines):
+                yield number, lines
+                number += len(lines)
+                continue
+            taken, records = _whole_records(lines, fh)
+            yield number, taken
+            number += records
+
+
+def _whole_records(lines: list[str], rest: IO[str]) -> tuple[list[str], int]:
+    """`lines` and as many more lines of `rest` as the last record needs, and the count of
+    records (csv.reader's rows and errors) in them."""
+    taken: list[str] = []
+    source = chain(lines, rest)
+
+    def feed() -> Iterator[str]:
+        for line in source:
+            taken.append(line)
+            yield line
+
+    reader = csv.reader(feed())
+    records = 0
+    while len(taken) < len(lines):
+        try:
+            next(reader)
+        except StopIteration:
+            break
+        except csv.Error:
+            pass
+        records += 1
+    return taken, records
 
 
 def _csv_body(fh: IO[str], reader: Any, header: list[str],

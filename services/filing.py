@@ -1,31 +1,34 @@
-"""Filing a claim file: read, validate, and write each chunk of rows in one transaction.
+"""Filing a claim file: read and validate every row, write each chunk of rows in one transaction.
 
-Per chunk: one IN query for the claim_ids already filed, claim rows and their first event
-("" -> filed, hash-chained as services/moves.py chains every later one) inserted in bulk,
-people, payees and classes upserted in bulk, every rejected row kept with its raw content.
+Rows are read and validated (`intake/validate.py:parse_record`, through intake/screen.py) in
+worker processes for a large CSV file while this process writes (services/filing_pool.py).
+Per chunk: one query for the claim_ids already filed, claim rows inserted with the driver's
+executemany, their first event ("" -> filed, hash-chained as services/moves.py chains every
+later one) with one INSERT … SELECT, people, payees and classes upserted in bulk, every rejected
+row kept with its raw content.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, insert, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, Engine, func, insert, literal, select, text, update
 
-from intake.keys import canonical, content_hash, differences, person_key, record_values
-from intake.readers import RawRow, read_rows
-from intake.record import RECORD_FIELDS, ClaimRecord
-from intake.validate import FieldError, InvalidRecord, parse_record, show
+from intake.keys import canonical, differences
+from intake.record import RECORD_FIELDS
+from intake.screen import ScreenedRow, csv_raw, raw_json, stored_canonical
+from intake.validate import FieldError, show
 from models.tables import Claim, ClaimEvent, ImportBatch, ImportRejection, Payee, Person, TrainingClass
 from services.actors import Actor
-from services.moves import event_hash, execute_many
+from services.filing_pool import screened_rows
+from services.moves import event_hash
 from services.roles import check_role
 
 CLAIM = Claim.__table__  # type: ignore[attr-defined]
@@ -35,6 +38,15 @@ REJECTION = ImportRejection.__table__  # type: ignore[attr-defined]
 PERSON = Person.__table__  # type: ignore[attr-defined]
 PAYEE = Payee.__table__  # type: ignore[attr-defined]
 CLASS = TrainingClass.__table__  # type: ignore[attr-defined]
+
+CLAIM_COLUMNS = ("id", *RECORD_FIELDS, "person_key", "content_hash", "event_head")
+"""The claim columns of a new claim's row tuple: id, a screened row's values, hash, head."""
+(_POLICY, _PERSON_ID, _PERSON_NAME, _PAYEE_ID, _PAYEE_TYPE, _PAYEE_NAME, _BANK_ACCOUNT,
+ _CLASS_ID, _ORGANIZER, _TRAINING_START, _TRAINING_END) = (RECORD_FIELDS.index(name) for name in (
+    "policy", "person_id", "person_name", "payee_id", "payee_type", "payee_name", "bank_account",
+    "class_id", "organizer", "training_start", "training_end"))
+SQLITE_IN_LIMIT = 30000
+"""Bound parameters per SQLite IN list (SQLite allows 32,766)."""
 
 CHUNK_ROWS = 5000
 """Product setting: rows validated and written per transaction."""
@@ -73,10 +85,13 @@ class ImportReport:
 class _Chunk:
     """One chunk's rows sorted into what happens to them."""
 
-    new: dict[Key, tuple[int, ClaimRecord, str]] = field(default_factory=dict)
-    rejections: list[tuple[Rejection, RawRow]] = field(default_factory=list)
-    against_stored: list[tuple[int, int, ClaimRecord]] = field(default_factory=list)
-    """(index in rejections, stored claim's row id, this file's record) to describe"""
+    header: list[str] | None
+    """the CSV header (to recover a conflicting row's raw content from its text)"""
+    new: dict[Key, ScreenedRow] = field(default_factory=dict)
+    rejections: list[tuple[Rejection, str]] = field(default_factory=list)
+    """each with the row's raw content as JSON"""
+    against_stored: list[tuple[int, int, ScreenedRow]] = field(default_factory=list)
+    """(index in rejections, stored claim's row id, this file's row) to describe"""
     skipped: int = 0
 
 
@@ -90,12 +105,17 @@ def file_sha256(path: Path) -> str:
 
 def import_file(engine: Engine, path: Path, *, actor: Actor, on: date,
                 chunk_rows: int = CHUNK_ROWS,
-                progress: Callable[[int], None] | None = None) -> ImportReport:
-    """File every valid row of `path`; keep every other row as a rejection. See module doc."""
+                progress: Callable[[int], None] | None = None,
+                workers: int | None = None) -> ImportReport:
+    """File every valid row of `path`; keep every other row as a rejection. See module doc.
+
+    `workers`: processes that read and validate a large CSV file while this one writes
+    (services/filing_pool.py); default one per CPU, 1 = everything in this process.
+    """
     check_role(actor)
     path = Path(path)
     warnings: list[str] = []
-    rows = read_rows(path, known=RECORD_FIELDS, warnings=warnings)
+    header, rows = screened_rows(path, known=RECORD_FIELDS, warnings=warnings, workers=workers)
     with engine.begin() as conn:
         batch_id = conn.execute(insert(BATCH).values(
             file_name=path.name[:500], file_sha256=file_sha256(path), actor=actor.name[:100],
@@ -104,31 +124,32 @@ def import_file(engine: Engine, path: Path, *, actor: Actor, on: date,
     seen: dict[Key, int] = {}
     for chunk in _chunks(rows, chunk_rows):
         with engine.begin() as conn:
-            _file_chunk(conn, chunk, report, seen, actor=actor, on=on)
+            _file_chunk(conn, chunk, report, seen, header, actor=actor, on=on)
         if progress:
             progress(len(chunk))
     return report
 
 
-def _chunks(rows: Iterator[tuple[int, RawRow]], size: int) -> Iterator[list[tuple[int, RawRow]]]:
+def _chunks(rows: Iterator[ScreenedRow], size: int) -> Iterator[list[ScreenedRow]]:
     while chunk := list(islice(rows, size)):
         yield chunk
 
 
-def _file_chunk(conn: Connection, chunk: list[tuple[int, RawRow]], report: ImportReport,
-                seen: dict[Key, int], *, actor: Actor, on: date) -> None:
+def _file_chunk(conn: Connection, chunk: list[ScreenedRow], report: ImportReport,
+                seen: dict[Key, int], header: list[str] | None, *, actor: Actor,
+                on: date) -> None:
     _take_write_lock(conn, report.batch_id)
-    parsed: list[tuple[int, RawRow, ClaimRecord]] = []
-    sorted_rows = _Chunk()
-    for number, raw in chunk:
-        try:
-            parsed.append((number, raw, parse_record(raw)))
-        except InvalidRecord as exc:
+    sorted_rows = _Chunk(header)
+    existing = _existing(conn, {claim_id for _, _, claim_id, digest, _, _, _ in chunk
+                                if digest is not None and claim_id is not None})
+    for row in chunk:
+        number, policy, claim_id, digest, _, errors, raw = row
+        if digest is None:
             sorted_rows.rejections.append((Rejection(
-                number, exc.claim_id, _raw_text(raw, "policy"), "invalid", tuple(exc.errors)), raw))
-    existing = _existing(conn, [record for _, _, record in parsed])
-    for number, raw, record in parsed:
-        _classify(number, raw, record, existing, seen, sorted_rows)
+                number, claim_id, policy, "invalid",
+                tuple(FieldError(name, message) for name, message in errors or ())), raw))
+        else:
+            _classify(row, existing, seen, sorted_rows)
     _describe_conflicts(conn, sorted_rows)
     filed = _insert_new(conn, sorted_rows.new, report.batch_id, actor=actor, on=on)
     _insert_rejections(conn, sorted_rows.rejections, report.batch_id)
@@ -146,51 +167,68 @@ def _file_chunk(conn: Connection, chunk: list[tuple[int, RawRow]], report: Impor
     report.rejections.extend(r for r, _ in sorted_rows.rejections)
 
 
-def _raw_text(raw: RawRow, name: str) -> str | None:
-    value = raw.get(name)
-    return value if isinstance(value, str) else None
-
-
 def _take_write_lock(conn: Connection, batch_id: int) -> None:
     """Start the chunk with a write so SQLite serialises writers before ids are read."""
     conn.execute(update(BATCH).where(BATCH.c.id == batch_id).values(rows=BATCH.c.rows))
 
 
-def _existing(conn: Connection, records: Sequence[ClaimRecord]) -> dict[Key, tuple[int, str]]:
+def _existing(conn: Connection, claim_ids: set[str]) -> dict[Key, tuple[int, str]]:
     """(policy, claim_id) -> (row id, content hash) of the chunk's claims already filed."""
-    ids = {record.claim_id for record in records}
-    if not ids:
+    if not claim_ids:
         return {}
-    rows = conn.execute(select(CLAIM.c.policy, CLAIM.c.claim_id, CLAIM.c.id, CLAIM.c.content_hash)
-                        .where(CLAIM.c.claim_id.in_(ids)))
-    return {(r.policy, r.claim_id): (r.id, r.content_hash) for r in rows}
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    columns = "SELECT policy, claim_id, id, content_hash FROM claim WHERE claim_id "
+    if conn.dialect.name == "postgresql":
+        cursor.execute(columns + "= ANY(%s)", (list(claim_ids),))
+        found = cursor.fetchall()
+    else:
+        found = []
+        ids = list(claim_ids)
+        for start in range(0, len(ids), SQLITE_IN_LIMIT):
+            part = ids[start:start + SQLITE_IN_LIMIT]
+            cursor.execute(columns + f"IN ({','.join('?' * len(part))})", part)
+            found.extend(cursor.fetchall())
+    cursor.close()
+    return {(policy, claim_id): (pk, digest) for policy, claim_id, pk, digest in found}
 
 
-def _classify(number: int, raw: RawRow, record: ClaimRecord,
-              existing: dict[Key, tuple[int, str]], seen: dict[Key, int], out: _Chunk) -> None:
-    key = (record.policy, record.claim_id)
-    digest = content_hash(record_values(record))
+def _raw_json(source: Any, header: list[str] | None) -> str:
+    """The raw content of a valid row (for a conflict) as import_rejection.raw holds it."""
+    if isinstance(source, str) and header is not None:
+        return raw_json(csv_raw(header, source))
+    return raw_json(source)
+
+
+def _classify(row: ScreenedRow, existing: dict[Key, tuple[int, str]], seen: dict[Key, int],
+              out: _Chunk) -> None:
+    number, policy, claim_id, digest, _, _, raw = row
+    key: Key = (policy or "", claim_id or "")
     first = seen.get(key)
     if first is not None:
         earlier = out.new.get(key)
-        same = (earlier[2] == digest) if earlier else (existing.get(key, (0, ""))[1] == digest)
+        same = (earlier[3] == digest) if earlier else (existing.get(key, (0, ""))[1] == digest)
         detail = "with the same content" if same else "with different content"
         if earlier and not same:
-            detail += f" ({_diff(record_values(earlier[1]), record_values(record))})"
-        out.rejections.append((Rejection(number, record.claim_id, record.policy, "conflict", (
-            FieldError("claim_id", f"{record.claim_id!r} appears again in this file (first at row "
-                                   f"{first}) {detail}; only the first row counts"),)), raw))
+            detail += f" ({_diff(_values(earlier), _values(row))})"
+        out.rejections.append((Rejection(number, claim_id, policy, "conflict", (
+            FieldError("claim_id", f"{claim_id!r} appears again in this file (first at row "
+                                   f"{first}) {detail}; only the first row counts"),)),
+            _raw_json(raw, out.header)))
         return
     seen[key] = number
     found = existing.get(key)
     if found is None:
-        out.new[key] = (number, record, digest)
+        out.new[key] = row
     elif found[1] == digest:
         out.skipped += 1
     else:
-        out.against_stored.append((len(out.rejections), found[0], record))
-        out.rejections.append((Rejection(number, record.claim_id, record.policy, "conflict",
-                                         ()), raw))
+        out.against_stored.append((len(out.rejections), found[0], row))
+        out.rejections.append((Rejection(number, claim_id, policy, "conflict", ()),
+                               _raw_json(raw, out.header)))
+
+
+def _values(row: ScreenedRow) -> dict[str, str]:
+    return stored_canonical(row[4] or ())
 
 
 def _diff(before: dict[str, Any], after: dict[str, Any]) -> str:
@@ -210,10 +248,10 @@ def _describe_conflicts(conn: Connection, chunk: _Chunk) -> None:
     pks = {pk for _, pk, _ in chunk.against_stored}
     stored = {row.id: dict(row._mapping) for row in conn.execute(
         select(CLAIM.c.id, *(CLAIM.c[name] for name in RECORD_FIELDS)).where(CLAIM.c.id.in_(pks)))}
-    for index, pk, record in chunk.against_stored:
+    for index, pk, row in chunk.against_stored:
         rejection, raw = chunk.rejections[index]
-        message = (f"{record.claim_id!r} is already filed under {record.policy} with different "
-                   f"content ({_diff(stored[pk], record_values(record))}); it was not changed "
+        message = (f"{rejection.claim_id!r} is already filed under {rejection.policy} with different "
+                   f"content ({_diff(stored[pk], _values(row))}); it was not changed "
                    "— correct a filed claim with `claims amend`")
         chunk.rejections[index] = (Rejection(rejection.row, rejection.claim_id, rejection.policy,
                                              "conflict", (FieldError("claim_id", message),)), raw)
@@ -237,52 +275,129 @@ def allocate_claim_ids(conn: Connection, count: int) -> list[int]:
     raise NotImplementedError(f"claim ids on {conn.dialect.name}")
 
 
-def _insert_new(conn: Connection, new: dict[Key, tuple[int, ClaimRecord, str]], batch_id: int,
+def _insert_new(conn: Connection, new: dict[Key, ScreenedRow], batch_id: int,
                 *, actor: Actor, on: date) -> int:
+    """Claim rows with the driver's executemany of plain tuples, their first events with one
+    INSERT … SELECT, people/payees/classes upserted."""
     if not new:
         return 0
     now = datetime.now(UTC)
     ids = allocate_claim_ids(conn, len(new))
-    claims: list[dict[str, Any]] = []
-    events: list[dict[str, Any]] = []
-    for pk, (_, record, digest) in zip(ids, new.values(), strict=True):
-        head = event_hash("", pk, 1, "", "filed", "file", actor.name, actor.role, on, None, None)
-        values = record_values(record)
-        values["groups"] = ";".join(record.groups)
-        values.update(id=pk, person_key=person_key(record.person_id), content_hash=digest,
-                      import_batch_id=batch_id, state="filed", state_on=on, event_seq=1,
-                      event_head=head, created_at=now, updated_at=now)
-        claims.append(values)
-        events.append({"claim_pk": pk, "seq": 1, "from_state": "", "to_state": "filed",
-                       "trigger": "file", "actor": actor.name, "role": actor.role, "on": on,
-                       "at": now, "run_id": None, "reason": None, "prev_hash": "", "hash": head})
-    execute_many(conn, insert(CLAIM), claims)
-    execute_many(conn, insert(EVENT), events)
-    records = [record for _, record, _ in new.values()]
-    _upsert(conn, PERSON, ("person_id",),
-            {r.person_id: {"person_id": r.person_id, "name": r.person_name} for r in records})
-    _upsert(conn, PAYEE, ("payee_id",), {
-        r.payee_id: {"payee_id": r.payee_id, "payee_type": r.payee_type, "name": r.payee_name,
-                     "bank_account": r.bank_account} for r in records})
-    _upsert(conn, CLASS, ("policy", "class_id"), {
-        (r.policy, r.class_id): {
-            "policy": r.policy, "class_id": r.class_id, "organizer": r.organizer,
-            "payee_id": r.payee_id if r.payee_type != "individual" else None,
-            "training_start": r.training_start, "training_end": r.training_end}
-        for r in records if r.class_id})
-    return len(claims)
+    heads = first_event_heads(ids, actor, on)
+    rows = [(pk, *values, digest, head)
+            for pk, (_, _, _, digest, values, _, _), head in zip(ids, new.values(), heads, strict=True)
+            if values is not None]
+    constants = {"import_batch_id": batch_id, "state": "filed", "state_on": on, "event_seq": 1,
+                 "created_at": now, "updated_at": now}
+    _executemany(conn, CLAIM, CLAIM_COLUMNS, rows, constants)
+    event = select(CLAIM.c.id, literal(1), literal(""), literal("filed"), literal("file"),
+                   literal(actor.name, EVENT.c.actor.type), literal(actor.role, EVENT.c.role.type),
+                   literal(on, EVENT.c.on.type), literal(now, EVENT.c.at.type),
+                   literal(None, EVENT.c.run_id.type), literal(None, EVENT.c.reason.type),
+                   literal(""), CLAIM.c.event_head)
+    where = (CLAIM.c.id.between(ids[0], ids[-1]) if ids == list(range(ids[0], ids[-1] + 1))
+             else CLAIM.c.id.in_(ids))
+    conn.execute(insert(EVENT).from_select(
+        ["claim_pk", "seq", "from_state", "to_state", "trigger", "actor", "role", "on", "at",
+         "run_id", "reason", "prev_hash", "hash"], event.where(where).order_by(CLAIM.c.id)))
+    values = [v for _, _, _, _, v, _, _ in new.values() if v is not None]
+    _upsert(conn, PERSON, ("person_id", "name"), 1,
+            {v[_PERSON_ID]: (v[_PERSON_ID], v[_PERSON_NAME]) for v in values})
+    _upsert(conn, PAYEE, ("payee_id", "payee_type", "name", "bank_account"), 1, {
+        v[_PAYEE_ID]: (v[_PAYEE_ID], v[_PAYEE_TYPE], v[_PAYEE_NAME], v[_BANK_ACCOUNT])
+        for v in values})
+    _upsert(conn, CLASS, ("policy", "class_id", "organizer", "payee_id", "training_start",
+                          "training_end"), 2, {
+        (v[_POLICY], v[_CLASS_ID]): (
+            v[_POLICY], v[_CLASS_ID], v[_ORGANIZER],
+            v[_PAYEE_ID] if v[_PAYEE_TYPE] != "individual" else None,
+            v[_TRAINING_START], v[_TRAINING_END])
+        for v in values if v[_CLASS_ID]})
+    return len(rows)
 
 
-def _upsert(conn: Connection, table: Any, keys: tuple[str, ...], rows: dict[Any, dict[str, Any]]) -> None:
-    """Insert rows whose key is not there yet; the first filing of a person/payee/class stands."""
+def first_event_heads(ids: list[int], actor: Actor, on: date) -> list[str]:
+    """services/moves.py `event_hash` of each new claim's first event ("" -> filed, seq 1),
+    with the text around the claim id built once."""
+    if not ids:
+        return []
+    probe = event_hash("", 0, 1, "", "filed", "file", actor.name, actor.role, on, None, None)
+    before, after = "|", "|" + "|".join(["1", "", "filed", "file", actor.name, actor.role,
+                                         on.isoformat(), "", ""])
+    if hashlib.sha256(f"{before}0{after}".encode()).hexdigest() != probe:
+        raise AssertionError("first_event_heads no longer matches services/moves.py event_hash")
+    sha = hashlib.sha256
+    return [sha(f"{before}{pk}{after}".encode()).hexdigest() for pk in ids]
+
+
+def _processed(conn: Connection, table: Any, name: str, value: Any) -> Any:
+    """A column value as the driver receives it (the column type's bind processor)."""
+    dialect = conn.dialect
+    processor = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+    return processor(value) if processor else value
+
+
+def _sql_literal(value: Any) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    raise TypeError(f"no SQL literal for {type(value).__name__}")
+
+
+def _executemany(conn: Connection, table: Any, columns: tuple[str, ...],
+                 rows: list[tuple[Any, ...]], constants: dict[str, Any]) -> None:
+    """INSERT `rows` (driver-ready values of `columns`) with the driver's executemany; every
+    other column gets `constants` or its default. On SQLite the constants are written into the
+    statement (fewer parameters per row); on PostgreSQL they are sent with each row."""
+    preparer = conn.dialect.identifier_preparer
+    others = [c.name for c in table.columns if c.name not in columns]
+    fixed = {name: _processed(conn, table, name, constants[name] if name in constants
+                              else _default(table.c[name])) for name in others}
+    names = ", ".join(preparer.quote(name) for name in (*columns, *others))
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    if conn.dialect.name == "sqlite":
+        marks = ", ".join(["?"] * len(columns) + [_sql_literal(fixed[n]) for n in others])
+        cursor.executemany(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", rows)
+    else:
+        tail = tuple(fixed[n] for n in others)
+        marks = ", ".join(["%s"] * (len(columns) + len(others)))
+        cursor.executemany(f"INSERT INTO {table.name} ({names}) VALUES ({marks})",
+                           [row + tail for row in rows])
+    cursor.close()
+
+
+def _default(column: Any) -> Any:
+    default = column.default
+    if default is None:
+        return None
+    if default.is_scalar:
+        return default.arg
+    return default.arg(None)
+
+
+def _upsert(conn: Connection, table: Any, columns: tuple[str, ...], keys: int,
+            rows: dict[Any, tuple[Any, ...]]) -> None:
+    """Insert rows whose key (the first `keys` columns) is not there yet; the first filing of
+    a person/payee/class stands."""
     if not rows:
         return
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(table).on_conflict_do_nothing(index_elements=list(keys))
-    conn.execute(stmt, list(rows.values()))
+    preparer = conn.dialect.identifier_preparer
+    mark = "?" if conn.dialect.name == "sqlite" else "%s"
+    names = ", ".join(preparer.quote(c) for c in columns)
+    key = ", ".join(preparer.quote(c) for c in columns[:keys])
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    cursor.executemany(f"INSERT INTO {table.name} ({names}) VALUES "
+                       f"({', '.join([mark] * len(columns))}) ON CONFLICT ({key}) DO NOTHING",
+                       list(rows.values()))
+    cursor.close()
 
 
-def _insert_rejections(conn: Connection, rejections: list[tuple[Rejection, RawRow]],
+def _insert_rejections(conn: Connection, rejections: list[tuple[Rejection, str]],
                        batch_id: int) -> None:
     if not rejections:
         return
@@ -290,7 +405,7 @@ def _insert_rejections(conn: Connection, rejections: list[tuple[Rejection, RawRo
         "batch_id": batch_id, "row_number": r.row,
         "claim_id": r.claim_id[:200] if r.claim_id else None,
         "policy": r.policy[:64] if r.policy else None, "kind": r.kind,
-        "raw": json.dumps(raw, ensure_ascii=False),
+        "raw": raw,
         "errors": json.dumps([{"field": e.field, "message": e.message} for e in r.errors],
                              ensure_ascii=False),
     } for r, raw in rejections])

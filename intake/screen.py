@@ -1,0 +1,146 @@
+"""Screening rows for filing: `parse_record` on each row, and a valid row's values as the
+claim table stores them. Pure (no database), so it runs in the import's worker processes.
+
+A screened row is a plain tuple (cheap to send between processes):
+``(number, policy, claim_id, digest, values, errors, raw)``
+
+- valid row: `digest` is the content hash (intake.keys), `values` the claim columns of
+  RECORD_FIELDS in order as the database stores them (groups joined with ";", money in integer
+  fen, dates as ISO text, booleans as bool) followed by `person_key`; `errors` is None and `raw`
+  is the row's source — the CSV text of the record, or the raw row itself — kept only so a
+  conflict can store it (`raw_json`).
+- invalid row: `digest` and `values` are None, `errors` the (field, message) pairs of
+  `InvalidRecord`, `raw` the row's raw content as JSON (what `import_rejection.raw` holds).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import date
+from decimal import Decimal
+from operator import attrgetter
+from typing import Any
+
+from intake.keys import canonical, person_key
+from intake.readers import RawRow, RowProblem, _row_from
+from intake.record import RECORD_FIELDS, ClaimRecord
+from intake.validate import InvalidRecord, parse_record
+from models.money import to_fen
+
+ScreenedRow = tuple[int, str | None, str | None, str | None, tuple[Any, ...] | None,
+                    tuple[tuple[str, str], ...] | None, Any]
+NUMBER, POLICY, CLAIM_ID, DIGEST, VALUES, ERRORS, RAW = range(7)
+
+_FIELDS = attrgetter(*RECORD_FIELDS)
+_GROUPS = RECORD_FIELDS.index("groups")
+_MONEY = tuple(i for i, name in enumerate(RECORD_FIELDS)
+               if ClaimRecord.__dataclass_fields__[name].type in ("Decimal | None", "Decimal"))
+_POLICY, _CLAIM_ID = RECORD_FIELDS.index("policy"), RECORD_FIELDS.index("claim_id")
+_PERSON_ID = RECORD_FIELDS.index("person_id")
+
+
+def _canonical(value: Any) -> str:
+    """intake.keys.canonical with the common types first (same result for every value)."""
+    kind = type(value)
+    if kind is str:
+        return value
+    if value is None:
+        return ""
+    if kind is date:
+        return value.isoformat()
+    return canonical(value)
+
+
+def _stored(value: Any) -> Any:
+    kind = type(value)
+    if kind is date:
+        return value.isoformat()
+    if kind is tuple:
+        return ";".join(value)
+    if kind is Decimal:
+        return to_fen(value)
+    return value
+
+
+def record_row(record: ClaimRecord) -> tuple[str, tuple[Any, ...]]:
+    """(content hash, stored values + person_key) of a valid record."""
+    fields = _FIELDS(record)
+    text = "\x1f".join([_canonical(v) for v in fields])
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return digest, (*[_stored(v) for v in fields], person_key(fields[_PERSON_ID]))
+
+
+def screen(rows: Iterable[tuple[int, RawRow, Any]]) -> list[ScreenedRow]:
+    """Screen (number, raw row, source) triples; `source` is kept as a valid row's `raw`."""
+    out: list[ScreenedRow] = []
+    append = out.append
+    for number, raw, source in rows:
+        try:
+            record = parse_record(raw)
+        except InvalidRecord as exc:
+            policy = raw.get("policy")
+            append((number, policy if isinstance(policy, str) else None, exc.claim_id, None,
+                    None, tuple((e.field, e.message) for e in exc.errors), raw_json(raw)))
+            continue
+        digest, values = record_row(record)
+        append((number, record.policy, record.claim_id, digest, values, None, source))
+    return out
+
+
+def raw_json(raw: RawRow) -> str:
+    return json.dumps(raw, ensure_ascii=False)
+
+
+def csv_records(header: list[str], lines: Sequence[str],
+                first: int) -> Iterator[tuple[int, RawRow, str]]:
+    """intake.readers' CSV rows of `lines` (whole records, the first numbered `first`), each
+    with its own text."""
+    taken: list[str] = []
+
+    def feed() -> Iterator[str]:
+        for line in lines:
+            taken.append(line)
+            yield line
+
+    reader = csv.reader(feed())
+    number = first - 1
+    while True:
+        number += 1
+        taken.clear()
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield number, RowProblem(f"the row cannot be read as CSV: {exc}", ""), "".join(taken)
+            continue
+        if not any(c.strip() for c in cells):
+            continue
+        yield number, _row_from(header, cells), "".join(taken)
+
+
+def csv_raw(header: list[str], text: str) -> RawRow:
+    """The raw row of one record's CSV text (as `csv_records` read it)."""
+    for _, raw, _ in csv_records(header, list(io.StringIO(text, newline="")), 0):
+        return raw
+    raise ValueError("no record in the text")
+
+
+def screen_csv(header: list[str], lines: Sequence[str], first: int) -> list[ScreenedRow]:
+    """The worker's task: screen one piece of a CSV file."""
+    return screen(csv_records(header, lines, first))
+
+
+def stored_canonical(values: Sequence[Any]) -> dict[str, str]:
+    """Canonical text per record field of a screened row's stored values (for messages)."""
+    out: dict[str, str] = {}
+    for i, name in enumerate(RECORD_FIELDS):
+        value = values[i]
+        if i in _MONEY and value is not None:
+            value = f"{Decimal(value).scaleb(-2):.2f}"
+        out[name] = _canonical(value)
+    return out
