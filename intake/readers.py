@@ -139,6 +139,17 @@ def _row_from(header: list[str], cells: list[Any]) -> RawRow:
     return row
 
 
+def csv_row(header: list[str], cells: list[str]) -> RawRow:
+    """`_row_from` for CSV cells (always text), without a call per cell."""
+    width = len(header)
+    if len(cells) > width and any(c.strip() for c in cells[width:]):
+        return _row_from(header, cells)
+    values: list[str | None] = [c.strip() or None for c in cells[:width]]
+    if len(values) < width:
+        values += [None] * (width - len(values))
+    return dict(zip(header, values, strict=True))
+
+
 def csv_encoding(path: Path) -> str:
     """utf-8-sig when the whole file decodes as UTF-8, else gb18030 (as Excel in China saves)."""
     for encoding in ("utf-8-sig", "gb18030"):
@@ -250,7 +261,7 @@ def _csv_body(fh: IO[str], reader: Any, header: list[str],
                 continue
             if not any(c.strip() for c in cells):
                 continue
-            yield number, _row_from(header, cells)
+            yield number, csv_row(header, cells)
 
 
 def _xlsx_rows(path: Path, known: Collection[str] | None,

@@ -22,56 +22,49 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 from decimal import Decimal
-from operator import attrgetter
+from operator import itemgetter
 from typing import Any
 
 from intake.keys import canonical, person_key
-from intake.readers import RawRow, RowProblem, _row_from
+from intake.readers import RawRow, RowProblem, csv_row
 from intake.record import RECORD_FIELDS, ClaimRecord
-from intake.validate import InvalidRecord, parse_record
+from intake.validate import InvalidRecord, parse_values
 from models.money import to_fen
 
 ScreenedRow = tuple[int, str | None, str | None, str | None, tuple[Any, ...] | None,
                     tuple[tuple[str, str], ...] | None, Any]
 NUMBER, POLICY, CLAIM_ID, DIGEST, VALUES, ERRORS, RAW = range(7)
 
-_FIELDS = attrgetter(*RECORD_FIELDS)
+_FIELDS = itemgetter(*RECORD_FIELDS)
 _GROUPS = RECORD_FIELDS.index("groups")
 _MONEY = tuple(i for i, name in enumerate(RECORD_FIELDS)
                if ClaimRecord.__dataclass_fields__[name].type in ("Decimal | None", "Decimal"))
-_POLICY, _CLAIM_ID = RECORD_FIELDS.index("policy"), RECORD_FIELDS.index("claim_id")
 _PERSON_ID = RECORD_FIELDS.index("person_id")
 
 
 def _canonical(value: Any) -> str:
-    """intake.keys.canonical with the common types first (same result for every value)."""
-    kind = type(value)
-    if kind is str:
-        return value
-    if value is None:
-        return ""
-    if kind is date:
+    """intake.keys.canonical (same result for every value), str and None handled inline by
+    the caller."""
+    if value.__class__ is date:
         return value.isoformat()
     return canonical(value)
 
 
-def _stored(value: Any) -> Any:
-    kind = type(value)
-    if kind is date:
-        return value.isoformat()
-    if kind is tuple:
-        return ";".join(value)
-    if kind is Decimal:
-        return to_fen(value)
-    return value
+_AS_TEXT = frozenset({date, tuple})
+"""Types stored as their canonical text (ISO dates, groups joined with ";")."""
 
 
-def record_row(record: ClaimRecord) -> tuple[str, tuple[Any, ...]]:
-    """(content hash, stored values + person_key) of a valid record."""
-    fields = _FIELDS(record)
-    text = "\x1f".join([_canonical(v) for v in fields])
-    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    return digest, (*[_stored(v) for v in fields], person_key(fields[_PERSON_ID]))
+def record_row(values: dict[str, Any]) -> tuple[str, tuple[Any, ...]]:
+    """(content hash, stored values + person_key) of a valid record's field values."""
+    fields = _FIELDS(values)
+    canon = [v if v.__class__ is str else "" if v is None else _canonical(v) for v in fields]
+    digest = hashlib.sha256("\x1f".join(canon).encode("utf-8")).hexdigest()
+    stored: list[Any] = [c if v.__class__ in _AS_TEXT else v for v, c in zip(fields, canon, strict=True)]
+    for i in _MONEY:
+        if stored[i] is not None:
+            stored[i] = to_fen(stored[i])
+    stored.append(person_key(fields[_PERSON_ID]))
+    return digest, tuple(stored)
 
 
 def screen(rows: Iterable[tuple[int, RawRow, Any]]) -> list[ScreenedRow]:
@@ -80,14 +73,14 @@ def screen(rows: Iterable[tuple[int, RawRow, Any]]) -> list[ScreenedRow]:
     append = out.append
     for number, raw, source in rows:
         try:
-            record = parse_record(raw)
+            values = parse_values(raw)
         except InvalidRecord as exc:
             policy = raw.get("policy")
             append((number, policy if isinstance(policy, str) else None, exc.claim_id, None,
                     None, tuple((e.field, e.message) for e in exc.errors), raw_json(raw)))
             continue
-        digest, values = record_row(record)
-        append((number, record.policy, record.claim_id, digest, values, None, source))
+        digest, stored = record_row(values)
+        append((number, values["policy"], values["claim_id"], digest, stored, None, source))
     return out
 
 
@@ -120,7 +113,7 @@ def csv_records(header: list[str], lines: Sequence[str],
             continue
         if not any(c.strip() for c in cells):
             continue
-        yield number, _row_from(header, cells), "".join(taken)
+        yield number, csv_row(header, cells), "".join(taken)
 
 
 def csv_raw(header: list[str], text: str) -> RawRow:
@@ -141,6 +134,6 @@ def stored_canonical(values: Sequence[Any]) -> dict[str, str]:
     for i, name in enumerate(RECORD_FIELDS):
         value = values[i]
         if i in _MONEY and value is not None:
-            value = f"{Decimal(value).scaleb(-2):.2f}"
-        out[name] = _canonical(value)
+            value = Decimal(value).scaleb(-2)
+        out[name] = canonical(value)
     return out

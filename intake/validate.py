@@ -12,9 +12,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from functools import lru_cache
+from typing import Any, cast
 
-from intake.identity import birth_date, credit_code_problem, identity_problem
+from intake.identity import birth_date
+from intake.identity import credit_code_problem as _credit_code_problem
+from intake.identity import identity_problem as _identity_problem
 from intake.jurisdictions import JURISDICTIONS
 from intake.limits import INT_RANGES, MAX_MONEY, TEXT_LIMITS
 from intake.readers import RowProblem, _clean
@@ -28,7 +31,14 @@ from intake.record import (
     RECORD_FIELDS,
     ClaimRecord,
 )
+from rules.packs import load_pack
+from rules.payee import required_payee_type
 from services.privacy import mask_account, mask_id
+
+identity_problem = lru_cache(maxsize=1 << 16)(_identity_problem)
+"""intake.identity's checks, remembered per number: a file names the same people and payees
+on many rows."""
+credit_code_problem = lru_cache(maxsize=1 << 16)(_credit_code_problem)
 
 APPRENTICE_TYPES: dict[str, str] = {"employee": "职工学徒", "student": "学生学徒"}
 ORGANISATION_PAYEES = frozenset({"enterprise", "institution"})
@@ -221,6 +231,12 @@ assert set(PARSERS) == set(RECORD_FIELDS), "every record field needs a parser"
 
 def parse_record(raw: Mapping[str, object]) -> ClaimRecord:
     """The validated record, or InvalidRecord naming every bad field of the row."""
+    return ClaimRecord(**parse_values(raw))
+
+
+def parse_values(raw: Mapping[str, object]) -> dict[str, Any]:
+    """`parse_record`'s checks, returning the record's field values (every RECORD_FIELDS
+    name) instead of the record: what import files without building a ClaimRecord per row."""
     if isinstance(raw, RowProblem):
         raise InvalidRecord(None, [FieldError("row", raw.problem)])
     row = _Row(raw)
@@ -242,11 +258,10 @@ def parse_record(raw: Mapping[str, object]) -> ClaimRecord:
     _check_consistency(row)
     if row.errors:
         raise InvalidRecord(row.text("claim_id"), row.errors)
-    record = ClaimRecord(**values)
-    _check_payee_rule(row, record)
+    _check_payee_rule(row, values)
     if row.errors:
-        raise InvalidRecord(record.claim_id, row.errors)
-    return record
+        raise InvalidRecord(values["claim_id"], row.errors)
+    return values
 
 
 def _check_required(row: _Row, given: set[str]) -> None:
@@ -307,13 +322,35 @@ def _check_consistency(row: _Row) -> None:
         row.fail("training_end", f"{end} is before training_start {start}")
 
 
-def _check_payee_rule(row: _Row, record: ClaimRecord) -> None:
+def _check_payee_rule(row: _Row, values: dict[str, Any]) -> None:
     """Where a seed names who is paid, a contradicting payee_type is an input error."""
-    from rules.packs import load_pack
-    from rules.payee import required_payee_type
-
-    required = required_payee_type(record, load_pack(record.policy))
-    if required is not None and required[0] != record.payee_type:
+    required = _required_payee(values["policy"], values["kind"], values["groups"],
+                               values["enterprise_funded"])
+    if required is not None and required[0] != values["payee_type"]:
         payee_type, citation = required
         row.fail("payee_type", f"the policy pays the {payee_type} here ({citation}), "
-                               f"the file says {record.payee_type}")
+                               f"the file says {values['payee_type']}")
+
+
+@dataclass(frozen=True, slots=True)
+class _PayeeFacts:
+    """The claim facts `rules.payee.required_payee_type` reads; reading any other field of
+    the claim fails loudly (AttributeError) instead of answering from a partial record."""
+
+    kind: str
+    groups: tuple[str, ...]
+    enterprise_funded: bool
+
+
+def _required_payee(policy: str, kind: str, groups: tuple[str, ...],
+                    enterprise_funded: bool) -> tuple[str, str] | None:
+    """required_payee_type, remembered in the pack's memo under the rules engine's own key
+    (rules/engine.py `_payee`): a file repeats a few hundred combinations."""
+    pack = load_pack(policy)
+    key = ("payee", kind, groups, enterprise_funded)
+    try:
+        return pack.memo[key]
+    except KeyError:
+        facts = _PayeeFacts(kind, groups, enterprise_funded)
+        found = pack.memo[key] = required_payee_type(cast(ClaimRecord, facts), pack)
+        return found
