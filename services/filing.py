@@ -142,6 +142,7 @@ def _file_chunk(conn: Connection, chunk: list[ScreenedRow], report: ImportReport
     sorted_rows = _Chunk(header)
     existing = _existing(conn, {claim_id for _, _, claim_id, digest, _, _, _ in chunk
                                 if digest is not None and claim_id is not None})
+    valid = []
     for row in chunk:
         number, policy, claim_id, digest, _, errors, raw = row
         if digest is None:
@@ -149,7 +150,9 @@ def _file_chunk(conn: Connection, chunk: list[ScreenedRow], report: ImportReport
                 number, claim_id, policy, "invalid",
                 tuple(FieldError(name, message) for name, message in errors or ())), raw))
         else:
-            _classify(row, existing, seen, sorted_rows)
+            valid.append(row)
+    for row in valid:
+        _classify(row, existing, seen, sorted_rows)
     _describe_conflicts(conn, sorted_rows)
     filed = _insert_new(conn, sorted_rows.new, report.batch_id, actor=actor, on=on)
     _insert_rejections(conn, sorted_rows.rejections, report.batch_id)

@@ -1,0 +1,163 @@
+"""The fast import (rows screened in worker processes, driver-level writes) files exactly what
+the import before it filed: the same CSV imported by both gives identical databases — claims,
+events and their hashes, people, payees, classes, rejections with their raw rows and
+messages, batch counters — on SQLite and PostgreSQL, first import and re-import.
+
+The reference is the previous implementation, kept unchanged in tests/intake/reference_filing.py.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, text
+
+from models.db import make_engine
+from models.schema import upgrade
+from services import filing_pool
+from services.actors import Actor
+from services.filing import ImportReport, import_file
+from tests.conftest import _pg_admin_engine, _with_search_path
+from tests.intake import reference_filing
+from tests.intake.claimrows import BAD, bad_row, good_row, write_csv
+
+CLERK = Actor("张三", "clerk")
+ON = date(2020, 6, 1)
+
+COMPARED: dict[str, tuple[str, tuple[str, ...]]] = {
+    # table: (order, columns left out: timestamps and the batch's own id)
+    "claim": ("id", ("created_at", "updated_at", "import_batch_id")),
+    "claim_event": ("id", ("at",)),
+    "person": ("person_id", ()),
+    "payee": ("payee_id", ()),
+    "training_class": ("policy, class_id", ()),
+    "import_rejection": ("id", ("batch_id",)),
+    "import_batch": ("id", ("at",)),
+}
+
+
+@pytest.fixture
+def two_urls(db_url: str, tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """Two empty databases of the same kind: (reference, fast)."""
+    if db_url.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path / 'reference.db'}", db_url
+        return
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = _pg_admin_engine()
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    base = db_url.split("?")[0]
+    try:
+        yield _with_search_path(base, schema), db_url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def _engine(url: str) -> Engine:
+    engine = make_engine(url)
+    upgrade(engine)
+    return engine
+
+
+def _tables(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
+    out: dict[str, list[tuple[Any, ...]]] = {}
+    with engine.connect() as conn:
+        for table, (order, left_out) in COMPARED.items():
+            columns = [c for c in conn.execute(text(f"SELECT * FROM {table} WHERE 1 = 0")).keys()
+                       if c not in left_out]
+            names = ", ".join(f'"{c}"' for c in columns)
+            out[table] = [tuple(r) for r in conn.execute(text(f"SELECT {names} FROM {table} ORDER BY {order}"))]
+    return out
+
+
+def _report(report: ImportReport | reference_filing.ImportReport) -> tuple[Any, ...]:
+    """Counts, warnings and every rejection (row, claim, kind, errors) in order."""
+    return (report.rows, report.filed, report.skipped, report.conflicts, report.rejected,
+            report.warnings, [(r.row, r.claim_id, r.policy, r.kind, r.errors) for r in report.rejections])
+
+
+def _rows() -> list[dict[str, str]]:
+    """Good rows of every kind, bad rows of every kind, repeats with the same and with other
+    content, cells with quotes, commas and line breaks."""
+    rows: list[dict[str, str]] = []
+    for i in range(60):
+        rows.append(good_row(i))
+        if i % 3 == 0:
+            rows.append(bad_row(i)[0])
+    rows.append(good_row(5))                                   # same content again
+    rows.append({**good_row(7), "person_name": "李四"})         # other content, same claim_id
+    rows.append({**good_row(70), "organizer": 'a "quoted",\nmulti-line organizer'})
+    rows.append({**good_row(71), "payee_name": "line one\r\nline two"})
+    rows.append({**good_row(72), "person_name": '"王"'})
+    rows.extend(bad_row(100 + i)[0] for i in range(len(BAD)))
+    rows.append({**good_row(73), "catalog_standard": "12.5"})
+    return rows
+
+
+def _write(path: Path, rows: list[dict[str, str]]) -> Path:
+    write_csv(path, rows)
+    with path.open("a", encoding="utf-8", newline="") as fh:
+        fh.write("\n ,  ,\n")                                 # blank rows, counted
+        fh.write("C900001,huludao-2019,surplus" + ",x" * 40 + "\n")  # more cells than the header
+        fh.write('C900002,"unterminated\n')                    # a quote never closed
+    return path
+
+
+@pytest.fixture
+def pooled(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Force the worker pool on small files, with tiny pieces (records cross piece ends)."""
+    monkeypatch.setattr(filing_pool, "POOL_MIN_BYTES", 0)
+    monkeypatch.setattr(filing_pool, "PIECE_LINES", 7)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_fast_import_files_what_the_reference_filed(two_urls: tuple[str, str], tmp_path: Path,
+                                                    pooled: None, workers: int) -> None:
+    reference_url, fast_url = two_urls
+    reference, fast = _engine(reference_url), _engine(fast_url)
+    try:
+        first = _write(tmp_path / "first.csv", _rows())
+        changed = [{**good_row(i), "level": "L3"} if i % 4 == 0 else good_row(i)
+                   for i in range(0, 90, 2)]
+        second = _write(tmp_path / "second.csv", changed)
+        for path in (first, second, first):                   # new, conflicts with filed, re-import
+            old = reference_filing.import_file(reference, path, actor=CLERK, on=ON, chunk_rows=13)
+            new = import_file(fast, path, actor=CLERK, on=ON, chunk_rows=13, workers=workers)
+            assert _report(new) == _report(old)
+        assert new.filed == 0 and new.skipped > 0 and new.rejected > 0
+        old_tables, new_tables = _tables(reference), _tables(fast)
+        assert old_tables["claim"] and old_tables["import_rejection"]
+        for table in COMPARED:
+            assert new_tables[table] == old_tables[table], table
+    finally:
+        reference.dispose()
+        fast.dispose()
+
+
+def test_conflict_messages_name_fields_as_before(two_urls: tuple[str, str], tmp_path: Path,
+                                                 pooled: None) -> None:
+    reference_url, fast_url = two_urls
+    reference, fast = _engine(reference_url), _engine(fast_url)
+    try:
+        base = _write(tmp_path / "a.csv", [good_row(i) for i in range(9)])
+        edits = [{**good_row(8), "catalog_standard": "99.99", "urgent": "是"},
+                 {**good_row(3), "groups": "veteran;poor_labor", "filed_on": "2020-05-11"},
+                 {**good_row(4), "payee_name": "新名字", "bank_account": "6222020200112233445"}]
+        changed = _write(tmp_path / "b.csv", edits + edits)
+        for path in (base, changed):
+            old = reference_filing.import_file(reference, path, actor=CLERK, on=ON)
+            new = import_file(fast, path, actor=CLERK, on=ON, workers=2)
+            assert _report(new) == _report(old)
+        messages = [e.message for r in new.rejections for e in r.errors if r.kind == "conflict"]
+        assert any("catalog_standard: filed '1500.00', this file '99.99'" in m for m in messages)
+        assert _tables(fast) == _tables(reference)
+    finally:
+        reference.dispose()
+        fast.dispose()
