@@ -70,8 +70,8 @@ def _tables(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
     out: dict[str, list[tuple[Any, ...]]] = {}
     with engine.connect() as conn:
         for table, (order, left_out) in COMPARED.items():
-            columns = [c for c in conn.execute(text(f"SELECT * FROM {table} WHERE 1 = 0")).keys()
-                       if c not in left_out]
+            every = list(conn.execute(text(f"SELECT * FROM {table} WHERE 1 = 0")).keys())
+            columns = [c for c in every if c not in left_out]
             names = ", ".join(f'"{c}"' for c in columns)
             out[table] = [tuple(r) for r in conn.execute(text(f"SELECT {names} FROM {table} ORDER BY {order}"))]
     return out
