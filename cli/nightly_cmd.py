@@ -35,6 +35,10 @@ def nightly(
     no_prefect: bool = typer.Option(
         False, "--no-prefect",
         help="run the steps as plain Python, without a Prefect flow run (no artifacts, no UI)"),
+    hosts: int = typer.Option(
+        0, "--hosts", min=0,
+        help="PostgreSQL + a Prefect server: spread the night over this many nightly-worker "
+             "deployment runs, one per worker host (docs/scaling.md); 0 runs it in this process"),
 ) -> None:
     """Run the night of business day --as-of: advances, inspections, assessment, postings, pay.
 
@@ -43,12 +47,19 @@ def nightly(
     A Prefect flow run named nightly-DATE, on the server at PREFECT_API_URL when set,
     else on Prefect's embedded server (20-30 s to start in each new process).
 
-    Example: claims nightly --as-of 2020-06-04
+    Examples:
+      claims nightly --as-of 2020-06-04
+      PREFECT_API_URL=http://prefect-host:4200/api claims nightly --as-of 2020-06-04 --hosts 3
     """
     day = business_date(as_of)
+    if hosts and no_prefect:
+        fail("--hosts runs the night on Prefect workers; it cannot be used with --no-prefect")
+    if hosts and not os.environ.get("PREFECT_API_URL"):
+        fail("--hosts needs the Prefect server the worker hosts poll: set PREFECT_API_URL "
+             "(docs/scaling.md)")
     engine = ready_engine()
     results = (_without_prefect(engine, day, chunk_size) if no_prefect
-               else _with_prefect(day, chunk_size, workers))
+               else _with_prefect(day, chunk_size, workers, hosts))
     _print_summary(day, results)
 
 
@@ -61,7 +72,8 @@ def _step_label(step: str) -> str:
     return f"{STEP_ORDER.index(step) + 1}. {step} {STEP_ZH[step]}"
 
 
-def _with_prefect(day: date, chunk_size: int | None, workers: int | None) -> dict[str, StepResult]:
+def _with_prefect(day: date, chunk_size: int | None, workers: int | None,
+                  hosts: int = 0) -> dict[str, StepResult]:
     if not os.environ.get("PREFECT_API_URL"):
         os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS",
                               str(EPHEMERAL_STARTUP_SECONDS))
@@ -91,7 +103,7 @@ def _with_prefect(day: date, chunk_size: int | None, workers: int | None) -> dic
         remove = add_listener(show)
         try:
             state: Any = nightly_flow(as_of=day, chunk_size=chunk_size, workers=workers,
-                                      return_state=True)
+                                      hosts=hosts, return_state=True)
         except Exception as exc:  # the flow's own errors come back as its state: this is Prefect
             fail(f"Prefect could not run the flow: {scrub(str(exc))}. Is the Prefect server at "
                  "PREFECT_API_URL running? (`prefect server start`; or run this night without "
