@@ -292,7 +292,7 @@ def _insert_new(conn: Connection, new: dict[Key, ScreenedRow], batch_id: int,
             if values is not None]
     constants = {"import_batch_id": batch_id, "state": "filed", "state_on": on, "event_seq": 1,
                  "created_at": now, "updated_at": now}
-    _executemany(conn, CLAIM, CLAIM_COLUMNS, rows, constants)
+    _insert_rows(conn, CLAIM, CLAIM_COLUMNS, rows, constants)
     event = select(CLAIM.c.id, literal(1), literal(""), literal("filed"), literal("file"),
                    literal(actor.name, EVENT.c.actor.type), literal(actor.role, EVENT.c.role.type),
                    literal(on, EVENT.c.on.type), literal(now, EVENT.c.at.type),
@@ -352,26 +352,48 @@ def _sql_literal(value: Any) -> str:
     raise TypeError(f"no SQL literal for {type(value).__name__}")
 
 
-def _executemany(conn: Connection, table: Any, columns: tuple[str, ...],
+def _insert_rows(conn: Connection, table: Any, columns: tuple[str, ...],
                  rows: list[tuple[Any, ...]], constants: dict[str, Any]) -> None:
-    """INSERT `rows` (driver-ready values of `columns`) with the driver's executemany; every
-    other column gets `constants` or its default. On SQLite the constants are written into the
-    statement (fewer parameters per row); on PostgreSQL they are sent with each row."""
+    """INSERT `rows` (driver-ready values of `columns`); every other column gets `constants`
+    or its default. SQLite: the driver's executemany, the constants written into the statement
+    (fewer parameters per row). PostgreSQL: COPY, the constants sent with each row as the
+    server would have stored them bound as parameters (`_as_stored`)."""
     preparer = conn.dialect.identifier_preparer
     others = [c.name for c in table.columns if c.name not in columns]
-    fixed = {name: _processed(conn, table, name, constants[name] if name in constants
-                              else _default(table.c[name])) for name in others}
+    fixed = {name: constants[name] if name in constants else _default(table.c[name])
+             for name in others}
     names = ", ".join(preparer.quote(name) for name in (*columns, *others))
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     if conn.dialect.name == "sqlite":
-        marks = ", ".join(["?"] * len(columns) + [_sql_literal(fixed[n]) for n in others])
+        marks = ", ".join(["?"] * len(columns) + [
+            _sql_literal(_processed(conn, table, n, fixed[n])) for n in others])
         cursor.executemany(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", rows)
     else:
-        tail = tuple(fixed[n] for n in others)
-        marks = ", ".join(["%s"] * (len(columns) + len(others)))
-        cursor.executemany(f"INSERT INTO {table.name} ({names}) VALUES ({marks})",
-                           [row + tail for row in rows])
+        tail = "\t" + _copy_line(tuple(_as_stored(conn, table, n, fixed[n]) for n in others))
+        with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
+            copy.write("".join([_copy_line(row) + tail + "\n" for row in rows]))
     cursor.close()
+
+
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"})
+
+
+def _copy_line(row: tuple[Any, ...]) -> str:
+    """One row in COPY's text format, without the line end (values: None, bool, int, str,
+    and naive datetimes)."""
+    return "\t".join(["\\N" if v is None else "t" if v is True else "f" if v is False
+                      else v.translate(_COPY_ESCAPES) if v.__class__ is str else str(v)
+                      for v in row])
+
+
+def _as_stored(conn: Connection, table: Any, name: str, value: Any) -> Any:
+    """A PostgreSQL constant as the server stores it when bound as a parameter: COPY reads
+    text, where a time zone offset given to a `timestamp` column would be ignored."""
+    if isinstance(value, datetime):
+        column = table.c[name]
+        stored = conn.execute(select(literal(value, column.type).cast(column.type))).scalar_one()
+        return stored
+    return _processed(conn, table, name, value)
 
 
 def _default(column: Any) -> Any:
@@ -386,17 +408,23 @@ def _default(column: Any) -> Any:
 def _upsert(conn: Connection, table: Any, columns: tuple[str, ...], keys: int,
             rows: dict[Any, tuple[Any, ...]]) -> None:
     """Insert rows whose key (the first `keys` columns) is not there yet; the first filing of
-    a person/payee/class stands."""
+    a person/payee/class stands. PostgreSQL: one statement over arrays of the columns."""
     if not rows:
         return
     preparer = conn.dialect.identifier_preparer
-    mark = "?" if conn.dialect.name == "sqlite" else "%s"
     names = ", ".join(preparer.quote(c) for c in columns)
     key = ", ".join(preparer.quote(c) for c in columns[:keys])
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    cursor.executemany(f"INSERT INTO {table.name} ({names}) VALUES "
-                       f"({', '.join([mark] * len(columns))}) ON CONFLICT ({key}) DO NOTHING",
-                       list(rows.values()))
+    if conn.dialect.name == "sqlite":
+        cursor.executemany(f"INSERT INTO {table.name} ({names}) VALUES "
+                           f"({', '.join(['?'] * len(columns))}) ON CONFLICT ({key}) DO NOTHING",
+                           list(rows.values()))
+    else:
+        types = [table.c[c].type.compile(dialect=conn.dialect) for c in columns]
+        arrays = ", ".join(f"%s::{t}[]" for t in types)
+        cursor.execute(f"INSERT INTO {table.name} ({names}) SELECT * FROM unnest({arrays}) "
+                       f"ON CONFLICT ({key}) DO NOTHING",
+                       [list(column) for column in zip(*rows.values(), strict=True)])
     cursor.close()
 
 

@@ -95,7 +95,7 @@ def _rows() -> list[dict[str, str]]:
     rows.append({**good_row(7), "person_name": "李四"})         # other content, same claim_id
     rows.append({**good_row(70), "organizer": 'a "quoted",\nmulti-line organizer'})
     rows.append({**good_row(71), "payee_name": "line one\r\nline two"})
-    rows.append({**good_row(72), "person_name": '"王"'})
+    rows.append({**good_row(72), "person_name": '"王"', "organizer": "tab\there, back\\slash \\N"})
     rows.extend(bad_row(100 + i)[0] for i in range(len(BAD)))
     rows.append({**good_row(73), "catalog_standard": "12.5"})
     return rows
