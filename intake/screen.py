@@ -43,8 +43,8 @@ _PERSON_ID = RECORD_FIELDS.index("person_id")
 
 
 def _canonical(value: Any) -> str:
-    """intake.keys.canonical (same result for every value), str and None handled inline by
-    the caller."""
+    """intake.keys.canonical (same result for every value); str, None and bool are handled
+    inline by the caller."""
     if value.__class__ is date:
         return value.isoformat()
     return canonical(value)
@@ -57,7 +57,8 @@ _AS_TEXT = frozenset({date, tuple})
 def record_row(values: dict[str, Any]) -> tuple[str, tuple[Any, ...]]:
     """(content hash, stored values + person_key) of a valid record's field values."""
     fields = _FIELDS(values)
-    canon = [v if v.__class__ is str else "" if v is None else _canonical(v) for v in fields]
+    canon = [v if v.__class__ is str else "" if v is None else "1" if v is True
+             else "0" if v is False else _canonical(v) for v in fields]
     digest = hashlib.sha256("\x1f".join(canon).encode("utf-8")).hexdigest()
     stored: list[Any] = [c if v.__class__ in _AS_TEXT else v for v, c in zip(fields, canon, strict=True)]
     for i in _MONEY:

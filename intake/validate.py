@@ -242,11 +242,14 @@ def parse_values(raw: Mapping[str, object]) -> dict[str, Any]:
     row = _Row(raw)
     values = row.values = dict(EMPTY_VALUES)
     given: set[str] = set()
+    parsers = PARSERS
     for field, value in raw.items():
-        parser = PARSERS.get(field)
-        if parser is None or value is None:
+        if value is None:
             continue
-        text = value.strip() if isinstance(value, str) else _clean(value)
+        parser = parsers.get(field)
+        if parser is None:
+            continue
+        text = value.strip() if value.__class__ is str else _clean(value)
         if not text:
             continue
         given.add(field)

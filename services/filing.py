@@ -151,8 +151,14 @@ def _file_chunk(conn: Connection, chunk: list[ScreenedRow], report: ImportReport
                 tuple(FieldError(name, message) for name, message in errors or ())), raw))
         else:
             valid.append(row)
+    new = sorted_rows.new
     for row in valid:
-        _classify(row, existing, seen, sorted_rows)
+        key = (row[1], row[2])
+        if key in seen or key in existing:
+            _classify(row, existing, seen, sorted_rows)
+        else:  # the common case of `_classify`: a claim met for the first time
+            seen[key] = row[0]  # type: ignore[index]
+            new[key] = row  # type: ignore[index]
     _describe_conflicts(conn, sorted_rows)
     filed = _insert_new(conn, sorted_rows.new, report.batch_id, actor=actor, on=on)
     _insert_rejections(conn, sorted_rows.rejections, report.batch_id)
@@ -324,13 +330,14 @@ def first_event_heads(ids: list[int], actor: Actor, on: date) -> list[str]:
     with the text around the claim id built once."""
     if not ids:
         return []
-    probe = event_hash("", 0, 1, "", "filed", "file", actor.name, actor.role, on, None, None)
-    before, after = "|", "|" + "|".join(["1", "", "filed", "file", actor.name, actor.role,
-                                         on.isoformat(), "", ""])
-    if hashlib.sha256(f"{before}0{after}".encode()).hexdigest() != probe:
-        raise AssertionError("first_event_heads no longer matches services/moves.py event_hash")
+    probe = event_hash("", ids[0], 1, "", "filed", "file", actor.name, actor.role, on, None, None)
+    after = ("|" + "|".join(["1", "", "filed", "file", actor.name, actor.role, on.isoformat(),
+                             "", ""])).encode("utf-8")
     sha = hashlib.sha256
-    return [sha(f"{before}{pk}{after}".encode()).hexdigest() for pk in ids]
+    heads = [sha(b"|%d%b" % (pk, after)).hexdigest() for pk in ids]
+    if heads[0] != probe:
+        raise AssertionError("first_event_heads no longer matches services/moves.py event_hash")
+    return heads
 
 
 def _processed(conn: Connection, table: Any, name: str, value: Any) -> Any:
