@@ -85,7 +85,7 @@ def test_screened_invalid_row_has_parse_records_errors(i: int) -> None:
 
 
 @settings(max_examples=100, deadline=None)
-@given(name=st.text(min_size=1, max_size=12), role=st.sampled_from(["clerk", "reviewer"]),
+@given(name=st.text(min_size=1, max_size=12).filter(str.strip), role=st.sampled_from(["clerk", "reviewer"]),
        ids=st.lists(st.integers(1, 10**12), min_size=1, max_size=5),
        on=st.dates(min_value=date(2000, 1, 1), max_value=date(2099, 12, 31)))
 def test_first_event_heads_are_event_hash(name: str, role: str, ids: list[int], on: date) -> None:
