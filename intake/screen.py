@@ -50,8 +50,10 @@ def _canonical(value: Any) -> str:
     return canonical(value)
 
 
-_AS_TEXT = frozenset({date, tuple})
-"""Types stored as their canonical text (ISO dates, groups joined with ";")."""
+_AS_TEXT_FIELDS = tuple(
+    i for i, name in enumerate(RECORD_FIELDS)
+    if ClaimRecord.__dataclass_fields__[name].type in ("date", "date | None", "tuple[str, ...]"))
+"""Fields stored as their canonical text (ISO dates, groups joined with ";")."""
 
 
 def record_row(values: dict[str, Any]) -> tuple[str, tuple[Any, ...]]:
@@ -60,7 +62,10 @@ def record_row(values: dict[str, Any]) -> tuple[str, tuple[Any, ...]]:
     canon = [v if v.__class__ is str else "" if v is None else "1" if v is True
              else "0" if v is False else _canonical(v) for v in fields]
     digest = hashlib.sha256("\x1f".join(canon).encode("utf-8")).hexdigest()
-    stored: list[Any] = [c if v.__class__ in _AS_TEXT else v for v, c in zip(fields, canon, strict=True)]
+    stored: list[Any] = list(fields)
+    for i in _AS_TEXT_FIELDS:
+        if stored[i] is not None:
+            stored[i] = canon[i]
     for i in _MONEY:
         if stored[i] is not None:
             stored[i] = to_fen(stored[i])

@@ -134,10 +134,25 @@ def _code(table: Mapping[str, str]) -> Callable[[_Row, str, str], Any]:
     return parse
 
 
+_KNOWN_LIMIT = 4096
+"""Valid date and group texts remembered per process (a file repeats a few hundred)."""
+_KNOWN_DATES: dict[str, date] = {}
+_KNOWN_GROUPS: dict[str, tuple[str, ...]] = {}
+
+
+def _remember(known: dict[str, Any], value: str, parsed: Any) -> Any:
+    if len(known) < _KNOWN_LIMIT:
+        known[value] = parsed
+    return parsed
+
+
 def _date(row: _Row, field: str, value: str) -> Any:
+    found = _KNOWN_DATES.get(value)
+    if found is not None:
+        return found
     if _DATE.fullmatch(value):
         try:
-            return date.fromisoformat(value)
+            return _remember(_KNOWN_DATES, value, date.fromisoformat(value))
         except ValueError:
             row.fail(field, f"{show(field, value)} is not a real calendar date")
             return None
@@ -187,6 +202,9 @@ def _money(row: _Row, field: str, value: str) -> Any:
 
 
 def _groups(row: _Row, field: str, value: str) -> Any:
+    found = _KNOWN_GROUPS.get(value)
+    if found is not None:
+        return found
     codes = sorted({g.strip() for g in _GROUP_SPLIT.split(value) if g.strip()})
     unknown = [g for g in codes if g not in GROUPS]
     if unknown:
@@ -197,7 +215,7 @@ def _groups(row: _Row, field: str, value: str) -> Any:
     if len(";".join(codes)) > TEXT_LIMITS["groups"]:
         row.fail(field, f"too long; at most {TEXT_LIMITS['groups']} characters")
         return ()
-    return tuple(codes)
+    return _remember(_KNOWN_GROUPS, value, tuple(codes))
 
 
 def _upper(row: _Row, field: str, value: str) -> Any:
