@@ -259,7 +259,7 @@ def _csv_body(fh: IO[str], reader: Any, header: list[str],
             except csv.Error as exc:
                 yield number, RowProblem(f"the row cannot be read as CSV: {exc}", "")
                 continue
-            if not any(c.strip() for c in cells):
+            if not "".join(cells).strip():  # every cell blank
                 continue
             yield number, csv_row(header, cells)
 

@@ -117,7 +117,7 @@ def csv_records(header: list[str], lines: Sequence[str],
         except csv.Error as exc:
             yield number, RowProblem(f"the row cannot be read as CSV: {exc}", ""), "".join(taken)
             continue
-        if not any(c.strip() for c in cells):
+        if not "".join(cells).strip():  # every cell blank
             continue
         yield number, csv_row(header, cells), "".join(taken)
 
