@@ -25,8 +25,8 @@ from intake.screen import ScreenedRow, screen, screen_csv
 
 PIECE_LINES = 5000
 """Product setting: CSV lines per piece sent to a worker."""
-POOL_MIN_BYTES = 2 << 20
-"""Product setting: CSV files smaller than this (about 12,000 rows) are screened in-process."""
+POOL_MIN_BYTES = 1 << 20
+"""Product setting: CSV files smaller than this (about 5,000 rows) are screened in-process."""
 AHEAD = 3
 """Pieces queued per worker beyond the one being written (bounds memory on huge files)."""
 

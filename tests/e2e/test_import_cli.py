@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from models.db import make_engine
 from models.tables import Amendment, Claim, ClaimEvent, ImportBatch, ImportRejection
+from services.filing_pool import POOL_MIN_BYTES
 from tests.conftest import run_claims
 from tests.intake.claimrows import BAD, bad_row, good_row, write_csv
 from tests.intake.test_readers import write_xlsx
@@ -51,6 +52,7 @@ def test_ten_thousand_rows_with_five_percent_bad(db_url: str, tmp_path: Path) ->
         else:
             rows.append(good_row(i))
     path = write_csv(tmp_path / "claims.csv", rows)
+    assert path.stat().st_size > POOL_MIN_BYTES  # read and checked by the worker pool
     report = tmp_path / "rejected.csv"
 
     first = run_claims("import", str(path), "--on", "2020-06-01", "--report", str(report),
