@@ -9,8 +9,9 @@ codes and are no grants.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import defaultdict, namedtuple
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, and_, or_, select
@@ -33,9 +34,11 @@ def granted_clause() -> Any:
     )
 
 
-def grant_of(row: Any) -> Grant:
+def grant_of(row: Any, amount: Decimal | None = None) -> Grant:
+    """The claim row as a grant (of `amount` when given: a grant made now, not yet written)."""
     return Grant(
-        claim_id=row.claim_id, policy=row.policy, kind=row.kind, amount=row.amount,
+        claim_id=row.claim_id, policy=row.policy, kind=row.kind,
+        amount=row.amount if amount is None else amount,
         subsidy_year=row.certificate_date.year if row.certificate_date else None,
         occupation=row.occupation, level=row.level, certificate_no=row.certificate_no,
         apprentice_year=row.apprentice_year, months=row.months,
@@ -43,13 +46,20 @@ def grant_of(row: Any) -> Grant:
     )
 
 
+GRANT_COLUMNS = [CLAIM.c[name] for name in (
+    "claim_id", "policy", "kind", "amount", "certificate_date", "occupation", "level", "certificate_no",
+    "apprentice_year", "months", "training_start", "training_end", "class_id", "person_id", "filed_on")]
+"""what `grant_of` and `person_order` read of a granted claim"""
+_GrantRow = namedtuple("_GrantRow", [c.name for c in GRANT_COLUMNS])  # type: ignore[misc]
+
+
 def grants_in_range(conn: Connection, lo: int, hi: int) -> dict[str, list[Grant]]:
     """Every grant of the persons whose person_key is in [lo, hi), by person_id, in
-    (certificate date, filed date, claim id) order. One SELECT."""
+    (certificate date, filed date, claim id) order. One SELECT of the columns a grant needs."""
     rows = conn.execute(
-        select(CLAIM).where(CLAIM.c.person_key >= lo, CLAIM.c.person_key < hi, granted_clause())
+        select(*GRANT_COLUMNS).where(CLAIM.c.person_key >= lo, CLAIM.c.person_key < hi, granted_clause())
     ).all()
-    return _by_person(rows)
+    return _by_person(_GrantRow._make(r) for r in rows)
 
 
 def _by_person(rows: Iterable[Any]) -> dict[str, list[Grant]]:

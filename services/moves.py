@@ -9,13 +9,27 @@ since it was read is not overwritten (`StaleClaims`).
 from __future__ import annotations
 
 import hashlib
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, update
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    delete,
+    insert,
+    literal,
+    select,
+    update,
+)
+from sqlalchemy.schema import CreateTable
 
 from models.tables import Claim, ClaimEvent
 from services.actors import Actor
@@ -74,42 +88,114 @@ def event_hash(prev_hash: str, claim_pk: int, seq: int, from_state: str, to_stat
 
 def write_moves(conn: Connection, moves: Sequence[Move], *, actor: Actor, on: date,
                 run_id: str | None = None) -> int:
-    """Persist `moves` (at most one per claim) as claim updates plus chained events."""
+    """Persist `moves` (at most one per claim) as claim updates plus chained events, set-based.
+
+    Python computes each event's hash; the chunk goes into a temp staging table in one bulk
+    INSERT (in primary-key order), then one `UPDATE claim … FROM` per set of changed columns —
+    guarded by the claim's event sequence — and one `INSERT INTO claim_event … SELECT`.
+    """
     if not moves:
         return 0
     now = datetime.now(UTC)
-    events: list[dict[str, Any]] = []
-    by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
-    for move in moves:
-        seq = move.seq + 1
-        digest = event_hash(move.head, move.claim_pk, seq, move.from_state, move.to_state,
-                            move.trigger, actor.name, actor.role, on, run_id, move.reason)
-        events.append({
-            "claim_pk": move.claim_pk, "seq": seq, "from_state": move.from_state,
-            "to_state": move.to_state, "trigger": move.trigger, "actor": actor.name,
-            "role": actor.role, "on": on, "at": now, "run_id": run_id, "reason": move.reason,
-            "prev_hash": move.head, "hash": digest,
-        })
-        params = {f"v_{k}": v for k, v in move.changes.items()}
-        params.update({"b_pk": move.claim_pk, "b_seq": move.seq, "v_state": move.to_state,
-                       "v_state_on": on, "v_event_seq": seq, "v_event_head": digest,
-                       "v_updated_at": now})
-        by_columns[tuple(sorted(move.changes))].append(params)
-    for columns, rows in by_columns.items():
-        values: dict[str, Any] = {c: bindparam(f"v_{c}") for c in
-                  ("state", "state_on", "event_seq", "event_head", "updated_at", *columns)}
-        stmt = (update(CLAIM)
-                .where(CLAIM.c.id == bindparam("b_pk"), CLAIM.c.event_seq == bindparam("b_seq"))
-                .values(**values))
-        rowcount = execute_many(conn, stmt, rows)
-        if conn.dialect.supports_sane_multi_rowcount and rowcount != len(rows):
-            raise StaleClaims(
-                f"{len(rows) - rowcount} of {len(rows)} claims changed while this step "
-                "ran; the chunk was rolled back and will be taken again"
-            )
+    groups: dict[tuple[str, ...], int] = {}
+    staged: list[tuple[Any, ...]] = []
+    name, role = actor.name, actor.role
+    for move in sorted(moves, key=_by_pk):
+        digest = event_hash(move.head, move.claim_pk, move.seq + 1, move.from_state, move.to_state,
+                            move.trigger, name, role, on, run_id, move.reason)
+        columns = tuple(sorted(move.changes))
+        group = groups.get(columns)
+        if group is None:
+            group = groups[columns] = len(groups)
+        staged.append((move.claim_pk, move.seq, group, move.from_state, move.to_state, move.trigger,
+                       move.reason, move.head, digest, columns, move.changes))
+    stage = _stage(conn)
+    wanted = {c for columns in groups for c in columns}
+    changed = [c.name for c in stage.c if c.name in wanted]  # table order: the INSERT's own order
+    names = [*_MOVE_COLUMNS, *changed]
+    slots = {c: (i, p) for i, (c, p) in enumerate(zip(changed, _processors(conn, changed), strict=True))}
+    rows: list[tuple[Any, ...]] = []
+    for *fixed, columns, changes in staged:
+        values: list[Any] = [None] * len(changed)
+        for column in columns:
+            index, processor = slots[column]
+            value = changes[column]
+            values[index] = value if processor is None or value is None else processor(value)
+        rows.append((*fixed, *values))
+    _insert_rows(conn, stage, names, rows)
+    updated = 0
+    for columns, group in groups.items():
+        values_of: dict[str, Any] = {
+            "state": stage.c.m_to, "state_on": on, "event_seq": stage.c.m_seq + 1,
+            "event_head": stage.c.m_hash, "updated_at": now,
+        }
+        values_of.update({c: stage.c[c] for c in columns})
+        where = [CLAIM.c.id == stage.c.m_pk, CLAIM.c.event_seq == stage.c.m_seq]
+        if len(groups) > 1:
+            where.append(stage.c.m_grp == group)
+        updated += conn.execute(update(CLAIM).where(*where).values(values_of)).rowcount
+    if updated != len(moves):
+        raise StaleClaims(
+            f"{len(moves) - updated} of {len(moves)} claims changed while this step "
+            "ran; the chunk was rolled back and will be taken again"
+        )
     checkpoint("moves.before_events")
-    execute_many(conn, insert(EVENT), events)
+    conn.execute(insert(EVENT).from_select(
+        ["claim_pk", "seq", "from_state", "to_state", "trigger", "actor", "role", "on", "at", "run_id",
+         "reason", "prev_hash", "hash"],
+        select(stage.c.m_pk, stage.c.m_seq + 1, stage.c.m_from, stage.c.m_to, stage.c.m_trigger,
+               literal(name, EVENT.c.actor.type), literal(role, EVENT.c.role.type),
+               literal(on, EVENT.c.on.type), literal(now, EVENT.c.at.type),
+               literal(run_id, EVENT.c.run_id.type), stage.c.m_reason, stage.c.m_prev, stage.c.m_hash)
+        .order_by(stage.c.m_pk)))
     return len(moves)
+
+
+def _by_pk(move: Move) -> int:
+    return move.claim_pk
+
+
+_MOVE_COLUMNS = ("m_pk", "m_seq", "m_grp", "m_from", "m_to", "m_trigger", "m_reason", "m_prev", "m_hash")
+_STAGE_META = MetaData()
+STAGE = Table(
+    "claim_move_stage", _STAGE_META,
+    Column("m_pk", BigInteger), Column("m_seq", Integer), Column("m_grp", Integer),
+    Column("m_from", String(24)), Column("m_to", String(24)), Column("m_trigger", String(32)),
+    Column("m_reason", Text), Column("m_prev", String(64)), Column("m_hash", String(64)),
+    *(Column(c.name, c.type) for c in CLAIM.c if c.name != "id"),
+    prefixes=["TEMPORARY"],
+)
+"""A chunk's moves before they are applied: one row per move, with the claim columns it changes
+(a temp table per connection, emptied before each use)."""
+
+
+_DDL: dict[str, str] = {}
+
+
+def _stage(conn: Connection) -> Table:
+    name = conn.dialect.name
+    if name not in _DDL:
+        _DDL[name] = str(CreateTable(STAGE, if_not_exists=True).compile(dialect=conn.dialect))
+    conn.exec_driver_sql(_DDL[name])
+    conn.execute(delete(STAGE))
+    return STAGE
+
+
+def _processors(conn: Connection, names: Sequence[str]) -> list[Any]:
+    dialect = conn.dialect
+    return [STAGE.c[n].type.dialect_impl(dialect).bind_processor(dialect) for n in names]
+
+
+def _insert_rows(conn: Connection, table: Table, names: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
+    """executemany of already bind-processed tuples in `names` order, straight to the driver."""
+    compiled = insert(table).compile(dialect=conn.dialect, column_keys=list(names))
+    if compiled.positional:
+        order = [names.index(n) for n in compiled.positiontup or ()]
+        params: list[Any] = rows if order == list(range(len(names))) else \
+            [tuple(row[i] for i in order) for row in rows]
+    else:
+        params = [dict(zip(names, row, strict=True)) for row in rows]
+    conn.exec_driver_sql(str(compiled), params)
 
 
 def execute_many(conn: Connection, stmt: Any, rows: list[dict[str, Any]]) -> int:

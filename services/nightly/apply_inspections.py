@@ -11,10 +11,11 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, or_, true
 
-from services.nightly.base import CLAIM, ZERO, Batch, Run
+from services.nightly.base import CLAIM, MOVE_COLUMNS, ZERO, Batch, Run
 from services.settings import ANY, Settings
 
 STEP = "apply_inspections"
+COLUMNS = [*MOVE_COLUMNS, CLAIM.c.inspection_result, CLAIM.c.inspected_on, CLAIM.c.recovery_owed]
 FAILED = "inspection_failed"
 
 

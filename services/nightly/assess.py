@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import fields
-from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import Connection, and_, or_
@@ -53,9 +52,22 @@ def source(run: Run, settings: Settings) -> Any:
 _TRACE_FIELDS = tuple(f.name for f in fields(TraceEntry))
 
 
+_TRACES: dict[tuple[TraceEntry, ...], str] = {}
+"""trace -> its JSON: most claims of a chunk repeat a few traces (entries are immutable values)"""
+
+
 def trace_json(decision: Decision) -> str:
+    found = _TRACES.get(decision.trace)
+    if found is None:
+        if len(_TRACES) >= 10_000:
+            _TRACES.clear()
+        found = _TRACES[decision.trace] = _trace_text(decision.trace)
+    return found
+
+
+def _trace_text(trace: tuple[TraceEntry, ...]) -> str:
     entries = []
-    for entry in decision.trace:
+    for entry in trace:
         item = {name: getattr(entry, name) for name in _TRACE_FIELDS}
         item["read_for"] = entry.read_for.isoformat()
         entries.append(item)
@@ -83,15 +95,11 @@ def decide(conn: Connection, rows: list[Any], batch: Batch) -> None:
             batch.move(row, "assess", reason=f"eligible: {decision.amount:.2f}",
                        amount=decision.amount, citations=json.dumps(list(decision.citations), ensure_ascii=False),
                        decision_trace=trace_json(decision), draft=decision.draft, reasons="")
-            history.setdefault(row.person_id, []).append(grant_of(_granted(row, decision)))
+            history.setdefault(row.person_id, []).append(grant_of(row, decision.amount))
             holders.granted(row)
         else:
             _refuse(batch, row, decision.reasons, list(decision.citations), decision, owed)
     batch.owe(conn, owed)
-
-
-def _granted(row: Any, decision: Decision) -> Any:
-    return SimpleNamespace(**{**row._asdict(), "amount": decision.amount})
 
 
 def _refuse(batch: Batch, row: Any, reasons: tuple[str, ...], citations: list[str],

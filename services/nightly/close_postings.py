@@ -7,10 +7,11 @@ from typing import Any
 
 from sqlalchemy import Connection, and_
 
-from services.nightly.base import CLAIM, Batch, Run
+from services.nightly.base import CLAIM, MOVE_COLUMNS, Batch, Run
 from services.settings import Settings
 
 STEP = "close_postings"
+COLUMNS = [*MOVE_COLUMNS, CLAIM.c.posting_closes_on]
 
 
 def source(run: Run, settings: Settings) -> Any:

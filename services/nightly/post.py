@@ -15,10 +15,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from models.tables import PostingWindow
 from services.calendar import add_working_days
-from services.nightly.base import CLAIM, Batch, Run
+from services.nightly.base import CLAIM, MOVE_COLUMNS, Batch, Run
 from services.settings import Settings
 
 STEP = "post"
+COLUMNS = MOVE_COLUMNS
 WINDOW = PostingWindow.__table__  # type: ignore[attr-defined]
 
 

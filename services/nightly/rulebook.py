@@ -8,6 +8,7 @@ with `use_rulebook`.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from operator import attrgetter
 from typing import Any, Protocol
 
 from intake.record import RECORD_FIELDS, ClaimRecord
@@ -26,11 +27,15 @@ class Rules(Protocol):
     def evaluate(self, row: Any, history: Sequence[Grant]) -> Decision: ...
 
 
+_GROUPS_AT = RECORD_FIELDS.index("groups")
+_FACTS = attrgetter(*(name for name in RECORD_FIELDS if name != "groups"))
+
+
 def record_of(row: Any) -> ClaimRecord:
     """The claim row as the ClaimRecord the engine evaluates (groups are stored ';'-joined)."""
-    values = {name: getattr(row, name) for name in RECORD_FIELDS if name != "groups"}
+    values = _FACTS(row)
     groups = tuple(g for g in (row.groups or "").split(";") if g)
-    return ClaimRecord(groups=groups, **values)
+    return ClaimRecord(*values[:_GROUPS_AT], groups, *values[_GROUPS_AT:])  # type: ignore[call-arg]
 
 
 class Rulebook:
