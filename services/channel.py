@@ -84,17 +84,19 @@ class FileChannel:
                 if handle.tell() == 0:
                     text.write("\ufeff")  # UTF-8 with BOM, as Excel in China expects
                     writer.writerow(BATCH_HEADERS)
-                for order in batch:
+                references = [reference_for(o.payment_key) for o in batch]
+                for order, reference in zip(batch, references, strict=True):
                     if order.payment_key not in present:
-                        writer.writerow(_batch_row(order))
+                        writer.writerow(_batch_row(order, reference))
                         present.add(order.payment_key)
                 handle.write(text.getvalue().encode("utf-8"))
                 handle.flush()
                 _SEEN[path] = (handle.tell(), present)
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
-        return [ChannelResult(o.payment_key, True, reference_for(o.payment_key),
-                              f"in batch {path.name}") for o in batch]
+        note = f"in batch {path.name}"
+        return [ChannelResult(o.payment_key, True, reference, note)
+                for o, reference in zip(batch, references, strict=True)]
 
 
 _SEEN: dict[Path, tuple[int, set[str]]] = {}
@@ -163,9 +165,9 @@ def current_channel(settings: Settings | None = None) -> PaymentChannel:
     return files
 
 
-def _batch_row(order: PaymentOrder) -> list[str]:
+def _batch_row(order: PaymentOrder, reference: str) -> list[str]:
     cells = [
-        reference_for(order.payment_key), order.payment_key, order.policy, order.claim_id,
+        reference, order.payment_key, order.policy, order.claim_id,
         KIND_ZH.get(order.kind, order.kind), order.payee_type, order.payee_name or "",
         order.payee_id, order.bank_account or "", f"{order.amount:.2f}", order.business_date.isoformat(),
     ]

@@ -21,11 +21,16 @@ class AmbiguousClaim(LookupError):
     pass
 
 
+LOOKUP_COLUMNS = [c for c in CLAIM.c if c.name not in ("citations", "decision_trace", "created_at", "updated_at")]
+"""what a bulk lookup reads by default: not the decision's long texts nor the row's timestamps"""
+
+
 def find_claims(conn: Connection, refs: Iterable[tuple[str, str | None]],
                 columns: Sequence[Any] | None = None) -> dict[tuple[str, str | None], list[Row[Any]]]:
-    """Rows for each (claim_id, policy-or-None) in one query per 500 references."""
+    """Rows for each (claim_id, policy-or-None) in one query per 500 references (`columns`, by
+    default LOOKUP_COLUMNS)."""
     wanted = list(dict.fromkeys(refs))
-    cols = list(columns) if columns is not None else [CLAIM]
+    cols = list(columns) if columns is not None else LOOKUP_COLUMNS
     found: dict[tuple[str, str | None], list[Row[Any]]] = defaultdict(list)
     for start in range(0, len(wanted), 500):
         part = wanted[start:start + 500]
@@ -41,7 +46,7 @@ def find_claims(conn: Connection, refs: Iterable[tuple[str, str | None]],
 
 
 def one_claim(conn: Connection, claim_id: str, policy: str | None = None) -> Row[Any]:
-    matches = find_claims(conn, [(claim_id, policy)])[(claim_id, policy)]
+    matches = find_claims(conn, [(claim_id, policy)], [CLAIM])[(claim_id, policy)]
     if not matches:
         where = f" under {policy}" if policy else ""
         raise ClaimNotFound(f"no claim {claim_id}{where}; check the id (claims show ID)")

@@ -223,7 +223,7 @@ def plain_rows(result: Any) -> list[Any]:
     """The result's rows as plain named tuples: a step reads dozens of attributes per claim,
     and a named tuple's attribute is several times cheaper than a Row's."""
     make = _row_type(tuple(result.keys()))._make
-    return [make(row) for row in result]
+    return [make(row) for row in result.all()]
 
 
 def make_step(module: StepModule) -> tuple[PartitionFn, ChunkFn]:
