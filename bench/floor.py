@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, text
 
 from bench import floor_rates
-from bench.floor_sql import as_text, now, register_sha256, sha256_sql, transition
+from bench.floor_sql import analyze, as_text, now, register_sha256, sha256_sql, transition
 from bench.product import CLERK, PUBLIC, REVIEWER, Timings
 from bench.schedule import COMPLETION_DAY, OBJECTION_DAY, REVIEW_DAY, SETTLED_STATES, nights
 from bench.synthetic import SyntheticFiles
@@ -92,6 +92,7 @@ def _stage(conn: Connection, name: str, columns: str, path: Path, convert: dict[
     insert = text(f"INSERT INTO {name} ({', '.join(names)}) VALUES ({', '.join(':' + n for n in names)})")
     for batch in _batches(path):
         conn.execute(insert, [{n: convert.get(n, _text)(row.get(n)) for n in names} for row in batch])
+    analyze(conn, name)
 
 
 def _batches(path: Path) -> Iterator[list[dict[str, str]]]:
@@ -239,10 +240,25 @@ class Floor:
                  f"(c.kind NOT IN {CERTIFICATE_KINDS_SQL} AND (c.completion_result = 'pass' "
                  "OR c.advance_requested = FALSE)))")
         year = _year(conn, "c.certificate_date")
-        used = (f"(SELECT COUNT(*) FROM claim g WHERE g.person_id = c.person_id AND g.amount IS NOT NULL "
-                f"AND g.certificate_date IS NOT NULL AND {_year(conn, 'g.certificate_date')} = {year} AND "
-                "(g.state IN ('assessed', 'publicly_posted', 'objected', 'approved', 'paid', 'payment_failed') "
-                "OR (g.state IN ('recovery_due', 'recovered') AND g.reasons = '')))")
+        granted = ("g.amount IS NOT NULL AND g.certificate_date IS NOT NULL AND "
+                   "(g.state IN ('assessed', 'publicly_posted', 'objected', 'approved', 'paid', "
+                   "'payment_failed') OR (g.state IN ('recovery_due', 'recovered') AND g.reasons = ''))")
+        g_year = _year(conn, "g.certificate_date")
+        # the person's certificate subsidies already granted that year, in each database's faster
+        # form: PostgreSQL counts them once for everyone (its per-row subquery took 45 s at 100k);
+        # SQLite looks each person up by index (the pre-count was slower there)
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("DROP TABLE IF EXISTS floor_used"))
+            conn.execute(text(f"CREATE TEMP TABLE floor_used AS SELECT g.person_id AS person_id, {g_year} "
+                              f"AS year, COUNT(*) AS n FROM claim g WHERE {granted} "
+                              f"GROUP BY g.person_id, {g_year}"))
+            analyze(conn, "floor_used")
+            used = "COALESCE(u.n, 0)"
+            joined = f"{self.join} LEFT JOIN floor_used u ON u.person_id = c.person_id AND u.year = {year}"
+        else:
+            used = (f"(SELECT COUNT(*) FROM claim g WHERE g.person_id = c.person_id AND {g_year} = {year} "
+                    f"AND {granted})")
+            joined = self.join
         conn.execute(text("DROP TABLE IF EXISTS floor_assess"))
         conn.execute(text(
             f"CREATE TEMP TABLE floor_assess AS SELECT c.id AS id, r.eligible, r.cap, r.amount, r.citations, "
@@ -250,7 +266,9 @@ class Floor:
             f"CASE WHEN r.cap IS NULL THEN 0 ELSE {used} END AS used, "
             f"ROW_NUMBER() OVER (PARTITION BY c.person_id, CASE WHEN r.cap IS NULL THEN c.id ELSE 0 END, {year} "
             "ORDER BY c.certificate_date, c.filed_on, c.claim_id) AS rn "
-            f"FROM {self.join} WHERE {ready}"))
+            f"FROM {joined} WHERE {ready}"))
+        conn.execute(text("DROP TABLE IF EXISTS floor_used"))
+        analyze(conn, "floor_assess")
         src = "claim c JOIN floor_assess a ON a.id = c.id"
         grant = "a.eligible = 1 AND (a.cap IS NULL OR a.used + a.rn - 1 < a.cap)"
         transition(conn, source=src, where=grant, to_state="'assessed'", trigger="assess",

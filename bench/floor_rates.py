@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select, text
 
+from bench.floor_sql import analyze
 from models.money import to_fen
 from models.tables import Claim
 from rules.decision import Grant
@@ -82,6 +83,7 @@ def build(conn: Connection) -> int:
             "citations = :citations, trace = :trace, draft = :draft, cap_reasons = :cap_reasons, "
             "cap_citations = :cap_citations, cap_trace = :cap_trace, reasons = :reasons "
             "WHERE sample_id = :sid"), updates)
+    analyze(conn, "floor_rate")
     return len(updates)
 
 

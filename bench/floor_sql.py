@@ -39,6 +39,13 @@ def sha256_sql(conn: Connection, expr: str) -> str:
     return f"sha256_hex({expr})"
 
 
+def analyze(conn: Connection, table: str) -> None:
+    """Give PostgreSQL's planner the statistics of a table the floor just filled (it has none
+    until autovacuum gets there, and plans joins on guesses); SQLite needs none here."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text(f"ANALYZE {table}"))
+
+
 def as_text(expr: str) -> str:
     return f"CAST({expr} AS VARCHAR)"
 
@@ -66,6 +73,7 @@ def transition(conn: Connection, *, source: str, where: str, to_state: str, trig
     moved = conn.execute(text("SELECT count(*) FROM floor_move")).scalar_one()
     if not moved:
         return 0
+    analyze(conn, "floor_move")
     chain = f" || {SEP} || ".join([
         "head", as_text("id"), as_text("seq"), "from_state", "to_state", as_text(":t_trigger"),
         as_text(":t_actor"), as_text(":t_role"), as_text(":t_on_text"), as_text(":t_run"), "COALESCE(reason, '')"])
