@@ -1,5 +1,7 @@
 """The import as it was before the parallel fast path (commit f852f46 services/filing.py), kept
 unchanged as the oracle the fast path is compared with (tests/intake/test_fast_import.py).
+The parts the fast path did not change (report types, file digest, write lock, claim ids,
+conflict wording) are imported from services/filing.py rather than copied.
 
 Filing a claim file: read, validate, and write each chunk of rows in one transaction.
 
@@ -10,7 +12,6 @@ people, payees and classes upserted in bulk, every rejected row kept with its ra
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -19,15 +20,23 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, insert, select, text, update
+from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from intake.keys import canonical, content_hash, differences, person_key, record_values
+from intake.keys import content_hash, person_key, record_values
 from intake.readers import RawRow, read_rows
 from intake.record import RECORD_FIELDS, ClaimRecord
-from intake.validate import FieldError, InvalidRecord, parse_record, show
+from intake.validate import FieldError, InvalidRecord, parse_record
 from models.tables import Claim, ClaimEvent, ImportBatch, ImportRejection, Payee, Person, TrainingClass
 from services.actors import Actor
+from services.filing import (
+    ImportReport,
+    Rejection,
+    _diff,
+    _take_write_lock,
+    allocate_claim_ids,
+    file_sha256,
+)
 from services.moves import event_hash, execute_many
 from services.roles import check_role
 
@@ -45,33 +54,6 @@ CHUNK_ROWS = 5000
 Key = tuple[str, str]
 
 
-@dataclass(frozen=True, slots=True)
-class Rejection:
-    row: int
-    claim_id: str | None
-    policy: str | None
-    kind: str
-    """invalid | conflict"""
-    errors: tuple[FieldError, ...]
-
-
-@dataclass(slots=True)
-class ImportReport:
-    batch_id: int
-    file_name: str
-    rows: int = 0
-    filed: int = 0
-    skipped: int = 0
-    conflicts: int = 0
-    rejected: int = 0
-    warnings: list[str] = field(default_factory=list)
-    rejections: list[Rejection] = field(default_factory=list)
-
-    @property
-    def clean(self) -> bool:
-        return self.rejected == 0 and self.conflicts == 0
-
-
 @dataclass(slots=True)
 class _Chunk:
     """One chunk's rows sorted into what happens to them."""
@@ -81,14 +63,6 @@ class _Chunk:
     against_stored: list[tuple[int, int, ClaimRecord]] = field(default_factory=list)
     """(index in rejections, stored claim's row id, this file's record) to describe"""
     skipped: int = 0
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while block := fh.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def import_file(engine: Engine, path: Path, *, actor: Actor, on: date,
@@ -154,11 +128,6 @@ def _raw_text(raw: RawRow, name: str) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _take_write_lock(conn: Connection, batch_id: int) -> None:
-    """Start the chunk with a write so SQLite serialises writers before ids are read."""
-    conn.execute(update(BATCH).where(BATCH.c.id == batch_id).values(rows=BATCH.c.rows))
-
-
 def _existing(conn: Connection, records: Sequence[ClaimRecord]) -> dict[Key, tuple[int, str]]:
     """(policy, claim_id) -> (row id, content hash) of the chunk's claims already filed."""
     ids = {record.claim_id for record in records}
@@ -196,16 +165,6 @@ def _classify(number: int, raw: RawRow, record: ClaimRecord,
                                          ()), raw))
 
 
-def _diff(before: dict[str, Any], after: dict[str, Any]) -> str:
-    parts = []
-    for name in differences(before, after):
-        old, new = canonical(before[name]), canonical(after[name])
-        old = show(name, old) if old else "empty"
-        new = show(name, new) if new else "empty"
-        parts.append(f"{name}: filed {old}, this file {new}")
-    return "; ".join(parts)
-
-
 def _describe_conflicts(conn: Connection, chunk: _Chunk) -> None:
     """Name the differing fields of each conflict with an already-filed claim (one query)."""
     if not chunk.against_stored:
@@ -220,24 +179,6 @@ def _describe_conflicts(conn: Connection, chunk: _Chunk) -> None:
                    "— correct a filed claim with `claims amend`")
         chunk.rejections[index] = (Rejection(rejection.row, rejection.claim_id, rejection.policy,
                                              "conflict", (FieldError("claim_id", message),)), raw)
-
-
-def allocate_claim_ids(conn: Connection, count: int) -> list[int]:
-    """`count` fresh claim primary keys, so events can be chained before the claims exist.
-
-    PostgreSQL: from the column's sequence. SQLite: after max(id), safe because the chunk's
-    transaction already holds SQLite's single write lock (`_take_write_lock`).
-    """
-    if count == 0:
-        return []
-    if conn.dialect.name == "postgresql":
-        return list(conn.execute(text(
-            "SELECT nextval(pg_get_serial_sequence('claim', 'id')) "
-            "FROM generate_series(1, :n)"), {"n": count}).scalars())
-    if conn.dialect.name == "sqlite":
-        top = conn.execute(select(func.max(CLAIM.c.id))).scalar() or 0
-        return list(range(top + 1, top + 1 + count))
-    raise NotImplementedError(f"claim ids on {conn.dialect.name}")
 
 
 def _insert_new(conn: Connection, new: dict[Key, tuple[int, ClaimRecord, str]], batch_id: int,
