@@ -12,22 +12,25 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterator
+from collections import Counter
+from collections.abc import Callable, Iterable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from itertools import islice
 from pathlib import Path
+from tempfile import TemporaryDirectory
 from typing import Any
 
 from sqlalchemy import Connection, Engine, func, insert, literal, select, text, update
 
 from intake.keys import canonical, differences
 from intake.record import RECORD_FIELDS
-from intake.screen import ScreenedRow, csv_raw, raw_json, stored_canonical
+from intake.screen import ScreenedRow, csv_raw, csv_records, raw_json, stored_canonical
 from intake.validate import FieldError, show
 from models.tables import Claim, ClaimEvent, ImportBatch, ImportRejection, Payee, Person, TrainingClass
 from services.actors import Actor
-from services.filing_pool import screened_rows
+from services.filing_pool import Batch, screened_batches
+from services.filing_stage import SCHEMA as STAGE
 from services.moves import event_hash
 from services.roles import check_role
 
@@ -115,33 +118,84 @@ def import_file(engine: Engine, path: Path, *, actor: Actor, on: date,
     check_role(actor)
     path = Path(path)
     warnings: list[str] = []
-    header, rows = screened_rows(path, known=RECORD_FIELDS, warnings=warnings, workers=workers)
-    with engine.begin() as conn:
-        batch_id = conn.execute(insert(BATCH).values(
-            file_name=path.name[:500], file_sha256=file_sha256(path), actor=actor.name[:100],
-            at=datetime.now(UTC)).returning(BATCH.c.id)).scalar_one()
-    report = ImportReport(batch_id=batch_id, file_name=path.name, warnings=warnings)
-    seen: dict[Key, int] = {}
-    for chunk in _chunks(rows, chunk_rows):
+    with ExitStack() as stack:
+        stage_dir = (Path(stack.enter_context(TemporaryDirectory(prefix="claims-import-")))
+                     if engine.dialect.name == "sqlite" else None)
+        header, batches = screened_batches(path, known=RECORD_FIELDS, warnings=warnings,
+                                           size=chunk_rows, workers=workers, stage_dir=stage_dir)
         with engine.begin() as conn:
-            _file_chunk(conn, chunk, report, seen, header, actor=actor, on=on)
-        if progress:
-            progress(len(chunk))
+            batch_id = conn.execute(insert(BATCH).values(
+                file_name=path.name[:500], file_sha256=file_sha256(path), actor=actor.name[:100],
+                at=datetime.now(UTC)).returning(BATCH.c.id)).scalar_one()
+        report = ImportReport(batch_id=batch_id, file_name=path.name, warnings=warnings)
+        seen: dict[Key, int] = {}
+        with engine.connect() as conn:
+            for batch in batches:
+                _file_batch(conn, batch, report, seen, header, actor=actor, on=on)
+                if progress:
+                    progress(len(batch.rows))
     return report
 
 
-def _chunks(rows: Iterator[ScreenedRow], size: int) -> Iterator[list[ScreenedRow]]:
-    while chunk := list(islice(rows, size)):
-        yield chunk
+def _file_batch(conn: Connection, batch: Batch, report: ImportReport, seen: dict[Key, int],
+                header: list[str] | None, *, actor: Actor, on: date) -> None:
+    """One transaction; a staged batch's stage file ATTACHed around it, then deleted."""
+    if batch.stage is None:
+        with conn.begin():
+            _file_chunk(conn, batch.rows, report, seen, header, actor=actor, on=on)
+        return
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    driver.execute(f"ATTACH DATABASE ? AS {STAGE}", (str(batch.stage),))
+    try:
+        with conn.begin():
+            _take_write_lock(conn, report.batch_id)
+            existing = _existing(conn, {row[2] for row in batch.rows
+                                        if row[3] is not None and row[2] is not None})
+            chunk = _with_staged_values(conn, batch, seen, existing, header)
+            _file_chunk(conn, chunk, report, seen, header, actor=actor, on=on, staged=existing)
+    finally:
+        driver.execute(f"DETACH DATABASE {STAGE}")
+        batch.stage.unlink(missing_ok=True)
+
+
+def _with_staged_values(conn: Connection, batch: Batch, seen: dict[Key, int],
+                        stored: dict[Key, tuple[int, str]],
+                        header: list[str] | None) -> list[ScreenedRow]:
+    """The batch's rows, those that may be a conflict given their values and raw content back
+    (read from the stage file and the piece): a claim already met in the file or filed before,
+    or met twice in the batch."""
+    keys = [(row[1], row[2]) for row in batch.rows if row[3] is not None]
+    counts = Counter(keys)
+    wanted = {row[0] for row in batch.rows if row[3] is not None and (
+        (key := (row[1], row[2])) in seen or key in stored or counts[key] > 1)}
+    if not wanted:
+        return batch.rows
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    cursor.execute(f"SELECT * FROM {STAGE}.stage WHERE line IN ({','.join('?' * len(wanted))})",
+                   list(wanted))
+    values = {line: tuple(rest[:-1]) for line, *rest in cursor.fetchall()}
+    cursor.close()
+    texts = {number: text for number, _, text in csv_records(header or [], batch.lines or [], batch.first)
+             if number in wanted}
+    return [(number, policy, claim_id, digest, values[number], errors, texts[number])
+            if number in wanted else row
+            for row in batch.rows
+            for number, policy, claim_id, digest, _, errors, _ in (row,)]
 
 
 def _file_chunk(conn: Connection, chunk: list[ScreenedRow], report: ImportReport,
                 seen: dict[Key, int], header: list[str] | None, *, actor: Actor,
-                on: date) -> None:
-    _take_write_lock(conn, report.batch_id)
+                on: date, staged: dict[Key, tuple[int, str]] | None = None) -> None:
+    """`staged`: the chunk's valid rows are in the ATTACHed stage file, and these are its
+    claims already filed (read under the write lock this transaction already holds)."""
+    if staged is None:
+        _take_write_lock(conn, report.batch_id)
+        existing = _existing(conn, {claim_id for _, _, claim_id, digest, _, _, _ in chunk
+                                    if digest is not None and claim_id is not None})
+    else:
+        existing = staged
     sorted_rows = _Chunk(header)
-    existing = _existing(conn, {claim_id for _, _, claim_id, digest, _, _, _ in chunk
-                                if digest is not None and claim_id is not None})
     valid = []
     for row in chunk:
         number, policy, claim_id, digest, _, errors, raw = row
@@ -160,7 +214,9 @@ def _file_chunk(conn: Connection, chunk: list[ScreenedRow], report: ImportReport
             seen[key] = row[0]  # type: ignore[index]
             new[key] = row  # type: ignore[index]
     _describe_conflicts(conn, sorted_rows)
-    filed = _insert_new(conn, sorted_rows.new, report.batch_id, actor=actor, on=on)
+    sorted_rows.rejections.sort(key=lambda rejection: rejection[0].row)  # file order, however chunked
+    filed = _insert_new(conn, sorted_rows.new, report.batch_id, actor=actor, on=on,
+                        staged=staged is not None)
     _insert_rejections(conn, sorted_rows.rejections, report.batch_id)
     conflicts = sum(1 for r, _ in sorted_rows.rejections if r.kind == "conflict")
     rejected = len(sorted_rows.rejections) - conflicts
@@ -285,20 +341,24 @@ def allocate_claim_ids(conn: Connection, count: int) -> list[int]:
 
 
 def _insert_new(conn: Connection, new: dict[Key, ScreenedRow], batch_id: int,
-                *, actor: Actor, on: date) -> int:
-    """Claim rows with the driver's executemany of plain tuples, their first events with one
-    INSERT … SELECT, people/payees/classes upserted."""
+                *, actor: Actor, on: date, staged: bool = False) -> int:
+    """Claim rows (from the stage file, or the driver's executemany / COPY of plain tuples),
+    their first events with one INSERT … SELECT, people/payees/classes upserted."""
     if not new:
         return 0
     now = datetime.now(UTC)
     ids = allocate_claim_ids(conn, len(new))
     heads = first_event_heads(ids, actor, on)
-    rows = [(pk, *values, digest, head)
-            for pk, (_, _, _, digest, values, _, _), head in zip(ids, new.values(), heads, strict=True)
-            if values is not None]
     constants = {"import_batch_id": batch_id, "state": "filed", "state_on": on, "event_seq": 1,
                  "created_at": now, "updated_at": now}
-    _insert_rows(conn, CLAIM, CLAIM_COLUMNS, rows, constants)
+    if staged:
+        _insert_staged(conn, [(row[0], pk, head) for row, pk, head
+                              in zip(new.values(), ids, heads, strict=True)], constants)
+    else:
+        _insert_rows(conn, CLAIM, CLAIM_COLUMNS, [
+            (pk, *values, digest, head)
+            for pk, (_, _, _, digest, values, _, _), head in zip(ids, new.values(), heads, strict=True)
+            if values is not None], constants)
     event = select(CLAIM.c.id, literal(1), literal(""), literal("filed"), literal("file"),
                    literal(actor.name, EVENT.c.actor.type), literal(actor.role, EVENT.c.role.type),
                    literal(on, EVENT.c.on.type), literal(now, EVENT.c.at.type),
@@ -309,20 +369,74 @@ def _insert_new(conn: Connection, new: dict[Key, ScreenedRow], batch_id: int,
     conn.execute(insert(EVENT).from_select(
         ["claim_pk", "seq", "from_state", "to_state", "trigger", "actor", "role", "on", "at",
          "run_id", "reason", "prev_hash", "hash"], event.where(where).order_by(CLAIM.c.id)))
+    if staged:
+        _upsert_staged(conn)
+        return len(ids)
     values = [v for _, _, _, _, v, _, _ in new.values() if v is not None]
     _upsert(conn, PERSON, ("person_id", "name"), 1,
-            {v[_PERSON_ID]: (v[_PERSON_ID], v[_PERSON_NAME]) for v in values})
-    _upsert(conn, PAYEE, ("payee_id", "payee_type", "name", "bank_account"), 1, {
-        v[_PAYEE_ID]: (v[_PAYEE_ID], v[_PAYEE_TYPE], v[_PAYEE_NAME], v[_BANK_ACCOUNT])
-        for v in values})
-    _upsert(conn, CLASS, ("policy", "class_id", "organizer", "payee_id", "training_start",
-                          "training_end"), 2, {
-        (v[_POLICY], v[_CLASS_ID]): (
+            _first_per_key((v[_PERSON_ID], (v[_PERSON_ID], v[_PERSON_NAME])) for v in values))
+    _upsert(conn, PAYEE, ("payee_id", "payee_type", "name", "bank_account"), 1, _first_per_key(
+        (v[_PAYEE_ID], (v[_PAYEE_ID], v[_PAYEE_TYPE], v[_PAYEE_NAME], v[_BANK_ACCOUNT]))
+        for v in values))
+    _upsert(conn, CLASS, CLASS_COLUMNS, 2, _first_per_key(
+        ((v[_POLICY], v[_CLASS_ID]), (
             v[_POLICY], v[_CLASS_ID], v[_ORGANIZER],
             v[_PAYEE_ID] if v[_PAYEE_TYPE] != "individual" else None,
-            v[_TRAINING_START], v[_TRAINING_END])
-        for v in values if v[_CLASS_ID]})
-    return len(rows)
+            v[_TRAINING_START], v[_TRAINING_END]))
+        for v in values if v[_CLASS_ID]))
+    return len(values)
+
+
+CLASS_COLUMNS = ("policy", "class_id", "organizer", "payee_id", "training_start", "training_end")
+STAGED_UPSERTS: tuple[tuple[Any, tuple[str, ...], int, str, str], ...] = (
+    (PERSON, ("person_id", "name"), 1, "s.person_id, s.person_name", ""),
+    (PAYEE, ("payee_id", "payee_type", "name", "bank_account"), 1,
+     "s.payee_id, s.payee_type, s.payee_name, s.bank_account", ""),
+    (CLASS, CLASS_COLUMNS, 2,
+     "s.policy, s.class_id, s.organizer, CASE WHEN s.payee_type <> 'individual' THEN s.payee_id END, "
+     "s.training_start, s.training_end", "AND s.class_id IS NOT NULL AND s.class_id <> ''"),
+)
+"""People, payees and classes of a staged batch's new claims: (table, columns, key columns,
+the stage columns giving them, a further condition) — the same values as `_insert_new`'s."""
+
+
+def _first_per_key(pairs: Iterable[tuple[Any, tuple[Any, ...]]]) -> dict[Any, tuple[Any, ...]]:
+    """The first row per key, in order: the first filing of a person/payee/class stands, even
+    within one chunk."""
+    out: dict[Any, tuple[Any, ...]] = {}
+    for key, row in pairs:
+        if key not in out:
+            out[key] = row
+    return out
+
+
+def _insert_staged(conn: Connection, new: list[tuple[int, int, str]],
+                   constants: dict[str, Any]) -> None:
+    """New claims copied from the ATTACHed stage file: `new` holds (line, claim id, event
+    head) per new claim; everything else comes from the stage row or `constants`."""
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    cursor.execute("CREATE TEMP TABLE IF NOT EXISTS new_claim "
+                   "(line INTEGER PRIMARY KEY, id INTEGER NOT NULL, event_head TEXT NOT NULL)")
+    cursor.execute("DELETE FROM temp.new_claim")
+    cursor.executemany("INSERT INTO temp.new_claim VALUES (?, ?, ?)", new)
+    others, literals = _constant_columns(conn, CLAIM, CLAIM_COLUMNS, constants)
+    names = ", ".join(f'"{name}"' for name in (*CLAIM_COLUMNS, *others))
+    picked = ", ".join(["n.id", *(f's."{name}"' for name in CLAIM_COLUMNS[1:-1]), "n.event_head",
+                        *literals])
+    cursor.execute(f"INSERT INTO claim ({names}) SELECT {picked} FROM temp.new_claim n "
+                   f"JOIN {STAGE}.stage s ON s.line = n.line ORDER BY n.id")
+    cursor.close()
+
+
+def _upsert_staged(conn: Connection) -> None:
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    for table, columns, keys, picked, condition in STAGED_UPSERTS:
+        names = ", ".join(f'"{c}"' for c in columns)
+        key = ", ".join(f'"{c}"' for c in columns[:keys])
+        cursor.execute(f"INSERT INTO {table.name} ({names}) SELECT {picked} FROM temp.new_claim n "
+                       f"JOIN {STAGE}.stage s ON s.line = n.line WHERE true {condition} "
+                       f"ORDER BY n.line ON CONFLICT ({key}) DO NOTHING")
+    cursor.close()
 
 
 def first_event_heads(ids: list[int], actor: Actor, on: date) -> list[str]:
@@ -367,19 +481,28 @@ def _insert_rows(conn: Connection, table: Any, columns: tuple[str, ...],
     server would have stored them bound as parameters (`_as_stored`)."""
     preparer = conn.dialect.identifier_preparer
     others = [c.name for c in table.columns if c.name not in columns]
-    fixed = {name: constants[name] if name in constants else _default(table.c[name])
-             for name in others}
     names = ", ".join(preparer.quote(name) for name in (*columns, *others))
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     if conn.dialect.name == "sqlite":
-        marks = ", ".join(["?"] * len(columns) + [
-            _sql_literal(_processed(conn, table, n, fixed[n])) for n in others])
+        _, literals = _constant_columns(conn, table, columns, constants)
+        marks = ", ".join(["?"] * len(columns) + literals)
         cursor.executemany(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", rows)
     else:
+        fixed = {name: constants[name] if name in constants else _default(table.c[name])
+                 for name in others}
         tail = "\t" + _copy_line(tuple(_as_stored(conn, table, n, fixed[n]) for n in others))
         with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
             copy.write("".join([_copy_line(row) + tail + "\n" for row in rows]))
     cursor.close()
+
+
+def _constant_columns(conn: Connection, table: Any, columns: tuple[str, ...],
+                      constants: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """(the other columns of `table`, each one's value from `constants` or its default as an
+    SQLite literal)."""
+    others = [c.name for c in table.columns if c.name not in columns]
+    return others, [_sql_literal(_processed(conn, table, name, constants[name] if name in constants
+                                            else _default(table.c[name]))) for name in others]
 
 
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"})

@@ -15,6 +15,7 @@ import multiprocessing
 import os
 from collections import deque
 from collections.abc import Collection, Iterator
+from dataclasses import dataclass
 from itertools import islice
 from multiprocessing.pool import AsyncResult
 from pathlib import Path
@@ -22,6 +23,7 @@ from pathlib import Path
 from intake.readers import csv_pieces, read_rows
 from intake.record import POLICIES
 from intake.screen import ScreenedRow, screen, screen_csv
+from services.filing_stage import stage_csv, stage_path
 
 PIECE_LINES = 5000
 """Product setting: CSV lines per piece sent to a worker."""
@@ -29,6 +31,18 @@ POOL_MIN_BYTES = 1 << 20
 """Product setting: CSV files smaller than this (about 5,000 rows) are screened in-process."""
 AHEAD = 3
 """Pieces queued per worker beyond the one being written (bounds memory on huge files)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """Screened rows written in one transaction. `stage`: the stage file holding the valid
+    rows' values (services/filing_stage.py), their rows then carry none; `lines`/`first`: the
+    CSV piece they were read from (a conflicting row's raw content is read back from it)."""
+
+    rows: list[ScreenedRow]
+    stage: Path | None = None
+    lines: list[str] | None = None
+    first: int = 0
 
 
 def default_workers() -> int:
@@ -47,10 +61,57 @@ def screened_rows(path: Path, *, known: Collection[str], warnings: list[str],
         rows = read_rows(path, known=known, warnings=warnings)
         return None, _in_process(((n, raw, raw) for n, raw in rows))
     header, pieces = csv_pieces(path, PIECE_LINES, known=known, warnings=warnings)
-    count = default_workers() if workers is None else workers
-    if count < 2 or path.stat().st_size < POOL_MIN_BYTES or multiprocessing.current_process().daemon:
+    count = _pool_size(path, workers)
+    if count < 2:
         return header, _csv_in_process(header, pieces)
     return header, _pooled(header, pieces, count)
+
+
+def screened_batches(path: Path, *, known: Collection[str], warnings: list[str], size: int,
+                     workers: int | None = None,
+                     stage_dir: Path | None = None) -> tuple[list[str] | None, Iterator[Batch]]:
+    """`screened_rows` in batches of `size` rows; with `stage_dir`, a CSV file the worker pool
+    reads comes instead as one batch per piece, its valid rows staged by the workers in files
+    under `stage_dir` (services/filing_stage.py)."""
+    path = Path(path)
+    count = _pool_size(path, workers) if path.suffix.lower() == ".csv" and path.is_file() else 1
+    if stage_dir is not None and count > 1:
+        header, pieces = csv_pieces(path, PIECE_LINES, known=known, warnings=warnings)
+        return header, _staged(header, pieces, count, stage_dir)
+    found, rows = screened_rows(path, known=known, warnings=warnings, workers=workers)
+    return found, (Batch(chunk) for chunk in _chunks(rows, size))
+
+
+def _pool_size(path: Path, workers: int | None) -> int:
+    """Worker processes for a CSV file: 1 (in-process) for a small file or in a daemon."""
+    count = default_workers() if workers is None else workers
+    if path.stat().st_size < POOL_MIN_BYTES or multiprocessing.current_process().daemon:
+        return 1
+    return count
+
+
+def _chunks(rows: Iterator[ScreenedRow], size: int) -> Iterator[list[ScreenedRow]]:
+    while chunk := list(islice(rows, size)):
+        yield chunk
+
+
+def _staged(header: list[str], pieces: Iterator[tuple[int, list[str]]], workers: int,
+            stage_dir: Path) -> Iterator[Batch]:
+    _warm()
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        pending: deque[tuple[int, list[str], AsyncResult[list[ScreenedRow]]]] = deque()
+        for first, lines in pieces:
+            pending.append((first, lines, pool.apply_async(
+                stage_csv, (header, lines, first, str(stage_dir)))))
+            if len(pending) > workers * AHEAD:
+                yield _done(pending.popleft(), stage_dir)
+        while pending:
+            yield _done(pending.popleft(), stage_dir)
+
+
+def _done(piece: tuple[int, list[str], AsyncResult[list[ScreenedRow]]], stage_dir: Path) -> Batch:
+    first, lines, result = piece
+    return Batch(result.get(), stage_path(stage_dir, first), lines, first)
 
 
 def _in_process(rows: Iterator[tuple[int, dict[str, str | None], object]]) -> Iterator[ScreenedRow]:

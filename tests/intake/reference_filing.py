@@ -1,5 +1,9 @@
 """The import as it was before the parallel fast path (commit f852f46 services/filing.py), kept
-unchanged as the oracle the fast path is compared with (tests/intake/test_fast_import.py).
+as the oracle the fast path is compared with (tests/intake/test_fast_import.py). Two changes
+since, made to both, so that what is filed does not depend on where chunks end (the staged
+import's chunks are the workers' pieces): a chunk's rejections are kept in row order, and
+within a chunk the first row of a person, payee or class stands, as it already did across
+chunks.
 The parts the fast path did not change (report types, file digest, write lock, claim ids,
 conflict wording) are imported from services/filing.py rather than copied.
 
@@ -107,6 +111,7 @@ def _file_chunk(conn: Connection, chunk: list[tuple[int, RawRow]], report: Impor
     for number, raw, record in parsed:
         _classify(number, raw, record, existing, seen, sorted_rows)
     _describe_conflicts(conn, sorted_rows)
+    sorted_rows.rejections.sort(key=lambda rejection: rejection[0].row)  # file order, however chunked
     filed = _insert_new(conn, sorted_rows.new, report.batch_id, actor=actor, on=on)
     _insert_rejections(conn, sorted_rows.rejections, report.batch_id)
     conflicts = sum(1 for r, _ in sorted_rows.rejections if r.kind == "conflict")
@@ -203,6 +208,7 @@ def _insert_new(conn: Connection, new: dict[Key, tuple[int, ClaimRecord, str]], 
     execute_many(conn, insert(CLAIM), claims)
     execute_many(conn, insert(EVENT), events)
     records = [record for _, record, _ in new.values()]
+    records = list(reversed(records))  # the first row per key wins (below: the last one assigned)
     _upsert(conn, PERSON, ("person_id",),
             {r.person_id: {"person_id": r.person_id, "name": r.person_name} for r in records})
     _upsert(conn, PAYEE, ("payee_id",), {

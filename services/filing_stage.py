@@ -1,0 +1,55 @@
+"""Staged claim rows: a worker writes a piece's valid rows into a small SQLite file of its own,
+and the importing process copies the new ones into the claim table with one
+`INSERT … SELECT` from that file (ATTACHed), instead of binding every value itself.
+
+SQLite has one writer; binding ~40 values per row through the driver was most of that
+writer's time. The workers bind in parallel into their own files; the importing process only
+moves rows between files inside SQLite. Only for SQLite with the worker pool; PostgreSQL takes
+the rows by COPY (services/filing.py).
+
+A stage file holds one table, `stage`: `line` (the row number in the import file, the primary
+key), the claim columns of RECORD_FIELDS as the claim table stores them, `person_key` and
+`content_hash` — exactly the values the driver would have been given (intake/screen.py).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from pathlib import Path
+
+from intake.record import RECORD_FIELDS
+from intake.screen import DIGEST, NUMBER, VALUES, ScreenedRow, screen_csv
+
+STAGE_COLUMNS = ("line", *RECORD_FIELDS, "person_key", "content_hash")
+SCHEMA = "stage"
+"""The name the importing process ATTACHes a stage file under."""
+
+
+def stage_path(directory: Path, first: int) -> Path:
+    return directory / f"rows-{first}.db"
+
+
+def stage_csv(header: list[str], lines: Sequence[str], first: int,
+              directory: str) -> list[ScreenedRow]:
+    """The worker's task: screen one piece of a CSV file, write its valid rows' values into the
+    piece's stage file, and return the screened rows without those values (a valid row's
+    `values` and `raw` are None; the importing process reads them back only for a conflict)."""
+    screened = screen_csv(header, lines, first)
+    valid = [(row[NUMBER], *row[VALUES], row[DIGEST]) for row in screened  # type: ignore[misc]
+             if row[DIGEST] is not None]
+    path = stage_path(Path(directory), first)
+    path.unlink(missing_ok=True)
+    db = sqlite3.connect(path, isolation_level=None)
+    try:
+        db.execute("PRAGMA journal_mode=OFF")
+        db.execute("PRAGMA synchronous=OFF")
+        db.execute(f"CREATE TABLE stage ({STAGE_COLUMNS[0]} INTEGER PRIMARY KEY, "
+                   f"{', '.join(STAGE_COLUMNS[1:])})")
+        db.execute("BEGIN")
+        db.executemany(f"INSERT INTO stage VALUES ({', '.join('?' * len(STAGE_COLUMNS))})", valid)
+        db.execute("COMMIT")
+    finally:
+        db.close()
+    return [row if row[DIGEST] is None else (*row[:VALUES], None, None, None)  # type: ignore[misc]
+            for row in screened]
