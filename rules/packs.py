@@ -108,10 +108,14 @@ def format_validation_error(path: Path, exc: ValidationError) -> str:
     return "\n".join(lines)
 
 
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""yaml.safe_load's loader, in C (libyaml) where PyYAML has it: the same documents, ~10× faster."""
+
+
 def read_yaml(path: Path) -> Any:
     try:
         with path.open(encoding="utf-8") as fh:
-            return yaml.safe_load(fh)
+            return yaml.load(fh, Loader=_SAFE_LOADER)
     except OSError as exc:
         raise PackError(f"{path}: cannot read: {exc.strerror}") from None
     except yaml.YAMLError as exc:
