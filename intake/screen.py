@@ -98,6 +98,16 @@ def csv_records(header: list[str], lines: Sequence[str],
                 first: int) -> Iterator[tuple[int, RawRow, str]]:
     """intake.readers' CSV rows of `lines` (whole records, the first numbered `first`), each
     with its own text."""
+    for number, cells, text in _csv_cells(lines, first):
+        if isinstance(cells, str):
+            yield number, RowProblem(cells, ""), text
+        else:
+            yield number, csv_row(header, cells), text
+
+
+def _csv_cells(lines: Sequence[str], first: int) -> Iterator[tuple[int, list[str] | str, str]]:
+    """(row number, the record's cells or the csv.Error problem, its text) per record of
+    `lines`; blank records are left out, as intake.readers leaves them out."""
     taken: list[str] = []
 
     def feed() -> Iterator[str]:
@@ -115,11 +125,11 @@ def csv_records(header: list[str], lines: Sequence[str],
         except StopIteration:
             return
         except csv.Error as exc:
-            yield number, RowProblem(f"the row cannot be read as CSV: {exc}", ""), "".join(taken)
+            yield number, f"the row cannot be read as CSV: {exc}", "".join(taken)
             continue
         if not "".join(cells).strip():  # every cell blank
             continue
-        yield number, csv_row(header, cells), "".join(taken)
+        yield number, cells, "".join(taken)
 
 
 def csv_raw(header: list[str], text: str) -> RawRow:
@@ -130,8 +140,30 @@ def csv_raw(header: list[str], text: str) -> RawRow:
 
 
 def screen_csv(header: list[str], lines: Sequence[str], first: int) -> list[ScreenedRow]:
-    """The worker's task: screen one piece of a CSV file."""
-    return screen(csv_records(header, lines, first))
+    """The worker's task: screen one piece of a CSV file — `screen` of `csv_records`, with
+    each row handed to `parse_values` as only its filled cells (the same checks, the same
+    messages in the same order; the whole raw row is built only for a rejection)."""
+    out: list[ScreenedRow] = []
+    append = out.append
+    width = len(header)
+    for number, cells, text in _csv_cells(lines, first):
+        if isinstance(cells, str):
+            out.extend(screen([(number, RowProblem(cells, ""), text)]))
+            continue
+        if len(cells) > width and any(c.strip() for c in cells[width:]):
+            out.extend(screen([(number, csv_row(header, cells), text)]))
+            continue
+        try:
+            values = parse_values({name: cell for name, cell in zip(header, cells, strict=False) if cell})
+        except InvalidRecord as exc:
+            raw = csv_row(header, cells)
+            policy = raw.get("policy")
+            append((number, policy if isinstance(policy, str) else None, exc.claim_id, None,
+                    None, tuple((e.field, e.message) for e in exc.errors), raw_json(raw)))
+            continue
+        digest, stored = record_row(values)
+        append((number, values["policy"], values["claim_id"], digest, stored, None, text))
+    return out
 
 
 def stored_canonical(values: Sequence[Any]) -> dict[str, str]:

@@ -150,8 +150,7 @@ def _file_batch(conn: Connection, batch: Batch, report: ImportReport, seen: dict
     try:
         with conn.begin():
             _take_write_lock(conn, report.batch_id)
-            existing = _existing(conn, {row[2] for row in batch.rows
-                                        if row[3] is not None and row[2] is not None})
+            existing = _existing_staged(conn)
             chunk = _with_staged_values(conn, batch, seen, existing, header)
             _file_chunk(conn, chunk, report, seen, header, actor=actor, on=on, staged=existing)
     finally:
@@ -253,6 +252,16 @@ def _existing(conn: Connection, claim_ids: set[str]) -> dict[Key, tuple[int, str
             part = ids[start:start + SQLITE_IN_LIMIT]
             cursor.execute(columns + f"IN ({','.join('?' * len(part))})", part)
             found.extend(cursor.fetchall())
+    cursor.close()
+    return {(policy, claim_id): (pk, digest) for policy, claim_id, pk, digest in found}
+
+
+def _existing_staged(conn: Connection) -> dict[Key, tuple[int, str]]:
+    """`_existing` for a staged batch: its claims already filed, by a join with the stage file."""
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    cursor.execute(f"SELECT c.policy, c.claim_id, c.id, c.content_hash FROM {STAGE}.stage s "
+                   "JOIN claim c ON c.policy = s.policy AND c.claim_id = s.claim_id")
+    found = cursor.fetchall()
     cursor.close()
     return {(policy, claim_id): (pk, digest) for policy, claim_id, pk, digest in found}
 
@@ -424,7 +433,7 @@ def _insert_staged(conn: Connection, new: list[tuple[int, int, str]],
     picked = ", ".join(["n.id", *(f's."{name}"' for name in CLAIM_COLUMNS[1:-1]), "n.event_head",
                         *literals])
     cursor.execute(f"INSERT INTO claim ({names}) SELECT {picked} FROM temp.new_claim n "
-                   f"JOIN {STAGE}.stage s ON s.line = n.line ORDER BY n.id")
+                   f"JOIN {STAGE}.stage s ON s.line = n.line")
     cursor.close()
 
 
