@@ -13,8 +13,8 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Callable, Iterable
-from contextlib import ExitStack
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -129,12 +129,39 @@ def import_file(engine: Engine, path: Path, *, actor: Actor, on: date,
                 at=datetime.now(UTC)).returning(BATCH.c.id)).scalar_one()
         report = ImportReport(batch_id=batch_id, file_name=path.name, warnings=warnings)
         seen: dict[Key, int] = {}
-        with engine.connect() as conn:
+        with engine.connect() as conn, _bulk_settings(conn):
             for batch in batches:
                 _file_batch(conn, batch, report, seen, header, actor=actor, on=on)
                 if progress:
                     progress(len(batch.rows))
     return report
+
+
+IMPORT_CACHE_KIB = 65536
+"""Product setting: SQLite page cache of the importing connection (the claim indexes of a
+large database stay in memory while a file is filed)."""
+IMPORT_CHECKPOINT_PAGES = 16384
+"""Product setting: WAL pages (64 MB) before SQLite checkpoints during an import (default
+1,000: a checkpoint after nearly every chunk)."""
+
+
+@contextmanager
+def _bulk_settings(conn: Connection) -> Iterator[None]:
+    """SQLite: the importing connection's page cache and checkpoint interval for the import,
+    then its own again (the connection goes back to the pool)."""
+    driver = conn.connection.driver_connection
+    if conn.dialect.name != "sqlite" or driver is None:
+        yield
+        return
+    cache, = driver.execute("PRAGMA cache_size").fetchone()
+    checkpoint, = driver.execute("PRAGMA wal_autocheckpoint").fetchone()
+    driver.execute(f"PRAGMA cache_size=-{IMPORT_CACHE_KIB}")
+    driver.execute(f"PRAGMA wal_autocheckpoint={IMPORT_CHECKPOINT_PAGES}")
+    try:
+        yield
+    finally:
+        driver.execute(f"PRAGMA cache_size={int(cache)}")
+        driver.execute(f"PRAGMA wal_autocheckpoint={int(checkpoint)}")
 
 
 def _file_batch(conn: Connection, batch: Batch, report: ImportReport, seen: dict[Key, int],

@@ -8,6 +8,7 @@ The reference is the previous implementation, kept unchanged in tests/intake/ref
 
 from __future__ import annotations
 
+import tempfile
 import uuid
 from collections.abc import Iterator
 from datetime import date
@@ -161,3 +162,32 @@ def test_conflict_messages_name_fields_as_before(two_urls: tuple[str, str], tmp_
     finally:
         reference.dispose()
         fast.dispose()
+
+
+def test_staged_import_cleans_up_and_gives_the_connection_back_as_it_was(
+        db_url: str, tmp_path: Path, pooled: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """SQLite with the pool: the workers' stage files are gone afterwards, and the importing
+    connection's page cache and checkpoint interval are its own again."""
+    if not db_url.startswith("sqlite"):
+        pytest.skip("stage files are for SQLite")
+    stage_root = tmp_path / "tmp"
+    stage_root.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(stage_root))
+    engine = _engine(db_url)
+    try:
+        with engine.connect() as conn:
+            before = _settings(conn)
+        report = import_file(engine, _write(tmp_path / "a.csv", _rows()), actor=CLERK, on=ON, workers=2)
+        assert report.filed > 60 and report.rejected > 0
+        assert list(stage_root.iterdir()) == []
+        with engine.connect() as conn:
+            assert _settings(conn) == before
+            filed = conn.execute(text("SELECT count(*) FROM claim")).scalar_one()
+        assert filed == report.filed
+    finally:
+        engine.dispose()
+
+
+def _settings(conn: Any) -> tuple[Any, ...]:
+    return (conn.exec_driver_sql("PRAGMA cache_size").scalar_one(),
+            conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar_one())
