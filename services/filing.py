@@ -3,9 +3,11 @@
 Rows are read and validated (`intake/validate.py:parse_record`, through intake/screen.py) in
 worker processes for a large CSV file while this process writes (services/filing_pool.py).
 Per chunk: one query for the claim_ids already filed, claim rows inserted with the driver's
-executemany, their first event ("" -> filed, hash-chained as services/moves.py chains every
-later one) with one INSERT … SELECT, people, payees and classes upserted in bulk, every rejected
-row kept with its raw content.
+executemany (PostgreSQL: COPY) — or, on SQLite with the worker pool, copied with one INSERT …
+SELECT from the stage file the workers wrote (services/filing_stage.py) — their first event
+("" -> filed, hash-chained as services/moves.py chains every later one) with one INSERT …
+SELECT, people, payees and classes upserted in bulk, every rejected row kept with its raw
+content.
 """
 
 from __future__ import annotations
