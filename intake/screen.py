@@ -19,7 +19,7 @@ import csv
 import hashlib
 import io
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date
 from decimal import Decimal
 from operator import itemgetter
@@ -71,6 +71,24 @@ def record_row(values: dict[str, Any]) -> tuple[str, tuple[Any, ...]]:
             stored[i] = to_fen(stored[i])
     stored.append(person_key(fields[_PERSON_ID]))
     return digest, tuple(stored)
+
+
+def record_texts(values: dict[str, Any]) -> tuple[str, list[Any]]:
+    """(content hash, the record's canonical texts + person_key) of a valid record's field
+    values: `record_row`'s values as text — an empty field "", booleans "1"/"0", numbers and
+    dates as written — except money, in integer fen. What the import's stage file is given
+    (services/filing_stage.py): the driver binds text and integers several times faster than
+    None and booleans, and the claim table's column types turn the texts back into the values
+    `record_row` gives."""
+    fields = _FIELDS(values)
+    canon: list[Any] = [v if v.__class__ is str else "" if v is None else "1" if v is True
+                        else "0" if v is False else _canonical(v) for v in fields]
+    digest = hashlib.sha256("\x1f".join(canon).encode("utf-8")).hexdigest()
+    for i in _MONEY:
+        if fields[i] is not None:
+            canon[i] = to_fen(fields[i])
+    canon.append(person_key(fields[_PERSON_ID]))
+    return digest, canon
 
 
 def screen(rows: Iterable[tuple[int, RawRow, Any]]) -> list[ScreenedRow]:
@@ -139,10 +157,13 @@ def csv_raw(header: list[str], text: str) -> RawRow:
     raise ValueError("no record in the text")
 
 
-def screen_csv(header: list[str], lines: Sequence[str], first: int) -> list[ScreenedRow]:
+def screen_csv(header: list[str], lines: Sequence[str], first: int,
+               row_values: Callable[[dict[str, Any]], tuple[str, Sequence[Any]]] = record_row,
+               ) -> list[ScreenedRow]:
     """The worker's task: screen one piece of a CSV file — `screen` of `csv_records`, with
     each row handed to `parse_values` as only its filled cells (the same checks, the same
-    messages in the same order; the whole raw row is built only for a rejection)."""
+    messages in the same order; the whole raw row is built only for a rejection). A valid
+    row's values are `row_values`' (`record_row`, or `record_texts` for a stage file)."""
     out: list[ScreenedRow] = []
     append = out.append
     width = len(header)
@@ -161,8 +182,8 @@ def screen_csv(header: list[str], lines: Sequence[str], first: int) -> list[Scre
             append((number, policy if isinstance(policy, str) else None, exc.claim_id, None,
                     None, tuple((e.field, e.message) for e in exc.errors), raw_json(raw)))
             continue
-        digest, stored = record_row(values)
-        append((number, values["policy"], values["claim_id"], digest, stored, None, text))
+        digest, stored = row_values(values)
+        append((number, values["policy"], values["claim_id"], digest, stored, None, text))  # type: ignore[arg-type]
     return out
 
 

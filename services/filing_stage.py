@@ -8,8 +8,10 @@ moves rows between files inside SQLite. Only for SQLite with the worker pool; Po
 the rows by COPY (services/filing.py).
 
 A stage file holds one table, `stage`: `line` (the row number in the import file, the primary
-key), the claim columns of RECORD_FIELDS as the claim table stores them, `person_key` and
-`content_hash` — exactly the values the driver would have been given (intake/screen.py).
+key), the claim columns of RECORD_FIELDS, `person_key` and `content_hash`. The columns hold
+intake/screen.py `record_texts` (text, money in integer fen, empty fields NULL); copied into the
+claim table, its column types make them exactly the values `record_row` gives (booleans and
+whole numbers as integers, dates as ISO text).
 """
 
 from __future__ import annotations
@@ -19,9 +21,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from intake.record import RECORD_FIELDS
-from intake.screen import DIGEST, NUMBER, VALUES, ScreenedRow, screen_csv
+from intake.screen import DIGEST, NUMBER, VALUES, ScreenedRow, record_texts, screen_csv
 
 STAGE_COLUMNS = ("line", *RECORD_FIELDS, "person_key", "content_hash")
+_MARKS = ", ".join("?" if name in ("line", "groups", "person_key", "content_hash") else "NULLIF(?, '')"
+                   for name in STAGE_COLUMNS)
+"""An empty text is an empty field (NULL); `groups` is the one field stored as "" when empty."""
 SCHEMA = "stage"
 """The name the importing process ATTACHes a stage file under."""
 
@@ -35,7 +40,7 @@ def stage_csv(header: list[str], lines: Sequence[str], first: int,
     """The worker's task: screen one piece of a CSV file, write its valid rows' values into the
     piece's stage file, and return the screened rows without those values (a valid row's
     `values` and `raw` are None; the importing process reads them back only for a conflict)."""
-    screened = screen_csv(header, lines, first)
+    screened = screen_csv(header, lines, first, record_texts)
     valid = [(row[NUMBER], *row[VALUES], row[DIGEST]) for row in screened  # type: ignore[misc]
              if row[DIGEST] is not None]
     path = stage_path(Path(directory), first)
@@ -47,7 +52,7 @@ def stage_csv(header: list[str], lines: Sequence[str], first: int,
         db.execute(f"CREATE TABLE stage ({STAGE_COLUMNS[0]} INTEGER PRIMARY KEY, "
                    f"{', '.join(STAGE_COLUMNS[1:])})")
         db.execute("BEGIN")
-        db.executemany(f"INSERT INTO stage VALUES ({', '.join('?' * len(STAGE_COLUMNS))})", valid)
+        db.executemany(f"INSERT INTO stage VALUES ({_MARKS})", valid)
         db.execute("COMMIT")
     finally:
         db.close()
