@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -191,18 +190,17 @@ def _with_staged_values(conn: Connection, batch: Batch, seen: dict[Key, int],
                         stored: dict[Key, tuple[int, str]],
                         header: list[str] | None) -> list[ScreenedRow]:
     """The batch's rows, those that may be a conflict given their values and raw content back
-    (read from the stage file and the piece): a claim already met in the file or filed before,
-    or met twice in the batch."""
-    keys = [(row[1], row[2]) for row in batch.rows if row[3] is not None]
-    counts = Counter(keys)
-    wanted = {row[0] for row in batch.rows if row[3] is not None and (
-        (key := (row[1], row[2])) in seen or key in stored or counts[key] > 1)}
+    (read from the stage file and the piece)."""
+    wanted = _may_conflict(batch.rows, seen, stored)
     if not wanted:
         return batch.rows
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    cursor.execute(f"SELECT * FROM {STAGE}.stage WHERE line IN ({','.join('?' * len(wanted))})",
-                   list(wanted))
-    values = {line: tuple(rest[:-1]) for line, *rest in cursor.fetchall()}
+    lines = sorted(wanted)
+    values: dict[int, tuple[Any, ...]] = {}
+    for start in range(0, len(lines), SQLITE_IN_LIMIT):
+        part = lines[start:start + SQLITE_IN_LIMIT]
+        cursor.execute(f"SELECT * FROM {STAGE}.stage WHERE line IN ({','.join('?' * len(part))})", part)
+        values.update((line, tuple(rest[:-1])) for line, *rest in cursor.fetchall())
     cursor.close()
     texts = {number: text for number, _, text in csv_records(header or [], batch.lines or [], batch.first)
              if number in wanted}
@@ -210,6 +208,25 @@ def _with_staged_values(conn: Connection, batch: Batch, seen: dict[Key, int],
             if number in wanted else row
             for row in batch.rows
             for number, policy, claim_id, digest, _, errors, _ in (row,)]
+
+
+def _may_conflict(rows: list[ScreenedRow], seen: dict[Key, int],
+                  stored: dict[Key, tuple[int, str]]) -> set[int]:
+    """Row numbers of the valid rows that may be a conflict: a claim met earlier in the file,
+    filed before with other content, or met twice in these rows (both)."""
+    wanted: set[int] = set()
+    first: dict[Key, int] = {}
+    for number, policy, claim_id, digest, _, _, _ in rows:
+        if digest is None:
+            continue
+        key = (policy or "", claim_id or "")
+        found = stored.get(key)
+        if key in seen or (found is not None and found[1] != digest):
+            wanted.add(number)
+        earlier = first.setdefault(key, number)
+        if earlier != number:
+            wanted.update((earlier, number))
+    return wanted
 
 
 def _file_chunk(conn: Connection, chunk: list[ScreenedRow], report: ImportReport,
