@@ -14,7 +14,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections import deque
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from itertools import islice
 from multiprocessing.pool import AsyncResult
@@ -97,21 +97,8 @@ def _chunks(rows: Iterator[ScreenedRow], size: int) -> Iterator[list[ScreenedRow
 
 def _staged(header: list[str], pieces: Iterator[tuple[int, list[str]]], workers: int,
             stage_dir: Path) -> Iterator[Batch]:
-    _warm()
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
-        pending: deque[tuple[int, list[str], AsyncResult[list[ScreenedRow]]]] = deque()
-        for first, lines in pieces:
-            pending.append((first, lines, pool.apply_async(
-                stage_csv, (header, lines, first, str(stage_dir)))))
-            if len(pending) > workers * AHEAD:
-                yield _done(pending.popleft(), stage_dir)
-        while pending:
-            yield _done(pending.popleft(), stage_dir)
-
-
-def _done(piece: tuple[int, list[str], AsyncResult[list[ScreenedRow]]], stage_dir: Path) -> Batch:
-    first, lines, result = piece
-    return Batch(result.get(), stage_path(stage_dir, first), lines, first)
+    for first, lines, rows in _in_pool(pieces, workers, stage_csv, header, str(stage_dir)):
+        yield Batch(rows, stage_path(stage_dir, first), lines, first)
 
 
 def _in_process(rows: Iterator[tuple[int, dict[str, str | None], object]]) -> Iterator[ScreenedRow]:
@@ -134,12 +121,23 @@ def _warm() -> None:
 
 def _pooled(header: list[str], pieces: Iterator[tuple[int, list[str]]],
             workers: int) -> Iterator[ScreenedRow]:
+    for _, _, rows in _in_pool(pieces, workers, screen_csv, header):
+        yield from rows
+
+
+def _in_pool(pieces: Iterator[tuple[int, list[str]]], workers: int,
+             task: Callable[..., list[ScreenedRow]], header: list[str],
+             *after: str) -> Iterator[tuple[int, list[str], list[ScreenedRow]]]:
+    """(first row number, lines, `task(header, lines, first, *after)`) per piece, in file
+    order, the pieces run by a forked pool with at most AHEAD of them queued per worker."""
     _warm()
     with multiprocessing.get_context("fork").Pool(workers) as pool:
-        pending: deque[AsyncResult[list[ScreenedRow]]] = deque()
+        pending: deque[tuple[int, list[str], AsyncResult[list[ScreenedRow]]]] = deque()
         for first, lines in pieces:
-            pending.append(pool.apply_async(screen_csv, (header, lines, first)))
+            pending.append((first, lines, pool.apply_async(task, (header, lines, first, *after))))
             if len(pending) > workers * AHEAD:
-                yield from pending.popleft().get()
+                first_done, lines_done, result = pending.popleft()
+                yield first_done, lines_done, result.get()
         while pending:
-            yield from pending.popleft().get()
+            first_done, lines_done, result = pending.popleft()
+            yield first_done, lines_done, result.get()
