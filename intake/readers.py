@@ -13,7 +13,7 @@ import codecs
 import csv
 import json
 import zipfile
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from datetime import date, datetime, time
 from decimal import Decimal
 from itertools import chain, islice
@@ -166,8 +166,8 @@ def csv_encoding(path: Path) -> str:
 
 
 def _csv_open(path: Path, known: Collection[str] | None,
-              warnings: list[str] | None) -> tuple[IO[str], Any, list[str]]:
-    """The open file, its reader and the header; the file is positioned after the header."""
+              warnings: list[str] | None) -> tuple[IO[str], list[str]]:
+    """The open file and the header; the file is positioned after the header."""
     fh: IO[str] = path.open(encoding=csv_encoding(path), newline="")
     try:
         reader = csv.reader(fh)
@@ -182,13 +182,13 @@ def _csv_open(path: Path, known: Collection[str] | None,
     except BaseException:
         fh.close()
         raise
-    return fh, reader, header
+    return fh, header
 
 
 def _csv_rows(path: Path, known: Collection[str] | None,
               warnings: list[str] | None) -> Iterator[tuple[int, RawRow]]:
-    fh, reader, header = _csv_open(path, known, warnings)
-    return _csv_body(fh, reader, header, path.name)
+    fh, header = _csv_open(path, known, warnings)
+    return _csv_body(fh, header)
 
 
 def csv_pieces(path: Path, size: int, *, known: Collection[str] | None = None,
@@ -202,7 +202,7 @@ def csv_pieces(path: Path, size: int, *, known: Collection[str] | None = None,
     path = Path(path)
     if not path.is_file():
         raise UnreadableFile(f"there is no file {path}")
-    fh, _, header = _csv_open(path, known, warnings)
+    fh, header = _csv_open(path, known, warnings)
     return header, _csv_split(fh, size)
 
 
@@ -225,15 +225,7 @@ def _csv_split(fh: IO[str], size: int) -> Iterator[tuple[int, list[str]]]:
 def _whole_records(lines: list[str], rest: IO[str]) -> tuple[list[str], int]:
     """`lines` and as many more lines of `rest` as the last record needs, and the count of
     records (csv.reader's rows and errors) in them."""
-    taken: list[str] = []
-    source = chain(lines, rest)
-
-    def feed() -> Iterator[str]:
-        for line in source:
-            taken.append(line)
-            yield line
-
-    reader = csv.reader(feed())
+    reader, taken = _recording_reader(chain(lines, rest))
     records = 0
     while len(taken) < len(lines):
         try:
@@ -246,22 +238,42 @@ def _whole_records(lines: list[str], rest: IO[str]) -> tuple[list[str], int]:
     return taken, records
 
 
-def _csv_body(fh: IO[str], reader: Any, header: list[str],
-              name: str) -> Iterator[tuple[int, RawRow]]:
+def _recording_reader(source: Iterable[str]) -> tuple[Iterator[list[str]], list[str]]:
+    """A csv.reader over `source`, and the list of the lines it has taken from it."""
+    taken: list[str] = []
+
+    def feed() -> Iterator[str]:
+        for line in source:
+            taken.append(line)
+            yield line
+
+    return csv.reader(feed()), taken
+
+
+def csv_records_text(lines: Iterable[str], first: int) -> Iterator[tuple[int, list[str] | str, str]]:
+    """(row number, the record's cells or why it cannot be read as CSV, its text) per record
+    of `lines`, numbered from `first`; blank records are counted and left out."""
+    reader, taken = _recording_reader(lines)
+    number = first - 1
+    while True:
+        number += 1
+        taken.clear()
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield number, f"the row cannot be read as CSV: {exc}", "".join(taken)
+            continue
+        if not "".join(cells).strip():  # every cell blank
+            continue
+        yield number, cells, "".join(taken)
+
+
+def _csv_body(fh: IO[str], header: list[str]) -> Iterator[tuple[int, RawRow]]:
     with fh:
-        number = 1
-        while True:
-            number += 1
-            try:
-                cells = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as exc:
-                yield number, RowProblem(f"the row cannot be read as CSV: {exc}", "")
-                continue
-            if not "".join(cells).strip():  # every cell blank
-                continue
-            yield number, csv_row(header, cells)
+        for number, cells, _ in csv_records_text(fh, 2):
+            yield number, RowProblem(cells, "") if isinstance(cells, str) else csv_row(header, cells)
 
 
 def _xlsx_rows(path: Path, known: Collection[str] | None,

@@ -15,7 +15,6 @@ A screened row is a plain tuple (cheap to send between processes):
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import json
@@ -26,7 +25,7 @@ from operator import itemgetter
 from typing import Any
 
 from intake.keys import canonical, person_key
-from intake.readers import RawRow, RowProblem, csv_row
+from intake.readers import RawRow, RowProblem, csv_records_text, csv_row
 from intake.record import RECORD_FIELDS, ClaimRecord
 from intake.validate import InvalidRecord, parse_values
 from models.money import to_fen
@@ -99,13 +98,17 @@ def screen(rows: Iterable[tuple[int, RawRow, Any]]) -> list[ScreenedRow]:
         try:
             values = parse_values(raw)
         except InvalidRecord as exc:
-            policy = raw.get("policy")
-            append((number, policy if isinstance(policy, str) else None, exc.claim_id, None,
-                    None, tuple((e.field, e.message) for e in exc.errors), raw_json(raw)))
+            append(_rejected(number, raw, exc))
             continue
         digest, stored = record_row(values)
         append((number, values["policy"], values["claim_id"], digest, stored, None, source))
     return out
+
+
+def _rejected(number: int, raw: RawRow, exc: InvalidRecord) -> ScreenedRow:
+    policy = raw.get("policy")
+    return (number, policy if isinstance(policy, str) else None, exc.claim_id, None, None,
+            tuple((e.field, e.message) for e in exc.errors), raw_json(raw))
 
 
 def raw_json(raw: RawRow) -> str:
@@ -116,38 +119,11 @@ def csv_records(header: list[str], lines: Sequence[str],
                 first: int) -> Iterator[tuple[int, RawRow, str]]:
     """intake.readers' CSV rows of `lines` (whole records, the first numbered `first`), each
     with its own text."""
-    for number, cells, text in _csv_cells(lines, first):
+    for number, cells, text in csv_records_text(lines, first):
         if isinstance(cells, str):
             yield number, RowProblem(cells, ""), text
         else:
             yield number, csv_row(header, cells), text
-
-
-def _csv_cells(lines: Sequence[str], first: int) -> Iterator[tuple[int, list[str] | str, str]]:
-    """(row number, the record's cells or the csv.Error problem, its text) per record of
-    `lines`; blank records are left out, as intake.readers leaves them out."""
-    taken: list[str] = []
-
-    def feed() -> Iterator[str]:
-        for line in lines:
-            taken.append(line)
-            yield line
-
-    reader = csv.reader(feed())
-    number = first - 1
-    while True:
-        number += 1
-        taken.clear()
-        try:
-            cells = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            yield number, f"the row cannot be read as CSV: {exc}", "".join(taken)
-            continue
-        if not "".join(cells).strip():  # every cell blank
-            continue
-        yield number, cells, "".join(taken)
 
 
 def csv_raw(header: list[str], text: str) -> RawRow:
@@ -167,7 +143,7 @@ def screen_csv(header: list[str], lines: Sequence[str], first: int,
     out: list[ScreenedRow] = []
     append = out.append
     width = len(header)
-    for number, cells, text in _csv_cells(lines, first):
+    for number, cells, text in csv_records_text(lines, first):
         if isinstance(cells, str):
             out.extend(screen([(number, RowProblem(cells, ""), text)]))
             continue
@@ -177,10 +153,7 @@ def screen_csv(header: list[str], lines: Sequence[str], first: int,
         try:
             values = parse_values({name: cell for name, cell in zip(header, cells, strict=False) if cell})
         except InvalidRecord as exc:
-            raw = csv_row(header, cells)
-            policy = raw.get("policy")
-            append((number, policy if isinstance(policy, str) else None, exc.claim_id, None,
-                    None, tuple((e.field, e.message) for e in exc.errors), raw_json(raw)))
+            append(_rejected(number, csv_row(header, cells), exc))
             continue
         digest, stored = row_values(values)
         append((number, values["policy"], values["claim_id"], digest, stored, None, text))  # type: ignore[arg-type]
