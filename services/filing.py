@@ -180,7 +180,8 @@ def _file_batch(conn: Connection, batch: Batch, report: ImportReport, seen: dict
             _take_write_lock(conn, report.batch_id)
             existing = _existing_staged(conn)
             chunk = _with_staged_values(conn, batch, seen, existing, header)
-            _file_chunk(conn, chunk, report, seen, header, actor=actor, on=on, staged=existing)
+            _file_chunk(conn, chunk, report, seen, header, actor=actor, on=on,
+                        existing=existing, staged=True)
     finally:
         driver.execute(f"DETACH DATABASE {STAGE}")
         batch.stage.unlink(missing_ok=True)
@@ -231,15 +232,15 @@ def _may_conflict(rows: list[ScreenedRow], seen: dict[Key, int],
 
 def _file_chunk(conn: Connection, chunk: list[ScreenedRow], report: ImportReport,
                 seen: dict[Key, int], header: list[str] | None, *, actor: Actor,
-                on: date, staged: dict[Key, tuple[int, str]] | None = None) -> None:
-    """`staged`: the chunk's valid rows are in the ATTACHed stage file, and these are its
-    claims already filed (read under the write lock this transaction already holds)."""
-    if staged is None:
+                on: date, existing: dict[Key, tuple[int, str]] | None = None,
+                staged: bool = False) -> None:
+    """`existing`: the chunk's claims already filed, read under the write lock this transaction
+    already holds (else both are done here); `staged`: its valid rows are in the ATTACHed stage
+    file."""
+    if existing is None:
         _take_write_lock(conn, report.batch_id)
         existing = _existing(conn, {claim_id for _, _, claim_id, digest, _, _, _ in chunk
                                     if digest is not None and claim_id is not None})
-    else:
-        existing = staged
     sorted_rows = _Chunk(header)
     valid = []
     for row in chunk:
@@ -261,7 +262,7 @@ def _file_chunk(conn: Connection, chunk: list[ScreenedRow], report: ImportReport
     _describe_conflicts(conn, sorted_rows)
     sorted_rows.rejections.sort(key=lambda rejection: rejection[0].row)  # file order, however chunked
     filed = _insert_new(conn, sorted_rows.new, report.batch_id, actor=actor, on=on,
-                        staged=staged is not None)
+                        staged=staged)
     _insert_rejections(conn, sorted_rows.rejections, report.batch_id)
     conflicts = sum(1 for r, _ in sorted_rows.rejections if r.kind == "conflict")
     rejected = len(sorted_rows.rejections) - conflicts
