@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 from decimal import Decimal
 from operator import itemgetter
@@ -49,27 +49,34 @@ def _canonical(value: Any) -> str:
     return canonical(value)
 
 
-_AS_TEXT_FIELDS = tuple(
+_AS_TEXT_FIELDS = frozenset(
     i for i, name in enumerate(RECORD_FIELDS)
     if ClaimRecord.__dataclass_fields__[name].type in ("date", "date | None", "tuple[str, ...]"))
 """Fields stored as their canonical text (ISO dates, groups joined with ";")."""
+_MONEY_FIELDS = frozenset(_MONEY)
+
+
+def field_forms(index: int, value: Any) -> tuple[str, Any, Any]:
+    """Field `index` of RECORD_FIELDS with parsed `value`, as (its canonical text, the value
+    `record_row` stores, the value `record_texts` stores): booleans and whole numbers stored
+    as themselves, dates and groups as their text, money in integer fen; as text an empty
+    field is "", a boolean "1"/"0"."""
+    if value is None:
+        return "", None, ""
+    text = value if value.__class__ is str else "1" if value is True else "0" if value is False \
+        else _canonical(value)
+    if index in _MONEY_FIELDS:
+        fen = to_fen(value)
+        return text, fen, fen
+    return text, text if index in _AS_TEXT_FIELDS else value, text
 
 
 def record_row(values: dict[str, Any]) -> tuple[str, tuple[Any, ...]]:
     """(content hash, stored values + person_key) of a valid record's field values."""
     fields = _FIELDS(values)
-    canon = [v if v.__class__ is str else "" if v is None else "1" if v is True
-             else "0" if v is False else _canonical(v) for v in fields]
-    digest = hashlib.sha256("\x1f".join(canon).encode("utf-8")).hexdigest()
-    stored: list[Any] = list(fields)
-    for i in _AS_TEXT_FIELDS:
-        if stored[i] is not None:
-            stored[i] = canon[i]
-    for i in _MONEY:
-        if stored[i] is not None:
-            stored[i] = to_fen(stored[i])
-    stored.append(person_key(fields[_PERSON_ID]))
-    return digest, tuple(stored)
+    forms = [field_forms(i, v) for i, v in enumerate(fields)]
+    digest = row_digest([form[0] for form in forms])
+    return digest, (*[form[1] for form in forms], person_key(fields[_PERSON_ID]))
 
 
 def record_texts(values: dict[str, Any]) -> tuple[str, list[Any]]:
@@ -80,14 +87,15 @@ def record_texts(values: dict[str, Any]) -> tuple[str, list[Any]]:
     None and booleans, and the claim table's column types turn the texts back into the values
     `record_row` gives."""
     fields = _FIELDS(values)
-    canon: list[Any] = [v if v.__class__ is str else "" if v is None else "1" if v is True
-                        else "0" if v is False else _canonical(v) for v in fields]
-    digest = hashlib.sha256("\x1f".join(canon).encode("utf-8")).hexdigest()
-    for i in _MONEY:
-        if fields[i] is not None:
-            canon[i] = to_fen(fields[i])
-    canon.append(person_key(fields[_PERSON_ID]))
-    return digest, canon
+    forms = [field_forms(i, v) for i, v in enumerate(fields)]
+    digest = row_digest([form[0] for form in forms])
+    return digest, [*[form[2] for form in forms], person_key(fields[_PERSON_ID])]
+
+
+def row_digest(texts: Sequence[str]) -> str:
+    """The content hash (intake.keys `content_hash`) of a record's canonical texts in
+    RECORD_FIELDS order."""
+    return hashlib.sha256("\x1f".join(texts).encode("utf-8")).hexdigest()
 
 
 def screen(rows: Iterable[tuple[int, RawRow, Any]]) -> list[ScreenedRow]:
@@ -131,33 +139,6 @@ def csv_raw(header: list[str], text: str) -> RawRow:
     for _, raw, _ in csv_records(header, list(io.StringIO(text, newline="")), 0):
         return raw
     raise ValueError("no record in the text")
-
-
-def screen_csv(header: list[str], lines: Sequence[str], first: int,
-               row_values: Callable[[dict[str, Any]], tuple[str, Sequence[Any]]] = record_row,
-               ) -> list[ScreenedRow]:
-    """The worker's task: screen one piece of a CSV file — `screen` of `csv_records`, with
-    each row handed to `parse_values` as only its filled cells (the same checks, the same
-    messages in the same order; the whole raw row is built only for a rejection). A valid
-    row's values are `row_values`' (`record_row`, or `record_texts` for a stage file)."""
-    out: list[ScreenedRow] = []
-    append = out.append
-    width = len(header)
-    for number, cells, text in csv_records_text(lines, first):
-        if isinstance(cells, str):
-            out.extend(screen([(number, RowProblem(cells, ""), text)]))
-            continue
-        if len(cells) > width and any(c.strip() for c in cells[width:]):
-            out.extend(screen([(number, csv_row(header, cells), text)]))
-            continue
-        try:
-            values = parse_values({name: cell for name, cell in zip(header, cells, strict=False) if cell})
-        except InvalidRecord as exc:
-            append(_rejected(number, csv_row(header, cells), exc))
-            continue
-        digest, stored = row_values(values)
-        append((number, values["policy"], values["claim_id"], digest, stored, None, text))  # type: ignore[arg-type]
-    return out
 
 
 def stored_canonical(values: Sequence[Any]) -> dict[str, str]:

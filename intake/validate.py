@@ -275,7 +275,7 @@ def parse_values(raw: Mapping[str, object]) -> dict[str, Any]:
         if parsed is not None:
             values[field] = parsed
     _check_required(row, given)
-    _check_identities(row, given)
+    _check_identities(row)
     _check_consistency(row)
     if row.errors:
         raise InvalidRecord(row.text("claim_id"), row.errors)
@@ -305,7 +305,7 @@ def _check_required(row: _Row, given: set[str]) -> None:
             row.fail(field, f"is required for kind {kind}")
 
 
-def _check_identities(row: _Row, given: set[str]) -> None:
+def _check_identities(row: _Row) -> None:
     values = row.values
     person_id = values["person_id"]
     if person_id:

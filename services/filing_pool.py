@@ -20,9 +20,10 @@ from itertools import islice
 from multiprocessing.pool import AsyncResult
 from pathlib import Path
 
+from intake.columns import screen_csv
 from intake.readers import csv_pieces, read_rows
 from intake.record import POLICIES
-from intake.screen import ScreenedRow, screen, screen_csv
+from intake.screen import ScreenedRow, screen
 from services.filing_stage import stage_csv, stage_path
 
 PIECE_LINES = 5000

@@ -20,8 +20,9 @@ import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
 
+from intake.columns import collector_paused, screen_csv
 from intake.record import RECORD_FIELDS
-from intake.screen import DIGEST, NUMBER, VALUES, ScreenedRow, record_texts, screen_csv
+from intake.screen import DIGEST, NUMBER, VALUES, ScreenedRow
 
 STAGE_COLUMNS = ("line", *RECORD_FIELDS, "person_key", "content_hash")
 _MARKS = ", ".join("?" if name in ("line", "groups", "person_key", "content_hash") else "NULLIF(?, '')"
@@ -40,10 +41,16 @@ def stage_csv(header: list[str], lines: Sequence[str], first: int,
     """The worker's task: screen one piece of a CSV file, write its valid rows' values into the
     piece's stage file, and return the screened rows without those values (a valid row's
     `values` and `raw` are None; the importing process reads them back only for a conflict)."""
-    screened = screen_csv(header, lines, first, record_texts)
+    with collector_paused():
+        return _stage_csv(header, lines, first, Path(directory))
+
+
+def _stage_csv(header: list[str], lines: Sequence[str], first: int,
+               directory: Path) -> list[ScreenedRow]:
+    screened = screen_csv(header, lines, first, staged=True)
     valid = [(row[NUMBER], *row[VALUES], row[DIGEST]) for row in screened  # type: ignore[misc]
              if row[DIGEST] is not None]
-    path = stage_path(Path(directory), first)
+    path = stage_path(directory, first)
     path.unlink(missing_ok=True)
     db = sqlite3.connect(path, isolation_level=None)
     try:
