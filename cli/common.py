@@ -10,8 +10,10 @@ from rich.console import Console
 from models.db import get_engine
 from models.schema import require_current
 
-console = Console()
-err_console = Console(stderr=True)
+console = Console(soft_wrap=True)
+"""Lines are not wrapped at the console's width: a message with a long path keeps its figures on
+one line for the script, log or test reading it (a terminal still wraps what it shows)."""
+err_console = Console(stderr=True, soft_wrap=True)
 
 ActorOption = typer.Option(None, "--actor", help="who does this (default: CLAIMS_ACTOR or the OS user)")
 OnOption = typer.Option(None, "--on", help="business date YYYY-MM-DD it happens on (default: today)")

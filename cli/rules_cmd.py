@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from cli.common import console, err_console
 from intake.readers import UnreadableFile, read_rows
 from intake.record import KINDS, RECORD_FIELDS, ClaimRecord
 from intake.validate import InvalidRecord, parse_record
@@ -24,9 +25,6 @@ from rules.history import grant_from
 from rules.overrides import ENV_VAR, LocalOverrides, load_overrides, policy_in_force
 from rules.packs import PackError, PolicyPack, load_pack
 from rules.payee import payee_conflict
-
-console = Console()
-err_console = Console(stderr=True)
 
 rules_app = typer.Typer(
     help=(

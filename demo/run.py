@@ -22,7 +22,7 @@ from demo.scenario import IMPORT_DAY, Story, bad_rows, stories
 from models.db import engine_for
 from models.tables import Claim, Payment
 
-console = Console()
+console = Console(soft_wrap=True)
 RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
 DEMO_OVERRIDES = RULES_DIR / "demo-overrides.yaml"
 

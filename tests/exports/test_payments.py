@@ -17,10 +17,12 @@ from tests.exports.helpers import PAYMENT, standard_scenario
 def test_batch_shows_full_accounts_and_reconciles_per_kind(engine: Engine, db_url: str,
                                                            tmp_path: Path) -> None:
     s = standard_scenario(engine)
-    out = tmp_path / "batch.xlsx"
+    out = tmp_path / ("a-folder-name-long-enough-to-pass-any-console-width-" * 2) / "batch.xlsx"
+    out.parent.mkdir()
     done = run_claims("export", "payments", "--date", "2020-06-12", "--out", str(out), db=db_url)
     assert done.returncode == 0, done.stderr
-    assert "3 payments on 2020-06-12, total 4550.25" in done.stdout
+    assert (f"wrote {out}: 3 payments on 2020-06-12, total 4550.25 yuan "
+            "(advance 1 = 750.25, final 2 = 3800.00)\n") in done.stdout  # one line, however long
     book = sheets(out)
     assert list(book) == ["拨付清单", "追回"]
     header, body, footer = table(book["拨付清单"], "序号")
