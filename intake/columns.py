@@ -19,17 +19,31 @@ from __future__ import annotations
 import gc
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from itertools import chain
+from dataclasses import dataclass
+from itertools import chain, repeat
+from operator import itemgetter
 from typing import Any
 
 from intake.keys import person_key
-from intake.readers import RowProblem, csv_records_text, csv_row
+from intake.limits import TEXT_LIMITS
+from intake.readers import RowProblem, csv_records_list, csv_row
 from intake.record import RECORD_FIELDS
-from intake.screen import ScreenedRow, _rejected, field_forms, record_row, record_texts, row_digest, screen
+from intake.screen import (
+    DIGEST,
+    VALUES,
+    ScreenedRow,
+    _rejected,
+    field_forms,
+    record_row,
+    record_texts,
+    row_digest,
+    screen,
+)
 from intake.validate import (
     ALWAYS_REQUIRED,
     CERTIFICATE_FIELDS,
     EMPTY_VALUES,
+    FORMULA_STARTS,
     KIND_REQUIRED,
     PARSERS,
     InvalidRecord,
@@ -38,11 +52,10 @@ from intake.validate import (
     _check_payee_rule,
     _check_required,
     _Row,
+    _text,
+    _upper,
     parse_values,
 )
-
-Screened = tuple[str, str, str, tuple[Any, ...]]
-"""A valid row's (policy, claim_id, content hash, stored values + person_key)."""
 
 PRESENCE_FIELDS = tuple(dict.fromkeys(
     chain(ALWAYS_REQUIRED, CERTIFICATE_FIELDS, *KIND_REQUIRED.values())))
@@ -65,7 +78,20 @@ def screen_csv(header: list[str], lines: Sequence[str], first: int,
     intake/screen.py `screen` of its rows, in order. A valid row's values are `record_row`'s,
     or with `staged` `record_texts`' (for a stage file)."""
     with collector_paused():
-        return _screen_csv(header, lines, first, staged)
+        return _screen_csv(header, lines, first, staged, None)
+
+
+StageRow = tuple[Any, ...]
+"""A valid row as a stage file holds it: (row number, `record_texts`' values, content hash)."""
+
+
+def screen_csv_for_stage(header: list[str], lines: Sequence[str],
+                         first: int) -> tuple[list[ScreenedRow], list[StageRow]]:
+    """`screen_csv(..., staged=True)` split for a stage file: the screened rows, a valid row's
+    values and raw text left out (None), and the valid rows' stage rows in file order."""
+    stage: list[StageRow] = []
+    with collector_paused():
+        return _screen_csv(header, lines, first, True, stage), stage
 
 
 @contextmanager
@@ -83,13 +109,14 @@ def collector_paused() -> Iterator[None]:
         gc.enable()
 
 
-def _screen_csv(header: list[str], lines: Sequence[str], first: int,
-                staged: bool) -> list[ScreenedRow]:
+def _screen_csv(header: list[str], lines: Sequence[str], first: int, staged: bool,
+                stage: list[StageRow] | None) -> list[ScreenedRow]:
+    """With `stage`, the valid rows go there and their screened rows keep no values or raw text."""
     out: list[ScreenedRow | None] = []
     width = len(header)
     plain: list[list[str]] = []
     where: list[tuple[int, int, str]] = []
-    for number, cells, text in csv_records_text(lines, first):
+    for number, cells, text in csv_records_list(lines, first):
         if isinstance(cells, str):
             out.extend(screen([(number, RowProblem(cells, ""), text)]))
         elif len(cells) > width and any(c.strip() for c in cells[width:]):
@@ -98,14 +125,33 @@ def _screen_csv(header: list[str], lines: Sequence[str], first: int,
             where.append((len(out), number, text))
             plain.append(cells)
             out.append(None)
+    found = screen_columns(header, plain, staged)
+    numbers = [number for _, number, _ in where]
+    values: Iterable[Any] = repeat(None) if stage is not None else zip(*found.stored, strict=True)
+    for i, ((at, number, text), policy, claim_id, digest, stored) in enumerate(zip(
+            where, found.policies, found.claim_ids, found.digests, values, strict=False)):
+        if i not in found.failed:
+            out[at] = (number, policy, claim_id, digest, stored, None,
+                       None if stage is not None else text)
+    if stage is not None:
+        stage.extend(_stage_rows(numbers, found))
     row_values = record_texts if staged else record_row
-    for (at, number, text), cells, found in zip(where, plain, screen_columns(header, plain, staged),
-                                                strict=True):
-        if found is None:
-            out[at] = _screened_row(header, number, cells, text, row_values)
-        else:
-            out[at] = (number, *found, None, text)
+    for i in sorted(found.failed):
+        at, number, text = where[i]
+        row = out[at] = _screened_row(header, number, plain[i], text, row_values)
+        if stage is not None and row[DIGEST] is not None:
+            stage.append((number, *row[VALUES], row[DIGEST]))  # type: ignore[misc]
+            out[at] = (*row[:VALUES], None, None, None)  # type: ignore[assignment]
+    if stage is not None and found.failed:
+        stage.sort(key=itemgetter(0))
     return out  # type: ignore[return-value]
+
+
+def _stage_rows(numbers: list[int], found: ColumnScreen) -> list[StageRow]:
+    rows = zip(numbers, *found.stored, found.digests, strict=True)
+    if not found.failed:
+        return list(rows)
+    return [row for i, row in enumerate(rows) if i not in found.failed]
 
 
 def _screened_row(header: list[str], number: int, cells: list[str], text: str,
@@ -127,13 +173,25 @@ class _Bad:
 BAD = _Bad()
 
 
+@dataclass(frozen=True, slots=True)
+class ColumnScreen:
+    """Rows screened column by column: the rows a check finds wrong (by index), and per row
+    its policy, claim_id, content hash and stored values (columns: RECORD_FIELDS, then
+    person_key). A failed row's entries are meaningless."""
+
+    failed: set[int]
+    policies: list[Any]
+    claim_ids: list[Any]
+    digests: list[str]
+    stored: list[list[Any]]
+
+
 def screen_columns(header: Sequence[str], rows: Sequence[Sequence[str]],
-                   staged: bool) -> list[Screened | None]:
-    """Per row of `rows` (CSV cells under `header`; a row may be shorter than the header,
-    never longer), its screened values, or None where a check finds it wrong. The stored
-    values are `record_texts`' with `staged`, else `record_row`'s."""
+                   staged: bool) -> ColumnScreen:
+    """`rows` (CSV cells under `header`; a row may be shorter than the header, never longer)
+    screened. The stored values are `record_texts`' with `staged`, else `record_row`'s."""
     if not rows:
-        return []
+        return ColumnScreen(set(), [], [], [], [[] for _ in range(len(RECORD_FIELDS) + 1)])
     width, count = len(header), len(rows)
     cells = zip(*(row if len(row) == width else [*row[:width], *[""] * (width - len(row))]
                   for row in rows), strict=True)
@@ -160,12 +218,13 @@ def _parse_column(field: str, column: Sequence[str], failed: set[int],
     `presence`, whether each cell was filled; the rows whose cell the parser rejects are added
     to `failed`."""
     parser, default, scratch = PARSERS[field], EMPTY_VALUES[field], _Row({})
-    values: dict[str, Any] = {}
-    filled: dict[str, bool] = {}
+    cells = list(set(column))
+    texts = list(map(str.strip, cells))
+    values = _known_without_parser(field, cells, texts)
     rejected = False
-    for cell in set(column):
-        text = cell.strip()
-        filled[cell] = bool(text)
+    for cell, text in zip(cells, texts, strict=True):
+        if cell in values:
+            continue
         if not text:
             values[cell] = default
             continue
@@ -178,7 +237,24 @@ def _parse_column(field: str, column: Sequence[str], failed: set[int],
     parsed = list(map(values.__getitem__, column))
     if rejected:
         failed.update(i for i, value in enumerate(parsed) if value is BAD)
-    return parsed, list(map(filled.__getitem__, column)) if presence else None
+    if not presence:
+        return parsed, None
+    filled = dict(zip(cells, map(bool, texts), strict=True))
+    return parsed, list(map(filled.__getitem__, column))
+
+
+def _known_without_parser(field: str, cells: list[str], texts: list[str]) -> dict[str, Any]:
+    """The parsed values of the cells whose value the field's parser would return unchanged
+    without a complaint: for `_text` a text within its length limit that cannot look like a
+    formula, for `_upper` any text in capitals. Every other cell goes to the parser."""
+    parser = PARSERS[field]
+    if parser is _text:
+        limit = TEXT_LIMITS[field]
+        return {cell: text for cell, text in zip(cells, texts, strict=True)
+                if text and len(text) <= limit and text[0] not in FORMULA_STARTS}
+    if parser is _upper:
+        return {cell: text.upper() for cell, text in zip(cells, texts, strict=True) if text}
+    return {}
 
 
 def _check_rows(parsed: dict[str, list[Any]], given: dict[str, list[bool]],
@@ -228,8 +304,7 @@ def _passes(row: _Row, fields: tuple[str, ...],
     return passes
 
 
-def _screened(parsed: dict[str, list[Any]], failed: set[int],
-              staged: bool) -> list[Screened | None]:
+def _screened(parsed: dict[str, list[Any]], failed: set[int], staged: bool) -> ColumnScreen:
     form = 2 if staged else 1
     texts: list[list[str]] = []
     stored: list[list[Any]] = []
@@ -254,7 +329,7 @@ def _screened(parsed: dict[str, list[Any]], failed: set[int],
     person_ids = parsed["person_id"]
     keys = {pid: person_key(pid) for pid in set(person_ids) if pid.__class__ is str}
     stored.append([keys.get(pid) for pid in person_ids])
-    return [None if i in failed else (policy, claim_id, row_digest(row_texts), row_stored)
-            for i, (policy, claim_id, row_texts, row_stored) in enumerate(
-                zip(parsed["policy"], parsed["claim_id"], zip(*texts, strict=True),
-                    zip(*stored, strict=True), strict=True))]
+    rows = zip(*texts, strict=True)
+    digests = (list(map(row_digest, rows)) if not failed
+               else ["" if i in failed else row_digest(row) for i, row in enumerate(rows)])
+    return ColumnScreen(failed, parsed["policy"], parsed["claim_id"], digests, stored)

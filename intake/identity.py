@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import random
 from datetime import date
+from functools import lru_cache
 from operator import mul
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -24,6 +25,10 @@ _CREDIT_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 2
 # GB 11714 organisation code (positions 9-17 of a credit code): 8 characters + check.
 _ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
 
+_REMEMBERED = 1 << 14
+"""Identifiers whose check result a process remembers: a file names each person and payee
+on several rows (the import checks each distinct row combination once, intake/columns.py)."""
+
 EARLIEST_BIRTH = date(1900, 1, 1)
 
 
@@ -32,6 +37,7 @@ def id_check_digit(first17: str) -> str:
     return _ID_CHECK[total % 11]
 
 
+@lru_cache(maxsize=_REMEMBERED)
 def identity_problem(value: str) -> str | None:
     """Why `value` is not a valid resident identity number, or None when it is."""
     if len(value) != 18:
@@ -49,6 +55,7 @@ def identity_problem(value: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=_REMEMBERED)
 def birth_date(value: str) -> date | None:
     """The birth date an identity number carries (characters 7-14), None when not a date."""
     try:
@@ -62,6 +69,7 @@ def credit_check_char(first17: str) -> str:
     return CREDIT_ALPHABET[(31 - total % 31) % 31]
 
 
+@lru_cache(maxsize=_REMEMBERED)
 def credit_code_problem(value: str) -> str | None:
     """Why `value` is not a valid unified social credit code, or None when it is."""
     if len(value) != 18:

@@ -13,7 +13,7 @@ import codecs
 import csv
 import json
 import zipfile
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from datetime import date, datetime, time
 from decimal import Decimal
 from itertools import chain, islice
@@ -268,6 +268,21 @@ def csv_records_text(lines: Iterable[str], first: int) -> Iterator[tuple[int, li
         if not "".join(cells).strip():  # every cell blank
             continue
         yield number, cells, "".join(taken)
+
+
+def csv_records_list(lines: Sequence[str], first: int) -> list[tuple[int, list[str] | str, str]]:
+    """`csv_records_text` of `lines` as a list. Lines without a quote character are one record
+    each, so such a piece is read in one pass of csv.reader, each record's text its line."""
+    if '"' not in "".join(lines):
+        try:
+            rows = list(csv.reader(lines))
+        except csv.Error:
+            rows = []
+        if len(rows) == len(lines):
+            numbers = range(first, first + len(lines))
+            return [(number, cells, line) for number, cells, line in zip(numbers, rows, lines, strict=True)
+                    if "".join(cells).strip()]
+    return list(csv_records_text(lines, first))
 
 
 def _csv_body(fh: IO[str], header: list[str]) -> Iterator[tuple[int, RawRow]]:

@@ -88,10 +88,14 @@ def show(field: str, value: str) -> str:
     return repr(value if len(value) <= 40 else value[:37] + "...")
 
 
+FORMULA_STARTS = "=+-@"
+"""First characters of a text a spreadsheet may take for a formula (`looks_like_formula`)."""
+
+
 def looks_like_formula(text: str) -> bool:
     if text[0] == "=":
         return True
-    return text[0] in "+-@" and (len(text) == 1 or not text[1].isdigit())
+    return text[0] in FORMULA_STARTS[1:] and (len(text) == 1 or not text[1].isdigit())
 
 
 class _Row:

@@ -20,9 +20,9 @@ import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
 
-from intake.columns import collector_paused, screen_csv
+from intake.columns import screen_csv_for_stage
 from intake.record import RECORD_FIELDS
-from intake.screen import DIGEST, NUMBER, VALUES, ScreenedRow
+from intake.screen import ScreenedRow
 
 STAGE_COLUMNS = ("line", *RECORD_FIELDS, "person_key", "content_hash")
 _MARKS = ", ".join("?" if name in ("line", "groups", "person_key", "content_hash") else "NULLIF(?, '')"
@@ -41,16 +41,8 @@ def stage_csv(header: list[str], lines: Sequence[str], first: int,
     """The worker's task: screen one piece of a CSV file, write its valid rows' values into the
     piece's stage file, and return the screened rows without those values (a valid row's
     `values` and `raw` are None; the importing process reads them back only for a conflict)."""
-    with collector_paused():
-        return _stage_csv(header, lines, first, Path(directory))
-
-
-def _stage_csv(header: list[str], lines: Sequence[str], first: int,
-               directory: Path) -> list[ScreenedRow]:
-    screened = screen_csv(header, lines, first, staged=True)
-    valid = [(row[NUMBER], *row[VALUES], row[DIGEST]) for row in screened  # type: ignore[misc]
-             if row[DIGEST] is not None]
-    path = stage_path(directory, first)
+    screened, valid = screen_csv_for_stage(header, lines, first)
+    path = stage_path(Path(directory), first)
     path.unlink(missing_ok=True)
     db = sqlite3.connect(path, isolation_level=None)
     try:
@@ -63,5 +55,4 @@ def _stage_csv(header: list[str], lines: Sequence[str], first: int,
         db.execute("COMMIT")
     finally:
         db.close()
-    return [row if row[DIGEST] is None else (*row[:VALUES], None, None, None)  # type: ignore[misc]
-            for row in screened]
+    return screened

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from intake.columns import collector_paused, screen_csv
+from intake.columns import collector_paused, screen_csv, screen_csv_for_stage
 from intake.record import RECORD_FIELDS
 from intake.screen import ScreenedRow, _rejected, csv_records, record_row, record_texts
 from intake.validate import InvalidRecord, parse_values
@@ -82,7 +82,12 @@ def test_columns_screen_exactly_as_row_by_row(rows: list[tuple[int, Any, int]], 
         if i % 7 == 0:
             text += "\r\n"
     lines = io.StringIO(text, newline="").readlines()
-    assert screen_csv(header, lines, first, staged) == _row_by_row(header, lines, first, staged)
+    expected = _row_by_row(header, lines, first, staged)
+    assert screen_csv(header, lines, first, staged) == expected
+    if staged:  # the stage file's split: rows without values and raw text, valid rows' values
+        assert screen_csv_for_stage(header, lines, first) == (
+            [row if row[3] is None else (*row[:4], None, None, None) for row in expected],
+            [(row[0], *row[4], row[3]) for row in expected if row[3] is not None])  # type: ignore[misc]
 
 
 def test_an_unreadable_record_keeps_its_place() -> None:
