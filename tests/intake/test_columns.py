@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from intake.columns import collector_paused, screen_csv, screen_csv_for_stage
+from intake.readers import csv_records_list, csv_records_text
 from intake.record import RECORD_FIELDS
 from intake.screen import ScreenedRow, _rejected, csv_records, record_row, record_texts
 from intake.validate import InvalidRecord, parse_values
@@ -112,3 +113,13 @@ def test_collector_comes_back_as_it_was(enabled: bool) -> None:
         assert gc.isenabled() == enabled
     finally:
         (gc.enable if was else gc.disable)()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(alphabet=st.sampled_from(list(' ,a1\t\r\n\x00李"')), max_size=12), max_size=12),
+       st.integers(min_value=1, max_value=9))
+def test_a_piece_read_in_one_pass_gives_the_records_read_one_by_one(cells: list[str], first: int) -> None:
+    """intake/readers.py `csv_records_list` (one csv.reader pass where no quote can join lines)
+    gives `csv_records_text`'s records: numbers, cells or problem, and texts."""
+    lines = io.StringIO(",".join(cells), newline="").readlines()
+    assert csv_records_list(lines, first) == list(csv_records_text(lines, first))
