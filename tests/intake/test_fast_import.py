@@ -20,7 +20,7 @@ from sqlalchemy import Engine, text
 
 from models.db import make_engine
 from models.schema import upgrade
-from services import filing_pool
+from services import filing, filing_pool
 from services.actors import Actor
 from services.filing import ImportReport, import_file
 from tests.conftest import _pg_admin_engine, _with_search_path
@@ -190,3 +190,45 @@ def test_staged_import_cleans_up_and_gives_the_connection_back_as_it_was(
 def _settings(conn: Any) -> tuple[Any, ...]:
     return (conn.exec_driver_sql("PRAGMA cache_size").scalar_one(),
             conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar_one())
+
+
+def test_an_error_mid_transaction_keeps_what_was_committed_and_a_rerun_files_the_rest(
+        tmp_path: Path, pooled: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Staged pieces are filed STAGED_PIECES_PER_TRANSACTION to a transaction: an error in a
+    later piece rolls back only its own transaction, leaves no stage file and no attached
+    database behind, and importing the file again files exactly the rows not yet filed."""
+    stage_root = tmp_path / "tmp"
+    stage_root.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(stage_root))
+    monkeypatch.setattr(filing, "STAGED_PIECES_PER_TRANSACTION", 3)
+    rows = [good_row(i) for i in range(60)]
+    path = _write(tmp_path / "a.csv", rows)
+    engine = _engine(f"sqlite:///{tmp_path / 'staged.db'}")
+    real_insert, pieces = filing._insert_staged, []
+
+    def failing_insert(conn: Any, schema: str, new: Any, constants: Any) -> None:
+        pieces.append(schema)
+        if len(pieces) == 5:
+            raise RuntimeError("disk full")
+        real_insert(conn, schema, new, constants)
+
+    try:
+        monkeypatch.setattr(filing, "_insert_staged", failing_insert)
+        with pytest.raises(RuntimeError, match="disk full"):
+            import_file(engine, path, actor=CLERK, on=ON, workers=2)
+        assert pieces == ["stage0", "stage1", "stage2", "stage0", "stage1"]
+        assert list(stage_root.iterdir()) == []
+        with engine.connect() as conn:
+            attached = [row[1] for row in conn.exec_driver_sql("PRAGMA database_list")]
+            assert not [name for name in attached if name.startswith("stage")], attached
+            filed = conn.execute(text("SELECT count(*) FROM claim")).scalar_one()
+        assert filed == 3 * 7                          # the first transaction's three pieces
+
+        monkeypatch.setattr(filing, "_insert_staged", real_insert)
+        again = import_file(engine, path, actor=CLERK, on=ON, workers=2)
+        assert (again.skipped, again.filed) == (filed, len(rows) - filed)
+        with engine.connect() as conn:
+            ids = conn.execute(text("SELECT claim_id FROM claim")).scalars().all()
+        assert sorted(ids) == sorted(row["claim_id"] for row in rows)
+    finally:
+        engine.dispose()
