@@ -27,7 +27,7 @@ from typing import Any
 from intake.keys import person_key
 from intake.limits import TEXT_LIMITS
 from intake.readers import RowProblem, csv_records_list, csv_row
-from intake.record import RECORD_FIELDS
+from intake.record import RECORD_FIELDS, ClaimRecord
 from intake.screen import (
     DIGEST,
     VALUES,
@@ -82,16 +82,31 @@ def screen_csv(header: list[str], lines: Sequence[str], first: int,
 
 
 StageRow = tuple[Any, ...]
-"""A valid row as a stage file holds it: (row number, `record_texts`' values, content hash)."""
+"""A valid row as a stage file takes it: the values of its stage columns."""
+STAGE_FIELDS = (*RECORD_FIELDS, "person_key")
+"""The stored values of a screened row, in order: RECORD_FIELDS, then person_key."""
+_ALWAYS_STAGED = frozenset({"groups", "person_key"})
+"""Stage columns given even where no row of a piece fills them (groups is stored as "" when
+empty, never NULL; a person_key may be 0)."""
+
+
+@dataclass(frozen=True, slots=True)
+class StagePiece:
+    """A piece's valid rows for a stage file: `columns` ("line", the filled STAGE_FIELDS,
+    "content_hash") and one row of their values per valid row, in file order. A field no valid
+    row of the piece fills is left out: the stage column's NULL is its empty value."""
+
+    columns: tuple[str, ...]
+    rows: list[StageRow]
 
 
 def screen_csv_for_stage(header: list[str], lines: Sequence[str],
-                         first: int) -> tuple[list[ScreenedRow], list[StageRow]]:
+                         first: int) -> tuple[list[ScreenedRow], StagePiece]:
     """`screen_csv(..., staged=True)` split for a stage file: the screened rows, a valid row's
-    values and raw text left out (None), and the valid rows' stage rows in file order."""
-    stage: list[StageRow] = []
+    values and raw text left out (None), and the valid rows' values as a StagePiece."""
+    stage: list[StagePiece] = []
     with collector_paused():
-        return _screen_csv(header, lines, first, True, stage), stage
+        return _screen_csv(header, lines, first, True, stage), stage[0]
 
 
 @contextmanager
@@ -110,48 +125,75 @@ def collector_paused() -> Iterator[None]:
 
 
 def _screen_csv(header: list[str], lines: Sequence[str], first: int, staged: bool,
-                stage: list[StageRow] | None) -> list[ScreenedRow]:
-    """With `stage`, the valid rows go there and their screened rows keep no values or raw text."""
-    out: list[ScreenedRow | None] = []
-    width = len(header)
-    plain: list[list[str]] = []
-    where: list[tuple[int, int, str]] = []
-    for number, cells, text in csv_records_list(lines, first):
-        if isinstance(cells, str):
-            out.extend(screen([(number, RowProblem(cells, ""), text)]))
-        elif len(cells) > width and any(c.strip() for c in cells[width:]):
-            out.extend(screen([(number, csv_row(header, cells), text)]))
-        else:
-            where.append((len(out), number, text))
-            plain.append(cells)
-            out.append(None)
+                stage: list[StagePiece] | None) -> list[ScreenedRow]:
+    """With `stage`, the valid rows' values go there as a StagePiece and their screened rows
+    keep no values or raw text."""
+    records = csv_records_list(lines, first)
+    out, where, plain = _sorted_records(header, records)
     found = screen_columns(header, plain, staged)
-    numbers = [number for _, number, _ in where]
     values: Iterable[Any] = repeat(None) if stage is not None else zip(*found.stored, strict=True)
     for i, ((at, number, text), policy, claim_id, digest, stored) in enumerate(zip(
             where, found.policies, found.claim_ids, found.digests, values, strict=False)):
         if i not in found.failed:
             out[at] = (number, policy, claim_id, digest, stored, None,
                        None if stage is not None else text)
-    if stage is not None:
-        stage.extend(_stage_rows(numbers, found))
     row_values = record_texts if staged else record_row
+    fallback: list[ScreenedRow] = []
     for i in sorted(found.failed):
         at, number, text = where[i]
         row = out[at] = _screened_row(header, number, plain[i], text, row_values)
         if stage is not None and row[DIGEST] is not None:
-            stage.append((number, *row[VALUES], row[DIGEST]))  # type: ignore[misc]
+            fallback.append(row)
             out[at] = (*row[:VALUES], None, None, None)  # type: ignore[assignment]
-    if stage is not None and found.failed:
-        stage.sort(key=itemgetter(0))
+    if stage is not None:
+        stage.append(_stage_piece([number for _, number, _ in where], found, fallback))
     return out  # type: ignore[return-value]
 
 
-def _stage_rows(numbers: list[int], found: ColumnScreen) -> list[StageRow]:
-    rows = zip(numbers, *found.stored, found.digests, strict=True)
-    if not found.failed:
-        return list(rows)
-    return [row for i, row in enumerate(rows) if i not in found.failed]
+Where = tuple[int, int, str]
+"""A well-formed record's place in the output, row number and text."""
+
+
+def _sorted_records(header: list[str], records: list[tuple[int, list[str] | str, str]]
+                    ) -> tuple[list[ScreenedRow | None], list[Where], list[list[str]]]:
+    """(the output with the rows screened already — records that cannot be read as CSV or
+    fill more cells than the header has — and None where a well-formed record goes, the
+    well-formed records' places, their cells)."""
+    width = len(header)
+    cells = [cells for _, cells, _ in records]
+    if set(map(type, cells)) <= {list} and max(map(len, cells), default=0) <= width:
+        return ([None] * len(records),
+                [(at, number, text) for at, (number, _, text) in enumerate(records)],
+                cells)  # type: ignore[return-value]
+    out: list[ScreenedRow | None] = []
+    plain: list[list[str]] = []
+    where: list[Where] = []
+    for number, row, text in records:
+        if isinstance(row, str):
+            out.extend(screen([(number, RowProblem(row, ""), text)]))
+        elif len(row) > width and any(c.strip() for c in row[width:]):
+            out.extend(screen([(number, csv_row(header, row), text)]))
+        else:
+            where.append((len(out), number, text))
+            plain.append(row)
+            out.append(None)
+    return out, where, plain
+
+
+def _stage_piece(numbers: list[int], found: ColumnScreen, fallback: list[ScreenedRow]) -> StagePiece:
+    """The valid rows of the column screen (`numbers`: their row numbers) and those
+    `parse_values` passed (`fallback`), for a stage file."""
+    kept = [i for i, (name, column) in enumerate(zip(STAGE_FIELDS, found.stored, strict=True))
+            if name in _ALWAYS_STAGED or any(column)
+            or any(row[VALUES][i] for row in fallback)]  # type: ignore[index]
+    pick = itemgetter(*kept)
+    rows = zip(numbers, *pick(found.stored), found.digests, strict=True)
+    staged = (list(rows) if not found.failed
+              else [row for i, row in enumerate(rows) if i not in found.failed])
+    if fallback:
+        staged.extend((row[0], *pick(row[VALUES]), row[DIGEST]) for row in fallback)  # type: ignore[arg-type]
+        staged.sort(key=itemgetter(0))
+    return StagePiece(("line", *(STAGE_FIELDS[i] for i in kept), "content_hash"), staged)
 
 
 def _screened_row(header: list[str], number: int, cells: list[str], text: str,
@@ -304,12 +346,23 @@ def _passes(row: _Row, fields: tuple[str, ...],
     return passes
 
 
+_TEXT_VALUED = frozenset(name for name in RECORD_FIELDS
+                         if ClaimRecord.__dataclass_fields__[name].type in ("str", "str | None"))
+"""Fields whose parsed value is the cell's text or None: `field_forms` gives the text itself
+(None as "", or stored as None by `record_row`)."""
+_NONE_AS_EMPTY: dict[Any, str] = {None: ""}
+
+
 def _screened(parsed: dict[str, list[Any]], failed: set[int], staged: bool) -> ColumnScreen:
     form = 2 if staged else 1
     texts: list[list[str]] = []
     stored: list[list[Any]] = []
     for index, field in enumerate(RECORD_FIELDS):
         column = parsed[field]
+        if field in _TEXT_VALUED:
+            texts.append(list(map(_NONE_AS_EMPTY.get, column, column)))
+            stored.append(texts[-1] if staged else column)
+            continue
         distinct = set(column)
         distinct.discard(BAD)
         if all(value.__class__ is str for value in distinct):  # stored and hashed as they are

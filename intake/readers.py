@@ -16,7 +16,7 @@ import zipfile
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from datetime import date, datetime, time
 from decimal import Decimal
-from itertools import chain, islice
+from itertools import chain, islice, repeat
 from pathlib import Path
 from typing import IO, Any
 
@@ -192,10 +192,11 @@ def _csv_rows(path: Path, known: Collection[str] | None,
 
 
 def csv_pieces(path: Path, size: int, *, known: Collection[str] | None = None,
-               warnings: list[str] | None = None
+               warnings: list[str] | None = None, first_sizes: Iterable[int] = ()
                ) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
     """The header of a CSV file and its body as pieces of whole records: (row number of the
-    piece's first record, its lines), at least `size` lines each except the last. Reading
+    piece's first record, its lines), at least `size` lines each except the last — the first
+    pieces at least `first_sizes` lines (smaller first pieces start a pipeline sooner). Reading
     each piece with csv.reader from its first row number gives exactly `read_rows`' rows
     (intake/screen.py `csv_records`). Raises UnreadableFile as `read_rows` does.
     """
@@ -203,16 +204,16 @@ def csv_pieces(path: Path, size: int, *, known: Collection[str] | None = None,
     if not path.is_file():
         raise UnreadableFile(f"there is no file {path}")
     fh, header = _csv_open(path, known, warnings)
-    return header, _csv_split(fh, size)
+    return header, _csv_split(fh, chain(first_sizes, repeat(size)))
 
 
-def _csv_split(fh: IO[str], size: int) -> Iterator[tuple[int, list[str]]]:
+def _csv_split(fh: IO[str], sizes: Iterator[int]) -> Iterator[tuple[int, list[str]]]:
     """A record ends at every line end outside a quoted field. A piece without any quote
     character ends after its last line; a piece with one is cut where csv.reader itself
     finished a record, so a quoted field spanning lines never straddles two pieces."""
     with fh:
         number = 2
-        while lines := list(islice(fh, size)):
+        while lines := list(islice(fh, max(1, next(sizes)))):
             if '"' not in "".join(lines):
                 yield number, lines
                 number += len(lines)

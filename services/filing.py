@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from operator import itemgetter
 from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import Any
@@ -26,7 +27,17 @@ from sqlalchemy import Connection, Engine, func, insert, literal, select, text, 
 
 from intake.keys import canonical, differences
 from intake.record import RECORD_FIELDS
-from intake.screen import ScreenedRow, csv_raw, csv_records, raw_json, stored_canonical
+from intake.screen import (
+    CLAIM_ID,
+    DIGEST,
+    NUMBER,
+    POLICY,
+    ScreenedRow,
+    csv_raw,
+    csv_records,
+    raw_json,
+    stored_canonical,
+)
 from intake.validate import FieldError, show
 from models.tables import Claim, ClaimEvent, ImportBatch, ImportRejection, Payee, Person, TrainingClass
 from services.actors import Actor
@@ -267,6 +278,8 @@ def _may_conflict(rows: list[ScreenedRow], seen: dict[Key, int],
                   stored: dict[Key, tuple[int, str]]) -> set[int]:
     """Row numbers of the valid rows that may be a conflict: a claim met earlier in the file,
     filed before with other content, or met twice in these rows (both)."""
+    if _first_sight(rows, seen, stored) is not None:
+        return set()
     wanted: set[int] = set()
     first: dict[Key, int] = {}
     for number, policy, claim_id, digest, _, _, _ in rows:
@@ -282,6 +295,19 @@ def _may_conflict(rows: list[ScreenedRow], seen: dict[Key, int],
     return wanted
 
 
+def _first_sight(rows: list[ScreenedRow], seen: dict[Key, int], filed: dict[Key, Any]
+                 ) -> tuple[list[ScreenedRow], list[Key]] | None:
+    """The valid rows and their keys when each is a claim met for the first time: not earlier
+    in the file, not filed before, once in these rows — the common case, told by set
+    operations instead of row by row; else None."""
+    valid = [row for row in rows if row[DIGEST] is not None]
+    keys: list[Key] = list(zip(map(itemgetter(POLICY), valid), map(itemgetter(CLAIM_ID), valid),
+                               strict=True))
+    if filed or len(set(keys)) != len(keys) or not seen.keys().isdisjoint(keys):
+        return None
+    return valid, keys
+
+
 def _file_chunk(conn: Connection, chunk: list[ScreenedRow], report: ImportReport,
                 seen: dict[Key, int], header: list[str] | None, *, actor: Actor,
                 on: date, existing: dict[Key, tuple[int, str]] | None = None,
@@ -294,23 +320,19 @@ def _file_chunk(conn: Connection, chunk: list[ScreenedRow], report: ImportReport
         existing = _existing(conn, {claim_id for _, _, claim_id, digest, _, _, _ in chunk
                                     if digest is not None and claim_id is not None})
     sorted_rows = _Chunk(header)
-    valid = []
-    for row in chunk:
-        number, policy, claim_id, digest, _, errors, raw = row
-        if digest is None:
-            sorted_rows.rejections.append((Rejection(
-                number, claim_id, policy, "invalid",
-                tuple(FieldError(name, message) for name, message in errors or ())), raw))
-        else:
-            valid.append(row)
-    new = sorted_rows.new
-    for row in valid:
-        key = (row[1], row[2])
-        if key in seen or key in existing:
-            _classify(row, existing, seen, sorted_rows)
-        else:  # the common case of `_classify`: a claim met for the first time
-            seen[key] = row[0]  # type: ignore[index]
-            new[key] = row  # type: ignore[index]
+    sorted_rows.rejections.extend((Rejection(
+        number, claim_id, policy, "invalid",
+        tuple(FieldError(name, message) for name, message in errors or ())), raw)
+        for number, policy, claim_id, digest, _, errors, raw in chunk if digest is None)
+    fresh = _first_sight(chunk, seen, existing)
+    if fresh is not None:
+        valid, keys = fresh
+        sorted_rows.new.update(zip(keys, valid, strict=True))
+        seen.update(zip(keys, map(itemgetter(NUMBER), valid), strict=True))
+    else:
+        for row in chunk:
+            if row[DIGEST] is not None:
+                _classify(row, existing, seen, sorted_rows)
     _describe_conflicts(conn, sorted_rows)
     sorted_rows.rejections.sort(key=lambda rejection: rejection[0].row)  # file order, however chunked
     filed = _insert_new(conn, sorted_rows.new, report.batch_id, actor=actor, on=on,

@@ -30,6 +30,9 @@ PIECE_LINES = 5000
 """Product setting: CSV lines per piece sent to a worker."""
 POOL_MIN_BYTES = 1 << 20
 """Product setting: CSV files smaller than this (about 5,000 rows) are screened in-process."""
+FIRST_PIECES = (8, 4, 2)
+"""The first pieces hold PIECE_LINES divided by these: the importing process waits only for a
+small first piece."""
 AHEAD = 3
 """Pieces queued per worker beyond the one being written (bounds memory on huge files)."""
 
@@ -77,7 +80,8 @@ def screened_batches(path: Path, *, known: Collection[str], warnings: list[str],
     path = Path(path)
     count = _pool_size(path, workers) if path.suffix.lower() == ".csv" and path.is_file() else 1
     if stage_dir is not None and count > 1:
-        header, pieces = csv_pieces(path, PIECE_LINES, known=known, warnings=warnings)
+        header, pieces = csv_pieces(path, PIECE_LINES, known=known, warnings=warnings,
+                                    first_sizes=[PIECE_LINES // part for part in FIRST_PIECES])
         return header, _staged(header, pieces, count, stage_dir)
     found, rows = screened_rows(path, known=known, warnings=warnings, workers=workers)
     return found, (Batch(chunk) for chunk in _chunks(rows, size))
@@ -112,6 +116,16 @@ def _csv_in_process(header: list[str], pieces: Iterator[tuple[int, list[str]]]) 
         yield from screen_csv(header, lines, first)
 
 
+WORKER_NICENESS = 10
+"""Product setting: how much lower the workers' CPU priority is than the importing process's.
+The importing process is the one writer, so the import goes as fast as it does; the workers
+only have to keep ahead of it, which they do on the CPU time it leaves."""
+
+
+def _yield_to_writer() -> None:
+    os.nice(WORKER_NICENESS)
+
+
 def _warm() -> None:
     """Load what every row needs before forking, so each worker does not load it again."""
     from rules.packs import load_pack
@@ -132,7 +146,7 @@ def _in_pool(pieces: Iterator[tuple[int, list[str]]], workers: int,
     """(first row number, lines, `task(header, lines, first, *after)`) per piece, in file
     order, the pieces run by a forked pool with at most AHEAD of them queued per worker."""
     _warm()
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
+    with multiprocessing.get_context("fork").Pool(workers, initializer=_yield_to_writer) as pool:
         pending: deque[tuple[int, list[str], AsyncResult[list[ScreenedRow]]]] = deque()
         for first, lines in pieces:
             pending.append((first, lines, pool.apply_async(task, (header, lines, first, *after))))

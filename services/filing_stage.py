@@ -25,9 +25,10 @@ from intake.record import RECORD_FIELDS
 from intake.screen import ScreenedRow
 
 STAGE_COLUMNS = ("line", *RECORD_FIELDS, "person_key", "content_hash")
-_MARKS = ", ".join("?" if name in ("line", "groups", "person_key", "content_hash") else "NULLIF(?, '')"
-                   for name in STAGE_COLUMNS)
-"""An empty text is an empty field (NULL); `groups` is the one field stored as "" when empty."""
+_MARKS = {name: "?" if name in ("line", "groups", "person_key", "content_hash") else "NULLIF(?, '')"
+          for name in STAGE_COLUMNS}
+"""An empty text is an empty field (NULL); `groups` is the one field stored as "" when empty.
+A column the piece's rows do not fill is not given at all (NULL)."""
 SCHEMA = "stage"
 """The name the importing process ATTACHes a stage file under."""
 
@@ -41,7 +42,7 @@ def stage_csv(header: list[str], lines: Sequence[str], first: int,
     """The worker's task: screen one piece of a CSV file, write its valid rows' values into the
     piece's stage file, and return the screened rows without those values (a valid row's
     `values` and `raw` are None; the importing process reads them back only for a conflict)."""
-    screened, valid = screen_csv_for_stage(header, lines, first)
+    screened, piece = screen_csv_for_stage(header, lines, first)
     path = stage_path(Path(directory), first)
     path.unlink(missing_ok=True)
     db = sqlite3.connect(path, isolation_level=None)
@@ -51,7 +52,8 @@ def stage_csv(header: list[str], lines: Sequence[str], first: int,
         db.execute(f"CREATE TABLE stage ({STAGE_COLUMNS[0]} INTEGER PRIMARY KEY, "
                    f"{', '.join(STAGE_COLUMNS[1:])})")
         db.execute("BEGIN")
-        db.executemany(f"INSERT INTO stage VALUES ({_MARKS})", valid)
+        db.executemany(f"INSERT INTO stage ({', '.join(piece.columns)}) VALUES "
+                       f"({', '.join(map(_MARKS.__getitem__, piece.columns))})", piece.rows)
         db.execute("COMMIT")
     finally:
         db.close()

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from intake.columns import collector_paused, screen_csv, screen_csv_for_stage
+from intake.columns import STAGE_FIELDS, collector_paused, screen_csv, screen_csv_for_stage
 from intake.readers import csv_records_list, csv_records_text
 from intake.record import RECORD_FIELDS
 from intake.screen import ScreenedRow, _rejected, csv_records, record_row, record_texts
@@ -86,9 +86,14 @@ def test_columns_screen_exactly_as_row_by_row(rows: list[tuple[int, Any, int]], 
     expected = _row_by_row(header, lines, first, staged)
     assert screen_csv(header, lines, first, staged) == expected
     if staged:  # the stage file's split: rows without values and raw text, valid rows' values
-        assert screen_csv_for_stage(header, lines, first) == (
-            [row if row[3] is None else (*row[:4], None, None, None) for row in expected],
-            [(row[0], *row[4], row[3]) for row in expected if row[3] is not None])  # type: ignore[misc]
+        rows, piece = screen_csv_for_stage(header, lines, first)
+        assert rows == [row if row[3] is None else (*row[:4], None, None, None) for row in expected]
+        full = ("line", *STAGE_FIELDS, "content_hash")
+        given = [dict(zip(piece.columns, values, strict=True)) for values in piece.rows]
+        assert [tuple(values.get(name, "") for name in full) for values in given] == [
+            (row[0], *row[4], row[3]) for row in expected if row[3] is not None]  # type: ignore[misc]
+        left_out = set(full) - set(piece.columns)
+        assert not left_out & {"line", "groups", "person_key", "content_hash"}
 
 
 def test_an_unreadable_record_keeps_its_place() -> None:

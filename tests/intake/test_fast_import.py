@@ -201,6 +201,7 @@ def test_an_error_mid_transaction_keeps_what_was_committed_and_a_rerun_files_the
     stage_root.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(stage_root))
     monkeypatch.setattr(filing, "STAGED_PIECES_PER_TRANSACTION", 3)
+    monkeypatch.setattr(filing_pool, "FIRST_PIECES", ())     # every piece 7 lines
     rows = [good_row(i) for i in range(60)]
     path = _write(tmp_path / "a.csv", rows)
     engine = _engine(f"sqlite:///{tmp_path / 'staged.db'}")

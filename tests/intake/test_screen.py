@@ -45,13 +45,14 @@ def _csv_text(rows: list[list[str]], blank_every: int) -> str:
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(rows=st.lists(st.lists(CELL, min_size=0, max_size=6), max_size=25),
-       blank_every=st.integers(0, 4), size=st.integers(1, 6), tail=st.sampled_from(["", '"open', "x,\"y"]))
+       blank_every=st.integers(0, 4), size=st.integers(1, 6), tail=st.sampled_from(["", '"open', "x,\"y"]),
+       first_sizes=st.lists(st.integers(0, 3), max_size=3))
 def test_pieces_read_as_the_whole_file(tmp_path: Path, rows: list[list[str]], blank_every: int,
-                                       size: int, tail: str) -> None:
+                                       size: int, tail: str, first_sizes: list[int]) -> None:
     path = tmp_path / "f.csv"
     path.write_text(_csv_text(rows, blank_every) + tail, encoding="utf-8", newline="")
     expected = list(read_rows(path))
-    header, pieces = csv_pieces(path, size)
+    header, pieces = csv_pieces(path, size, first_sizes=first_sizes)
     got = []
     for first, lines in pieces:
         for number, raw, text in csv_records(header, lines, first):
