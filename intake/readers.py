@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import io
 import json
 import zipfile
 from collections.abc import Collection, Iterable, Iterator, Sequence
@@ -223,7 +224,85 @@ def _csv_split(fh: IO[str], sizes: Iterator[int]) -> Iterator[tuple[int, list[st
             number += records
 
 
-def _whole_records(lines: list[str], rest: IO[str]) -> tuple[list[str], int]:
+def csv_byte_pieces(path: Path, size: int, *, known: Collection[str] | None = None,
+                    warnings: list[str] | None = None, first_sizes: Iterable[int] = (),
+                    block: int = _SCAN_BLOCK
+                    ) -> tuple[list[str], str, Iterator[tuple[int, bytes]]]:
+    """`csv_pieces` with each piece as the file's own bytes, and the encoding that decodes
+    them (`piece_lines` gives the piece's lines): the process cutting a file into pieces
+    neither decodes nor re-encodes the common piece, one without a quote character. Lines end
+    at \n, \r\n or \r, as in text mode; neither byte, nor the quote, occurs inside a UTF-8
+    or GB18030 character. A piece with a quote is cut where csv.reader finished a record.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise UnreadableFile(f"there is no file {path}")
+    encoding = csv_encoding(path)
+    body = "utf-8" if encoding == "utf-8-sig" else encoding
+    fh = path.open("rb")
+    try:
+        lines = _byte_lines(fh, block)
+        reader, _ = _recording_reader(chain(
+            (line.decode(encoding) for line in islice(lines, 1)),
+            (line.decode(body) for line in lines)))
+        try:
+            first = next(reader, None)
+        except csv.Error as exc:
+            raise UnreadableFile(f"{path.name}: {exc}") from None
+        if first is None:
+            raise UnreadableFile(f"{path.name}: the file is empty; it needs a header row")
+        header = _header(list(first), path.name)
+        _warn_unknown(header, known, warnings, set())
+    except BaseException:
+        fh.close()
+        raise
+    return header, body, _byte_split(fh, lines, body, chain(first_sizes, repeat(size)))
+
+
+def piece_lines(piece: bytes, encoding: str) -> list[str]:
+    """The text lines of a piece from `csv_byte_pieces`, as a text-mode file gives them."""
+    return io.StringIO(piece.decode(encoding), newline="").readlines()
+
+
+def _byte_lines(fh: IO[bytes], block: int) -> Iterator[bytes]:
+    """The lines of a binary file, each with its line end (\n, \r\n or \r)."""
+    rest = b""
+    while data := fh.read(block):
+        lines = (rest + data).splitlines(keepends=True)
+        rest = lines.pop()
+        if rest.endswith(b"\n"):  # complete; one ending in \r may go on with \n
+            lines.append(rest)
+            rest = b""
+        yield from lines
+    if rest:
+        yield rest
+
+
+def _byte_split(fh: IO[bytes], lines: Iterator[bytes], encoding: str,
+                sizes: Iterator[int]) -> Iterator[tuple[int, bytes]]:
+    with fh:
+        number = 2
+        while taken := list(islice(lines, max(1, next(sizes)))):
+            piece = b"".join(taken)
+            if b'"' not in piece:
+                yield number, piece
+                number += len(taken)
+                continue
+            more: list[bytes] = []
+            _, records = _whole_records([line.decode(encoding) for line in taken],
+                                        _decoded(lines, encoding, more))
+            yield number, piece + b"".join(more)
+            number += records
+
+
+def _decoded(lines: Iterator[bytes], encoding: str, taken: list[bytes]) -> Iterator[str]:
+    """`lines` decoded, each one added to `taken` as it is taken."""
+    for line in lines:
+        taken.append(line)
+        yield line.decode(encoding)
+
+
+def _whole_records(lines: list[str], rest: Iterable[str]) -> tuple[list[str], int]:
     """`lines` and as many more lines of `rest` as the last record needs, and the count of
     records (csv.reader's rows and errors) in them."""
     reader, taken = _recording_reader(chain(lines, rest))

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -23,7 +24,7 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, insert, literal, select, text, update
+from sqlalchemy import Connection, Engine, column, func, insert, literal, select, table, text, update
 
 from intake.keys import canonical, differences
 from intake.record import RECORD_FIELDS
@@ -53,6 +54,9 @@ REJECTION = ImportRejection.__table__  # type: ignore[attr-defined]
 PERSON = Person.__table__  # type: ignore[attr-defined]
 PAYEE = Payee.__table__  # type: ignore[attr-defined]
 CLASS = TrainingClass.__table__  # type: ignore[attr-defined]
+NEW_CLAIM = table("new_claim", column("line"), column("id"), column("event_head"), schema="temp")
+"""A staged batch's new claims: stage line, claim id, first event's hash (`_insert_staged`);
+ids rise with lines."""
 
 CLAIM_COLUMNS = ("id", *RECORD_FIELDS, "person_key", "content_hash", "event_head")
 """The claim columns of a new claim's row tuple: id, a screened row's values, hash, head."""
@@ -111,6 +115,8 @@ class _Chunk:
 
 
 def file_sha256(path: Path) -> str:
+    """The file's sha256 (the import hashes it in a thread while this one checks and cuts the
+    file: hashlib lets go of the GIL on large blocks)."""
     digest = hashlib.sha256()
     with path.open("rb") as fh:
         while block := fh.read(1 << 20):
@@ -133,11 +139,12 @@ def import_file(engine: Engine, path: Path, *, actor: Actor, on: date,
     with ExitStack() as stack:
         stage_dir = (Path(stack.enter_context(TemporaryDirectory(prefix="claims-import-")))
                      if engine.dialect.name == "sqlite" else None)
+        digest = stack.enter_context(ThreadPoolExecutor(1)).submit(file_sha256, path)
         header, batches = screened_batches(path, known=RECORD_FIELDS, warnings=warnings,
                                            size=chunk_rows, workers=workers, stage_dir=stage_dir)
         with engine.begin() as conn:
             batch_id = conn.execute(insert(BATCH).values(
-                file_name=path.name[:500], file_sha256=file_sha256(path), actor=actor.name[:100],
+                file_name=path.name[:500], file_sha256=digest.result(), actor=actor.name[:100],
                 at=datetime.now(UTC)).returning(BATCH.c.id)).scalar_one()
         report = ImportReport(batch_id=batch_id, file_name=path.name, warnings=warnings)
         seen: dict[Key, int] = {}
@@ -266,7 +273,7 @@ def _with_staged_values(conn: Connection, schema: str, batch: Batch, seen: dict[
         cursor.execute(f"SELECT * FROM {schema}.stage WHERE line IN ({','.join('?' * len(part))})", part)
         values.update((line, tuple(rest[:-1])) for line, *rest in cursor.fetchall())
     cursor.close()
-    texts = {number: text for number, _, text in csv_records(header or [], batch.lines or [], batch.first)
+    texts = {number: text for number, _, text in csv_records(header or [], batch.lines(), batch.first)
              if number in wanted}
     return [(number, policy, claim_id, digest, values[number], errors, texts[number])
             if number in wanted else row
@@ -489,16 +496,19 @@ def _insert_new(conn: Connection, new: dict[Key, ScreenedRow], batch_id: int,
             (pk, *values, digest, head)
             for pk, (_, _, _, digest, values, _, _), head in zip(ids, new.values(), heads, strict=True)
             if values is not None], constants)
-    event = select(CLAIM.c.id, literal(1), literal(""), literal("filed"), literal("file"),
+    source = NEW_CLAIM if stage is not None else CLAIM
+    event = select(source.c.id, literal(1), literal(""), literal("filed"), literal("file"),
                    literal(actor.name, EVENT.c.actor.type), literal(actor.role, EVENT.c.role.type),
                    literal(on, EVENT.c.on.type), literal(now, EVENT.c.at.type),
                    literal(None, EVENT.c.run_id.type), literal(None, EVENT.c.reason.type),
-                   literal(""), CLAIM.c.event_head)
-    where = (CLAIM.c.id.between(ids[0], ids[-1]) if ids == list(range(ids[0], ids[-1] + 1))
-             else CLAIM.c.id.in_(ids))
+                   literal(""), source.c.event_head)
+    if stage is None:  # the staged batch's new claims are all of temp.new_claim
+        event = event.where(CLAIM.c.id.between(ids[0], ids[-1])
+                            if ids == list(range(ids[0], ids[-1] + 1)) else CLAIM.c.id.in_(ids))
     conn.execute(insert(EVENT).from_select(
         ["claim_pk", "seq", "from_state", "to_state", "trigger", "actor", "role", "on", "at",
-         "run_id", "reason", "prev_hash", "hash"], event.where(where).order_by(CLAIM.c.id)))
+         "run_id", "reason", "prev_hash", "hash"],
+        event.order_by(NEW_CLAIM.c.line if stage is not None else CLAIM.c.id)))
     if stage is not None:
         _upsert_staged(conn, stage)
         return len(ids)
@@ -560,10 +570,10 @@ def _insert_staged(conn: Connection, schema: str, new: list[tuple[int, int, str]
 
 def _upsert_staged(conn: Connection, schema: str) -> None:
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    for table, columns, keys, picked, condition in STAGED_UPSERTS:
+    for target, columns, keys, picked, condition in STAGED_UPSERTS:
         names = ", ".join(f'"{c}"' for c in columns)
         key = ", ".join(f'"{c}"' for c in columns[:keys])
-        cursor.execute(f"INSERT INTO {table.name} ({names}) SELECT {picked} FROM temp.new_claim n "
+        cursor.execute(f"INSERT INTO {target.name} ({names}) SELECT {picked} FROM temp.new_claim n "
                        f"JOIN {schema}.stage s ON s.line = n.line WHERE true {condition} "
                        f"ORDER BY n.line ON CONFLICT ({key}) DO NOTHING")
     cursor.close()

@@ -19,12 +19,13 @@ from dataclasses import dataclass
 from itertools import islice
 from multiprocessing.pool import AsyncResult
 from pathlib import Path
+from typing import TypeVar
 
 from intake.columns import screen_csv
-from intake.readers import csv_pieces, read_rows
+from intake.readers import csv_byte_pieces, csv_pieces, piece_lines, read_rows
 from intake.record import POLICIES
 from intake.screen import ScreenedRow, screen
-from services.filing_stage import stage_csv, stage_path
+from services.filing_stage import stage_path, stage_piece
 
 PIECE_LINES = 5000
 """Product setting: CSV lines per piece sent to a worker."""
@@ -40,13 +41,18 @@ AHEAD = 3
 @dataclass(frozen=True, slots=True)
 class Batch:
     """Screened rows written in one transaction. `stage`: the stage file holding the valid
-    rows' values (services/filing_stage.py), their rows then carry none; `lines`/`first`: the
-    CSV piece they were read from (a conflicting row's raw content is read back from it)."""
+    rows' values (services/filing_stage.py), their rows then carry none; `piece`, `encoding`,
+    `first`: the CSV piece they were read from (a conflicting row's raw content is read back
+    from it, `lines`)."""
 
     rows: list[ScreenedRow]
     stage: Path | None = None
-    lines: list[str] | None = None
+    piece: bytes = b""
+    encoding: str = "utf-8"
     first: int = 0
+
+    def lines(self) -> list[str]:
+        return piece_lines(self.piece, self.encoding)
 
 
 def default_workers() -> int:
@@ -80,9 +86,10 @@ def screened_batches(path: Path, *, known: Collection[str], warnings: list[str],
     path = Path(path)
     count = _pool_size(path, workers) if path.suffix.lower() == ".csv" and path.is_file() else 1
     if stage_dir is not None and count > 1:
-        header, pieces = csv_pieces(path, PIECE_LINES, known=known, warnings=warnings,
-                                    first_sizes=[PIECE_LINES // part for part in FIRST_PIECES])
-        return header, _staged(header, pieces, count, stage_dir)
+        header, encoding, pieces = csv_byte_pieces(
+            path, PIECE_LINES, known=known, warnings=warnings,
+            first_sizes=[PIECE_LINES // part for part in FIRST_PIECES])
+        return header, _staged(header, encoding, pieces, count, stage_dir)
     found, rows = screened_rows(path, known=known, warnings=warnings, workers=workers)
     return found, (Batch(chunk) for chunk in _chunks(rows, size))
 
@@ -100,10 +107,11 @@ def _chunks(rows: Iterator[ScreenedRow], size: int) -> Iterator[list[ScreenedRow
         yield chunk
 
 
-def _staged(header: list[str], pieces: Iterator[tuple[int, list[str]]], workers: int,
+def _staged(header: list[str], encoding: str, pieces: Iterator[tuple[int, bytes]], workers: int,
             stage_dir: Path) -> Iterator[Batch]:
-    for first, lines, rows in _in_pool(pieces, workers, stage_csv, header, str(stage_dir)):
-        yield Batch(rows, stage_path(stage_dir, first), lines, first)
+    for first, piece, rows in _in_pool(pieces, workers, stage_piece, header, str(stage_dir),
+                                       encoding):
+        yield Batch(rows, stage_path(stage_dir, first), piece, encoding, first)
 
 
 def _in_process(rows: Iterator[tuple[int, dict[str, str | None], object]]) -> Iterator[ScreenedRow]:
@@ -140,14 +148,17 @@ def _pooled(header: list[str], pieces: Iterator[tuple[int, list[str]]],
         yield from rows
 
 
-def _in_pool(pieces: Iterator[tuple[int, list[str]]], workers: int,
+Piece = TypeVar("Piece", list[str], bytes)
+
+
+def _in_pool(pieces: Iterator[tuple[int, Piece]], workers: int,
              task: Callable[..., list[ScreenedRow]], header: list[str],
-             *after: str) -> Iterator[tuple[int, list[str], list[ScreenedRow]]]:
-    """(first row number, lines, `task(header, lines, first, *after)`) per piece, in file
+             *after: str) -> Iterator[tuple[int, Piece, list[ScreenedRow]]]:
+    """(first row number, piece, `task(header, piece, first, *after)`) per piece, in file
     order, the pieces run by a forked pool with at most AHEAD of them queued per worker."""
     _warm()
     with multiprocessing.get_context("fork").Pool(workers, initializer=_yield_to_writer) as pool:
-        pending: deque[tuple[int, list[str], AsyncResult[list[ScreenedRow]]]] = deque()
+        pending: deque[tuple[int, Piece, AsyncResult[list[ScreenedRow]]]] = deque()
         for first, lines in pieces:
             pending.append((first, lines, pool.apply_async(task, (header, lines, first, *after))))
             if len(pending) > workers * AHEAD:

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from intake.columns import screen_csv_for_stage
+from intake.readers import piece_lines
 from intake.record import RECORD_FIELDS
 from intake.screen import ScreenedRow
 
@@ -35,6 +36,13 @@ SCHEMA = "stage"
 
 def stage_path(directory: Path, first: int) -> Path:
     return directory / f"rows-{first}.db"
+
+
+def stage_piece(header: list[str], piece: bytes, first: int, directory: str,
+                encoding: str) -> list[ScreenedRow]:
+    """The worker's task for a piece of a CSV file's bytes (intake/readers.py
+    `csv_byte_pieces`): `stage_csv` of its lines."""
+    return stage_csv(header, piece_lines(piece, encoding), first, directory)
 
 
 def stage_csv(header: list[str], lines: Sequence[str], first: int,

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from intake.keys import canonical, content_hash, person_key, record_values
-from intake.readers import csv_pieces, read_rows
+from intake.readers import csv_byte_pieces, csv_pieces, piece_lines, read_rows
 from intake.record import RECORD_FIELDS
 from intake.screen import csv_raw, csv_records, screen, stored_canonical
 from intake.validate import InvalidRecord, parse_record
@@ -58,6 +58,34 @@ def test_pieces_read_as_the_whole_file(tmp_path: Path, rows: list[list[str]], bl
         for number, raw, text in csv_records(header, lines, first):
             got.append((number, raw))
             assert csv_raw(header, text) == raw
+    assert got == expected
+
+
+LINE_END = st.sampled_from(["\n", "\r\n", "\r"])
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.lists(CELL, min_size=0, max_size=6), max_size=25), ends=st.lists(LINE_END, min_size=1),
+       blank_every=st.integers(0, 4), size=st.integers(1, 6), first_sizes=st.lists(st.integers(0, 3), max_size=3),
+       tail=st.sampled_from(["", '"open', "x,\"y", "\r"]), block=st.integers(1, 40),
+       encoding=st.sampled_from(["utf-8", "utf-8-sig", "gb18030"]))
+def test_byte_pieces_read_as_the_whole_file(tmp_path: Path, rows: list[list[str]], ends: list[str],
+                                            blank_every: int, size: int, first_sizes: list[int],
+                                            tail: str, block: int, encoding: str) -> None:
+    """intake/readers.py `csv_byte_pieces`: pieces cut as bytes (blocks of `block` bytes, so a
+    \r\n or a character may straddle two blocks), decoded by `piece_lines`, read as
+    `read_rows` reads the whole file, whatever the line ends and the encoding."""
+    text = _csv_text(rows, blank_every).replace("\r\n", "\n")
+    lines = text.split("\n")
+    text = "".join(line + ends[i % len(ends)] for i, line in enumerate(lines[:-1])) + lines[-1] + tail
+    path = tmp_path / "f.csv"
+    path.write_bytes(text.encode(encoding))
+    expected = list(read_rows(path))
+    header, body, pieces = csv_byte_pieces(path, size, first_sizes=first_sizes, block=block)
+    got = []
+    for first, piece in pieces:
+        for number, raw, _ in csv_records(header, piece_lines(piece, body), first):
+            got.append((number, raw))
     assert got == expected
 
 
