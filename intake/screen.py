@@ -73,10 +73,8 @@ def field_forms(index: int, value: Any) -> tuple[str, Any, Any]:
 
 def record_row(values: dict[str, Any]) -> tuple[str, tuple[Any, ...]]:
     """(content hash, stored values + person_key) of a valid record's field values."""
-    fields = _FIELDS(values)
-    forms = [field_forms(i, v) for i, v in enumerate(fields)]
-    digest = row_digest([form[0] for form in forms])
-    return digest, (*[form[1] for form in forms], person_key(fields[_PERSON_ID]))
+    digest, stored = _record_form(values, 1)
+    return digest, tuple(stored)
 
 
 def record_texts(values: dict[str, Any]) -> tuple[str, list[Any]]:
@@ -86,10 +84,15 @@ def record_texts(values: dict[str, Any]) -> tuple[str, list[Any]]:
     (services/filing_stage.py): the driver binds text and integers several times faster than
     None and booleans, and the claim table's column types turn the texts back into the values
     `record_row` gives."""
+    return _record_form(values, 2)
+
+
+def _record_form(values: dict[str, Any], form: int) -> tuple[str, list[Any]]:
+    """(content hash, values in `field_forms`' form `form` + person_key)."""
     fields = _FIELDS(values)
     forms = [field_forms(i, v) for i, v in enumerate(fields)]
-    digest = row_digest([form[0] for form in forms])
-    return digest, [*[form[2] for form in forms], person_key(fields[_PERSON_ID])]
+    digest = row_digest([found[0] for found in forms])
+    return digest, [*[found[form] for found in forms], person_key(fields[_PERSON_ID])]
 
 
 def row_digest(texts: Sequence[str]) -> str:

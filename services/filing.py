@@ -1,7 +1,8 @@
-"""Filing a claim file: read and validate every row, write each chunk of rows in one transaction.
+"""Filing a claim file: read and validate every row, write each chunk of rows in one transaction
+(staged pieces: several per transaction, `STAGED_PIECES_PER_TRANSACTION`).
 
-Rows are read and validated (`intake/validate.py:parse_record`, through intake/screen.py) in
-worker processes for a large CSV file while this process writes (services/filing_pool.py).
+Rows are read and validated (intake/columns.py, falling back to `intake/validate.py:parse_values`)
+in worker processes for a large CSV file while this process writes (services/filing_pool.py).
 Per chunk: one query for the claim_ids already filed, claim rows inserted with the driver's
 executemany (PostgreSQL: COPY) — or, on SQLite with the worker pool, copied with one INSERT …
 SELECT from the stage file the workers wrote (services/filing_stage.py) — their first event

@@ -1,9 +1,9 @@
 """An import's rows, screened (intake/screen.py) in worker processes while the importing
 process writes the chunks already screened.
 
-A CSV file is cut into pieces of whole records (intake/readers.py `csv_pieces`); each piece is
-read and validated by `parse_record` in a pool of processes, and the screened rows come back in
-file order. Small files, XLSX and JSON Lines files are screened in this process (starting the
+A CSV file is cut into pieces of whole records (intake/readers.py `csv_pieces`, or as bytes
+`csv_byte_pieces` for stage files); each piece is read and screened column by column
+(intake/columns.py) in a pool of processes, and the screened rows come back in file order. Small files, XLSX and JSON Lines files are screened in this process (starting the
 pool costs more than it saves there). The workers are forked, so they share this process's
 loaded modules and policy packs; where forking is not possible (a daemon process) everything
 runs in-process. Either way the rows and their order are the same.
