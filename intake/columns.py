@@ -260,13 +260,13 @@ def _parse_column(field: str, column: Sequence[str], failed: set[int],
     `presence`, whether each cell was filled; the rows whose cell the parser rejects are added
     to `failed`."""
     parser, default, scratch = PARSERS[field], EMPTY_VALUES[field], _Row({})
-    cells = list(set(column))
+    unique = set(column)
+    cells = list(unique)
     texts = list(map(str.strip, cells))
     values = _known_without_parser(field, cells, texts)
     rejected = False
-    for cell, text in zip(cells, texts, strict=True):
-        if cell in values:
-            continue
+    for cell in unique.difference(values) if values else cells:
+        text = cell.strip()
         if not text:
             values[cell] = default
             continue
@@ -314,16 +314,16 @@ def _check_rows(parsed: dict[str, list[Any]], given: dict[str, list[bool]],
 def _ask(passes: Callable[[tuple[Any, ...]], bool], keys: Iterable[tuple[Any, ...]],
          failed: set[int]) -> None:
     """Add to `failed` the rows not yet in it whose key `passes` rejects; `passes` is asked
-    once per distinct key."""
-    answers: dict[tuple[Any, ...], bool] = {}
-    for i, key in enumerate(keys):
-        answer = answers.get(key)
-        if answer is None:
-            if i in failed:
-                continue
-            answer = answers[key] = passes(key)
-        if not answer:
-            failed.add(i)
+    once per distinct key of those rows, in the order the keys first appear."""
+    keys = list(keys)
+    asked = keys
+    if failed:
+        asked = keys.copy()
+        for i in sorted(failed, reverse=True):
+            del asked[i]
+    answers = {key: passes(key) for key in dict.fromkeys(asked)}
+    if not all(answers.values()):
+        failed.update(i for i, key in enumerate(keys) if answers.get(key) is False)
 
 
 def _required_passes(row: _Row) -> Callable[[tuple[Any, ...]], bool]:

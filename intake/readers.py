@@ -351,18 +351,33 @@ def csv_records_text(lines: Iterable[str], first: int) -> Iterator[tuple[int, li
 
 
 def csv_records_list(lines: Sequence[str], first: int) -> list[tuple[int, list[str] | str, str]]:
-    """`csv_records_text` of `lines` as a list. Lines without a quote character are one record
-    each, so such a piece is read in one pass of csv.reader, each record's text its line."""
-    if '"' not in "".join(lines):
-        try:
-            rows = list(csv.reader(lines))
-        except csv.Error:
-            rows = []
+    """`csv_records_text` of `lines` (as a text-mode file gives them) as a list. Lines without a
+    quote character are one record each, so such a piece is read in one pass, each record's
+    text its line: by splitting at commas where that is what csv.reader does (every line break
+    at a line's end, no field over csv.field_size_limit), else by one csv.reader."""
+    text = "".join(lines)
+    if '"' not in text:
+        rows = _split_at_commas(lines, text)
+        if rows is None:
+            try:
+                rows = list(csv.reader(lines))
+            except csv.Error:
+                rows = []
         if len(rows) == len(lines):
             numbers = range(first, first + len(lines))
             return [(number, cells, line) for number, cells, line in zip(numbers, rows, lines, strict=True)
                     if "".join(cells).strip()]
     return list(csv_records_text(lines, first))
+
+
+def _split_at_commas(lines: Sequence[str], text: str) -> list[list[str]] | None:
+    """csv.reader's rows of quote-free `lines`, where each line ends at its only line break
+    and is within the field size limit; else None."""
+    breaks = text.count("\n") + text.count("\r") - text.count("\r\n")
+    ended = len(lines) if text.endswith(("\n", "\r")) else len(lines) - 1
+    if breaks != ended or max(map(len, lines), default=0) > csv.field_size_limit():
+        return None
+    return [line.rstrip("\r\n").split(",") for line in lines]
 
 
 def _csv_body(fh: IO[str], header: list[str]) -> Iterator[tuple[int, RawRow]]:
