@@ -171,19 +171,25 @@ def _csv_open(path: Path, known: Collection[str] | None,
     """The open file and the header; the file is positioned after the header."""
     fh: IO[str] = path.open(encoding=csv_encoding(path), newline="")
     try:
-        reader = csv.reader(fh)
-        try:
-            first = next(reader, None)
-        except csv.Error as exc:
-            raise UnreadableFile(f"{path.name}: {exc}") from None
-        if first is None:
-            raise UnreadableFile(f"{path.name}: the file is empty; it needs a header row")
-        header = _header(list(first), path.name)
-        _warn_unknown(header, known, warnings, set())
+        header = _csv_header(csv.reader(fh), path.name, known, warnings)
     except BaseException:
         fh.close()
         raise
     return fh, header
+
+
+def _csv_header(records: Iterator[list[str]], name: str, known: Collection[str] | None,
+                warnings: list[str] | None) -> list[str]:
+    """The header: the first record of a csv.reader, checked; unknown columns warned of."""
+    try:
+        first = next(records, None)
+    except csv.Error as exc:
+        raise UnreadableFile(f"{name}: {exc}") from None
+    if first is None:
+        raise UnreadableFile(f"{name}: the file is empty; it needs a header row")
+    header = _header(list(first), name)
+    _warn_unknown(header, known, warnings, set())
+    return header
 
 
 def _csv_rows(path: Path, known: Collection[str] | None,
@@ -242,17 +248,9 @@ def csv_byte_pieces(path: Path, size: int, *, known: Collection[str] | None = No
     fh = path.open("rb")
     try:
         lines = _byte_lines(fh, block)
-        reader, _ = _recording_reader(chain(
-            (line.decode(encoding) for line in islice(lines, 1)),
-            (line.decode(body) for line in lines)))
-        try:
-            first = next(reader, None)
-        except csv.Error as exc:
-            raise UnreadableFile(f"{path.name}: {exc}") from None
-        if first is None:
-            raise UnreadableFile(f"{path.name}: the file is empty; it needs a header row")
-        header = _header(list(first), path.name)
-        _warn_unknown(header, known, warnings, set())
+        header = _csv_header(csv.reader(chain((line.decode(encoding) for line in islice(lines, 1)),
+                                              (line.decode(body) for line in lines))),
+                             path.name, known, warnings)
     except BaseException:
         fh.close()
         raise
