@@ -253,9 +253,11 @@ def _file_staged(conn: Connection, schema: str, batch: Batch, report: ImportRepo
     """A staged batch, its stage file ATTACHed as `schema` in the open transaction."""
     _take_write_lock(conn, report.batch_id)
     existing = _existing_staged(conn, schema)
-    chunk = _with_staged_values(conn, schema, batch, seen, existing, header)
+    fresh = _first_sight(batch.rows, seen, existing)
+    chunk = (batch.rows if fresh is not None
+             else _with_staged_values(conn, schema, batch, seen, existing, header))
     _file_chunk(conn, chunk, report, seen, header, actor=actor, on=on, existing=existing,
-                stage=schema)
+                stage=schema, fresh=fresh)
 
 
 def _with_staged_values(conn: Connection, schema: str, batch: Batch, seen: dict[Key, int],
@@ -286,8 +288,6 @@ def _may_conflict(rows: list[ScreenedRow], seen: dict[Key, int],
                   stored: dict[Key, tuple[int, str]]) -> set[int]:
     """Row numbers of the valid rows that may be a conflict: a claim met earlier in the file,
     filed before with other content, or met twice in these rows (both)."""
-    if _first_sight(rows, seen, stored) is not None:
-        return set()
     wanted: set[int] = set()
     first: dict[Key, int] = {}
     for number, policy, claim_id, digest, _, _, _ in rows:
@@ -319,10 +319,11 @@ def _first_sight(rows: list[ScreenedRow], seen: dict[Key, int], filed: dict[Key,
 def _file_chunk(conn: Connection, chunk: list[ScreenedRow], report: ImportReport,
                 seen: dict[Key, int], header: list[str] | None, *, actor: Actor,
                 on: date, existing: dict[Key, tuple[int, str]] | None = None,
-                stage: str | None = None) -> None:
+                stage: str | None = None,
+                fresh: tuple[list[ScreenedRow], list[Key]] | None = None) -> None:
     """`existing`: the chunk's claims already filed, read under the write lock this transaction
     already holds (else both are done here); `stage`: the schema its valid rows are in (an
-    ATTACHed stage file)."""
+    ATTACHed stage file); `fresh`: `_first_sight` of the chunk, when the caller has it."""
     if existing is None:
         _take_write_lock(conn, report.batch_id)
         existing = _existing(conn, {claim_id for _, _, claim_id, digest, _, _, _ in chunk
@@ -332,7 +333,8 @@ def _file_chunk(conn: Connection, chunk: list[ScreenedRow], report: ImportReport
         number, claim_id, policy, "invalid",
         tuple(FieldError(name, message) for name, message in errors or ())), raw)
         for number, policy, claim_id, digest, _, errors, raw in chunk if digest is None)
-    fresh = _first_sight(chunk, seen, existing)
+    if fresh is None:
+        fresh = _first_sight(chunk, seen, existing)
     if fresh is not None:
         valid, keys = fresh
         sorted_rows.new.update(zip(keys, valid, strict=True))

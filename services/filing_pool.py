@@ -3,8 +3,9 @@ process writes the chunks already screened.
 
 A CSV file is cut into pieces of whole records (intake/readers.py `csv_pieces`, or as bytes
 `csv_byte_pieces` for stage files); each piece is read and screened column by column
-(intake/columns.py) in a pool of processes, and the screened rows come back in file order. Small files, XLSX and JSON Lines files are screened in this process (starting the
-pool costs more than it saves there). The workers are forked, so they share this process's
+(intake/columns.py) in a pool of processes, and the screened rows come back in file order.
+Small files, XLSX and JSON Lines files are screened in this process (starting the pool costs
+more than it saves there). The workers are forked, so they share this process's
 loaded modules and policy packs; where forking is not possible (a daemon process) everything
 runs in-process. Either way the rows and their order are the same.
 """
@@ -31,7 +32,7 @@ PIECE_LINES = 5000
 """Product setting: CSV lines per piece sent to a worker."""
 POOL_MIN_BYTES = 1 << 20
 """Product setting: CSV files smaller than this (about 5,000 rows) are screened in-process."""
-FIRST_PIECES = (8, 4, 2)
+FIRST_PIECES = (16, 8, 4, 2)
 """The first pieces hold PIECE_LINES divided by these: the importing process waits only for a
 small first piece."""
 AHEAD = 3
