@@ -85,7 +85,7 @@ StageRow = tuple[Any, ...]
 """A valid row as a stage file takes it: the values of its stage columns."""
 STAGE_FIELDS = (*RECORD_FIELDS, "person_key")
 """The stored values of a screened row, in order: RECORD_FIELDS, then person_key."""
-_ALWAYS_STAGED = frozenset({"groups", "person_key"})
+ALWAYS_STAGED = frozenset({"groups", "person_key"})
 """Stage columns given even where no row of a piece fills them (groups is stored as "" when
 empty, never NULL; a person_key may be 0)."""
 
@@ -184,7 +184,7 @@ def _stage_piece(numbers: list[int], found: ColumnScreen, fallback: list[Screene
     """The valid rows of the column screen (`numbers`: their row numbers) and those
     `parse_values` passed (`fallback`), for a stage file."""
     kept = [i for i, (name, column) in enumerate(zip(STAGE_FIELDS, found.stored, strict=True))
-            if name in _ALWAYS_STAGED or any(column)
+            if name in ALWAYS_STAGED or any(column)
             or any(row[VALUES][i] for row in fallback)]  # type: ignore[index]
     pick = itemgetter(*kept)
     rows = zip(numbers, *pick(found.stored), found.digests, strict=True)
@@ -233,7 +233,7 @@ def screen_columns(header: Sequence[str], rows: Sequence[Sequence[str]],
     """`rows` (CSV cells under `header`; a row may be shorter than the header, never longer)
     screened. The stored values are `record_texts`' with `staged`, else `record_row`'s."""
     if not rows:
-        return ColumnScreen(set(), [], [], [], [[] for _ in range(len(RECORD_FIELDS) + 1)])
+        return ColumnScreen(set(), [], [], [], [[] for _ in STAGE_FIELDS])
     width, count = len(header), len(rows)
     cells = zip(*(row if len(row) == width else [*row[:width], *[""] * (width - len(row))]
                   for row in rows), strict=True)

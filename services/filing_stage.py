@@ -20,16 +20,15 @@ import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
 
-from intake.columns import screen_csv_for_stage
+from intake.columns import ALWAYS_STAGED, STAGE_FIELDS, screen_csv_for_stage
 from intake.readers import piece_lines
-from intake.record import RECORD_FIELDS
 from intake.screen import ScreenedRow
 
-STAGE_COLUMNS = ("line", *RECORD_FIELDS, "person_key", "content_hash")
-_MARKS = {name: "?" if name in ("line", "groups", "person_key", "content_hash") else "NULLIF(?, '')"
+STAGE_COLUMNS = ("line", *STAGE_FIELDS, "content_hash")
+_MARKS = {name: "?" if name in ("line", "content_hash", *ALWAYS_STAGED) else "NULLIF(?, '')"
           for name in STAGE_COLUMNS}
-"""An empty text is an empty field (NULL); `groups` is the one field stored as "" when empty.
-A column the piece's rows do not fill is not given at all (NULL)."""
+"""An empty text is an empty field (NULL), except in the fields given as they are
+(intake/columns.py ALWAYS_STAGED). A column the piece's rows do not fill is not given (NULL)."""
 SCHEMA = "stage"
 """The name the importing process ATTACHes a stage file under."""
 
