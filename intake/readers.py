@@ -198,47 +198,21 @@ def _csv_rows(path: Path, known: Collection[str] | None,
     return _csv_body(fh, header)
 
 
-def csv_pieces(path: Path, size: int, *, known: Collection[str] | None = None,
-               warnings: list[str] | None = None, first_sizes: Iterable[int] = ()
-               ) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
-    """The header of a CSV file and its body as pieces of whole records: (row number of the
-    piece's first record, its lines), at least `size` lines each except the last — the first
-    pieces at least `first_sizes` lines (smaller first pieces start a pipeline sooner). Reading
-    each piece with csv.reader from its first row number gives exactly `read_rows`' rows
-    (intake/screen.py `csv_records`). Raises UnreadableFile as `read_rows` does.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise UnreadableFile(f"there is no file {path}")
-    fh, header = _csv_open(path, known, warnings)
-    return header, _csv_split(fh, chain(first_sizes, repeat(size)))
-
-
-def _csv_split(fh: IO[str], sizes: Iterator[int]) -> Iterator[tuple[int, list[str]]]:
-    """A record ends at every line end outside a quoted field. A piece without any quote
-    character ends after its last line; a piece with one is cut where csv.reader itself
-    finished a record, so a quoted field spanning lines never straddles two pieces."""
-    with fh:
-        number = 2
-        while lines := list(islice(fh, max(1, next(sizes)))):
-            if '"' not in "".join(lines):
-                yield number, lines
-                number += len(lines)
-                continue
-            taken, records = _whole_records(lines, fh)
-            yield number, taken
-            number += records
-
-
 def csv_byte_pieces(path: Path, size: int, *, known: Collection[str] | None = None,
                     warnings: list[str] | None = None, first_sizes: Iterable[int] = (),
                     block: int = _SCAN_BLOCK
                     ) -> tuple[list[str], str, Iterator[tuple[int, bytes]]]:
-    """`csv_pieces` with each piece as the file's own bytes, and the encoding that decodes
-    them (`piece_lines` gives the piece's lines): the process cutting a file into pieces
-    neither decodes nor re-encodes the common piece, one without a quote character. Lines end
-    at \n, \r\n or \r, as in text mode; neither byte, nor the quote, occurs inside a UTF-8
-    or GB18030 character. A piece with a quote is cut where csv.reader finished a record.
+    """The header of a CSV file, the encoding that decodes its pieces, and its body as pieces
+    of whole records, each as the file's own bytes: (row number of the piece's first record,
+    its bytes), at least `size` lines each except the last — the first pieces at least
+    `first_sizes` lines (smaller first pieces start a pipeline sooner). `piece_lines` gives a
+    piece's lines; reading them with csv.reader from the piece's first row number gives exactly
+    `read_rows`' rows (intake/screen.py `csv_records`). Raises UnreadableFile as `read_rows`
+    does. The process cutting a file into pieces neither decodes nor re-encodes the common
+    piece, one without a quote character. Lines end at \n, \r\n or \r, as in text mode;
+    neither byte, nor the quote, occurs inside a UTF-8 or GB18030 character. A piece with a
+    quote is cut where csv.reader finished a record, so a quoted field spanning lines never
+    straddles two pieces.
     """
     path = Path(path)
     if not path.is_file():

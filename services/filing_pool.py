@@ -1,8 +1,8 @@
 """An import's rows, screened (intake/screen.py) in worker processes while the importing
 process writes the chunks already screened.
 
-A CSV file is cut into pieces of whole records (intake/readers.py `csv_pieces`, or as bytes
-`csv_byte_pieces` for stage files); each piece is read and screened column by column
+A CSV file is cut into pieces of whole records, as the file's own bytes (intake/readers.py
+`csv_byte_pieces`); each piece is decoded, read and screened column by column
 (intake/columns.py) in a pool of processes, and the screened rows come back in file order.
 Small files, XLSX and JSON Lines files are screened in this process (starting the pool costs
 more than it saves there). The workers are forked, so they share this process's
@@ -20,10 +20,9 @@ from dataclasses import dataclass
 from itertools import islice
 from multiprocessing.pool import AsyncResult
 from pathlib import Path
-from typing import TypeVar
 
 from intake.columns import screen_csv
-from intake.readers import csv_byte_pieces, csv_pieces, piece_lines, read_rows
+from intake.readers import csv_byte_pieces, piece_lines, read_rows
 from intake.record import POLICIES
 from intake.screen import ScreenedRow, screen
 from services.filing_stage import stage_path, stage_piece
@@ -71,11 +70,11 @@ def screened_rows(path: Path, *, known: Collection[str], warnings: list[str],
     if path.suffix.lower() != ".csv":
         rows = read_rows(path, known=known, warnings=warnings)
         return None, _in_process(((n, raw, raw) for n, raw in rows))
-    header, pieces = csv_pieces(path, PIECE_LINES, known=known, warnings=warnings)
+    header, encoding, pieces = _csv_pieces(path, known, warnings)
     count = _pool_size(path, workers)
     if count < 2:
-        return header, _csv_in_process(header, pieces)
-    return header, _pooled(header, pieces, count)
+        return header, _csv_in_process(header, encoding, pieces)
+    return header, _pooled(header, encoding, pieces, count)
 
 
 def screened_batches(path: Path, *, known: Collection[str], warnings: list[str], size: int,
@@ -87,12 +86,16 @@ def screened_batches(path: Path, *, known: Collection[str], warnings: list[str],
     path = Path(path)
     count = _pool_size(path, workers) if path.suffix.lower() == ".csv" and path.is_file() else 1
     if stage_dir is not None and count > 1:
-        header, encoding, pieces = csv_byte_pieces(
-            path, PIECE_LINES, known=known, warnings=warnings,
-            first_sizes=[PIECE_LINES // part for part in FIRST_PIECES])
+        header, encoding, pieces = _csv_pieces(path, known, warnings)
         return header, _staged(header, encoding, pieces, count, stage_dir)
     found, rows = screened_rows(path, known=known, warnings=warnings, workers=workers)
     return found, (Batch(chunk) for chunk in _chunks(rows, size))
+
+
+def _csv_pieces(path: Path, known: Collection[str], warnings: list[str]
+                ) -> tuple[list[str], str, Iterator[tuple[int, bytes]]]:
+    return csv_byte_pieces(path, PIECE_LINES, known=known, warnings=warnings,
+                           first_sizes=[PIECE_LINES // part for part in FIRST_PIECES])
 
 
 def _pool_size(path: Path, workers: int | None) -> int:
@@ -120,9 +123,16 @@ def _in_process(rows: Iterator[tuple[int, dict[str, str | None], object]]) -> It
         yield from screen(piece)
 
 
-def _csv_in_process(header: list[str], pieces: Iterator[tuple[int, list[str]]]) -> Iterator[ScreenedRow]:
-    for first, lines in pieces:
-        yield from screen_csv(header, lines, first)
+def _csv_in_process(header: list[str], encoding: str,
+                    pieces: Iterator[tuple[int, bytes]]) -> Iterator[ScreenedRow]:
+    for first, piece in pieces:
+        yield from screen_piece(header, piece, first, encoding)
+
+
+def screen_piece(header: list[str], piece: bytes, first: int, encoding: str) -> list[ScreenedRow]:
+    """A worker's task for a piece of a CSV file's bytes: intake/columns.py `screen_csv` of its
+    lines."""
+    return screen_csv(header, piece_lines(piece, encoding), first)
 
 
 WORKER_NICENESS = 10
@@ -143,25 +153,22 @@ def _warm() -> None:
         load_pack(policy)
 
 
-def _pooled(header: list[str], pieces: Iterator[tuple[int, list[str]]],
+def _pooled(header: list[str], encoding: str, pieces: Iterator[tuple[int, bytes]],
             workers: int) -> Iterator[ScreenedRow]:
-    for _, _, rows in _in_pool(pieces, workers, screen_csv, header):
+    for _, _, rows in _in_pool(pieces, workers, screen_piece, header, encoding):
         yield from rows
 
 
-Piece = TypeVar("Piece", list[str], bytes)
-
-
-def _in_pool(pieces: Iterator[tuple[int, Piece]], workers: int,
+def _in_pool(pieces: Iterator[tuple[int, bytes]], workers: int,
              task: Callable[..., list[ScreenedRow]], header: list[str],
-             *after: str) -> Iterator[tuple[int, Piece, list[ScreenedRow]]]:
+             *after: str) -> Iterator[tuple[int, bytes, list[ScreenedRow]]]:
     """(first row number, piece, `task(header, piece, first, *after)`) per piece, in file
     order, the pieces run by a forked pool with at most AHEAD of them queued per worker."""
     _warm()
     with multiprocessing.get_context("fork").Pool(workers, initializer=_yield_to_writer) as pool:
-        pending: deque[tuple[int, Piece, AsyncResult[list[ScreenedRow]]]] = deque()
-        for first, lines in pieces:
-            pending.append((first, lines, pool.apply_async(task, (header, lines, first, *after))))
+        pending: deque[tuple[int, bytes, AsyncResult[list[ScreenedRow]]]] = deque()
+        for first, piece in pieces:
+            pending.append((first, piece, pool.apply_async(task, (header, piece, first, *after))))
             if len(pending) > workers * AHEAD:
                 first_done, lines_done, result = pending.popleft()
                 yield first_done, lines_done, result.get()
