@@ -18,8 +18,16 @@ def database_url() -> str:
     return os.environ.get("CLAIMS_DATABASE_URL", DEFAULT_DATABASE_URL)
 
 
+SQLITE_PAGE_BYTES = 8192
+"""Product setting: the page size of a new SQLite database (an existing one keeps its own).
+Twice SQLite's default: an import or a night writes each page it changes into the WAL and
+again into the database file, a system call each (measured: the 100k benchmark's import
+42,900 → 51,900 rows/s, its lifecycle 50.8 → 49.1 s)."""
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA page_size={SQLITE_PAGE_BYTES}")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")

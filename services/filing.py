@@ -165,12 +165,14 @@ def import_file(engine: Engine, path: Path, *, actor: Actor, on: date,
     return report
 
 
-IMPORT_CACHE_KIB = 65536
-"""Product setting: SQLite page cache of the importing connection (the claim indexes of a
-large database stay in memory while a file is filed)."""
+IMPORT_CACHE_KIB = 262144
+"""Product setting: SQLite page cache of the importing connection: the claim indexes of a
+large database and a whole transaction's new pages (services/filing_pool.py PIECE_LINES ×
+STAGED_PIECES_PER_TRANSACTION rows) stay in memory while a file is filed, none spilled into
+the WAL before the commit."""
 IMPORT_CHECKPOINT_PAGES = 16384
-"""Product setting: WAL pages (64 MB) before SQLite checkpoints during an import (default
-1,000: a checkpoint after nearly every chunk)."""
+"""Product setting: WAL pages (128 MB at models/db.py SQLITE_PAGE_BYTES) before SQLite
+checkpoints during an import (default 1,000: a checkpoint after nearly every chunk)."""
 
 
 @contextmanager

@@ -27,11 +27,13 @@ from intake.record import POLICIES
 from intake.screen import ScreenedRow, screen
 from services.filing_stage import stage_path, stage_piece
 
-PIECE_LINES = 5000
-"""Product setting: CSV lines per piece sent to a worker."""
+PIECE_LINES = 20000
+"""Product setting: CSV lines per piece sent to a worker. Large pieces make large SQLite
+transactions (services/filing.py STAGED_PIECES_PER_TRANSACTION pieces each): the pages a
+transaction's random keys touch are written into the WAL once per transaction."""
 POOL_MIN_BYTES = 1 << 20
 """Product setting: CSV files smaller than this (about 5,000 rows) are screened in-process."""
-FIRST_PIECES = (16, 8, 4, 2)
+FIRST_PIECES = (64, 32, 16, 8, 4, 2)
 """The first pieces hold PIECE_LINES divided by these: the importing process waits only for a
 small first piece."""
 AHEAD = 3

@@ -8,9 +8,11 @@ The reference is the previous implementation, kept unchanged in tests/intake/ref
 
 from __future__ import annotations
 
+import sqlite3
 import tempfile
 import uuid
 from collections.abc import Iterator
+from contextlib import closing
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -18,9 +20,10 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, text
 
+from intake.readers import csv_byte_pieces
 from models.db import make_engine
 from models.schema import upgrade
-from services import filing, filing_pool
+from services import filing, filing_pool, filing_stage
 from services.actors import Actor
 from services.filing import ImportReport, import_file
 from tests.conftest import _pg_admin_engine, _with_search_path
@@ -113,9 +116,11 @@ def _write(path: Path, rows: list[dict[str, str]]) -> Path:
 
 @pytest.fixture
 def pooled(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Force the worker pool on small files, with tiny pieces (records cross piece ends)."""
+    """Force the worker pool on small files, with tiny pieces (records cross piece ends),
+    each screened three lines at a time where it has no quote."""
     monkeypatch.setattr(filing_pool, "POOL_MIN_BYTES", 0)
     monkeypatch.setattr(filing_pool, "PIECE_LINES", 7)
+    monkeypatch.setattr(filing_stage, "SCREEN_LINES", 3)
 
 
 @pytest.mark.parametrize("workers", [1, 2])
@@ -233,3 +238,30 @@ def test_an_error_mid_transaction_keeps_what_was_committed_and_a_rerun_files_the
         assert sorted(ids) == sorted(row["claim_id"] for row in rows)
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize("quoted", [False, True])
+def test_a_piece_screened_in_parts_stages_what_it_stages_whole(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, quoted: bool) -> None:
+    """A worker screens a piece SCREEN_LINES at a time: the same screened rows (row numbers,
+    errors) and the same stage file as the piece screened at once, bad rows among good ones."""
+    rows = [good_row(i) for i in range(12)] + [bad_row(i)[0] for i in range(5)]
+    if quoted:
+        rows.insert(4, {**good_row(40), "organizer": 'a "quoted",\nmulti-line organizer'})
+    path = write_csv(tmp_path / "a.csv", rows)
+    header, encoding, pieces = csv_byte_pieces(path, 1000)
+    (first, piece), = list(pieces)
+    results = []
+    for step in (10**6, 3):
+        monkeypatch.setattr(filing_stage, "SCREEN_LINES", step)
+        directory = tmp_path / str(step)
+        directory.mkdir()
+        screened = filing_stage.stage_piece(header, piece, first, str(directory), encoding)
+        stage = filing_stage.stage_path(directory, first)
+        with closing(sqlite3.connect(stage)) as db:
+            staged = db.execute("SELECT * FROM stage ORDER BY line").fetchall()
+        results.append((screened, staged))
+    assert results[0] == results[1]
+    screened, staged = results[0]
+    assert [row[0] for row in screened] == list(range(first, first + len(rows)))
+    assert len(staged) == 12 + quoted and sum(1 for row in screened if row[5]) == 5

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+
 from sqlalchemy import inspect
 from sqlmodel import Session
 
-from models.db import make_engine
+from models.db import SQLITE_PAGE_BYTES, make_engine
 from models.schema import MIGRATIONS, current_version, upgrade
 from models.tables import SchemaVersion
 
@@ -49,3 +53,22 @@ def test_a_version_4_database_keeps_its_work_rows_and_gains_the_partition_result
     assert tuple(row) == ("w1", None)
     assert upgrade(engine) == []
     engine.dispose()
+
+
+def test_a_new_sqlite_database_gets_the_product_page_size_and_an_old_one_keeps_its_own(
+        tmp_path: Path) -> None:
+    old = tmp_path / "old.db"
+    with closing(sqlite3.connect(old)) as conn:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("CREATE TABLE kept (x)")
+        conn.execute("INSERT INTO kept VALUES (1)")
+        conn.commit()
+    for path, size in ((tmp_path / "new.db", SQLITE_PAGE_BYTES), (old, 4096)):
+        engine = make_engine(f"sqlite:///{path}")
+        upgrade(engine)
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA page_size").scalar_one() == size
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar_one() == "wal"
+        engine.dispose()
+    with closing(sqlite3.connect(old)) as conn:
+        assert conn.execute("SELECT x FROM kept").fetchall() == [(1,)]
