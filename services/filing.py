@@ -20,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from itertools import chain, islice
 from operator import itemgetter
 from pathlib import Path
 from tempfile import TemporaryDirectory
@@ -143,6 +144,7 @@ def import_file(engine: Engine, path: Path, *, actor: Actor, on: date,
         digest = stack.enter_context(ThreadPoolExecutor(1)).submit(file_sha256, path)
         header, batches = screened_batches(path, known=RECORD_FIELDS, warnings=warnings,
                                            size=chunk_rows, workers=workers, stage_dir=stage_dir)
+        first = list(islice(batches, 1))  # the workers go on while the file's hash is awaited
         with engine.begin() as conn:
             batch_id = conn.execute(insert(BATCH).values(
                 file_name=path.name[:500], file_sha256=digest.result(), actor=actor.name[:100],
@@ -150,7 +152,7 @@ def import_file(engine: Engine, path: Path, *, actor: Actor, on: date,
         report = ImportReport(batch_id=batch_id, file_name=path.name, warnings=warnings)
         seen: dict[Key, int] = {}
         with engine.connect() as conn, _bulk_settings(conn), _StagedTransaction(conn) as staged:
-            for batch in batches:
+            for batch in chain(first, batches):
                 if batch.stage is None:
                     staged.commit()
                     with conn.begin():
@@ -177,21 +179,27 @@ checkpoints during an import (default 1,000: a checkpoint after nearly every chu
 
 @contextmanager
 def _bulk_settings(conn: Connection) -> Iterator[None]:
-    """SQLite: the importing connection's page cache and checkpoint interval for the import,
-    then its own again (the connection goes back to the pool)."""
+    """SQLite: the importing connection's page cache, checkpoint interval and temporary
+    storage for the import, then its own again (the connection goes back to the pool). The
+    import's temporary table, `temp.new_claim` (three columns of a piece's new claims), is
+    kept in memory, not in a temporary file; changing the setting drops the connection's
+    temporary tables, which every user creates again when it needs one."""
     driver = conn.connection.driver_connection
     if conn.dialect.name != "sqlite" or driver is None:
         yield
         return
     cache, = driver.execute("PRAGMA cache_size").fetchone()
     checkpoint, = driver.execute("PRAGMA wal_autocheckpoint").fetchone()
+    temp, = driver.execute("PRAGMA temp_store").fetchone()
     driver.execute(f"PRAGMA cache_size=-{IMPORT_CACHE_KIB}")
     driver.execute(f"PRAGMA wal_autocheckpoint={IMPORT_CHECKPOINT_PAGES}")
+    driver.execute("PRAGMA temp_store=MEMORY")
     try:
         yield
     finally:
         driver.execute(f"PRAGMA cache_size={int(cache)}")
         driver.execute(f"PRAGMA wal_autocheckpoint={int(checkpoint)}")
+        driver.execute(f"PRAGMA temp_store={int(temp)}")
 
 
 STAGED_PIECES_PER_TRANSACTION = 8

@@ -25,7 +25,7 @@ from intake.columns import screen_csv
 from intake.readers import csv_byte_pieces, piece_lines, read_rows
 from intake.record import POLICIES
 from intake.screen import ScreenedRow, screen
-from services.filing_stage import stage_path, stage_piece
+from services.filing_stage import piece_parts, stage_path, stage_piece
 
 PIECE_LINES = 20000
 """Product setting: CSV lines per piece sent to a worker. Large pieces make large SQLite
@@ -133,8 +133,9 @@ def _csv_in_process(header: list[str], encoding: str,
 
 def screen_piece(header: list[str], piece: bytes, first: int, encoding: str) -> list[ScreenedRow]:
     """A worker's task for a piece of a CSV file's bytes: intake/columns.py `screen_csv` of its
-    lines."""
-    return screen_csv(header, piece_lines(piece, encoding), first)
+    parts (services/filing_stage.py `piece_parts`)."""
+    return [row for start, lines in piece_parts(piece, first, encoding)
+            for row in screen_csv(header, lines, start)]
 
 
 WORKER_NICENESS = 10

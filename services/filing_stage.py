@@ -39,21 +39,25 @@ def stage_path(directory: Path, first: int) -> Path:
 
 SCREEN_LINES = 5000
 """Product setting: lines a worker screens at a time. A piece (services/filing_pool.py
-PIECE_LINES) is screened in parts of this many lines into its one stage file: a worker's
-short-lived lists stay small (measured: 20,000 lines screened at once cost ~10 % more per
-row, in page faults and cache misses)."""
+PIECE_LINES) is screened in parts of this many lines: a worker's short-lived lists stay small
+(measured: 20,000 lines screened at once cost ~10 % more per row, in page faults and cache
+misses)."""
+
+
+def piece_parts(piece: bytes, first: int, encoding: str) -> list[tuple[int, list[str]]]:
+    """A piece of a CSV file's bytes (intake/readers.py `csv_byte_pieces`) as the parts a
+    worker screens one at a time: (row number of the part's first record, its lines). A piece
+    without a quote has SCREEN_LINES lines a part (each line is one record); one with a quote
+    is one part (a record may span lines)."""
+    lines = piece_lines(piece, encoding)
+    step = SCREEN_LINES if b'"' not in piece else max(1, len(lines))
+    return [(first + at, lines[at:at + step]) for at in range(0, len(lines), step)]
 
 
 def stage_piece(header: list[str], piece: bytes, first: int, directory: str,
                 encoding: str) -> list[ScreenedRow]:
-    """The worker's task for a piece of a CSV file's bytes (intake/readers.py
-    `csv_byte_pieces`): `stage_csv` of its lines. A piece without a quote is screened
-    SCREEN_LINES at a time (each line one record); one with a quote whole (a record may span
-    lines)."""
-    lines = piece_lines(piece, encoding)
-    step = SCREEN_LINES if b'"' not in piece else max(1, len(lines))
-    return stage_csv(header, [(first + at, lines[at:at + step]) for at in range(0, len(lines), step)],
-                     stage_path(Path(directory), first))
+    """The worker's task for a piece of a CSV file's bytes: `stage_csv` of its parts."""
+    return stage_csv(header, piece_parts(piece, first, encoding), stage_path(Path(directory), first))
 
 
 def stage_csv(header: list[str], parts: Sequence[tuple[int, Sequence[str]]],

@@ -172,8 +172,8 @@ def test_conflict_messages_name_fields_as_before(two_urls: tuple[str, str], tmp_
 def test_staged_import_cleans_up_and_gives_the_connection_back_as_it_was(
         tmp_path: Path, pooled: None, monkeypatch: pytest.MonkeyPatch) -> None:
     """SQLite with the pool (stage files are SQLite's): the workers' stage files are gone
-    afterwards, and the importing connection's page cache and checkpoint interval are its own
-    again."""
+    afterwards, and the importing connection's page cache, checkpoint interval and temporary
+    storage are its own again."""
     stage_root = tmp_path / "tmp"
     stage_root.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(stage_root))
@@ -194,7 +194,8 @@ def test_staged_import_cleans_up_and_gives_the_connection_back_as_it_was(
 
 def _settings(conn: Any) -> tuple[Any, ...]:
     return (conn.exec_driver_sql("PRAGMA cache_size").scalar_one(),
-            conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar_one())
+            conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar_one(),
+            conn.exec_driver_sql("PRAGMA temp_store").scalar_one())
 
 
 def test_an_error_mid_transaction_keeps_what_was_committed_and_a_rerun_files_the_rest(
@@ -244,7 +245,8 @@ def test_an_error_mid_transaction_keeps_what_was_committed_and_a_rerun_files_the
 def test_a_piece_screened_in_parts_stages_what_it_stages_whole(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, quoted: bool) -> None:
     """A worker screens a piece SCREEN_LINES at a time: the same screened rows (row numbers,
-    errors) and the same stage file as the piece screened at once, bad rows among good ones."""
+    errors) and the same stage file as the piece screened at once, bad rows among good ones;
+    so does the task without a stage file (PostgreSQL, in-process)."""
     rows = [good_row(i) for i in range(12)] + [bad_row(i)[0] for i in range(5)]
     if quoted:
         rows.insert(4, {**good_row(40), "organizer": 'a "quoted",\nmulti-line organizer'})
@@ -260,8 +262,9 @@ def test_a_piece_screened_in_parts_stages_what_it_stages_whole(
         stage = filing_stage.stage_path(directory, first)
         with closing(sqlite3.connect(stage)) as db:
             staged = db.execute("SELECT * FROM stage ORDER BY line").fetchall()
-        results.append((screened, staged))
+        results.append((screened, staged, filing_pool.screen_piece(header, piece, first, encoding)))
     assert results[0] == results[1]
-    screened, staged = results[0]
+    screened, staged, whole = results[0]
+    assert [row[:4] + row[5:6] for row in whole] == [row[:4] + row[5:6] for row in screened]
     assert [row[0] for row in screened] == list(range(first, first + len(rows)))
     assert len(staged) == 12 + quoted and sum(1 for row in screened if row[5]) == 5
