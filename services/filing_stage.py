@@ -29,6 +29,9 @@ _MARKS = {name: "?" if name in ("line", "content_hash", *ALWAYS_STAGED) else "NU
           for name in STAGE_COLUMNS}
 """An empty text is an empty field (NULL), except in the fields given as they are
 (intake/columns.py ALWAYS_STAGED). A column the piece's rows do not fill is not given (NULL)."""
+STAGE_PAGE_BYTES = 65536
+"""Product setting: the page size of a stage file (SQLite's largest). The file is written
+once and read once, whole, page by page, a system call per page each time."""
 SCHEMA = "stage"
 """The name the importing process ATTACHes a stage file under."""
 
@@ -70,6 +73,7 @@ def stage_csv(header: list[str], parts: Sequence[tuple[int, Sequence[str]]],
     db = sqlite3.connect(path, isolation_level=None)
     screened: list[ScreenedRow] = []
     try:
+        db.execute(f"PRAGMA page_size={STAGE_PAGE_BYTES}")
         db.execute("PRAGMA journal_mode=OFF")
         db.execute("PRAGMA synchronous=OFF")
         db.execute(f"CREATE TABLE stage ({STAGE_COLUMNS[0]} INTEGER PRIMARY KEY, "
