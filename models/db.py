@@ -18,12 +18,11 @@ def database_url() -> str:
     return os.environ.get("CLAIMS_DATABASE_URL", DEFAULT_DATABASE_URL)
 
 
-SQLITE_PAGE_BYTES = 8192
+SQLITE_PAGE_BYTES = 4096
 """Product setting: the page size of a new SQLite database (an existing one keeps its own).
-Twice SQLite's default: an import or a night writes each page it changes into the WAL and
-again into the database file, a system call each (measured: the 100k benchmark's import
-42,900 → 51,900 rows/s, its lifecycle 50.8 → 49.1 s; at 1M the nights' ratio to the floor
-2.44 against 2.20 with 4 KiB pages on another machine: docs/performance.md)."""
+SQLite's default. 8 KiB pages were measured (docs/performance.md, fourth machine): the 100k
+import 42,900 → 51,900 rows/s, but at 1M the nights' ratio to the floor 2.44–2.80 against
+2.20–2.22 in every run with 4 KiB pages; the nights come first."""
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

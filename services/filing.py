@@ -173,7 +173,7 @@ large database and a whole transaction's new pages (services/filing_pool.py PIEC
 STAGED_PIECES_PER_TRANSACTION rows) stay in memory while a file is filed, none spilled into
 the WAL before the commit."""
 IMPORT_CHECKPOINT_PAGES = 16384
-"""Product setting: WAL pages (128 MB at models/db.py SQLITE_PAGE_BYTES) before SQLite
+"""Product setting: WAL pages (64 MB at models/db.py SQLITE_PAGE_BYTES) before SQLite
 checkpoints during an import (default 1,000: a checkpoint after nearly every chunk)."""
 
 

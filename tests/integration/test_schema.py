@@ -59,11 +59,12 @@ def test_a_new_sqlite_database_gets_the_product_page_size_and_an_old_one_keeps_i
         tmp_path: Path) -> None:
     old = tmp_path / "old.db"
     with closing(sqlite3.connect(old)) as conn:
+        conn.execute("PRAGMA page_size=16384")
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("CREATE TABLE kept (x)")
         conn.execute("INSERT INTO kept VALUES (1)")
         conn.commit()
-    for path, size in ((tmp_path / "new.db", SQLITE_PAGE_BYTES), (old, 4096)):
+    for path, size in ((tmp_path / "new.db", SQLITE_PAGE_BYTES), (old, 16384)):
         engine = make_engine(f"sqlite:///{path}")
         upgrade(engine)
         with engine.connect() as conn:
