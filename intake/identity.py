@@ -33,8 +33,10 @@ EARLIEST_BIRTH = date(1900, 1, 1)
 
 
 def id_check_digit(first17: str) -> str:
-    total = sum(map(mul, map(int, first17), _ID_WEIGHTS))
-    return _ID_CHECK[total % 11]
+    """The check digit of 17 ASCII digits: the weighted sum of GB 11643 mod 11. Its weights
+    are 2^17 … 2^1 mod 11 (`_ID_WEIGHTS`), and 13 ≡ 2 (mod 11), so the sum is 2 × the digits
+    read as a base-13 number (mod 11): one conversion in C instead of 17."""
+    return _ID_CHECK[2 * int(first17, 13) % 11]
 
 
 @lru_cache(maxsize=_REMEMBERED)

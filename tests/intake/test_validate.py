@@ -6,9 +6,14 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from intake.identity import (
+    _ID_CHECK,
+    _ID_WEIGHTS,
     credit_code_problem,
+    id_check_digit,
     identity_problem,
     make_credit_code,
     make_person_id,
@@ -36,6 +41,12 @@ def test_known_identity_numbers_and_credit_codes() -> None:
     assert credit_code_problem("91350100M000100Y43") is None
     assert identity_problem(make_person_id("211402", date(1988, 2, 29), 17)) is None
     assert credit_code_problem(make_credit_code(99, "150602")) is None
+
+
+@given(st.text("0123456789", min_size=17, max_size=17))
+def test_identity_check_digit_is_gb_11643s_weighted_sum(body: str) -> None:
+    """The base-13 shortcut gives the standard's own sum: Σ digit × weight, mod 11."""
+    assert id_check_digit(body) == _ID_CHECK[sum(int(d) * w for d, w in zip(body, _ID_WEIGHTS, strict=True)) % 11]
 
 
 def test_identity_check_digit_is_named_and_masked() -> None:
