@@ -26,8 +26,9 @@ _CREDIT_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 2
 _ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
 
 _REMEMBERED = 1 << 14
-"""Identifiers whose check result a process remembers: a file names each person and payee
-on several rows (the import checks each distinct row combination once, intake/columns.py)."""
+"""Identity numbers whose birth date a process remembers: `identity_problem` reads it, then
+intake/validate.py compares it with the filing date. (The checks themselves are remembered
+once, by intake/validate.py.)"""
 
 EARLIEST_BIRTH = date(1900, 1, 1)
 
@@ -39,7 +40,6 @@ def id_check_digit(first17: str) -> str:
     return _ID_CHECK[2 * int(first17, 13) % 11]
 
 
-@lru_cache(maxsize=_REMEMBERED)
 def identity_problem(value: str) -> str | None:
     """Why `value` is not a valid resident identity number, or None when it is."""
     if len(value) != 18:
@@ -71,7 +71,6 @@ def credit_check_char(first17: str) -> str:
     return CREDIT_ALPHABET[(31 - total % 31) % 31]
 
 
-@lru_cache(maxsize=_REMEMBERED)
 def credit_code_problem(value: str) -> str | None:
     """Why `value` is not a valid unified social credit code, or None when it is."""
     if len(value) != 18:
