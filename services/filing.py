@@ -15,11 +15,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+from array import array
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from heapq import merge
 from itertools import chain, islice
 from operator import itemgetter
 from pathlib import Path
@@ -151,6 +154,7 @@ def import_file(engine: Engine, path: Path, *, actor: Actor, on: date,
                 at=datetime.now(UTC)).returning(BATCH.c.id)).scalar_one()
         report = ImportReport(batch_id=batch_id, file_name=path.name, warnings=warnings)
         seen: dict[Key, int] = {}
+        filed_here = _FiledHere()
         with engine.connect() as conn, _bulk_settings(conn), _StagedTransaction(conn) as staged:
             for batch in chain(first, batches):
                 if batch.stage is None:
@@ -158,11 +162,11 @@ def import_file(engine: Engine, path: Path, *, actor: Actor, on: date,
                     with conn.begin():
                         _file_chunk(conn, batch.rows, report, seen, header, actor=actor, on=on)
                 else:
-                    _file_staged(conn, staged.attach(batch), batch, report, seen, header,
-                                 actor=actor, on=on)
+                    _file_staged(conn, staged.attach(batch), batch, report, seen, filed_here,
+                                 header, actor=actor, on=on)
                     staged.commit_when_full()
                 if progress:
-                    progress(len(batch.rows))
+                    progress(batch.size)
             staged.commit()
     return report
 
@@ -258,26 +262,90 @@ class _StagedTransaction:
         return self.conn.connection.driver_connection
 
 
+class _FiledHere:
+    """The claims this import filed from staged batches whose valid rows were all claims met
+    for the first time (the common case): per batch its first claim id and its valid rows'
+    numbers, the claims' ids following the rows. Such claims are not noted in the import's
+    `seen` one by one; `first_rows` gives `seen`'s entries for those a later batch meets
+    again (any claim met before is in the claim table, found by `_existing_staged`)."""
+
+    def __init__(self) -> None:
+        self.starts: list[int] = []
+        self.rows: list[array[int]] = []
+
+    def add(self, first_id: int, rows: list[int]) -> None:
+        self.starts.append(first_id)
+        self.rows.append(array("q", rows))
+
+    def first_rows(self, found: dict[Key, tuple[int, str]]) -> dict[Key, int]:
+        """The row number of each claim in `found` (claim -> (id, content hash)) that is one
+        of them."""
+        out: dict[Key, int] = {}
+        for key, (pk, _) in found.items():
+            at = bisect_right(self.starts, pk) - 1
+            if at >= 0 and pk - self.starts[at] < len(self.rows[at]):
+                out[key] = self.rows[at][pk - self.starts[at]]
+        return out
+
+
 def _file_staged(conn: Connection, schema: str, batch: Batch, report: ImportReport,
-                 seen: dict[Key, int], header: list[str] | None, *, actor: Actor, on: date) -> None:
-    """A staged batch, its stage file ATTACHed as `schema` in the open transaction."""
+                 seen: dict[Key, int], filed_here: _FiledHere, header: list[str] | None, *,
+                 actor: Actor, on: date) -> None:
+    """A staged batch, its stage file ATTACHed as `schema` in the open transaction. When none
+    of its claims is in the claim table yet (so none was met earlier in the file either) and
+    they are all different, its valid rows are new claims, filed without reading them back;
+    else its rows are read back from the stage file and sorted one by one, as a batch that
+    was not staged."""
     _take_write_lock(conn, report.batch_id)
     existing = _existing_staged(conn, schema)
-    fresh = _first_sight(batch.rows, seen, existing)
-    chunk = (batch.rows if fresh is not None
-             else _with_staged_values(conn, schema, batch, seen, existing, header))
+    if not existing and batch.distinct:
+        _file_first_sight(conn, schema, batch, report, filed_here, header, actor=actor, on=on)
+        return
+    seen.update(filed_here.first_rows(existing))
+    rows = list(merge(batch.rows, _staged_claims(conn, schema), key=itemgetter(NUMBER)))
+    chunk = _with_staged_values(conn, schema, batch, rows, seen, existing, header)
     _file_chunk(conn, chunk, report, seen, header, actor=actor, on=on, existing=existing,
-                stage=schema, fresh=fresh)
+                stage=schema)
 
 
-def _with_staged_values(conn: Connection, schema: str, batch: Batch, seen: dict[Key, int],
-                        stored: dict[Key, tuple[int, str]],
+def _staged_claims(conn: Connection, schema: str) -> list[ScreenedRow]:
+    """The valid rows of the stage file ATTACHed as `schema` as screened rows without values:
+    (row number, policy, claim_id, content hash), in file order."""
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    cursor.execute(f"SELECT line, policy, claim_id, content_hash FROM {schema}.stage ORDER BY line")
+    rows: list[ScreenedRow] = [(number, policy, claim_id, digest, None, None, None)
+                               for number, policy, claim_id, digest in cursor.fetchall()]
+    cursor.close()
+    return rows
+
+
+def _file_first_sight(conn: Connection, schema: str, batch: Batch, report: ImportReport,
+                      filed_here: _FiledHere, header: list[str] | None, *, actor: Actor,
+                      on: date) -> None:
+    """A staged batch whose valid rows are all new claims."""
+    rejections = _invalid(batch.rows)
+    ids = _insert_new_staged(conn, schema, batch.valid, report.batch_id, actor=actor, on=on)
+    if ids:
+        filed_here.add(ids[0], batch.valid)
+    _insert_rejections(conn, rejections, report.batch_id)
+    _count(conn, report, batch.size, filed=len(ids), skipped=0, rejections=rejections)
+
+
+def _invalid(chunk: list[ScreenedRow]) -> list[tuple[Rejection, str]]:
+    """The rejections of the rows screening found invalid, with their raw content as JSON."""
+    return [(Rejection(number, claim_id, policy, "invalid",
+                       tuple(FieldError(name, message) for name, message in errors or ())), raw)
+            for number, policy, claim_id, digest, _, errors, raw in chunk if digest is None]
+
+
+def _with_staged_values(conn: Connection, schema: str, batch: Batch, rows: list[ScreenedRow],
+                        seen: dict[Key, int], stored: dict[Key, tuple[int, str]],
                         header: list[str] | None) -> list[ScreenedRow]:
-    """The batch's rows, those that may be a conflict given their values and raw content back
-    (read from the stage file and the piece)."""
-    wanted = _may_conflict(batch.rows, seen, stored)
+    """The batch's `rows`, those that may be a conflict given their values and raw content
+    back (read from the stage file and the piece)."""
+    wanted = _may_conflict(rows, seen, stored)
     if not wanted:
-        return batch.rows
+        return rows
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     lines = sorted(wanted)
     values: dict[int, tuple[Any, ...]] = {}
@@ -290,7 +358,7 @@ def _with_staged_values(conn: Connection, schema: str, batch: Batch, seen: dict[
              if number in wanted}
     return [(number, policy, claim_id, digest, values[number], errors, texts[number])
             if number in wanted else row
-            for row in batch.rows
+            for row in rows
             for number, policy, claim_id, digest, _, errors, _ in (row,)]
 
 
@@ -329,22 +397,17 @@ def _first_sight(rows: list[ScreenedRow], seen: dict[Key, int], filed: dict[Key,
 def _file_chunk(conn: Connection, chunk: list[ScreenedRow], report: ImportReport,
                 seen: dict[Key, int], header: list[str] | None, *, actor: Actor,
                 on: date, existing: dict[Key, tuple[int, str]] | None = None,
-                stage: str | None = None,
-                fresh: tuple[list[ScreenedRow], list[Key]] | None = None) -> None:
+                stage: str | None = None) -> None:
     """`existing`: the chunk's claims already filed, read under the write lock this transaction
     already holds (else both are done here); `stage`: the schema its valid rows are in (an
-    ATTACHed stage file); `fresh`: `_first_sight` of the chunk, when the caller has it."""
+    ATTACHed stage file)."""
     if existing is None:
         _take_write_lock(conn, report.batch_id)
         existing = _existing(conn, {claim_id for _, _, claim_id, digest, _, _, _ in chunk
                                     if digest is not None and claim_id is not None})
     sorted_rows = _Chunk(header)
-    sorted_rows.rejections.extend((Rejection(
-        number, claim_id, policy, "invalid",
-        tuple(FieldError(name, message) for name, message in errors or ())), raw)
-        for number, policy, claim_id, digest, _, errors, raw in chunk if digest is None)
-    if fresh is None:
-        fresh = _first_sight(chunk, seen, existing)
+    sorted_rows.rejections.extend(_invalid(chunk))
+    fresh = _first_sight(chunk, seen, existing)
     if fresh is not None:
         valid, keys = fresh
         sorted_rows.new.update(zip(keys, valid, strict=True))
@@ -355,21 +418,31 @@ def _file_chunk(conn: Connection, chunk: list[ScreenedRow], report: ImportReport
                 _classify(row, existing, seen, sorted_rows)
     _describe_conflicts(conn, sorted_rows)
     sorted_rows.rejections.sort(key=lambda rejection: rejection[0].row)  # file order, however chunked
-    filed = _insert_new(conn, sorted_rows.new, report.batch_id, actor=actor, on=on,
-                        stage=stage)
+    if stage is not None:
+        filed = len(_insert_new_staged(conn, stage, [number for number, *_ in sorted_rows.new.values()],
+                                       report.batch_id, actor=actor, on=on))
+    else:
+        filed = _insert_new(conn, sorted_rows.new, report.batch_id, actor=actor, on=on)
     _insert_rejections(conn, sorted_rows.rejections, report.batch_id)
-    conflicts = sum(1 for r, _ in sorted_rows.rejections if r.kind == "conflict")
-    rejected = len(sorted_rows.rejections) - conflicts
+    _count(conn, report, len(chunk), filed=filed, skipped=sorted_rows.skipped,
+           rejections=sorted_rows.rejections)
+
+
+def _count(conn: Connection, report: ImportReport, rows: int, *, filed: int, skipped: int,
+           rejections: list[tuple[Rejection, str]]) -> None:
+    """Add a chunk's outcome to the batch row and the report."""
+    conflicts = sum(1 for r, _ in rejections if r.kind == "conflict")
+    rejected = len(rejections) - conflicts
     conn.execute(update(BATCH).where(BATCH.c.id == report.batch_id).values(
-        rows=BATCH.c.rows + len(chunk), filed=BATCH.c.filed + filed,
-        skipped=BATCH.c.skipped + sorted_rows.skipped,
+        rows=BATCH.c.rows + rows, filed=BATCH.c.filed + filed,
+        skipped=BATCH.c.skipped + skipped,
         conflicts=BATCH.c.conflicts + conflicts, rejected=BATCH.c.rejected + rejected))
-    report.rows += len(chunk)
+    report.rows += rows
     report.filed += filed
-    report.skipped += sorted_rows.skipped
+    report.skipped += skipped
     report.conflicts += conflicts
     report.rejected += rejected
-    report.rejections.extend(r for r, _ in sorted_rows.rejections)
+    report.rejections.extend(r for r, _ in rejections)
 
 
 def _take_write_lock(conn: Connection, batch_id: int) -> None:
@@ -491,40 +564,21 @@ def allocate_claim_ids(conn: Connection, count: int) -> list[int]:
 
 
 def _insert_new(conn: Connection, new: dict[Key, ScreenedRow], batch_id: int,
-                *, actor: Actor, on: date, stage: str | None = None) -> int:
-    """Claim rows (from the stage file `stage`, or the driver's executemany / COPY of plain tuples),
-    their first events with one INSERT … SELECT, people/payees/classes upserted."""
+                *, actor: Actor, on: date) -> int:
+    """Claim rows by the driver's executemany / COPY of plain tuples, their first events with
+    one INSERT … SELECT, people/payees/classes upserted."""
     if not new:
         return 0
     now = datetime.now(UTC)
     ids = allocate_claim_ids(conn, len(new))
     heads = first_event_heads(ids, actor, on)
-    constants = {"import_batch_id": batch_id, "state": "filed", "state_on": on, "event_seq": 1,
-                 "created_at": now, "updated_at": now}
-    if stage is not None:
-        _insert_staged(conn, stage, [(row[0], pk, head) for row, pk, head
-                                     in zip(new.values(), ids, heads, strict=True)], constants)
-    else:
-        _insert_rows(conn, CLAIM, CLAIM_COLUMNS, [
-            (pk, *values, digest, head)
-            for pk, (_, _, _, digest, values, _, _), head in zip(ids, new.values(), heads, strict=True)
-            if values is not None], constants)
-    source = NEW_CLAIM if stage is not None else CLAIM
-    event = select(source.c.id, literal(1), literal(""), literal("filed"), literal("file"),
-                   literal(actor.name, EVENT.c.actor.type), literal(actor.role, EVENT.c.role.type),
-                   literal(on, EVENT.c.on.type), literal(now, EVENT.c.at.type),
-                   literal(None, EVENT.c.run_id.type), literal(None, EVENT.c.reason.type),
-                   literal(""), source.c.event_head)
-    if stage is None:  # the staged batch's new claims are all of temp.new_claim
-        event = event.where(CLAIM.c.id.between(ids[0], ids[-1])
-                            if ids == list(range(ids[0], ids[-1] + 1)) else CLAIM.c.id.in_(ids))
-    conn.execute(insert(EVENT).from_select(
-        ["claim_pk", "seq", "from_state", "to_state", "trigger", "actor", "role", "on", "at",
-         "run_id", "reason", "prev_hash", "hash"],
-        event.order_by(NEW_CLAIM.c.line if stage is not None else CLAIM.c.id)))
-    if stage is not None:
-        _upsert_staged(conn, stage)
-        return len(ids)
+    _insert_rows(conn, CLAIM, CLAIM_COLUMNS, [
+        (pk, *values, digest, head)
+        for pk, (_, _, _, digest, values, _, _), head in zip(ids, new.values(), heads, strict=True)
+        if values is not None], _new_claim_constants(batch_id, on, now))
+    _insert_first_events(conn, CLAIM, actor, on, now, where=(
+        CLAIM.c.id.between(ids[0], ids[-1]) if ids == list(range(ids[0], ids[-1] + 1))
+        else CLAIM.c.id.in_(ids)))
     values = [v for _, _, _, _, v, _, _ in new.values() if v is not None]
     _upsert(conn, PERSON, ("person_id", "name"), 1,
             _first_per_key((v[_PERSON_ID], (v[_PERSON_ID], v[_PERSON_NAME])) for v in values))
@@ -538,6 +592,45 @@ def _insert_new(conn: Connection, new: dict[Key, ScreenedRow], batch_id: int,
             v[_TRAINING_START], v[_TRAINING_END]))
         for v in values if v[_CLASS_ID]))
     return len(values)
+
+
+def _insert_new_staged(conn: Connection, stage: str, lines: list[int], batch_id: int,
+                       *, actor: Actor, on: date) -> list[int]:
+    """The new claims of the stage file ATTACHed as `stage` (its rows `lines`, in file order)
+    copied into the claim table, their first events with one INSERT … SELECT,
+    people/payees/classes upserted; the claims' ids, in the same order."""
+    if not lines:
+        return []
+    now = datetime.now(UTC)
+    ids = allocate_claim_ids(conn, len(lines))
+    heads = first_event_heads(ids, actor, on)
+    _insert_staged(conn, stage, list(zip(lines, ids, heads, strict=True)),
+                   _new_claim_constants(batch_id, on, now))
+    _insert_first_events(conn, NEW_CLAIM, actor, on, now, order=NEW_CLAIM.c.line)
+    _upsert_staged(conn, stage)
+    return ids
+
+
+def _new_claim_constants(batch_id: int, on: date, now: datetime) -> dict[str, Any]:
+    return {"import_batch_id": batch_id, "state": "filed", "state_on": on, "event_seq": 1,
+            "created_at": now, "updated_at": now}
+
+
+def _insert_first_events(conn: Connection, source: Any, actor: Actor, on: date, now: datetime,
+                         *, where: Any = None, order: Any = None) -> None:
+    """Each new claim's first event ("" -> filed) from `source`'s id and event head: the claim
+    table (`where` picks the new claims) or temp.new_claim (all of it)."""
+    event = select(source.c.id, literal(1), literal(""), literal("filed"), literal("file"),
+                   literal(actor.name, EVENT.c.actor.type), literal(actor.role, EVENT.c.role.type),
+                   literal(on, EVENT.c.on.type), literal(now, EVENT.c.at.type),
+                   literal(None, EVENT.c.run_id.type), literal(None, EVENT.c.reason.type),
+                   literal(""), source.c.event_head)
+    if where is not None:
+        event = event.where(where)
+    conn.execute(insert(EVENT).from_select(
+        ["claim_pk", "seq", "from_state", "to_state", "trigger", "actor", "role", "on", "at",
+         "run_id", "reason", "prev_hash", "hash"],
+        event.order_by(source.c.id if order is None else order)))
 
 
 CLASS_COLUMNS = ("policy", "class_id", "organizer", "payee_id", "training_start", "training_end")

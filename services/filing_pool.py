@@ -17,10 +17,11 @@ import multiprocessing
 import os
 from collections import deque
 from collections.abc import Callable, Collection, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import islice
 from multiprocessing.pool import AsyncResult
 from pathlib import Path
+from typing import TypeVar
 
 from intake.columns import screen_csv
 from intake.readers import csv_byte_pieces, piece_lines, read_rows
@@ -44,15 +45,23 @@ AHEAD = 3
 @dataclass(frozen=True, slots=True)
 class Batch:
     """Screened rows written in one transaction. `stage`: the stage file holding the valid
-    rows' values (services/filing_stage.py), their rows then carry none; `piece`, `encoding`,
-    `first`: the CSV piece they were read from (a conflicting row's raw content is read back
-    from it, `lines`)."""
+    rows' values (services/filing_stage.py); `rows` are then the rejected rows only, `valid`
+    the valid rows' numbers and `distinct` whether their claims are all different; `piece`,
+    `encoding`, `first`: the CSV piece they were read from (a conflicting row's raw content is
+    read back from it, `lines`)."""
 
     rows: list[ScreenedRow]
     stage: Path | None = None
     piece: bytes = b""
     encoding: str = "utf-8"
     first: int = 0
+    valid: list[int] = field(default_factory=list)
+    distinct: bool = True
+
+    @property
+    def size(self) -> int:
+        """The rows of the batch, valid and rejected."""
+        return len(self.rows) + len(self.valid)
 
     def lines(self) -> list[str]:
         return piece_lines(self.piece, self.encoding)
@@ -116,9 +125,10 @@ def _chunks(rows: Iterator[ScreenedRow], size: int) -> Iterator[list[ScreenedRow
 
 def _staged(header: list[str], encoding: str, pieces: Iterator[tuple[int, bytes]], workers: int,
             stage_dir: Path) -> Iterator[Batch]:
-    for first, piece, rows in _in_pool(pieces, workers, stage_piece, header, str(stage_dir),
-                                       encoding):
-        yield Batch(rows, stage_path(stage_dir, first), piece, encoding, first)
+    for first, piece, staged in _in_pool(pieces, workers, stage_piece, header, str(stage_dir),
+                                         encoding):
+        yield Batch(staged.rejected, stage_path(stage_dir, first), piece, encoding, first,
+                    staged.valid, staged.distinct)
 
 
 def _in_process(rows: Iterator[tuple[int, dict[str, str | None], object]]) -> Iterator[ScreenedRow]:
@@ -168,14 +178,17 @@ def _pooled(header: list[str], encoding: str, pieces: Iterator[tuple[int, bytes]
         yield from rows
 
 
-def _in_pool(pieces: Iterator[tuple[int, bytes]], workers: int,
-             task: Callable[..., list[ScreenedRow]], header: list[str],
-             *after: str) -> Iterator[tuple[int, bytes, list[ScreenedRow]]]:
+Done = TypeVar("Done")
+"""What a worker's task gives back for a piece."""
+
+
+def _in_pool(pieces: Iterator[tuple[int, bytes]], workers: int, task: Callable[..., Done],
+             header: list[str], *after: str) -> Iterator[tuple[int, bytes, Done]]:
     """(first row number, piece, `task(header, piece, first, *after)`) per piece, in file
     order, the pieces run by a forked pool with at most AHEAD of them queued per worker."""
     _warm()
     with multiprocessing.get_context("fork").Pool(workers, initializer=_start_worker) as pool:
-        pending: deque[tuple[int, bytes, AsyncResult[list[ScreenedRow]]]] = deque()
+        pending: deque[tuple[int, bytes, AsyncResult[Done]]] = deque()
         for first, piece in pieces:
             pending.append((first, piece, pool.apply_async(task, (header, piece, first, *after))))
             if len(pending) > workers * AHEAD:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from intake.columns import ALWAYS_STAGED, STAGE_FIELDS, screen_csv_for_stage
@@ -57,21 +58,34 @@ def piece_parts(piece: bytes, first: int, encoding: str) -> list[tuple[int, list
     return [(first + at, lines[at:at + step]) for at in range(0, len(lines), step)]
 
 
+@dataclass(frozen=True, slots=True)
+class StagedRows:
+    """What a worker sends back for a staged piece: the rows it rejected (screened rows, in
+    file order), the row numbers of its valid rows (their values are in the stage file, in
+    the same order), and whether those rows' claims (policy, claim_id) are all different."""
+
+    rejected: list[ScreenedRow]
+    valid: list[int]
+    distinct: bool
+
+
 def stage_piece(header: list[str], piece: bytes, first: int, directory: str,
-                encoding: str) -> list[ScreenedRow]:
+                encoding: str) -> StagedRows:
     """The worker's task for a piece of a CSV file's bytes: `stage_csv` of its parts."""
     return stage_csv(header, piece_parts(piece, first, encoding), stage_path(Path(directory), first))
 
 
 def stage_csv(header: list[str], parts: Sequence[tuple[int, Sequence[str]]],
-              path: Path) -> list[ScreenedRow]:
+              path: Path) -> StagedRows:
     """The worker's task: screen the parts of one piece of a CSV file (the row number of each
-    part's first record, its lines), write their valid rows' values into the piece's stage
-    file `path`, and return the screened rows without those values (a valid row's `values`
-    and `raw` are None; the importing process reads them back only for a conflict)."""
+    part's first record, its lines) and write their valid rows' values into the piece's stage
+    file `path`. The importing process reads a valid row's claim and content hash back from
+    the stage file only when a claim of the piece was met before (services/filing.py)."""
     path.unlink(missing_ok=True)
     db = sqlite3.connect(path, isolation_level=None)
-    screened: list[ScreenedRow] = []
+    rejected: list[ScreenedRow] = []
+    valid: list[int] = []
+    claims: set[tuple[str | None, str | None]] = set()
     try:
         db.execute(f"PRAGMA page_size={STAGE_PAGE_BYTES}")
         db.execute("PRAGMA journal_mode=OFF")
@@ -83,8 +97,14 @@ def stage_csv(header: list[str], parts: Sequence[tuple[int, Sequence[str]]],
             rows, piece = screen_csv_for_stage(header, lines, first)
             db.executemany(f"INSERT INTO stage ({', '.join(piece.columns)}) VALUES "
                            f"({', '.join(map(_MARKS.__getitem__, piece.columns))})", piece.rows)
-            screened += rows
+            for row in rows:
+                number, policy, claim_id, digest, _, _, _ = row
+                if digest is None:
+                    rejected.append(row)
+                else:
+                    valid.append(number)
+                    claims.add((policy, claim_id))
         db.execute("COMMIT")
     finally:
         db.close()
-    return screened
+    return StagedRows(rejected, valid, len(claims) == len(valid))

@@ -95,7 +95,10 @@ def _rows() -> list[dict[str, str]]:
         rows.append(good_row(i))
         if i % 3 == 0:
             rows.append(bad_row(i)[0])
+        if i in (20, 40):                                      # again at once: in one piece
+            rows.append({**good_row(i), "person_name": "王五"} if i == 20 else good_row(i))
     rows.append(good_row(5))                                   # same content again
+    rows.append(good_row(20))                                  # a third time, pieces later
     rows.append({**good_row(7), "person_name": "李四"})         # other content, same claim_id
     rows.append({**good_row(70), "organizer": 'a "quoted",\nmulti-line organizer'})
     rows.append({**good_row(71), "payee_name": "line one\r\nline two"})
@@ -265,6 +268,24 @@ def test_a_piece_screened_in_parts_stages_what_it_stages_whole(
         results.append((screened, staged, filing_pool.screen_piece(header, piece, first, encoding)))
     assert results[0] == results[1]
     screened, staged, whole = results[0]
-    assert [row[:4] + row[5:6] for row in whole] == [row[:4] + row[5:6] for row in screened]
-    assert [row[0] for row in screened] == list(range(first, first + len(rows)))
-    assert len(staged) == 12 + quoted and sum(1 for row in screened if row[5]) == 5
+    assert [row[0] for row in whole] == list(range(first, first + len(rows)))
+    assert screened.rejected == [row for row in whole if row[3] is None]
+    assert len(screened.rejected) == 5 and screened.distinct
+    assert screened.valid == [row[0] for row in whole if row[3] is not None]
+    columns = ("line", *filing_stage.STAGE_FIELDS, "content_hash")
+    assert [(r[0], r[columns.index("policy")], r[columns.index("claim_id")], r[-1]) for r in staged] \
+        == [row[:4] for row in whole if row[3] is not None]
+    assert len(staged) == 12 + quoted
+
+
+def test_a_piece_names_a_claim_it_holds_twice(tmp_path: Path) -> None:
+    """The worker tells the importing process whether a piece's valid rows are all different
+    claims (else it sorts them one by one); a rejected row's claim does not count."""
+    for rows, distinct in (([good_row(1), good_row(2), {**good_row(1), "level": "L2"}], False),
+                           ([good_row(1), good_row(2), {**bad_row(0)[0], "claim_id": good_row(1)["claim_id"]}],
+                            True)):
+        path = write_csv(tmp_path / "a.csv", rows)
+        header, encoding, pieces = csv_byte_pieces(path, 1000)
+        (first, piece), = list(pieces)
+        staged = filing_stage.stage_piece(header, piece, first, str(tmp_path), encoding)
+        assert staged.distinct is distinct
