@@ -299,7 +299,7 @@ def _file_staged(conn: Connection, schema: str, batch: Batch, report: ImportRepo
     _take_write_lock(conn, report.batch_id)
     existing = _existing_staged(conn, schema)
     if not existing and batch.distinct:
-        _file_first_sight(conn, schema, batch, report, filed_here, header, actor=actor, on=on)
+        _file_first_sight(conn, schema, batch, report, filed_here, actor=actor, on=on)
         return
     seen.update(filed_here.first_rows(existing))
     rows = list(merge(batch.rows, _staged_claims(conn, schema), key=itemgetter(NUMBER)))
@@ -320,8 +320,7 @@ def _staged_claims(conn: Connection, schema: str) -> list[ScreenedRow]:
 
 
 def _file_first_sight(conn: Connection, schema: str, batch: Batch, report: ImportReport,
-                      filed_here: _FiledHere, header: list[str] | None, *, actor: Actor,
-                      on: date) -> None:
+                      filed_here: _FiledHere, *, actor: Actor, on: date) -> None:
     """A staged batch whose valid rows are all new claims."""
     rejections = _invalid(batch.rows)
     ids = _insert_new_staged(conn, schema, batch.valid, report.batch_id, actor=actor, on=on)
