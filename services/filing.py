@@ -181,6 +181,11 @@ IMPORT_CHECKPOINT_PAGES = 16384
 checkpoints during an import (default 1,000: a checkpoint after nearly every chunk)."""
 
 
+IMPORT_PRAGMAS = {"cache_size": -IMPORT_CACHE_KIB, "wal_autocheckpoint": IMPORT_CHECKPOINT_PAGES,
+                  "temp_store": 2}
+"""The importing connection's SQLite settings while it imports (temp_store 2: MEMORY)."""
+
+
 @contextmanager
 def _bulk_settings(conn: Connection) -> Iterator[None]:
     """SQLite: the importing connection's page cache, checkpoint interval and temporary
@@ -192,18 +197,14 @@ def _bulk_settings(conn: Connection) -> Iterator[None]:
     if conn.dialect.name != "sqlite" or driver is None:
         yield
         return
-    cache, = driver.execute("PRAGMA cache_size").fetchone()
-    checkpoint, = driver.execute("PRAGMA wal_autocheckpoint").fetchone()
-    temp, = driver.execute("PRAGMA temp_store").fetchone()
-    driver.execute(f"PRAGMA cache_size=-{IMPORT_CACHE_KIB}")
-    driver.execute(f"PRAGMA wal_autocheckpoint={IMPORT_CHECKPOINT_PAGES}")
-    driver.execute("PRAGMA temp_store=MEMORY")
+    own = {name: int(driver.execute(f"PRAGMA {name}").fetchone()[0]) for name in IMPORT_PRAGMAS}
+    for name, value in IMPORT_PRAGMAS.items():
+        driver.execute(f"PRAGMA {name}={value}")
     try:
         yield
     finally:
-        driver.execute(f"PRAGMA cache_size={int(cache)}")
-        driver.execute(f"PRAGMA wal_autocheckpoint={int(checkpoint)}")
-        driver.execute(f"PRAGMA temp_store={int(temp)}")
+        for name, value in own.items():
+            driver.execute(f"PRAGMA {name}={value}")
 
 
 STAGED_PIECES_PER_TRANSACTION = 8
