@@ -14,11 +14,11 @@ from decimal import Decimal
 from pathlib import Path
 
 from intake.identity import make_credit_code, make_person_id
-from intake.record import ClaimRecord
 from rules.decision import Grant
 from rules.engine import evaluate
 from rules.overrides import parse_overrides
 from rules.packs import load_packs
+from rules.record import ClaimRecord
 
 SHAPES: list[tuple[str, str, str, dict[str, object]]] = [
     ("huludao-2019", "211402", "skill_upgrade", {"groups": ("enterprise_employee",), "level": "L4"}),

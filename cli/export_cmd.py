@@ -21,7 +21,7 @@ from exports.summary_report import write_summary_report
 from exports.target_report import write_targets_report
 from exports.targets import NoTargetTable
 from exports.writer import Section, UnsupportedFile, check_suffix, write_document
-from intake.record import POLICIES
+from rules.record import POLICIES
 
 export_app = typer.Typer(help="Files for the bureau: posting notice, payment batch, rejected list.",
                          no_args_is_help=True)

@@ -17,7 +17,6 @@ from rich.table import Table
 
 from cli.common import console, err_console
 from intake.readers import UnreadableFile, read_rows
-from intake.record import KINDS, RECORD_FIELDS, ClaimRecord
 from intake.validate import InvalidRecord, parse_record
 from rules.decision import Decision, Grant
 from rules.engine import ClaimFactsError, evaluate
@@ -25,6 +24,7 @@ from rules.history import grant_from
 from rules.overrides import ENV_VAR, LocalOverrides, load_overrides, policy_in_force
 from rules.packs import PackError, PolicyPack, load_pack
 from rules.payee import payee_conflict
+from rules.record import KINDS, RECORD_FIELDS, ClaimRecord
 
 rules_app = typer.Typer(
     help=(

@@ -8,7 +8,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from intake.record import RECORD_FIELDS
+from rules.record import RECORD_FIELDS
 
 
 def _cell(value: Any) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from intake.record import KINDS, LEVELS, PAYEE_TYPES
+from rules.record import KINDS, LEVELS, PAYEE_TYPES
 from states.lifecycle import STATE_ZH
 
 # Every reason code of shared/GLOSSARY.md, as a bureau would write it on a notice.

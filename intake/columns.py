@@ -27,7 +27,6 @@ from typing import Any
 from intake.keys import person_key
 from intake.limits import TEXT_LIMITS
 from intake.readers import RowProblem, csv_records_list, csv_row
-from intake.record import RECORD_FIELDS, ClaimRecord
 from intake.screen import (
     DIGEST,
     VALUES,
@@ -56,6 +55,7 @@ from intake.validate import (
     _upper,
     parse_values,
 )
+from rules.record import RECORD_FIELDS, ClaimRecord
 
 PRESENCE_FIELDS = tuple(dict.fromkeys(
     chain(ALWAYS_REQUIRED, CERTIFICATE_FIELDS, *KIND_REQUIRED.values())))

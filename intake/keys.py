@@ -12,7 +12,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from intake.record import RECORD_FIELDS, ClaimRecord
+from rules.record import RECORD_FIELDS, ClaimRecord
 
 PERSON_KEY_BITS = 31
 

@@ -26,9 +26,9 @@ from typing import Any
 
 from intake.keys import canonical, person_key
 from intake.readers import RawRow, RowProblem, csv_records_text, csv_row
-from intake.record import RECORD_FIELDS, ClaimRecord
 from intake.validate import InvalidRecord, parse_values
 from models.money import to_fen
+from rules.record import RECORD_FIELDS, ClaimRecord
 
 ScreenedRow = tuple[int, str | None, str | None, str | None, tuple[Any, ...] | None,
                     tuple[tuple[str, str], ...] | None, Any]

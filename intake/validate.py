@@ -21,7 +21,9 @@ from intake.identity import identity_problem as _identity_problem
 from intake.jurisdictions import JURISDICTIONS
 from intake.limits import INT_RANGES, MAX_MONEY, TEXT_LIMITS
 from intake.readers import RowProblem, _clean
-from intake.record import (
+from rules.packs import load_pack
+from rules.payee import required_payee_type
+from rules.record import (
     CERTIFICATE_KINDS,
     GROUPS,
     KINDS,
@@ -31,8 +33,6 @@ from intake.record import (
     RECORD_FIELDS,
     ClaimRecord,
 )
-from rules.packs import load_pack
-from rules.payee import required_payee_type
 from services.privacy import mask_account, mask_id
 
 identity_problem = lru_cache(maxsize=1 << 16)(_identity_problem)

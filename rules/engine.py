@@ -12,13 +12,13 @@ from datetime import date
 from decimal import Decimal
 from functools import partial
 
-from intake.record import ClaimRecord
 from rules.caps import cap_reasons
 from rules.decision import Decision, Grant, TraceEntry
 from rules.overrides import NO_OVERRIDES, LocalOverrides
 from rules.pack_schema import EmploymentCondition, KindSpec, RateRow
 from rules.packs import PolicyPack
 from rules.payee import required_payee_type
+from rules.record import ClaimRecord
 from rules.run import ClaimFactsError, Evaluation, to_fen
 
 __all__ = ["ClaimFactsError", "evaluate"]

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from intake.record import ClaimRecord
 from rules.decision import Decision, Grant
+from rules.record import ClaimRecord
 
 
 def grant_from(claim: ClaimRecord, decision: Decision) -> Grant:

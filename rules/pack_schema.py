@@ -14,7 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from intake.record import GROUPS, KINDS, LEVELS, PAYEE_TYPES, POLICIES
+from rules.record import GROUPS, KINDS, LEVELS, PAYEE_TYPES, POLICIES
 
 Kind = Literal["fixed", "minimum", "maximum", "open"]
 Unit = Literal[

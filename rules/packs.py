@@ -15,9 +15,9 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from intake.record import POLICIES
 from rules.decision import ParameterKind
 from rules.pack_schema import KindSpec, PackSpec, ParameterSpec
+from rules.record import POLICIES
 
 PACK_DIR = Path(__file__).parent / "packs"
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from intake.record import ClaimRecord
 from rules.packs import PolicyPack
+from rules.record import ClaimRecord
 
 
 def required_payee_type(claim: ClaimRecord, pack: PolicyPack) -> tuple[str, str] | None:

@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-from intake.record import ClaimRecord
 from rules.decision import Decision, TraceEntry
 from rules.overrides import LocalOverrides
 from rules.packs import PolicyPack
+from rules.record import ClaimRecord
 
 FEN = Decimal("0.01")
 ZERO = Decimal("0.00")

@@ -22,9 +22,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from intake.keys import canonical, content_hash, differences, person_key, record_values
 from intake.readers import RawRow, read_rows
-from intake.record import RECORD_FIELDS
 from intake.validate import FieldError, InvalidRecord, parse_record
 from models.tables import Amendment, Claim, Payment, Person
+from rules.record import RECORD_FIELDS
 from services.actors import Actor
 from services.filing import CHUNK_ROWS, Rejection
 from services.lookup import AmbiguousClaim, ClaimNotFound, find_claims, one_claim

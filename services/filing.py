@@ -32,7 +32,6 @@ from typing import Any
 from sqlalchemy import Connection, Engine, column, func, insert, literal, select, table, text, update
 
 from intake.keys import canonical, differences
-from intake.record import RECORD_FIELDS
 from intake.screen import (
     CLAIM_ID,
     DIGEST,
@@ -46,6 +45,7 @@ from intake.screen import (
 )
 from intake.validate import FieldError, show
 from models.tables import Claim, ClaimEvent, ImportBatch, ImportRejection, Payee, Person, TrainingClass
+from rules.record import RECORD_FIELDS
 from services.actors import Actor
 from services.filing_pool import Batch, screened_batches
 from services.filing_stage import SCHEMA as STAGE

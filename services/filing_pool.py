@@ -25,8 +25,8 @@ from typing import TypeVar
 
 from intake.columns import screen_csv
 from intake.readers import csv_byte_pieces, piece_lines, read_rows
-from intake.record import POLICIES
 from intake.screen import ScreenedRow, screen
+from rules.record import POLICIES
 from services.filing_stage import piece_parts, stage_path, stage_piece
 
 PIECE_LINES = 20000

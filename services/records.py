@@ -15,8 +15,8 @@ from typing import Any
 
 from sqlalchemy import Engine, bindparam, insert, update
 
-from intake.record import LEVELS
 from models.tables import Claim, Completion, Inspection
+from rules.record import LEVELS
 from services.actors import Actor
 from services.lookup import find_claims
 from services.moves import plan_move, write_moves

@@ -18,8 +18,8 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, or_
 
-from intake.record import CERTIFICATE_KINDS
 from rules.decision import Decision, TraceEntry
+from rules.record import CERTIFICATE_KINDS
 from services.fraud import CertificateHolders, findings
 from services.grants import grant_of, grants_in_range
 from services.nightly.base import CLAIM, ZERO, Batch, Run

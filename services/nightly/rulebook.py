@@ -11,8 +11,8 @@ from collections.abc import Callable, Sequence
 from operator import attrgetter
 from typing import Any, Protocol
 
-from intake.record import RECORD_FIELDS, ClaimRecord
 from rules.decision import Decision, Grant
+from rules.record import RECORD_FIELDS, ClaimRecord
 
 
 class BadFacts(ValueError):

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from intake.identity import make_credit_code, make_person_id
-from intake.record import RECORD_FIELDS
+from rules.record import RECORD_FIELDS
 
 Row = dict[str, str]
 

@@ -29,9 +29,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from intake.keys import content_hash, person_key, record_values
 from intake.readers import RawRow, read_rows
-from intake.record import RECORD_FIELDS, ClaimRecord
 from intake.validate import FieldError, InvalidRecord, parse_record
 from models.tables import Claim, ClaimEvent, ImportBatch, ImportRejection, Payee, Person, TrainingClass
+from rules.record import RECORD_FIELDS, ClaimRecord
 from services.actors import Actor
 from services.filing import (
     ImportReport,

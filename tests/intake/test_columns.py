@@ -17,9 +17,9 @@ from hypothesis import strategies as st
 
 from intake.columns import STAGE_FIELDS, collector_paused, screen_csv, screen_csv_for_stage
 from intake.readers import csv_records_list, csv_records_text
-from intake.record import RECORD_FIELDS
 from intake.screen import ScreenedRow, _rejected, csv_records, record_row, record_texts
 from intake.validate import InvalidRecord, parse_values
+from rules.record import RECORD_FIELDS
 from tests.intake.claimrows import BAD, Row, good_row
 
 

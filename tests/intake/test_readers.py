@@ -8,8 +8,8 @@ import pytest
 from openpyxl import Workbook
 
 from intake.readers import RowProblem, UnreadableFile, read_rows
-from intake.record import RECORD_FIELDS
 from intake.validate import InvalidRecord, parse_record
+from rules.record import RECORD_FIELDS
 from tests.intake.claimrows import good_row, write_csv
 
 

@@ -21,9 +21,9 @@ from hypothesis import strategies as st
 
 from intake.keys import canonical, content_hash, person_key, record_values
 from intake.readers import csv_byte_pieces, piece_lines, read_rows
-from intake.record import RECORD_FIELDS
 from intake.screen import csv_raw, csv_records, screen, stored_canonical
 from intake.validate import InvalidRecord, parse_record
+from rules.record import RECORD_FIELDS
 from services.actors import Actor
 from services.filing import first_event_heads
 from services.moves import event_hash

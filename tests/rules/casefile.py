@@ -11,9 +11,9 @@ from typing import Any
 
 import yaml
 
-from intake.record import ClaimRecord
 from rules.decision import Grant
 from rules.overrides import NO_OVERRIDES, LocalOverrides, parse_overrides
+from rules.record import ClaimRecord
 from tests.rules.ids import org_id, person_id
 
 CASE_DIR = Path(__file__).parent / "cases"

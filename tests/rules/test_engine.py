@@ -9,11 +9,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from intake.record import GROUPS, KINDS, LEVELS, ClaimRecord
 from rules.engine import ClaimFactsError, evaluate
 from rules.history import grant_from
 from rules.packs import load_pack
 from rules.reasons import REASONS
+from rules.record import GROUPS, KINDS, LEVELS, ClaimRecord
 from tests.rules.ids import org_id, person_id
 
 REGION = {"huludao-2019": "211402", "heilongjiang-2019": "230102", "nanxun-2019": "330503",

@@ -6,9 +6,9 @@ from datetime import date
 
 import pytest
 
-from intake.record import ClaimRecord
 from rules.packs import load_pack
 from rules.payee import payee_conflict, required_payee_type
+from rules.record import ClaimRecord
 from tests.rules.ids import person_id
 
 HL = "000_024512f998c4ead0.txt"

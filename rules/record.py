@@ -1,4 +1,4 @@
-"""The validated claim record: every field of CONTRACT §1, typed.
+"""The validated claim record: every field of CONTRACT §1, typed. Owned by rules (it reads it); intake builds it.
 
 `ClaimRecord` is what the rules engine evaluates and what import files; raw text
 never reaches either. Codes are the GLOSSARY's.
