@@ -23,10 +23,10 @@ from bench.floor_sql import analyze, as_text, now, register_sha256, sha256_sql, 
 from bench.product import CLERK, PUBLIC, REVIEWER, Timings
 from bench.schedule import COMPLETION_DAY, OBJECTION_DAY, REVIEW_DAY, SETTLED_STATES, nights
 from bench.synthetic import SyntheticFiles
-from services.actors import SYSTEM
+from intake.privacy import safe_cell
+from services.access.actors import SYSTEM
 from services.calendar import add_working_days
-from services.channel import BATCH_HEADERS, KIND_ZH
-from services.privacy import safe_cell
+from services.money.channel import BATCH_HEADERS, KIND_ZH
 from services.settings import load_settings
 
 ORGANISATIONS = "('enterprise', 'institution')"

@@ -3,7 +3,7 @@
 A transition is four statements whatever the number of claims: CREATE TEMP TABLE … AS SELECT
 (the moves, with the new column values), UPDATE of the temp table for the event hashes,
 INSERT … SELECT into claim_event, UPDATE claim … FROM the temp table. The event hash is the
-product's (services.moves.event_hash) computed in SQL: PostgreSQL's sha256(), on SQLite the
+product's (services.nightly.moves.event_hash) computed in SQL: PostgreSQL's sha256(), on SQLite the
 same function registered on the connection.
 """
 
@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, event, text
 
-from services.actors import Actor
+from services.access.actors import Actor
 
 SEP = "'|'"
 

@@ -27,7 +27,7 @@ from bench.product import Timings, run_lifecycle
 from bench.schedule import IMPORT_DAY
 from bench.synthetic import SyntheticFiles, generate
 from bench.verify import differences
-from services.actors import Actor
+from services.access.actors import Actor
 
 IMPORTER = Actor("bench-clerk", "clerk")
 
@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
           f"in {time.perf_counter() - began:.1f} s")
 
     product = databases.fresh(server, workdir, "product")
-    from services.filing import import_file
+    from services.importing.filing import import_file
 
     speed_before = _machine_speed()
 

@@ -1,6 +1,6 @@
 """The product's lifecycle over the synthetic files, through its own service layer, timed.
 
-Inspections and completions go through `services.records` (bulk), objections and their review
+Inspections and completions go through `services.importing.rosters` (bulk), objections and their review
 through `services.objections` (one transaction each: they are single human acts), the nights
 through `services.nightly.run_step` per step — or, with `prefect=True`, through the nightly
 Prefect flow against the configured server.
@@ -24,8 +24,8 @@ from bench.schedule import COMPLETION_DAY, OBJECTION_DAY, REVIEW_DAY, SETTLED_ST
 from bench.synthetic import SyntheticFiles
 from intake.readers import read_rows
 from models.tables import Claim
-from services.actors import Actor
-from services.steps import STEP_ORDER
+from services.access.actors import Actor
+from services.nightly.steps import STEP_ORDER
 
 CLAIM = Claim.__table__  # type: ignore[attr-defined]
 
@@ -92,13 +92,13 @@ def review_objections(engine: Engine, path: Path, on: date) -> int:
 
 
 def _completions(engine: Engine, path: Path, on: date) -> int:
-    from services.records import record_completions
+    from services.importing.rosters import record_completions
 
     return record_completions(engine, read_rows(path), actor=CLERK, on=on).recorded
 
 
 def run_night_steps(engine: Engine, day: date, size: int, timings: Timings) -> None:
-    from services.nightly import run_step
+    from services.nightly.runner import run_step
 
     for step in STEP_ORDER:
         start = time.perf_counter()
@@ -132,7 +132,7 @@ def prefect_fixed_cost(engine: Engine, url: str, day: date, size: int) -> tuple[
 def run_lifecycle(engine: Engine, url: str, files: SyntheticFiles, *, size: int, prefect: bool = False,
                   log: Callable[[str], None] = print) -> Timings:
     """Record the rosters and run every night until every claim is settled."""
-    from services.records import record_inspections
+    from services.importing.rosters import record_inspections
 
     timings = Timings()
     first = True

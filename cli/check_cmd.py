@@ -9,8 +9,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from cli.common import console, err_console, ready_engine
-from services.audit import verify
-from services.reconcile import ReconcileReport, reconcile
+from services.oversight.audit import verify
+from services.oversight.reconcile import ReconcileReport, reconcile
 
 audit_app = typer.Typer(help="The tamper-evident event log.", no_args_is_help=True)
 

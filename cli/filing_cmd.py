@@ -11,11 +11,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from cli.common import ActorOption, OnOption, business_date, console, fail, ready_engine
+from intake.privacy import safe_cell
 from intake.readers import UnreadableFile, estimate_rows
-from services.actors import actor_from
-from services.filing import ImportReport, Rejection, import_file
-from services.privacy import safe_cell
-from services.roles import Forbidden
+from services.access.actors import actor_from
+from services.access.roles import Forbidden
+from services.importing.filing import ImportReport, Rejection, import_file
 
 SHOWN_REJECTIONS = 20
 
@@ -107,7 +107,7 @@ def amend(
 
     Example: claims amend corrections.csv --actor 张三 --on 2019-08-09
     """
-    from services.amend import amend_file
+    from services.importing.amend import amend_file
 
     engine = ready_engine()
     try:
@@ -144,7 +144,7 @@ def withdraw(
 
     Example: claims withdraw HLD-0001 --reason "申请人撤回" --policy huludao-2019
     """
-    from services.amend import WithdrawRefused, withdraw_claim
+    from services.importing.amend import WithdrawRefused, withdraw_claim
 
     engine = ready_engine()
     try:

@@ -9,10 +9,10 @@ import typer
 from rich.table import Table
 
 from cli.common import ActorOption, OnOption, business_date, console, fail, ready_engine
-from services.actors import actor_from
+from services.access.actors import actor_from
 from services.claim_view import claim_view
+from services.importing.rosters import RecordReport, record_completions, record_inspections
 from services.lookup import AmbiguousClaim, ClaimNotFound
-from services.records import RecordReport, record_completions, record_inspections
 
 
 def register(app: typer.Typer) -> None:

@@ -14,10 +14,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 
 from cli.common import business_date, console, fail, ready_engine
-from flows.report import summary_rows
-from flows.scrub import scrub
 from flows.settings import EPHEMERAL_STARTUP_SECONDS
-from services.steps import STEP_ORDER, STEP_ZH, Partition, StepResult
+from services.access.scrub import scrub
+from services.nightly.report import summary_rows
+from services.nightly.steps import STEP_ORDER, STEP_ZH, Partition, StepResult
 
 
 def register(app: typer.Typer) -> None:
@@ -120,9 +120,9 @@ def _with_prefect(day: date, chunk_size: int | None, workers: int | None,
 
 
 def _without_prefect(engine: Any, day: date, chunk_size: int | None) -> dict[str, StepResult]:
-    from flows import lease
-    from services.audit import write_anchor
-    from services.nightly import run_night
+    from services.nightly import lease
+    from services.nightly.runner import run_night
+    from services.oversight.audit import write_anchor
     from services.settings import load_settings
 
     run_id = f"no-prefect-{uuid.uuid4()}"

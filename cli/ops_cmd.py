@@ -13,15 +13,15 @@ import typer
 from rich.table import Table
 
 from cli.common import ActorOption, OnOption, business_date, console, fail, ready_engine
-from services.actors import actor_from
-from services.approval import ApprovalError, approve_batch
-from services.failures import list_failures, retry
+from services.access.actors import actor_from
+from services.access.roles import Forbidden
 from services.lookup import AmbiguousClaim, ClaimNotFound
-from services.moves import StaleClaims
+from services.money.approval import ApprovalError, approve_batch
+from services.money.payments import import_bank_statement
+from services.money.recovery import RECOVERY_REASONS, RecoveryError, demand_recovery, record_returns
+from services.nightly.moves import StaleClaims
 from services.objections import ObjectionError, raise_objection, review_objection
-from services.payments import import_bank_statement
-from services.recovery import RECOVERY_REASONS, RecoveryError, demand_recovery, record_returns
-from services.roles import Forbidden
+from services.oversight.failures import list_failures, retry
 from services.settings import SettingsError
 from states.lifecycle import IllegalTransition
 

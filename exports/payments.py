@@ -19,7 +19,7 @@ from sqlalchemy import Engine, Select, func, select
 from exports.labels import PAYMENT_KIND_ZH, PAYMENT_STATUS_ZH, label, payee_type_label
 from exports.query import CLAIM, PAYEE, PAYMENT, stream
 from exports.writer import Row, Section
-from services.privacy import mask_id
+from intake.privacy import mask_id
 
 OUTGOING: tuple[str, ...] = ("advance", "final")
 EXCLUDED_STATUS = "failed"

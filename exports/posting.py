@@ -21,7 +21,7 @@ from exports.labels import kind_label, level_label
 from exports.query import CLAIM, WINDOW, stream
 from exports.writer import Row, Section
 from intake.jurisdictions import JURISDICTIONS
-from services.privacy import mask_id, mask_name
+from intake.privacy import mask_id, mask_name
 
 POSTED_STATES: tuple[str, ...] = ("publicly_posted", "objected", "approved", "paid",
                                   "payment_failed")

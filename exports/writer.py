@@ -20,8 +20,8 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from intake.privacy import safe_cell
 from models.money import to_yuan
-from services.privacy import safe_cell
 
 Cell = str | int | Decimal | date | None
 Row = Sequence[Cell]

@@ -9,13 +9,13 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.runtime import flow_run
 
-from flows.dates import local_day
-from flows.scrub import scrub
 from models.db import database_url as configured_url
 from models.db import engine_for
 from models.schema import require_current
-from services.actors import actor_from
-from services.filing import ImportReport, import_file
+from services.access.actors import actor_from
+from services.access.scrub import scrub
+from services.importing.filing import ImportReport, import_file
+from services.nightly.business_day import local_day
 
 REJECTIONS_LISTED = 1000
 """rejected rows listed in the artifact; all of them are kept in the database"""

@@ -9,7 +9,7 @@ summary table, the day's new postings (masked) and logs that name claims by clai
 With `hosts=N` the night's partitions are not run here: the flow starts N runs of the
 `nightly-worker` deployment (flows/nightly_worker.py, one per worker host of the process pool)
 under one run key, its own flow run id, waits for all of them, and reads what they did back
-from the database (services.leasing) for the same artifacts.
+from the database (services.nightly.leasing) for the same artifacts.
 """
 
 from __future__ import annotations
@@ -38,9 +38,7 @@ from prefect.states import Cancelled
 from sqlalchemy import Engine
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from flows import lease, registry
-from flows.report import postings_markdown, set_aside_rows, summary_rows
-from flows.scrub import scrub
+from flows import registry
 from flows.settings import (
     DEFAULT_CHUNK_RETRIES,
     FANOUT_POLL_SECONDS,
@@ -53,11 +51,13 @@ from flows.settings import (
 from models.db import database_url as configured_url
 from models.db import engine_for
 from models.schema import require_current
-from services import leasing
-from services.audit import write_anchor
-from services.moves import StaleClaims
+from services.access.scrub import scrub
+from services.nightly import lease, leasing
+from services.nightly.moves import StaleClaims
+from services.nightly.report import postings_markdown, set_aside_rows, summary_rows
+from services.nightly.steps import STEP_ORDER, STEP_ZH, Partition, StepResult
+from services.oversight.audit import write_anchor
 from services.settings import load_settings
-from services.steps import STEP_ORDER, STEP_ZH, Partition, StepResult
 
 SET_ASIDE_LOGGED = 200
 """set-aside claims named one per log line; beyond that the log points to `claims failed`"""

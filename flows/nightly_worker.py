@@ -1,7 +1,7 @@
 """The `nightly-worker` flow: one host's share of a night that the nightly flow fanned out.
 
 Every worker run of a night gets the same run key (the nightly flow run's id) and partition
-size, and runs `services.leasing.run_night`: the steps in order, taking person partitions one
+size, and runs `services.nightly.leasing.run_night`: the steps in order, taking person partitions one
 at a time from `work_partition` until each step is done by someone (docs/scaling.md). What each
 partition did is kept in the database, where the nightly flow reads the night's summary; this
 run's own artifact lists what it took. A partition that fails on database I/O is retried here
@@ -24,13 +24,13 @@ from sqlalchemy import Engine
 
 from flows import registry
 from flows.nightly import RETRYABLE
-from flows.scrub import scrub
 from flows.settings import retry_delays
 from models.db import database_url as configured_url
 from models.db import engine_for
 from models.schema import require_current
-from services import leasing
-from services.steps import STEP_ORDER, STEP_ZH, ChunkFn, Partition, StepResult
+from services.access.scrub import scrub
+from services.nightly import leasing
+from services.nightly.steps import STEP_ORDER, STEP_ZH, ChunkFn, Partition, StepResult
 
 
 class WorkerChunkFailed(RuntimeError):

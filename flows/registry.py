@@ -6,10 +6,10 @@ import importlib
 from collections.abc import Mapping
 from typing import cast
 
-from services.steps import ChunkFn, PartitionFn
+from services.nightly.steps import ChunkFn, PartitionFn
 
 Registry = Mapping[str, tuple[PartitionFn, ChunkFn]]
 
 
 def steps() -> Registry:
-    return cast(Registry, importlib.import_module("services.nightly").STEPS)
+    return cast(Registry, importlib.import_module("services.nightly.runner").STEPS)

@@ -8,14 +8,14 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import create_table_artifact
 from prefect.runtime import flow_run
 
-from flows import lease
-from flows.dates import local_day
-from flows.scrub import scrub
 from models.db import database_url as configured_url
 from models.db import engine_for
 from models.schema import require_current
-from services.actors import actor_from
-from services.failures import RetryReport, retry
+from services.access.actors import actor_from
+from services.access.scrub import scrub
+from services.nightly import lease
+from services.nightly.business_day import local_day
+from services.oversight.failures import RetryReport, retry
 
 
 def _run_name() -> str:

@@ -8,9 +8,9 @@ from datetime import date
 from prefect import flow
 from prefect.runtime import flow_run
 
-from flows.dates import day_just_ended
 from flows.nightly import nightly
-from services.steps import StepResult
+from services.nightly.business_day import day_just_ended
+from services.nightly.steps import StepResult
 
 
 def _as_of(given: date | str | None) -> date:

@@ -1,4 +1,6 @@
-"""Product settings of the nightly run (not policy parameters: no seed fixes any of them).
+"""Product settings only the Prefect flows read (not policy parameters: no seed fixes any of them).
+
+The lease's lapse is services.nightly.lease's, the time zone services.nightly.business_day's.
 
 The chunk size is services.settings' (CLAIMS_CHUNK_SIZE). Each is documented in
 docs/operations.md as the product's default and can be changed with the
@@ -8,24 +10,13 @@ environment variable named beside it.
 from __future__ import annotations
 
 import os
-from datetime import timedelta
-
-LEASE_NAME = "nightly"
-
-DEFAULT_LEASE_HOURS = 6
-"""a nightly run's lease lapses this long after its last renewal (a crashed run frees it)"""
 
 DEFAULT_CHUNK_RETRIES = 3
 DEFAULT_RETRY_DELAYS = (2, 10, 30)
 """seconds before each retry of a chunk that failed on database I/O"""
 
-POSTINGS_LISTED = 500
-"""rows of the day's new postings shown in the markdown artifact; the full notice is an export"""
-
 EPHEMERAL_STARTUP_SECONDS = 90
 """how long `claims nightly` lets Prefect's embedded server start (measured 17-28 s)"""
-
-SCHEDULE_TIMEZONE = "Asia/Shanghai"
 
 WORKER_DEPLOYMENT = "nightly-worker/nightly-worker"
 """the deployment (flow name/deployment name, prefect.yaml) a fanned-out night starts per host"""
@@ -41,10 +32,6 @@ FANOUT_POLL_SECONDS = 1.0
 
 LEASE_RENEW_SECONDS = 60.0
 """how often a fanned-out night renews its lease while it waits for the workers"""
-
-
-def lease_duration() -> timedelta:
-    return timedelta(hours=float(os.environ.get("CLAIMS_NIGHTLY_LEASE_HOURS", DEFAULT_LEASE_HOURS)))
 
 
 def default_workers(database_url: str) -> int:

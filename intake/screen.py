@@ -81,7 +81,7 @@ def record_texts(values: dict[str, Any]) -> tuple[str, list[Any]]:
     """(content hash, the record's canonical texts + person_key) of a valid record's field
     values: `record_row`'s values as text — an empty field "", booleans "1"/"0", numbers and
     dates as written — except money, in integer fen. What the import's stage file is given
-    (services/filing_stage.py): the driver binds text and integers several times faster than
+    (services/importing/filing_stage.py): the driver binds text and integers several times faster than
     None and booleans, and the claim table's column types turn the texts back into the values
     `record_row` gives."""
     return _record_form(values, 2)

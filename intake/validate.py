@@ -20,6 +20,7 @@ from intake.identity import credit_code_problem as _credit_code_problem
 from intake.identity import identity_problem as _identity_problem
 from intake.jurisdictions import JURISDICTIONS
 from intake.limits import INT_RANGES, MAX_MONEY, TEXT_LIMITS
+from intake.privacy import mask_account, mask_id
 from intake.readers import RowProblem, _clean
 from rules.packs import load_pack
 from rules.payee import required_payee_type
@@ -33,7 +34,6 @@ from rules.record import (
     RECORD_FIELDS,
     ClaimRecord,
 )
-from services.privacy import mask_account, mask_id
 
 identity_problem = lru_cache(maxsize=1 << 16)(_identity_problem)
 """intake.identity's checks, remembered per number: a file names the same people and payees

@@ -45,7 +45,7 @@ def _payment_release(engine: Engine) -> None:
 
 
 def _work_leases(engine: Engine) -> None:
-    # the two tables as version 4 made them (services/leasing.py has today's shape); frozen
+    # the two tables as version 4 made them (services/nightly/leasing.py has today's shape); frozen
     # here so that later versions change them by their own migrations
     v4 = MetaData()
     Table("work_step", v4,

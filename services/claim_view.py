@@ -7,9 +7,9 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
+from intake.privacy import mask_account, mask_id, mask_name
 from models.tables import ClaimEvent, Objection, Payment
 from services.lookup import one_claim
-from services.privacy import mask_account, mask_id, mask_name
 from states.lifecycle import STATE_ZH
 
 EVENT = ClaimEvent.__table__  # type: ignore[attr-defined]

@@ -15,12 +15,12 @@ from decimal import Decimal
 from sqlalchemy import Engine, insert, select, update
 
 from models.tables import Objection
-from services.actors import Actor
+from services.access.actors import Actor
+from services.access.roles import check_may_review, check_role
 from services.lookup import one_claim
-from services.moves import plan_move, write_moves
-from services.payments import PAYMENT
-from services.recovery import recovery_rows
-from services.roles import check_may_review, check_role
+from services.money.payments import PAYMENT
+from services.money.recovery import recovery_rows
+from services.nightly.moves import plan_move, write_moves
 from states.lifecycle import IllegalTransition
 
 OBJECTION = Objection.__table__  # type: ignore[attr-defined]

@@ -20,9 +20,9 @@ from sqlalchemy import Connection, and_, or_
 
 from rules.decision import Decision, TraceEntry
 from rules.record import CERTIFICATE_KINDS
-from services.fraud import CertificateHolders, findings
-from services.grants import grant_of, grants_in_range
 from services.nightly.base import CLAIM, ZERO, Batch, Run
+from services.nightly.grants import grant_of, grants_in_range
+from services.oversight.fraud import CertificateHolders, findings
 from services.settings import Settings
 
 STEP = "assess"

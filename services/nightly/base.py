@@ -19,15 +19,15 @@ from sqlalchemy import Connection, Engine, and_, bindparam, func, insert, select
 
 from models.tables import Claim
 from rules.decision import Decision, Grant
-from services.actors import SYSTEM, Actor
-from services.grants import person_order
-from services.killpoints import checkpoint
-from services.moves import Move, event_hash, execute_many, plan_move, write_moves
+from services.access.actors import SYSTEM, Actor
+from services.crash_drill import checkpoint
+from services.money.payments import PAYMENT
+from services.money.recovery import recovery_rows
+from services.nightly.grants import person_order
+from services.nightly.moves import Move, event_hash, execute_many, plan_move, write_moves
 from services.nightly.rulebook import BadFacts, Rules, load_rulebook
-from services.payments import PAYMENT
-from services.recovery import recovery_rows
+from services.nightly.steps import ChunkFn, Partition, PartitionFn, StepResult
 from services.settings import Settings, load_settings
-from services.steps import ChunkFn, Partition, PartitionFn, StepResult
 
 CLAIM = Claim.__table__  # type: ignore[attr-defined]
 ZERO = Decimal("0")

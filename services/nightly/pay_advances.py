@@ -15,10 +15,10 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, or_
 
-from services.channel import current_channel
-from services.grants import grants_in_range
+from services.money.channel import current_channel
+from services.money.payments import next_attempt, payments_of, send
 from services.nightly.base import CLAIM, ZERO, Batch, Run
-from services.payments import next_attempt, payments_of, send
+from services.nightly.grants import grants_in_range
 from services.settings import Settings
 
 STEP = "pay_advances"

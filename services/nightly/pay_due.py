@@ -5,7 +5,7 @@ payment channel; amount equal to the advance → paid with no payment row; amoun
 advance → recovery_due with a recovery row for the excess. A draft policy not confirmed in
 force pays nothing: the claim stays approved, set aside as policy_not_in_force. Where the
 settings require payment approval, a policy's claims wait until an approver released that
-day's batch (services/approval.py).
+day's batch (services/money/approval.py).
 A refused payment moves the claim to payment_failed; the next night (or `claims retry`, at once)
 sends it again as the next attempt with its own key.
 """
@@ -16,10 +16,10 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, or_
 
-from services.approval import released_policies
-from services.channel import current_channel
+from services.money.approval import released_policies
+from services.money.channel import current_channel
+from services.money.payments import send
 from services.nightly.base import CLAIM, Batch, Run
-from services.payments import send
 from services.settings import Settings
 
 STEP = "pay_due"

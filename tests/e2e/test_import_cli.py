@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from models.db import make_engine
 from models.tables import Amendment, Claim, ClaimEvent, ImportBatch, ImportRejection
-from services.filing_pool import POOL_MIN_BYTES
+from services.importing.filing_pool import POOL_MIN_BYTES
 from tests.conftest import run_claims
 from tests.intake.claimrows import BAD, bad_row, good_row, write_csv
 from tests.intake.test_readers import write_xlsx

@@ -9,9 +9,9 @@ from pathlib import Path
 import yaml
 from prefect import Flow
 
-from flows.dates import day_just_ended
 from flows.nightly_worker import nightly_worker
 from flows.settings import WORKER_DEPLOYMENT, WORKER_QUEUE
+from services.nightly.business_day import day_just_ended
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -25,10 +25,10 @@ from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterParentFlo
 from sqlalchemy import text
 
 from bench.schedule import IMPORT_DAY
-from flows import lease
 from flows.nightly import FanOutFailed, nightly
 from flows.nightly_worker import nightly_worker
 from flows.settings import WORKER_DEPLOYMENT, WORKER_QUEUE
+from services.nightly import lease
 from tests.conftest import run_claims
 from tests.scale.once import (
     assert_floor_agrees,

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import Engine
 
-from flows import lease
+from services.nightly import lease
 
 
 def test_second_holder_is_refused_until_release(engine: Engine) -> None:

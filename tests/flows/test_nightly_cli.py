@@ -12,10 +12,10 @@ from uuid import UUID
 import pytest
 from sqlalchemy import Engine, func, select
 
-from flows import lease
 from intake.identity import make_credit_code, make_person_id
 from models.db import make_engine
 from models.tables import Claim, ClaimEvent, Payment
+from services.nightly import lease
 from tests.conftest import run_claims
 from tests.intake.claimrows import write_csv
 

@@ -14,11 +14,12 @@ from functools import partial
 import pytest
 from sqlalchemy import Engine, insert, select, update
 
-from flows import lease, registry
+from flows import registry
 from flows.nightly import nightly
 from models.tables import Claim, Lease, PostingWindow
-from services.moves import StaleClaims
-from services.steps import STEP_ORDER, Partition, StepResult
+from services.nightly import lease
+from services.nightly.moves import StaleClaims
+from services.nightly.steps import STEP_ORDER, Partition, StepResult
 
 from .helpers import artifacts, flow_run_name, logs
 

@@ -14,9 +14,9 @@ from sqlalchemy import Engine, select
 from flows.nightly import nightly
 from flows.nightly_worker import nightly_worker
 from models.tables import Lease
-from services import leasing
-from services.moves import StaleClaims
-from services.steps import STEP_ORDER
+from services.nightly import leasing
+from services.nightly.moves import StaleClaims
+from services.nightly.steps import STEP_ORDER
 
 from .helpers import artifacts
 from .test_nightly_flow import AS_OF, PERSON_ID, FakeSteps, _file_claim

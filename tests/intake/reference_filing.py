@@ -1,16 +1,16 @@
-"""The import as it was before the parallel fast path (commit f852f46 services/filing.py), kept
+"""The import as it was before the parallel fast path (commit f852f46 services/importing/filing.py), kept
 as the oracle the fast path is compared with (tests/intake/test_fast_import.py). Two changes
 since, made to both, so that what is filed does not depend on where chunks end (the staged
 import's chunks are the workers' pieces): a chunk's rejections are kept in row order, and
 within a chunk the first row of a person, payee or class stands, as it already did across
 chunks.
 The parts the fast path did not change (report types, file digest, write lock, claim ids,
-conflict wording) are imported from services/filing.py rather than copied.
+conflict wording) are imported from services/importing/filing.py rather than copied.
 
 Filing a claim file: read, validate, and write each chunk of rows in one transaction.
 
 Per chunk: one IN query for the claim_ids already filed, claim rows and their first event
-("" -> filed, hash-chained as services/moves.py chains every later one) inserted in bulk,
+("" -> filed, hash-chained as services/nightly/moves.py chains every later one) inserted in bulk,
 people, payees and classes upserted in bulk, every rejected row kept with its raw content.
 """
 
@@ -32,8 +32,9 @@ from intake.readers import RawRow, read_rows
 from intake.validate import FieldError, InvalidRecord, parse_record
 from models.tables import Claim, ClaimEvent, ImportBatch, ImportRejection, Payee, Person, TrainingClass
 from rules.record import RECORD_FIELDS, ClaimRecord
-from services.actors import Actor
-from services.filing import (
+from services.access.actors import Actor
+from services.access.roles import check_role
+from services.importing.filing import (
     ImportReport,
     Rejection,
     _diff,
@@ -41,8 +42,7 @@ from services.filing import (
     allocate_claim_ids,
     file_sha256,
 )
-from services.moves import event_hash, execute_many
-from services.roles import check_role
+from services.nightly.moves import event_hash, execute_many
 
 CLAIM = Claim.__table__  # type: ignore[attr-defined]
 EVENT = ClaimEvent.__table__  # type: ignore[attr-defined]

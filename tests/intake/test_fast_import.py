@@ -23,9 +23,9 @@ from sqlalchemy import Engine, text
 from intake.readers import csv_byte_pieces
 from models.db import make_engine
 from models.schema import upgrade
-from services import filing, filing_pool, filing_stage
-from services.actors import Actor
-from services.filing import ImportReport, import_file
+from services.access.actors import Actor
+from services.importing import filing, filing_pool, filing_stage
+from services.importing.filing import ImportReport, import_file
 from tests.conftest import _pg_admin_engine, _with_search_path
 from tests.intake import reference_filing
 from tests.intake.claimrows import BAD, bad_row, good_row, write_csv

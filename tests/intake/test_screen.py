@@ -5,7 +5,7 @@
   blank rows and encoding;
 - a screened row's content hash, person key and field values are `intake.keys`' for the
   record `parse_record` returns, and an invalid row carries `parse_record`'s errors;
-- the first events' hashes are services/moves.py `event_hash`.
+- the first events' hashes are services/nightly/moves.py `event_hash`.
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ from intake.readers import csv_byte_pieces, piece_lines, read_rows
 from intake.screen import csv_raw, csv_records, screen, stored_canonical
 from intake.validate import InvalidRecord, parse_record
 from rules.record import RECORD_FIELDS
-from services.actors import Actor
-from services.filing import first_event_heads
-from services.moves import event_hash
+from services.access.actors import Actor
+from services.importing.filing import first_event_heads
+from services.nightly.moves import event_hash
 from tests.intake.claimrows import BAD, bad_row, good_row
 
 CELL = st.text(alphabet=st.sampled_from(list('ab 王,"\n\r\t;=')), max_size=6)

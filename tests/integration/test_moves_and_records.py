@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import Engine, select, update
 
 from models.tables import Claim, ClaimEvent, Completion, Inspection
-from services.actors import SYSTEM, Actor
+from services.access.actors import SYSTEM, Actor
 from services.claim_view import claim_view
-from services.moves import StaleClaims, event_hash, plan_move, write_moves
-from services.records import record_completions, record_inspections
+from services.importing.rosters import record_completions, record_inspections
+from services.nightly.moves import StaleClaims, event_hash, plan_move, write_moves
 from tests.factories import claim_row, insert_claims
 
 CLAIM = Claim.__table__  # type: ignore[attr-defined]

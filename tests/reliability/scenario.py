@@ -20,16 +20,16 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from bench.synthetic import generate
-from flows import lease
 from intake.readers import read_rows
 from models.db import make_engine
 from models.schema import upgrade
 from models.tables import Claim, ClaimEvent, Payment
-from services.actors import Actor
-from services.audit import write_anchor
-from services.filing import import_file
-from services.nightly import run_night
-from services.records import record_completions, record_inspections
+from services.access.actors import Actor
+from services.importing.filing import import_file
+from services.importing.rosters import record_completions, record_inspections
+from services.nightly import lease
+from services.nightly.runner import run_night
+from services.oversight.audit import write_anchor
 
 CLAIM = Claim.__table__  # type: ignore[attr-defined]
 EVENT = ClaimEvent.__table__  # type: ignore[attr-defined]

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from services.audit import verify
-from services.reconcile import reconcile
+from services.oversight.audit import verify
+from services.oversight.reconcile import reconcile
 from tests.conftest import claims_executable
 from tests.reliability import scenario
 from tests.reliability.scenario import NIGHTS, Snapshot

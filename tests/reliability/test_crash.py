@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import select
 
 from models.tables import Lease
-from services.audit import verify
-from services.reconcile import reconcile
+from services.oversight.audit import verify
+from services.oversight.reconcile import reconcile
 from tests.conftest import run_claims
 from tests.reliability import scenario
 from tests.reliability.scenario import NIGHTS, Snapshot

@@ -20,11 +20,11 @@ import pytest
 from sqlalchemy import Engine, select
 
 from intake.identity import make_credit_code, make_person_id
-from services.actors import Actor
-from services.filing import import_file
-from services.nightly import run_night
-from services.reconcile import reconcile
-from services.records import record_completions, record_inspections
+from services.access.actors import Actor
+from services.importing.filing import import_file
+from services.importing.rosters import record_completions, record_inspections
+from services.nightly.runner import run_night
+from services.oversight.reconcile import reconcile
 from tests.conftest import run_claims
 from tests.intake.claimrows import good_row
 from tests.reliability.scenario import CLAIM, EVENT, PAYMENT

@@ -23,8 +23,8 @@ from sqlalchemy import Engine, func, select
 from intake.readers import UnreadableFile
 from models.db import make_engine
 from models.tables import Claim, ClaimEvent, ImportBatch, ImportRejection
-from services.actors import Actor
-from services.filing import import_file
+from services.access.actors import Actor
+from services.importing.filing import import_file
 from tests.conftest import run_claims
 from tests.intake.claimrows import good_row
 

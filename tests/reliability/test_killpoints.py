@@ -1,4 +1,4 @@
-"""services.killpoints: a no-op unless armed; armed, it dies at the named point's N-th passage."""
+"""services.crash_drill: a no-op unless armed; armed, it dies at the named point's N-th passage."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from services import killpoints
+from services import crash_drill
 
 SCRIPT = """
-from services.killpoints import checkpoint
+from services.crash_drill import checkpoint
 for i in range(1, 6):
     checkpoint("other")
     checkpoint("step.point")
@@ -22,9 +22,9 @@ for i in range(1, 6):
 
 def _run(tmp_path: Path, spec: str | None) -> tuple[subprocess.CompletedProcess[str], Path]:
     marker = tmp_path / "marker"
-    env = {k: v for k, v in os.environ.items() if k not in (killpoints.KILL_AT, killpoints.KILL_MARKER)}
+    env = {k: v for k, v in os.environ.items() if k not in (crash_drill.KILL_AT, crash_drill.KILL_MARKER)}
     if spec is not None:
-        env.update({killpoints.KILL_AT: spec, killpoints.KILL_MARKER: str(marker)})
+        env.update({crash_drill.KILL_AT: spec, crash_drill.KILL_MARKER: str(marker)})
     done = subprocess.run([sys.executable, "-c", SCRIPT], env=env, capture_output=True, text=True, timeout=60,
                           cwd=Path(__file__).parents[2])
     return done, marker
@@ -47,4 +47,4 @@ def test_armed_point_kills_at_its_nth_passage(tmp_path: Path, spec: str, printed
 @pytest.mark.parametrize("spec", ["  ", ":2", "x:0", "x:two"])
 def test_bad_specs_are_refused(spec: str) -> None:
     with pytest.raises(ValueError, match="CLAIMS_KILL_AT"):
-        killpoints.parse(spec)
+        crash_drill.parse(spec)

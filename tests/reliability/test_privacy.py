@@ -12,8 +12,8 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import Engine, select
 
-from flows.report import postings_markdown, set_aside_rows, summary_rows
-from services.nightly import run_night
+from services.nightly.report import postings_markdown, set_aside_rows, summary_rows
+from services.nightly.runner import run_night
 from tests.conftest import run_claims
 from tests.reliability import scenario
 from tests.reliability.scenario import CLAIM, D0, D1

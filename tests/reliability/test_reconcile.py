@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, insert, select, update
 
-from services.actors import Actor
-from services.recovery import demand_recovery, record_returns
+from services.access.actors import Actor
+from services.money.recovery import demand_recovery, record_returns
 from tests.conftest import run_claims
 from tests.reliability import scenario
 from tests.reliability.scenario import CLAIM, D0, D1, PAYMENT

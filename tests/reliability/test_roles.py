@@ -16,8 +16,8 @@ import typer
 from sqlalchemy import Engine, select
 
 from cli.main import app
-from services.actors import Actor
-from services.roles import Forbidden, check_may_approve
+from services.access.actors import Actor
+from services.access.roles import Forbidden, check_may_approve
 from tests.conftest import run_claims
 from tests.reliability.scenario import CLAIM, EVENT
 from tests.reliability.test_fraud import PERSON_A, certificate, claim, file_and_inspect
@@ -29,7 +29,7 @@ D0 = date(2020, 5, 11)
 @pytest.fixture
 def posted(engine: Engine, db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Engine:
     """Claim A1 on the notice since D0 (inspected by fraud-inspector), an objection raised on it."""
-    from services.nightly import run_night
+    from services.nightly.runner import run_night
 
     monkeypatch.setenv("CLAIMS_PAYMENT_DIR", str(tmp_path / "payments"))
     file_and_inspect(engine, tmp_path, [certificate("A1", PERSON_A, "ZR-0001")], D0)
@@ -61,7 +61,7 @@ def test_the_inspector_cannot_review_the_objection(posted: Engine, db_url: str) 
 
 
 def test_the_reviewer_cannot_mark_its_recovery(posted: Engine, db_url: str, tmp_path: Path) -> None:
-    from services.nightly import run_night
+    from services.nightly.runner import run_night
 
     assert run_claims("review", "A1", "--dismiss", "--reason", "核实无误", "--actor", "wang", "--on", "2020-05-13",
                       db=db_url).returncode == 0

@@ -19,8 +19,8 @@ from bench.synthetic import SyntheticFiles, generate
 from bench.verify import differences
 from models.db import make_engine
 from models.schema import upgrade
-from services.actors import Actor
-from services.audit import verify
+from services.access.actors import Actor
+from services.oversight.audit import verify
 
 
 @dataclass
@@ -45,8 +45,8 @@ def import_backlog(pg_url: str, workdir: Path, claims: int) -> Backlog:
     """`claims` synthetic claims filed on the import day, copied for the floor, then the
     inspection roster recorded (as the benchmark does)."""
     from intake.readers import read_rows
-    from services.filing import import_file
-    from services.records import record_inspections
+    from services.importing.filing import import_file
+    from services.importing.rosters import record_inspections
 
     engine = make_engine(pg_url)
     upgrade(engine)
@@ -63,7 +63,7 @@ def run_calendar(backlog: Backlog, run_night: Callable[[date], None]) -> int:
     """Every night of the benchmark's calendar, with the day's rosters, objections and reviews
     recorded before it, until every claim is settled; returns the nights run."""
     from intake.readers import read_rows
-    from services.records import record_completions
+    from services.importing.rosters import record_completions
 
     engine, files = backlog.engine, backlog.files
     ran = 0

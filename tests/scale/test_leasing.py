@@ -10,8 +10,8 @@ from sqlalchemy import Column, Engine, Integer, MetaData, String, Table, insert,
 
 from models.db import make_engine
 from models.schema import upgrade
-from services import leasing
-from services.steps import Partition, StepResult
+from services.nightly import leasing
+from services.nightly.steps import Partition, StepResult
 
 LOG_META = MetaData()
 RAN = Table("lease_test_ran", LOG_META, Column("lo", Integer), Column("worker", String(20)))

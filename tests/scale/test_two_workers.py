@@ -1,5 +1,5 @@
 """Two worker processes share each night's steps on one PostgreSQL database over 20,000 claims,
-taking person partitions with SELECT … FOR UPDATE SKIP LOCKED (services.leasing). Each claim
+taking person partitions with SELECT … FOR UPDATE SKIP LOCKED (services.nightly.leasing). Each claim
 moves once per transition and is paid once, and the end state equals the set-based floor's."""
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 def _workers(url: str, day: date, payments: Path) -> list[str]:
     env = {**os.environ, "CLAIMS_PAYMENT_DIR": str(payments), "PYTHONPATH": str(ROOT)}
     procs = [subprocess.Popen(
-        [sys.executable, "-m", "services.leasing", "--as-of", str(day), "--run-key", f"night-{day}",
+        [sys.executable, "-m", "services.nightly.leasing", "--as-of", str(day), "--run-key", f"night-{day}",
          "--worker", f"w{n}", "--size", str(PARTITION), "--database-url", url],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) for n in (1, 2)]
     outputs = []

@@ -15,7 +15,7 @@ from sqlalchemy import Engine, func, select
 from models.money import to_yuan
 from models.tables import Claim, ClaimEvent, Payment
 from rules.decision import Decision, Grant
-from services.channel import FileChannel, use_channel
+from services.money.channel import FileChannel, use_channel
 from services.nightly.rulebook import use_rulebook
 
 CLAIM = Claim.__table__  # type: ignore[attr-defined]

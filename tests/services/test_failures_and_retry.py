@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import Engine, insert
 from sqlalchemy.exc import IntegrityError
 
-from services.actors import Actor
-from services.channel import FailingChannel, FileChannel, use_channel
-from services.failures import list_failures, retry
-from services.nightly import run_night, run_step
-from services.payments import PAYMENT, payment_row
+from services.access.actors import Actor
+from services.money.channel import FailingChannel, FileChannel, use_channel
+from services.money.payments import PAYMENT, payment_row
+from services.nightly.runner import run_night, run_step
+from services.oversight.failures import list_failures, retry
 from tests.factories import claim_row, insert_claims
 from tests.services.conftest import FakeRules, claims_by_id, counts, history, payments
 

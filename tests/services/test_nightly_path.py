@@ -10,9 +10,9 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from services.actors import Actor
-from services.nightly import run_night
-from services.records import record_completions, record_inspections
+from services.access.actors import Actor
+from services.importing.rosters import record_completions, record_inspections
+from services.nightly.runner import run_night
 from tests.factories import claim_row, insert_claims
 from tests.services.conftest import FakeRules, claims_by_id, counts, history, payments
 

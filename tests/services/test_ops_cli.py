@@ -10,8 +10,8 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from services.channel import FailingChannel, use_channel
-from services.nightly import run_night
+from services.money.channel import FailingChannel, use_channel
+from services.nightly.runner import run_night
 from tests.conftest import run_claims
 from tests.factories import claim_row, insert_claims
 from tests.services.conftest import claims_by_id, payments

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import Engine, insert
 
 from models.tables import Inspection
-from services.nightly import run_night
+from services.nightly.runner import run_night
 from tests.conftest import run_claims
 from tests.factories import claim_row, insert_claims
 from tests.services.conftest import claims_by_id, payments

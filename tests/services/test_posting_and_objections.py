@@ -11,12 +11,12 @@ import pytest
 from sqlalchemy import Engine, select
 
 from models.tables import PostingWindow
-from services.actors import Actor
+from services.access.actors import Actor
 from services.calendar import add_working_days
-from services.nightly import run_night, run_step
+from services.money.payments import import_bank_statement
+from services.money.recovery import demand_recovery, record_returns
+from services.nightly.runner import run_night, run_step
 from services.objections import ObjectionError, raise_objection, review_objection
-from services.payments import import_bank_statement
-from services.recovery import demand_recovery, record_returns
 from tests.factories import claim_row, insert_claims
 from tests.services.conftest import FakeRules, claims_by_id, counts, payments
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from services.actors import Actor
-from services.failures import list_failures, retry
-from services.nightly import run_night
+from services.access.actors import Actor
+from services.nightly.runner import run_night
+from services.oversight.failures import list_failures, retry
 from tests.factories import claim_row, insert_claims
 from tests.services.conftest import claims_by_id, payments
 

@@ -1,6 +1,6 @@
 """Payment approval: where a policy requires it (a product setting), the night pays a policy's
 approved claims only after a named approver released that day's batch with `claims approve`.
-The approver may not have inspected or reviewed any claim in the batch (services/roles.py).
+The approver may not have inspected or reviewed any claim in the batch (services/access/roles.py).
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from decimal import Decimal
 from sqlalchemy import Connection, Engine, func, insert, or_, select
 
 from models.tables import Claim, PaymentRelease
-from services.actors import Actor
-from services.roles import check_may_approve
+from services.access.actors import Actor
+from services.access.roles import check_may_approve
 from services.settings import load_settings
 
 CLAIM = Claim.__table__  # type: ignore[attr-defined]

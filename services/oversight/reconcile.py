@@ -28,7 +28,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, and_, func, select
 
 from models.tables import Claim, ClaimEvent, Payment
-from services.grants import granted_clause
+from services.nightly.grants import granted_clause
 from states.lifecycle import STATE_CODES
 
 CLAIM = Claim.__table__  # type: ignore[attr-defined]

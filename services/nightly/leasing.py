@@ -50,7 +50,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
-from services.steps import STEP_ORDER, ChunkFn, Partition, PartitionFn, StepResult
+from services.nightly.steps import STEP_ORDER, ChunkFn, Partition, PartitionFn, StepResult
 
 METADATA = MetaData()
 
@@ -237,7 +237,7 @@ def run_night(engine: Engine, as_of: date, *, run_key: str, worker: str, size: i
 
 def anchor_once(engine: Engine, as_of: date, *, run_key: str, worker: str) -> bool:
     """After the last step, exactly one worker of the run anchors the audit log (as the flow does)."""
-    from services.audit import write_anchor
+    from services.oversight.audit import write_anchor
 
     with engine.begin() as conn:
         won = _insert_ignoring_conflict(conn, WORK_STEP, {
@@ -291,13 +291,13 @@ def taken_by(engine: Engine, run_key: str) -> dict[str, int]:
 
 
 def _registered_steps() -> Steps:
-    from services.nightly import STEPS
+    from services.nightly.runner import STEPS
 
     return STEPS
 
 
 def main(argv: list[str] | None = None) -> None:
-    """`python -m services.leasing --as-of D --run-key K --worker W`: one worker of a night."""
+    """`python -m services.nightly.leasing --as-of D --run-key K --worker W`: one worker of a night."""
     from models.db import make_engine
 
     parser = argparse.ArgumentParser(description=main.__doc__)

@@ -17,10 +17,18 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from flows.settings import LEASE_NAME, lease_duration
 from models.tables import Lease
 
 LEASE = Lease.__table__  # type: ignore[attr-defined]
+
+LEASE_NAME = "nightly"
+
+DEFAULT_LEASE_HOURS = 6
+"""a nightly run's lease lapses this long after its last renewal (a crashed run frees it)"""
+
+
+def lease_duration() -> timedelta:
+    return timedelta(hours=float(os.environ.get("CLAIMS_NIGHTLY_LEASE_HOURS", DEFAULT_LEASE_HOURS)))
 
 
 class LeaseHeld(RuntimeError):

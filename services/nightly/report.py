@@ -1,7 +1,7 @@
 """What a night shows operations staff: the summary table and the day's new postings.
 
 Plain Python (no Prefect): rows and markdown built from step results and the database, so the
-CLI prints the same figures the Prefect UI shows. Identities are masked (services.privacy).
+CLI prints the same figures the Prefect UI shows. Identities are masked (intake.privacy).
 """
 
 from __future__ import annotations
@@ -12,14 +12,16 @@ from decimal import Decimal
 
 from sqlalchemy import Engine, func, select
 
-from flows.scrub import scrub
-from flows.settings import POSTINGS_LISTED
+from intake.privacy import mask_id, mask_name
 from models.tables import Claim, PostingWindow
-from services.privacy import mask_id, mask_name
-from services.steps import STEP_ORDER, STEP_ZH, StepResult
+from services.access.scrub import scrub
+from services.nightly.steps import STEP_ORDER, STEP_ZH, StepResult
 
 CLAIM = Claim.__table__  # type: ignore[attr-defined]
 WINDOW = PostingWindow.__table__  # type: ignore[attr-defined]
+
+POSTINGS_LISTED = 500
+"""rows of the day's new postings shown in the markdown artifact; the full notice is an export"""
 
 
 def _yuan(amount: Decimal) -> str:

@@ -27,11 +27,11 @@ from intake.columns import screen_csv
 from intake.readers import csv_byte_pieces, piece_lines, read_rows
 from intake.screen import ScreenedRow, screen
 from rules.record import POLICIES
-from services.filing_stage import piece_parts, stage_path, stage_piece
+from services.importing.filing_stage import piece_parts, stage_path, stage_piece
 
 PIECE_LINES = 20000
 """Product setting: CSV lines per piece sent to a worker. Large pieces make large SQLite
-transactions (services/filing.py STAGED_PIECES_PER_TRANSACTION pieces each): the pages a
+transactions (services/importing/filing.py STAGED_PIECES_PER_TRANSACTION pieces each): the pages a
 transaction's random keys touch are written into the WAL once per transaction."""
 POOL_MIN_BYTES = 1 << 20
 """Product setting: CSV files smaller than this (about 5,000 rows) are screened in-process."""
@@ -45,7 +45,7 @@ AHEAD = 3
 @dataclass(frozen=True, slots=True)
 class Batch:
     """Screened rows written in one transaction. `stage`: the stage file holding the valid
-    rows' values (services/filing_stage.py); `rows` are then the rejected rows only, `valid`
+    rows' values (services/importing/filing_stage.py); `rows` are then the rejected rows only, `valid`
     the valid rows' numbers and `distinct` whether their claims are all different; `piece`,
     `encoding`, `first`: the CSV piece they were read from (a conflicting row's raw content is
     read back from it, `lines`)."""
@@ -94,7 +94,7 @@ def screened_batches(path: Path, *, known: Collection[str], warnings: list[str],
                      stage_dir: Path | None = None) -> tuple[list[str] | None, Iterator[Batch]]:
     """`screened_rows` in batches of `size` rows; with `stage_dir`, a CSV file the worker pool
     reads comes instead as one batch per piece, its valid rows staged by the workers in files
-    under `stage_dir` (services/filing_stage.py)."""
+    under `stage_dir` (services/importing/filing_stage.py)."""
     path = Path(path)
     count = _pool_size(path, workers) if path.suffix.lower() == ".csv" and path.is_file() else 1
     if stage_dir is not None and count > 1:
@@ -144,7 +144,7 @@ def _csv_in_process(header: list[str], encoding: str,
 
 def screen_piece(header: list[str], piece: bytes, first: int, encoding: str) -> list[ScreenedRow]:
     """A worker's task for a piece of a CSV file's bytes: intake/columns.py `screen_csv` of its
-    parts (services/filing_stage.py `piece_parts`)."""
+    parts (services/importing/filing_stage.py `piece_parts`)."""
     return [row for start, lines in piece_parts(piece, first, encoding)
             for row in screen_csv(header, lines, start)]
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from services.privacy import mask_id
+from intake.privacy import mask_id
 
 _LONG_NUMBER = re.compile(r"(?<![0-9A-Za-z])\d{11,}[0-9Xx]?(?![0-9A-Za-z])")
 

@@ -1,6 +1,6 @@
 """The tamper-evident event log: per-claim hash chains plus nightly anchors over their heads.
 
-Each event carries the previous event's hash and its own (services/moves.py). A claim's last
+Each event carries the previous event's hash and its own (services/nightly/moves.py). A claim's last
 hash is its chain head (claim.event_head). After each night an anchor row digests the heads
 written since the previous anchor, chained anchor to anchor, so rewriting a claim's whole
 chain still breaks the anchor. `verify` streams the log once, in claim order.
@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Engine, func, insert, select
 
 from models.tables import AuditAnchor, Claim, ClaimEvent
-from services.moves import event_hash
+from services.nightly.moves import event_hash
 
 EVENT = ClaimEvent.__table__  # type: ignore[attr-defined]
 CLAIM = Claim.__table__  # type: ignore[attr-defined]

@@ -2,11 +2,11 @@
 (staged pieces: several per transaction, `STAGED_PIECES_PER_TRANSACTION`).
 
 Rows are read and validated (intake/columns.py, falling back to `intake/validate.py:parse_values`)
-in worker processes for a large CSV file while this process writes (services/filing_pool.py).
+in worker processes for a large CSV file while this process writes (services/importing/filing_pool.py).
 Per chunk: one query for the claim_ids already filed, claim rows inserted with the driver's
 executemany (PostgreSQL: COPY) — or, on SQLite with the worker pool, copied with one INSERT …
-SELECT from the stage file the workers wrote (services/filing_stage.py) — their first event
-("" -> filed, hash-chained as services/moves.py chains every later one) with one INSERT …
+SELECT from the stage file the workers wrote (services/importing/filing_stage.py) — their first event
+("" -> filed, hash-chained as services/nightly/moves.py chains every later one) with one INSERT …
 SELECT, people, payees and classes upserted in bulk, every rejected row kept with its raw
 content.
 """
@@ -46,11 +46,11 @@ from intake.screen import (
 from intake.validate import FieldError, show
 from models.tables import Claim, ClaimEvent, ImportBatch, ImportRejection, Payee, Person, TrainingClass
 from rules.record import RECORD_FIELDS
-from services.actors import Actor
-from services.filing_pool import Batch, screened_batches
-from services.filing_stage import SCHEMA as STAGE
-from services.moves import event_hash
-from services.roles import check_role
+from services.access.actors import Actor
+from services.access.roles import check_role
+from services.importing.filing_pool import Batch, screened_batches
+from services.importing.filing_stage import SCHEMA as STAGE
+from services.nightly.moves import event_hash
 
 CLAIM = Claim.__table__  # type: ignore[attr-defined]
 EVENT = ClaimEvent.__table__  # type: ignore[attr-defined]
@@ -136,7 +136,7 @@ def import_file(engine: Engine, path: Path, *, actor: Actor, on: date,
     """File every valid row of `path`; keep every other row as a rejection. See module doc.
 
     `workers`: processes that read and validate a large CSV file while this one writes
-    (services/filing_pool.py); default one per CPU, 1 = everything in this process.
+    (services/importing/filing_pool.py); default one per CPU, 1 = everything in this process.
     """
     check_role(actor)
     path = Path(path)
@@ -173,7 +173,7 @@ def import_file(engine: Engine, path: Path, *, actor: Actor, on: date,
 
 IMPORT_CACHE_KIB = 262144
 """Product setting: SQLite page cache of the importing connection: the claim indexes of a
-large database and a whole transaction's new pages (services/filing_pool.py PIECE_LINES ×
+large database and a whole transaction's new pages (services/importing/filing_pool.py PIECE_LINES ×
 STAGED_PIECES_PER_TRANSACTION rows) stay in memory while a file is filed, none spilled into
 the WAL before the commit."""
 IMPORT_CHECKPOINT_PAGES = 16384
@@ -686,7 +686,7 @@ def _upsert_staged(conn: Connection, schema: str) -> None:
 
 
 def first_event_heads(ids: list[int], actor: Actor, on: date) -> list[str]:
-    """services/moves.py `event_hash` of each new claim's first event ("" -> filed, seq 1),
+    """services/nightly/moves.py `event_hash` of each new claim's first event ("" -> filed, seq 1),
     with the text around the claim id built once."""
     if not ids:
         return []
@@ -696,7 +696,7 @@ def first_event_heads(ids: list[int], actor: Actor, on: date) -> list[str]:
     sha = hashlib.sha256
     heads = [sha(b"|%d%b" % (pk, after)).hexdigest() for pk in ids]
     if heads[0] != probe:
-        raise AssertionError("first_event_heads no longer matches services/moves.py event_hash")
+        raise AssertionError("first_event_heads no longer matches services/nightly/moves.py event_hash")
     return heads
 
 

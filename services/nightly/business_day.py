@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from flows.settings import SCHEDULE_TIMEZONE
+SCHEDULE_TIMEZONE = "Asia/Shanghai"
+"""the deployment's time zone: prefect.yaml's schedules are in it"""
 
 
 def local_day(moment: datetime) -> date:

@@ -32,8 +32,8 @@ from sqlalchemy import (
 from sqlalchemy.schema import CreateTable
 
 from models.tables import Claim, ClaimEvent
-from services.actors import Actor
-from services.killpoints import checkpoint
+from services.access.actors import Actor
+from services.crash_drill import checkpoint
 from states.lifecycle import Subject, fire
 
 CLAIM = Claim.__table__  # type: ignore[attr-defined]

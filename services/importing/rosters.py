@@ -17,9 +17,9 @@ from sqlalchemy import Engine, bindparam, insert, update
 
 from models.tables import Claim, Completion, Inspection
 from rules.record import LEVELS
-from services.actors import Actor
+from services.access.actors import Actor
 from services.lookup import find_claims
-from services.moves import plan_move, write_moves
+from services.nightly.moves import plan_move, write_moves
 from states.lifecycle import IllegalTransition
 
 CLAIM = Claim.__table__  # type: ignore[attr-defined]

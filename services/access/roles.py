@@ -22,7 +22,7 @@ import yaml
 from sqlalchemy import Connection, select
 
 from models.tables import Inspection, Objection
-from services.actors import ROLES, Actor
+from services.access.actors import ROLES, Actor
 
 INSPECTION = Inspection.__table__  # type: ignore[attr-defined]
 OBJECTION = Objection.__table__  # type: ignore[attr-defined]

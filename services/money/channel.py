@@ -21,7 +21,7 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
-from services.privacy import safe_cell
+from intake.privacy import safe_cell
 from services.settings import Settings, load_settings
 
 BATCH_HEADERS: tuple[str, ...] = (

@@ -5,7 +5,7 @@ and the importing process copies the new ones into the claim table with one
 SQLite has one writer; binding ~40 values per row through the driver was most of that
 writer's time. The workers bind in parallel into their own files; the importing process only
 moves rows between files inside SQLite. Only for SQLite with the worker pool; PostgreSQL takes
-the rows by COPY (services/filing.py).
+the rows by COPY (services/importing/filing.py).
 
 A stage file holds one table, `stage`: `line` (the row number in the import file, the primary
 key), the claim columns of RECORD_FIELDS, `person_key` and `content_hash`. The columns hold
@@ -42,7 +42,7 @@ def stage_path(directory: Path, first: int) -> Path:
 
 
 SCREEN_LINES = 5000
-"""Product setting: lines a worker screens at a time. A piece (services/filing_pool.py
+"""Product setting: lines a worker screens at a time. A piece (services/importing/filing_pool.py
 PIECE_LINES) is screened in parts of this many lines: a worker's short-lived lists stay small
 (measured: 20,000 lines screened at once cost ~10 % more per row, in page faults and cache
 misses)."""
@@ -80,7 +80,7 @@ def stage_csv(header: list[str], parts: Sequence[tuple[int, Sequence[str]]],
     """The worker's task: screen the parts of one piece of a CSV file (the row number of each
     part's first record, its lines) and write their valid rows' values into the piece's stage
     file `path`. The importing process reads a valid row's claim and content hash back from
-    the stage file only when a claim of the piece was met before (services/filing.py)."""
+    the stage file only when a claim of the piece was met before (services/importing/filing.py)."""
     path.unlink(missing_ok=True)
     db = sqlite3.connect(path, isolation_level=None)
     rejected: list[ScreenedRow] = []

@@ -16,12 +16,12 @@ from typing import Any
 from sqlalchemy import Engine, or_, select
 
 from models.tables import Claim
-from services.actors import Actor
+from services.access.actors import Actor
+from services.access.roles import check_role
 from services.lookup import one_claim
-from services.nightly import MODULES, run_step
 from services.nightly.base import Run
-from services.roles import check_role
-from services.steps import STEP_ORDER, StepResult
+from services.nightly.runner import MODULES, run_step
+from services.nightly.steps import STEP_ORDER, StepResult
 
 CLAIM = Claim.__table__  # type: ignore[attr-defined]
 

@@ -21,7 +21,7 @@ from sqlalchemy import Connection, select
 
 from models.tables import Claim
 from rules.decision import Grant
-from services.grants import granted_clause
+from services.nightly.grants import granted_clause
 
 CLAIM = Claim.__table__  # type: ignore[attr-defined]
 

@@ -3,7 +3,7 @@
 An amendment row names claim_id and policy and gives the fields to change; empty cells leave
 a field as it is. The merged record is validated as a whole, the before/after values of the
 changed fields go to the amendment table, and the `amend` trigger is written through
-services/moves.py, so the claim's event chain shows it. Withdrawal fires `withdraw`; an
+services/nightly/moves.py, so the claim's event chain shows it. Withdrawal fires `withdraw`; an
 advance already paid becomes money owed back.
 """
 
@@ -25,12 +25,12 @@ from intake.readers import RawRow, read_rows
 from intake.validate import FieldError, InvalidRecord, parse_record
 from models.tables import Amendment, Claim, Payment, Person
 from rules.record import RECORD_FIELDS
-from services.actors import Actor
-from services.filing import CHUNK_ROWS, Rejection
+from services.access.actors import Actor
+from services.access.roles import check_role
+from services.importing.filing import CHUNK_ROWS, Rejection
 from services.lookup import AmbiguousClaim, ClaimNotFound, find_claims, one_claim
-from services.moves import Move, plan_move, write_moves
-from services.recovery import money_out, recovery_rows
-from services.roles import check_role
+from services.money.recovery import money_out, recovery_rows
+from services.nightly.moves import Move, plan_move, write_moves
 from states.lifecycle import IllegalTransition
 
 CLAIM = Claim.__table__  # type: ignore[attr-defined]

@@ -1,0 +1,1 @@
+"""Access: actors and roles (segregation of duties), and scrubbing what goes to logs and artifacts."""

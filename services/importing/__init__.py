@@ -1,0 +1,1 @@
+"""Importing: filing claim files, amendments and withdrawals, inspection and completion rosters."""

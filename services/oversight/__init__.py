@@ -1,0 +1,1 @@
+"""Oversight: the audit chain and anchors, reconciliation, fraud checks, the set-aside list and retries."""
