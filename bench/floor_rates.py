@@ -20,7 +20,7 @@ from sqlalchemy import Connection, select, text
 
 from bench.floor_sql import analyze
 from models.money import to_fen
-from models.tables import Claim
+from models.tables import CLAIM
 from rules.decision import Grant
 from services.nightly.assess import trace_json
 from services.nightly.rulebook import Rules, load_rulebook
@@ -30,7 +30,6 @@ SIGNATURE = ("policy", "kind", "level", "urgent", "enterprise_funded", "payee_ty
 PROBE_LIMIT = 20
 """probe histories up to this length; a signature not refused by then has no annual cap"""
 
-CLAIM = Claim.__table__  # type: ignore[attr-defined]
 NULL_AS = {"level": "''", "months": "-1", "days": "-1", "groups": "''"}
 
 

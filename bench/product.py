@@ -23,11 +23,9 @@ from sqlalchemy import Engine, func, select
 from bench.schedule import COMPLETION_DAY, OBJECTION_DAY, REVIEW_DAY, SETTLED_STATES, nights
 from bench.synthetic import SyntheticFiles
 from intake.readers import read_rows
-from models.tables import Claim
+from models.tables import CLAIM
 from services.access.actors import Actor
 from services.nightly.steps import STEP_ORDER
-
-CLAIM = Claim.__table__  # type: ignore[attr-defined]
 
 INSPECTOR = Actor("bench-inspector", "inspector")
 CLERK = Actor("bench-clerk", "clerk")

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from demo.files import write_claims, write_csv
 from demo.scenario import IMPORT_DAY, Story, bad_rows, stories
 from models.db import engine_for
-from models.tables import Claim, Payment
+from models.tables import CLAIM, PAYMENT
 
 console = Console(soft_wrap=True)
 RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
@@ -149,13 +149,12 @@ class Demo:
     def bank_statement(self) -> None:
         engine = engine_for(self.url)
         refused = {s.row["claim_id"] for s in self._pick(lambda s: s.bank_fails)}
-        payment, claim = Payment.__table__, Claim.__table__  # type: ignore[attr-defined]
         with engine.connect() as conn:
             rows = conn.execute(
-                select(payment.c.reference, payment.c.amount, claim.c.claim_id)
-                .join(claim, claim.c.id == payment.c.claim_pk)
-                .where(payment.c.business_date == WINDOW_CLOSES, payment.c.kind != "recovery")
-                .order_by(payment.c.id)).all()
+                select(PAYMENT.c.reference, PAYMENT.c.amount, CLAIM.c.claim_id)
+                .join(CLAIM, CLAIM.c.id == PAYMENT.c.claim_pk)
+                .where(PAYMENT.c.business_date == WINDOW_CLOSES, PAYMENT.c.kind != "recovery")
+                .order_by(PAYMENT.c.id)).all()
         statement = [{"reference": r.reference, "amount": f"{r.amount:.2f}",
                       "status": "failed" if r.claim_id in refused else "confirmed"} for r in rows]
         if not statement:
@@ -166,10 +165,9 @@ class Demo:
 
     def returns(self) -> None:
         engine = engine_for(self.url)
-        claim = Claim.__table__  # type: ignore[attr-defined]
         with engine.connect() as conn:
-            owed = conn.execute(select(claim.c.claim_id, claim.c.policy, claim.c.recovery_owed,
-                                       claim.c.recovered).where(claim.c.state == "recovery_due")).all()
+            owed = conn.execute(select(CLAIM.c.claim_id, CLAIM.c.policy, CLAIM.c.recovery_owed,
+                                       CLAIM.c.recovered).where(CLAIM.c.state == "recovery_due")).all()
         rows = [{"claim_id": r.claim_id, "policy": r.policy, "amount": f"{r.recovery_owed - r.recovered:.2f}",
                  "on": MONEY_RETURNED.isoformat()} for r in owed]
         if rows:

@@ -17,9 +17,10 @@ from typing import Any
 from sqlalchemy import Engine, Select, func, select
 
 from exports.labels import PAYMENT_KIND_ZH, PAYMENT_STATUS_ZH, label, payee_type_label
-from exports.query import CLAIM, PAYEE, PAYMENT, stream
+from exports.query import stream
 from exports.writer import Row, Section
 from intake.privacy import mask_id
+from models.tables import CLAIM, PAYEE, PAYMENT
 
 OUTGOING: tuple[str, ...] = ("advance", "final")
 EXCLUDED_STATUS = "failed"

@@ -18,10 +18,11 @@ from sqlalchemy import Engine, Select, func, select
 
 from exports.dates import zh_date
 from exports.labels import kind_label, level_label
-from exports.query import CLAIM, WINDOW, stream
+from exports.query import stream
 from exports.writer import Row, Section
 from intake.jurisdictions import JURISDICTIONS
 from intake.privacy import mask_id, mask_name
+from models.tables import CLAIM, WINDOW
 
 POSTED_STATES: tuple[str, ...] = ("publicly_posted", "objected", "approved", "paid",
                                   "payment_failed")

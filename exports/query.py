@@ -5,16 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import Engine, Row, Select, Table, func, select
-
-from models.tables import Claim, ImportBatch, ImportRejection, Payee, Payment, PostingWindow
-
-CLAIM: Table = Claim.__table__  # type: ignore[attr-defined]
-PAYMENT: Table = Payment.__table__  # type: ignore[attr-defined]
-PAYEE: Table = Payee.__table__  # type: ignore[attr-defined]
-WINDOW: Table = PostingWindow.__table__  # type: ignore[attr-defined]
-REJECTION: Table = ImportRejection.__table__  # type: ignore[attr-defined]
-BATCH: Table = ImportBatch.__table__  # type: ignore[attr-defined]
+from sqlalchemy import Engine, Row, Select, func, select
 
 CHUNK_ROWS = 2000
 

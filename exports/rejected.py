@@ -13,9 +13,10 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from exports.labels import IMPORT_REJECTION_ZH, kind_label, label, reasons_zh, state_label
-from exports.query import BATCH, CLAIM, REJECTION, stream
+from exports.query import stream
 from exports.writer import Row, Section
 from intake.privacy import mask_id, mask_name
+from models.tables import BATCH, CLAIM, REJECTION
 
 REFUSED_STATES: tuple[str, ...] = ("rejected", "recovery_due", "recovered")
 """recovery_due/recovered count when the claim carries reason codes (refused after an advance)"""

@@ -16,14 +16,11 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, Table, case, func, select, type_coerce
+from sqlalchemy import Engine, case, func, select, type_coerce
 
-from exports.query import CLAIM, PAYMENT
 from models.money import Money
-from models.tables import ClaimEvent
+from models.tables import CLAIM, EVENT, PAYMENT
 from states.lifecycle import STATE_CODES, STATE_ZH
-
-EVENT: Table = ClaimEvent.__table__  # type: ignore[attr-defined]
 
 FUNNEL: tuple[tuple[str, str], ...] = (
     ("filed", "受理"),

@@ -25,8 +25,8 @@ from typing import Any, Protocol
 
 from sqlalchemy import Engine, case, extract, func, select, type_coerce
 
-from exports.query import CLAIM
 from models.money import Money
+from models.tables import CLAIM
 
 ELIGIBLE_STATES: tuple[str, ...] = ("assessed", "publicly_posted", "objected", "approved", "paid",
                                     "payment_failed")

@@ -8,16 +8,24 @@ caps (terms, months, amounts) are applied by the rules with their seed clauses.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import cast
 
-from models.tables import Claim
+from sqlalchemy import String
+
+from models.tables import CLAIM
 
 _TEXT_FIELDS = ("claim_id", "person_name", "occupation", "certificate_no", "class_id",
                 "organizer", "payee_name", "bank_account", "groups")
 
-TEXT_LIMITS: dict[str, int] = {
-    name: int(Claim.__table__.c[name].type.length)  # type: ignore[attr-defined]
-    for name in _TEXT_FIELDS
-}
+
+
+def _length(column: str) -> int:
+    length = cast(String, CLAIM.c[column].type).length
+    assert length is not None, f"claim.{column} is a text column with a length"
+    return length
+
+
+TEXT_LIMITS: dict[str, int] = {name: _length(name) for name in _TEXT_FIELDS}
 
 INT_RANGES: dict[str, tuple[int, int]] = {
     "apprentice_year": (1, 10),

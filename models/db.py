@@ -1,15 +1,17 @@
-"""Engine and sessions. The database is `CLAIMS_DATABASE_URL`, default a SQLite file."""
+"""Engines. The database is `CLAIMS_DATABASE_URL`, default a SQLite file.
+
+The unit of work is a core transaction, `with engine.begin() as conn:`, one per chunk of claims
+(docs/architecture.md): no ORM session holds objects across a step. There is no session helper.
+"""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Engine, event
-from sqlmodel import Session, create_engine
+from sqlmodel import create_engine
 
 DEFAULT_DATABASE_URL = "sqlite:///claims.db"
 
@@ -53,15 +55,3 @@ def engine_for(url: str) -> Engine:
 
 def get_engine() -> Engine:
     return engine_for(database_url())
-
-
-@contextmanager
-def session_scope(engine: Engine | None = None) -> Iterator[Session]:
-    """One transaction: commit on success, roll back on any error."""
-    with Session(engine or get_engine(), expire_on_commit=False) as session:
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise

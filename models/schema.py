@@ -41,7 +41,7 @@ def _index_claim_id(engine: Engine) -> None:
 
 
 def _payment_release(engine: Engine) -> None:
-    models.tables.PaymentRelease.__table__.create(engine, checkfirst=True)  # type: ignore[attr-defined]
+    models.tables.RELEASE.create(engine, checkfirst=True)
 
 
 def _work_leases(engine: Engine) -> None:

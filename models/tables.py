@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import cast
 
-from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, DateTime, Index, Integer, MetaData, String, Table, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models.money import Money
@@ -301,3 +302,54 @@ class SchemaVersion(SQLModel, table=True):
     version: int = Field(primary_key=True)
     name: str = Field(max_length=200)
     applied_at: datetime = Field(default_factory=utcnow)
+
+
+def _table(model: type[SQLModel]) -> Table:
+    return cast(Table, model.__table__)  # type: ignore[attr-defined]
+
+
+# Typed handles on the tables, for core SQL (bulk reads and writes): the one place that reaches
+# behind sqlmodel for `__table__`.
+CLAIM = _table(Claim)
+PERSON = _table(Person)
+PAYEE = _table(Payee)
+CLASS = _table(TrainingClass)
+BATCH = _table(ImportBatch)
+REJECTION = _table(ImportRejection)
+INSPECTION = _table(Inspection)
+COMPLETION = _table(Completion)
+EVENT = _table(ClaimEvent)
+PAYMENT = _table(Payment)
+WINDOW = _table(PostingWindow)
+RELEASE = _table(PaymentRelease)
+OBJECTION = _table(Objection)
+AMENDMENT = _table(Amendment)
+ANCHOR = _table(AuditAnchor)
+LEASE = _table(Lease)
+
+WORK_METADATA = MetaData()
+"""The work-partition tables (services/nightly/leasing.py): core tables, created by their own
+migrations (models/schema.py versions 4 and 5), not by the initial `create_all`."""
+
+WORK_STEP = Table(
+    "work_step", WORK_METADATA,
+    Column("run_key", String(64), primary_key=True),
+    Column("step", String(32), primary_key=True),
+    Column("partitions", Integer, nullable=False),
+    Column("published_by", String(100), nullable=False),
+    Column("published_at", DateTime, nullable=False),
+)
+
+WORK_PARTITION = Table(
+    "work_partition", WORK_METADATA,
+    Column("run_key", String(64), primary_key=True),
+    Column("step", String(32), primary_key=True),
+    Column("lo", BigInteger, primary_key=True),
+    Column("hi", BigInteger, nullable=False),
+    Column("claims", Integer, nullable=False),
+    Column("status", String(8), nullable=False),
+    Column("worker", String(100)),
+    Column("taken_at", DateTime),
+    Column("done_at", DateTime),
+    Column("result", Text),
+)

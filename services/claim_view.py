@@ -8,13 +8,9 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from intake.privacy import mask_account, mask_id, mask_name
-from models.tables import ClaimEvent, Objection, Payment
+from models.tables import EVENT, OBJECTION, PAYMENT
 from services.lookup import one_claim
 from states.lifecycle import STATE_ZH
-
-EVENT = ClaimEvent.__table__  # type: ignore[attr-defined]
-PAYMENT = Payment.__table__  # type: ignore[attr-defined]
-OBJECTION = Objection.__table__  # type: ignore[attr-defined]
 
 
 def _money(value: Any) -> str | None:

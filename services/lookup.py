@@ -8,9 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, select
 
-from models.tables import Claim
-
-CLAIM = Claim.__table__  # type: ignore[attr-defined]
+from models.tables import CLAIM
 
 
 class ClaimNotFound(LookupError):

@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from sqlalchemy import Engine, insert, select, update
 
-from models.tables import Objection
+from models.tables import OBJECTION
 from services.access.actors import Actor
 from services.access.roles import check_may_review, check_role
 from services.lookup import one_claim
@@ -23,7 +23,6 @@ from services.money.recovery import recovery_rows
 from services.nightly.moves import plan_move, write_moves
 from states.lifecycle import IllegalTransition
 
-OBJECTION = Objection.__table__  # type: ignore[attr-defined]
 UPHELD = "objection_upheld"
 
 

@@ -9,9 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert
 
-from models.tables import Claim
-
-CLAIM = Claim.__table__  # type: ignore[attr-defined]
+from models.tables import CLAIM
 
 
 def claim_row(claim_id: str, **overrides: Any) -> dict[str, Any]:

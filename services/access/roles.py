@@ -21,11 +21,8 @@ from typing import Any
 import yaml
 from sqlalchemy import Connection, select
 
-from models.tables import Inspection, Objection
+from models.tables import INSPECTION, OBJECTION
 from services.access.actors import ROLES, Actor
-
-INSPECTION = Inspection.__table__  # type: ignore[attr-defined]
-OBJECTION = Objection.__table__  # type: ignore[attr-defined]
 
 
 class Forbidden(PermissionError):

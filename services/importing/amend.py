@@ -23,7 +23,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from intake.keys import canonical, content_hash, differences, person_key, record_values
 from intake.readers import RawRow, read_rows
 from intake.validate import FieldError, InvalidRecord, parse_record
-from models.tables import Amendment, Claim, Payment, Person
+from models.tables import AMENDMENT, CLAIM, PAYMENT, PERSON
 from rules.record import RECORD_FIELDS
 from services.access.actors import Actor
 from services.access.roles import check_role
@@ -32,11 +32,6 @@ from services.lookup import AmbiguousClaim, ClaimNotFound, find_claims, one_clai
 from services.money.recovery import money_out, recovery_rows
 from services.nightly.moves import Move, plan_move, write_moves
 from states.lifecycle import IllegalTransition
-
-CLAIM = Claim.__table__  # type: ignore[attr-defined]
-AMENDMENT = Amendment.__table__  # type: ignore[attr-defined]
-PAYMENT = Payment.__table__  # type: ignore[attr-defined]
-PERSON = Person.__table__  # type: ignore[attr-defined]
 
 IDENTIFYING = ("claim_id", "policy")
 _LIFECYCLE_COLUMNS = ("id", "claim_id", "policy", "state", "advance_paid", "final_paid",

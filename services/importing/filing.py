@@ -44,7 +44,15 @@ from intake.screen import (
     stored_canonical,
 )
 from intake.validate import FieldError, show
-from models.tables import Claim, ClaimEvent, ImportBatch, ImportRejection, Payee, Person, TrainingClass
+from models.tables import (
+    BATCH,
+    CLAIM,
+    CLASS,
+    EVENT,
+    PAYEE,
+    PERSON,
+    REJECTION,
+)
 from rules.record import RECORD_FIELDS
 from services.access.actors import Actor
 from services.access.roles import check_role
@@ -52,13 +60,6 @@ from services.importing.filing_pool import Batch, screened_batches
 from services.importing.filing_stage import SCHEMA as STAGE
 from services.nightly.moves import event_hash
 
-CLAIM = Claim.__table__  # type: ignore[attr-defined]
-EVENT = ClaimEvent.__table__  # type: ignore[attr-defined]
-BATCH = ImportBatch.__table__  # type: ignore[attr-defined]
-REJECTION = ImportRejection.__table__  # type: ignore[attr-defined]
-PERSON = Person.__table__  # type: ignore[attr-defined]
-PAYEE = Payee.__table__  # type: ignore[attr-defined]
-CLASS = TrainingClass.__table__  # type: ignore[attr-defined]
 NEW_CLAIM = table("new_claim", column("line"), column("id"), column("event_head"), schema="temp")
 """A staged batch's new claims: stage line, claim id, first event's hash (`_insert_staged`);
 ids rise with lines."""

@@ -15,16 +15,12 @@ from typing import Any
 
 from sqlalchemy import Engine, bindparam, insert, update
 
-from models.tables import Claim, Completion, Inspection
+from models.tables import CLAIM, COMPLETION, INSPECTION
 from rules.record import LEVELS
 from services.access.actors import Actor
 from services.lookup import find_claims
 from services.nightly.moves import plan_move, write_moves
 from states.lifecycle import IllegalTransition
-
-CLAIM = Claim.__table__  # type: ignore[attr-defined]
-INSPECTION = Inspection.__table__  # type: ignore[attr-defined]
-COMPLETION = Completion.__table__  # type: ignore[attr-defined]
 
 INSPECTABLE = ("filed", "advance_paid")
 COMPLETABLE = ("filed", "advance_paid", "on_site_inspected")

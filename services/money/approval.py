@@ -11,13 +11,11 @@ from decimal import Decimal
 
 from sqlalchemy import Connection, Engine, func, insert, or_, select
 
-from models.tables import Claim, PaymentRelease
+from models.tables import CLAIM, RELEASE
 from services.access.actors import Actor
 from services.access.roles import check_may_approve
 from services.settings import load_settings
 
-CLAIM = Claim.__table__  # type: ignore[attr-defined]
-RELEASE = PaymentRelease.__table__  # type: ignore[attr-defined]
 DUE_STATES = ("approved", "payment_failed")
 
 

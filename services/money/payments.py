@@ -16,14 +16,11 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, select, update
 
-from models.tables import Claim, Payment
+from models.tables import CLAIM, PAYMENT
 from services.access.actors import Actor
 from services.access.roles import check_role
 from services.money.channel import ChannelResult, PaymentChannel, PaymentOrder
 from services.nightly.moves import plan_move, write_moves
-
-PAYMENT = Payment.__table__  # type: ignore[attr-defined]
-CLAIM = Claim.__table__  # type: ignore[attr-defined]
 
 SENT, FAILED, CONFIRMED, DUE, RETURNED = "sent", "failed", "confirmed", "due", "returned"
 

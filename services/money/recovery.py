@@ -18,15 +18,13 @@ from typing import Any
 from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 
 from models.money import to_yuan
-from models.tables import Claim
+from models.tables import CLAIM
 from services.access.actors import Actor
 from services.access.roles import check_may_mark_recovery, check_role
 from services.lookup import find_claims, one_claim
 from services.money.payments import CONFIRMED, DUE, PAYMENT, RETURNED, next_attempt, payment_row, payments_of
 from services.nightly.moves import plan_move, write_moves
 from states.lifecycle import IllegalTransition
-
-CLAIM = Claim.__table__  # type: ignore[attr-defined]
 
 ZERO = Decimal("0")
 RECOVERY = "recovery"

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import Connection, Engine, and_, bindparam, func, insert, select, update
 
-from models.tables import Claim
+from models.tables import CLAIM
 from rules.decision import Decision, Grant
 from services.access.actors import SYSTEM, Actor
 from services.crash_drill import checkpoint
@@ -29,7 +29,6 @@ from services.nightly.rulebook import BadFacts, Rules, load_rulebook
 from services.nightly.steps import ChunkFn, Partition, PartitionFn, StepResult
 from services.settings import Settings, load_settings
 
-CLAIM = Claim.__table__  # type: ignore[attr-defined]
 ZERO = Decimal("0")
 STEP_COLUMNS = [c for c in CLAIM.c if c.name not in ("citations", "decision_trace", "content_hash",
                                                     "import_batch_id", "created_at", "updated_at")]

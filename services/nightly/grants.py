@@ -16,10 +16,8 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, or_, select
 
-from models.tables import Claim
+from models.tables import CLAIM
 from rules.decision import Grant
-
-CLAIM = Claim.__table__  # type: ignore[attr-defined]
 
 GRANTED_STATES: tuple[str, ...] = ("assessed", "publicly_posted", "objected", "approved", "paid",
                                    "payment_failed")

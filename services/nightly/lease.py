@@ -17,9 +17,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from models.tables import Lease
-
-LEASE = Lease.__table__  # type: ignore[attr-defined]
+from models.tables import LEASE
 
 LEASE_NAME = "nightly"
 

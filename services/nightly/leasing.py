@@ -33,16 +33,9 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
-    BigInteger,
-    Column,
     Connection,
-    DateTime,
     Engine,
-    Integer,
-    MetaData,
-    String,
     Table,
-    Text,
     case,
     func,
     select,
@@ -50,32 +43,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
+from models.tables import WORK_PARTITION, WORK_STEP
 from services.nightly.steps import STEP_ORDER, ChunkFn, Partition, PartitionFn, StepResult
-
-METADATA = MetaData()
-
-WORK_STEP = Table(
-    "work_step", METADATA,
-    Column("run_key", String(64), primary_key=True),
-    Column("step", String(32), primary_key=True),
-    Column("partitions", Integer, nullable=False),
-    Column("published_by", String(100), nullable=False),
-    Column("published_at", DateTime, nullable=False),
-)
-
-WORK_PARTITION = Table(
-    "work_partition", METADATA,
-    Column("run_key", String(64), primary_key=True),
-    Column("step", String(32), primary_key=True),
-    Column("lo", BigInteger, primary_key=True),
-    Column("hi", BigInteger, nullable=False),
-    Column("claims", Integer, nullable=False),
-    Column("status", String(8), nullable=False),
-    Column("worker", String(100)),
-    Column("taken_at", DateTime),
-    Column("done_at", DateTime),
-    Column("result", Text),
-)
 
 PENDING, TAKEN, DONE = "pending", "taken", "done"
 ANCHOR_STEP = "audit_anchor"

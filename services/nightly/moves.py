@@ -31,13 +31,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.schema import CreateTable
 
-from models.tables import Claim, ClaimEvent
+from models.tables import CLAIM, EVENT
 from services.access.actors import Actor
 from services.crash_drill import checkpoint
 from states.lifecycle import Subject, fire
-
-CLAIM = Claim.__table__  # type: ignore[attr-defined]
-EVENT = ClaimEvent.__table__  # type: ignore[attr-defined]
 
 
 class StaleClaims(Exception):

@@ -13,14 +13,13 @@ from typing import Any
 from sqlalchemy import Connection, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from models.tables import PostingWindow
+from models.tables import WINDOW
 from services.calendar import add_working_days
 from services.nightly.base import CLAIM, MOVE_COLUMNS, Batch, Run
 from services.settings import Settings
 
 STEP = "post"
 COLUMNS = MOVE_COLUMNS
-WINDOW = PostingWindow.__table__  # type: ignore[attr-defined]
 
 
 def source(run: Run, settings: Settings) -> Any:

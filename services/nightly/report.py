@@ -13,12 +13,9 @@ from decimal import Decimal
 from sqlalchemy import Engine, func, select
 
 from intake.privacy import mask_id, mask_name
-from models.tables import Claim, PostingWindow
+from models.tables import CLAIM, WINDOW
 from services.access.scrub import scrub
 from services.nightly.steps import STEP_ORDER, STEP_ZH, StepResult
-
-CLAIM = Claim.__table__  # type: ignore[attr-defined]
-WINDOW = PostingWindow.__table__  # type: ignore[attr-defined]
 
 POSTINGS_LISTED = 500
 """rows of the day's new postings shown in the markdown artifact; the full notice is an export"""

@@ -16,12 +16,8 @@ from typing import Any
 
 from sqlalchemy import Engine, func, insert, select
 
-from models.tables import AuditAnchor, Claim, ClaimEvent
+from models.tables import ANCHOR, CLAIM, EVENT
 from services.nightly.moves import event_hash
-
-EVENT = ClaimEvent.__table__  # type: ignore[attr-defined]
-CLAIM = Claim.__table__  # type: ignore[attr-defined]
-ANCHOR = AuditAnchor.__table__  # type: ignore[attr-defined]
 
 
 @dataclass

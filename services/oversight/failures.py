@@ -15,15 +15,13 @@ from typing import Any
 
 from sqlalchemy import Engine, or_, select
 
-from models.tables import Claim
+from models.tables import CLAIM
 from services.access.actors import Actor
 from services.access.roles import check_role
 from services.lookup import one_claim
 from services.nightly.base import Run
 from services.nightly.runner import MODULES, run_step
 from services.nightly.steps import STEP_ORDER, StepResult
-
-CLAIM = Claim.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)

@@ -19,11 +19,9 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from models.tables import Claim
+from models.tables import CLAIM
 from rules.decision import Grant
 from services.nightly.grants import granted_clause
-
-CLAIM = Claim.__table__  # type: ignore[attr-defined]
 
 SUPERVISION_CLAUSE: dict[str, str] = {
     "huludao-2019": "000_024512f998c4ead0.txt 四(十二)",

@@ -27,13 +27,9 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, func, select
 
-from models.tables import Claim, ClaimEvent, Payment
+from models.tables import CLAIM, EVENT, PAYMENT
 from services.nightly.grants import granted_clause
 from states.lifecycle import STATE_CODES
-
-CLAIM = Claim.__table__  # type: ignore[attr-defined]
-EVENT = ClaimEvent.__table__  # type: ignore[attr-defined]
-PAYMENT = Payment.__table__  # type: ignore[attr-defined]
 
 ZERO = Decimal("0.00")
 LIVE = ("pending", "sent", "confirmed")

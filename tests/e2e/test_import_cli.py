@@ -11,16 +11,18 @@ import pytest
 from sqlalchemy import func, select
 
 from models.db import make_engine
-from models.tables import Amendment, Claim, ClaimEvent, ImportBatch, ImportRejection
+from models.tables import (
+    AMENDMENT,
+    BATCH,
+    CLAIM,
+    EVENT,
+    PAYMENT,
+    REJECTION,
+)
 from services.importing.filing_pool import POOL_MIN_BYTES
 from tests.conftest import run_claims
 from tests.intake.claimrows import BAD, bad_row, good_row, write_csv
 from tests.intake.test_readers import write_xlsx
-
-CLAIM = Claim.__table__  # type: ignore[attr-defined]
-EVENT = ClaimEvent.__table__  # type: ignore[attr-defined]
-REJECTION = ImportRejection.__table__  # type: ignore[attr-defined]
-
 
 WIDE = {"COLUMNS": "400"}
 """Rich tables wide enough that a message is not wrapped across lines."""
@@ -123,7 +125,7 @@ def test_truncated_xlsx_files_nothing(db_url: str, tmp_path: Path) -> None:
     done = run_claims("import", str(cut), db=db_url, env=WIDE)
     assert done.returncode == 2
     assert "nothing was filed" in done.stderr
-    assert count(db_url, CLAIM) == 0 and count(db_url, ImportBatch.__table__) == 0  # type: ignore[attr-defined]
+    assert count(db_url, CLAIM) == 0 and count(db_url, BATCH) == 0
 
 
 def test_xlsx_and_jsonl_import(db_url: str, tmp_path: Path) -> None:
@@ -176,7 +178,7 @@ def test_withdraw_and_amend_show_in_history(db_url: str, tmp_path: Path) -> None
     engine = make_engine(db_url)
     with engine.connect() as conn:
         level = conn.execute(select(CLAIM.c.level).where(CLAIM.c.claim_id == "C000000")).scalar()
-        amendment = conn.execute(select(Amendment.__table__)).one()  # type: ignore[attr-defined]
+        amendment = conn.execute(select(AMENDMENT)).one()
     engine.dispose()
     assert level == "L3"
     assert json.loads(amendment.before) == {"level": "L4", "certificate_no": "Z00000000"}
@@ -204,7 +206,6 @@ def test_withdrawing_after_an_advance_owes_it_back(db_url: str, tmp_path: Path) 
 
     from sqlalchemy import update
 
-    from models.tables import Payment
 
     init(db_url)
     assert run_claims("import", str(write_csv(tmp_path / "a.csv", [good_row(1)])), "--on",
@@ -218,7 +219,7 @@ def test_withdrawing_after_an_advance_owes_it_back(db_url: str, tmp_path: Path) 
     assert "recovery_due" in done.stdout
     with engine.connect() as conn:
         owed = conn.execute(select(CLAIM.c.recovery_owed)).scalar_one()
-        payment = conn.execute(select(Payment.__table__)).one()  # type: ignore[attr-defined]
+        payment = conn.execute(select(PAYMENT)).one()
     engine.dispose()
     assert owed == Decimal("600.00")
     assert (payment.kind, payment.amount, payment.status) == ("recovery", Decimal("600.00"), "due")

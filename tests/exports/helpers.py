@@ -13,15 +13,15 @@ from typing import Any
 from sqlalchemy import Engine, insert
 
 from intake.identity import make_credit_code, make_person_id
-from models.tables import ClaimEvent, ImportBatch, ImportRejection, Payee, Payment, PostingWindow
+from models.tables import (
+    BATCH,
+    EVENT,
+    PAYEE,
+    PAYMENT,
+    REJECTION,
+    WINDOW,
+)
 from tests.factories import CLAIM, claim_row
-
-WINDOW = PostingWindow.__table__  # type: ignore[attr-defined]
-PAYMENT = Payment.__table__  # type: ignore[attr-defined]
-PAYEE = Payee.__table__  # type: ignore[attr-defined]
-EVENT = ClaimEvent.__table__  # type: ignore[attr-defined]
-BATCH = ImportBatch.__table__  # type: ignore[attr-defined]
-REJECTION = ImportRejection.__table__  # type: ignore[attr-defined]
 
 D = Decimal
 

@@ -14,7 +14,7 @@ from sqlalchemy import Engine, func, select
 
 from intake.identity import make_credit_code, make_person_id
 from models.db import make_engine
-from models.tables import Claim, ClaimEvent, Payment
+from models.tables import CLAIM, EVENT, PAYMENT
 from services.nightly import lease
 from tests.conftest import run_claims
 from tests.intake.claimrows import write_csv
@@ -23,9 +23,6 @@ from .helpers import artifacts, flow_run_name
 
 pytestmark = [pytest.mark.prefect, pytest.mark.slow]
 
-CLAIM = Claim.__table__  # type: ignore[attr-defined]
-EVENT = ClaimEvent.__table__  # type: ignore[attr-defined]
-PAYMENT = Payment.__table__  # type: ignore[attr-defined]
 WIDE = {"COLUMNS": "200"}
 
 WORKER = make_person_id("211402", date(1990, 1, 1), 1)

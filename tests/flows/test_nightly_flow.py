@@ -16,7 +16,7 @@ from sqlalchemy import Engine, insert, select, update
 
 from flows import registry
 from flows.nightly import nightly
-from models.tables import Claim, Lease, PostingWindow
+from models.tables import CLAIM, LEASE, WINDOW
 from services.nightly import lease
 from services.nightly.moves import StaleClaims
 from services.nightly.steps import STEP_ORDER, Partition, StepResult
@@ -27,9 +27,6 @@ pytestmark = pytest.mark.prefect
 
 AS_OF = date(2020, 6, 4)
 PERSON_ID = "210102199003071234"
-CLAIM = Claim.__table__  # type: ignore[attr-defined]
-WINDOW = PostingWindow.__table__  # type: ignore[attr-defined]
-LEASE = Lease.__table__  # type: ignore[attr-defined]
 
 
 def _file_claim(engine: Engine) -> int:

@@ -13,7 +13,7 @@ from sqlalchemy import Engine, select
 
 from flows.nightly import nightly
 from flows.nightly_worker import nightly_worker
-from models.tables import Lease
+from models.tables import LEASE
 from services.nightly import leasing
 from services.nightly.moves import StaleClaims
 from services.nightly.steps import STEP_ORDER
@@ -23,7 +23,6 @@ from .test_nightly_flow import AS_OF, PERSON_ID, FakeSteps, _file_claim
 
 pytestmark = pytest.mark.prefect
 
-LEASE = Lease.__table__  # type: ignore[attr-defined]
 PART = leasing.WORK_PARTITION
 
 

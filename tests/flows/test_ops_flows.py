@@ -13,7 +13,7 @@ from sqlalchemy import Engine, select, update
 from flows.import_file import import_claims_file
 from flows.nightly import nightly
 from flows.retry import retry_failed
-from models.tables import Claim
+from models.tables import CLAIM
 from tests.intake.claimrows import write_csv
 
 from .helpers import artifacts, flow_run_name
@@ -21,7 +21,6 @@ from .test_nightly_cli import ROWS, ZHU
 
 pytestmark = pytest.mark.prefect
 
-CLAIM = Claim.__table__  # type: ignore[attr-defined]
 BAD_ID = ZHU[:-1] + ("0" if ZHU[-1] != "0" else "1")
 
 

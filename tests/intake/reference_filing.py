@@ -30,7 +30,15 @@ from sqlalchemy.dialects import postgresql, sqlite
 from intake.keys import content_hash, person_key, record_values
 from intake.readers import RawRow, read_rows
 from intake.validate import FieldError, InvalidRecord, parse_record
-from models.tables import Claim, ClaimEvent, ImportBatch, ImportRejection, Payee, Person, TrainingClass
+from models.tables import (
+    BATCH,
+    CLAIM,
+    CLASS,
+    EVENT,
+    PAYEE,
+    PERSON,
+    REJECTION,
+)
 from rules.record import RECORD_FIELDS, ClaimRecord
 from services.access.actors import Actor
 from services.access.roles import check_role
@@ -43,14 +51,6 @@ from services.importing.filing import (
     file_sha256,
 )
 from services.nightly.moves import event_hash, execute_many
-
-CLAIM = Claim.__table__  # type: ignore[attr-defined]
-EVENT = ClaimEvent.__table__  # type: ignore[attr-defined]
-BATCH = ImportBatch.__table__  # type: ignore[attr-defined]
-REJECTION = ImportRejection.__table__  # type: ignore[attr-defined]
-PERSON = Person.__table__  # type: ignore[attr-defined]
-PAYEE = Payee.__table__  # type: ignore[attr-defined]
-CLASS = TrainingClass.__table__  # type: ignore[attr-defined]
 
 CHUNK_ROWS = 5000
 """Product setting: rows validated and written per transaction."""

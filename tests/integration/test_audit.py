@@ -7,14 +7,11 @@ from datetime import date
 import pytest
 from sqlalchemy import Engine, delete, insert, select, update
 
-from models.tables import Claim, ClaimEvent
+from models.tables import CLAIM, EVENT
 from services.access.actors import SYSTEM
 from services.nightly.moves import event_hash, plan_move, write_moves
 from services.oversight.audit import verify, write_anchor
 from tests.factories import claim_row, insert_claims
-
-CLAIM = Claim.__table__  # type: ignore[attr-defined]
-EVENT = ClaimEvent.__table__  # type: ignore[attr-defined]
 
 
 @pytest.fixture

@@ -8,15 +8,13 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import Engine, select, update
 
-from models.tables import Claim, ClaimEvent, Completion, Inspection
+from models.tables import CLAIM, COMPLETION, EVENT, INSPECTION
 from services.access.actors import SYSTEM, Actor
 from services.claim_view import claim_view
 from services.importing.rosters import record_completions, record_inspections
 from services.nightly.moves import StaleClaims, event_hash, plan_move, write_moves
 from tests.factories import claim_row, insert_claims
 
-CLAIM = Claim.__table__  # type: ignore[attr-defined]
-EVENT = ClaimEvent.__table__  # type: ignore[attr-defined]
 ON = date(2020, 6, 4)
 
 
@@ -34,7 +32,7 @@ def test_moves_update_claims_and_chain_events(engine: Engine) -> None:
             moves = [plan_move(r, trigger, reason=f"{trigger} test") for r in rows]
             assert write_moves(conn, moves, actor=SYSTEM, on=ON, run_id="run-1") == 2
     claims = _claims(engine)
-    assert {c.state for c in claims.values()} == {"assessed"}  # type: ignore[attr-defined]
+    assert {c.state for c in claims.values()} == {"assessed"}
     with engine.connect() as conn:
         events = conn.execute(select(EVENT).order_by(EVENT.c.claim_pk, EVENT.c.seq)).all()
     assert len(events) == 4
@@ -47,8 +45,8 @@ def test_moves_update_claims_and_chain_events(engine: Engine) -> None:
         assert second.prev_hash == first.hash
         assert second.hash == event_hash(first.hash, second.claim_pk, 2, "on_site_inspected", "assessed",
                                          "assess", "nightly", "system", ON, "run-1", "assess test")
-    heads = {c.id: c.event_head for c in claims.values()}  # type: ignore[attr-defined]
-    assert all(heads[pk] == chain[-1].hash for pk, chain in by_claim.items())  # type: ignore[attr-defined]
+    heads = {c.id: c.event_head for c in claims.values()}
+    assert all(heads[pk] == chain[-1].hash for pk, chain in by_claim.items())
 
 
 def test_a_claim_changed_meanwhile_is_not_overwritten(engine: Engine) -> None:
@@ -85,11 +83,11 @@ def test_inspections_are_recorded_once_and_checked(engine: Engine) -> None:
     again = record_inspections(engine, rows[:2], actor=inspector)
     assert (again.recorded, again.unchanged) == (0, 2)
     claims = _claims(engine)
-    assert claims["C1"].inspection_result == "pass"  # type: ignore[attr-defined]
-    assert claims["C2"].inspection_result == "fail"  # type: ignore[attr-defined]
-    assert claims["C1"].state == "filed"  # type: ignore[attr-defined]
+    assert claims["C1"].inspection_result == "pass"
+    assert claims["C2"].inspection_result == "fail"
+    assert claims["C1"].state == "filed"
     with engine.connect() as conn:
-        inspectors = sorted(conn.execute(select(Inspection.__table__.c.inspector)).scalars())  # type: ignore[attr-defined]
+        inspectors = sorted(conn.execute(select(INSPECTION.c.inspector)).scalars())
     assert inspectors == ["李检查", "赵录入"]
 
 
@@ -121,7 +119,7 @@ def test_completion_sets_facts_and_logs_an_event(engine: Engine) -> None:
     assert view["person_id"] == "211402********1234"
     assert record_completions(engine, rows[:1], actor=clerk, on=date(2020, 6, 30)).unchanged == 1
     with engine.connect() as conn:
-        assert len(conn.execute(select(Completion.__table__)).all()) == 1  # type: ignore[attr-defined]
+        assert len(conn.execute(select(COMPLETION)).all()) == 1
 
 
 def test_an_inspection_without_its_date_takes_the_business_date(engine: Engine) -> None:
@@ -134,4 +132,4 @@ def test_an_inspection_without_its_date_takes_the_business_date(engine: Engine) 
         (2, "inspected_on", "missing (or give --on)")]
     report = record_inspections(engine, rows, actor=inspector, on=ON)
     assert report.recorded == 2
-    assert {c.inspected_on for c in _claims(engine).values()} == {ON}  # type: ignore[attr-defined]
+    assert {c.inspected_on for c in _claims(engine).values()} == {ON}

@@ -23,17 +23,13 @@ from bench.synthetic import generate
 from intake.readers import read_rows
 from models.db import make_engine
 from models.schema import upgrade
-from models.tables import Claim, ClaimEvent, Payment
+from models.tables import CLAIM, EVENT, PAYMENT
 from services.access.actors import Actor
 from services.importing.filing import import_file
 from services.importing.rosters import record_completions, record_inspections
 from services.nightly import lease
 from services.nightly.runner import run_night
 from services.oversight.audit import write_anchor
-
-CLAIM = Claim.__table__  # type: ignore[attr-defined]
-EVENT = ClaimEvent.__table__  # type: ignore[attr-defined]
-PAYMENT = Payment.__table__  # type: ignore[attr-defined]
 
 D0 = date(2020, 5, 6)
 D1 = D0 + timedelta(days=1)

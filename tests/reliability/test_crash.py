@@ -13,14 +13,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from models.tables import Lease
+from models.tables import LEASE
 from services.oversight.audit import verify
 from services.oversight.reconcile import reconcile
 from tests.conftest import run_claims
 from tests.reliability import scenario
 from tests.reliability.scenario import NIGHTS, Snapshot
-
-LEASE = Lease.__table__  # type: ignore[attr-defined]
 
 KILL_POINTS: tuple[str, ...] = (
     "pay_advances.chunk_start",        # before the step's first chunk

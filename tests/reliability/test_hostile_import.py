@@ -22,16 +22,11 @@ from sqlalchemy import Engine, func, select
 
 from intake.readers import UnreadableFile
 from models.db import make_engine
-from models.tables import Claim, ClaimEvent, ImportBatch, ImportRejection
+from models.tables import BATCH, CLAIM, EVENT, REJECTION
 from services.access.actors import Actor
 from services.importing.filing import import_file
 from tests.conftest import run_claims
 from tests.intake.claimrows import good_row
-
-CLAIM = Claim.__table__  # type: ignore[attr-defined]
-EVENT = ClaimEvent.__table__  # type: ignore[attr-defined]
-BATCH = ImportBatch.__table__  # type: ignore[attr-defined]
-REJECTION = ImportRejection.__table__  # type: ignore[attr-defined]
 
 CLERK = Actor("fuzz-clerk", "clerk")
 ON = date(2020, 5, 10)

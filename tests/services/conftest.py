@@ -13,14 +13,10 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from models.money import to_yuan
-from models.tables import Claim, ClaimEvent, Payment
+from models.tables import CLAIM, EVENT, PAYMENT
 from rules.decision import Decision, Grant
 from services.money.channel import FileChannel, use_channel
 from services.nightly.rulebook import use_rulebook
-
-CLAIM = Claim.__table__  # type: ignore[attr-defined]
-EVENT = ClaimEvent.__table__  # type: ignore[attr-defined]
-PAYMENT = Payment.__table__  # type: ignore[attr-defined]
 
 
 @dataclass

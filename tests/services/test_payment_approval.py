@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, insert
 
-from models.tables import Inspection
+from models.tables import INSPECTION
 from services.nightly.runner import run_night
 from tests.conftest import run_claims
 from tests.factories import claim_row, insert_claims
@@ -34,7 +34,7 @@ def test_the_batch_waits_for_an_approver_who_did_not_inspect(
     run_night(engine, date(2020, 9, 1))
     claims = claims_by_id(engine)
     with engine.begin() as conn:
-        conn.execute(insert(Inspection.__table__).values(  # type: ignore[attr-defined]
+        conn.execute(insert(INSPECTION).values(
             claim_pk=claims["G1"].id, inspected_on=date(2020, 9, 1), inspector="李检查", result="pass"))
 
     run_night(engine, CLOSES)

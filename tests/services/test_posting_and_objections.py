@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select
 
-from models.tables import PostingWindow
+from models.tables import WINDOW
 from services.access.actors import Actor
 from services.calendar import add_working_days
 from services.money.payments import import_bank_statement
@@ -23,7 +23,6 @@ from tests.services.conftest import FakeRules, claims_by_id, counts, payments
 CLERK = Actor("zhang", "clerk")
 REVIEWER = Actor("wang", "reviewer")
 READY = dict(inspection_result="pass", inspected_on=date(2020, 9, 1))
-WINDOW = PostingWindow.__table__  # type: ignore[attr-defined]
 
 
 def test_working_days_follow_the_holiday_calendar() -> None:
