@@ -21,8 +21,8 @@ from models.tables import (
 )
 from services.importing.filing_pool import POOL_MIN_BYTES
 from tests.conftest import run_claims
-from tests.intake.claimrows import BAD, bad_row, good_row, write_csv
-from tests.intake.test_readers import write_xlsx
+from tests.unit.intake.claimrows import BAD, bad_row, good_row, write_csv
+from tests.unit.intake.test_readers import write_xlsx
 
 WIDE = {"COLUMNS": "400"}
 """Rich tables wide enough that a message is not wrapped across lines."""

@@ -1,0 +1,93 @@
+"""Crash drill: `claims nightly` SIGKILLed at each kill point, then run again.
+
+Each drill files the same synthetic claims, runs `claims nightly --no-prefect` for D0 and D1 as a
+subprocess with CLAIMS_KILL_AT set until the process dies there (return code -9, the marker file
+names the point), checks the database right after the crash, runs the remaining nights again
+and compares everything with a night that was never interrupted.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from models.tables import LEASE
+from services.oversight.audit import verify
+from services.oversight.reconcile import reconcile
+from tests.conftest import run_claims
+from tests.e2e.reliability import scenario
+from tests.e2e.reliability.scenario import NIGHTS, Snapshot
+
+KILL_POINTS: tuple[str, ...] = (
+    "pay_advances.chunk_start",        # before the step's first chunk
+    "pay_advances.after_payments",     # advance rows written, claims not yet moved
+    "pay_advances.before_commit",      # all written, not committed
+    "apply_inspections.chunk_start:3",  # between chunks
+    "apply_inspections.before_commit:2",
+    "assess.before_flush:2",           # decided, nothing written
+    "assess.before_commit:4",
+    "moves.before_events:9",           # claims updated, their events not yet inserted
+    "post.before_commit:3",
+    "close_postings.chunk_start:2",
+    "close_postings.before_commit:5",
+    "pay_due.before_flush:2",          # payments handed to the channel, nothing recorded
+    "pay_due.after_payments:3",        # final rows written, claims not yet moved to paid
+    "pay_due.before_commit:6",
+)
+
+
+def test_there_are_at_least_ten_kill_points_across_every_step() -> None:
+    steps = {point.split(".")[0] for point in KILL_POINTS}
+    assert len(KILL_POINTS) >= 10
+    assert {"pay_advances", "apply_inspections", "assess", "post", "close_postings", "pay_due"} <= steps
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("point", KILL_POINTS)
+def test_killed_night_rerun_loses_nothing_and_pays_nothing_twice(
+        point: str, db_url: str, tmp_path: Path, reference: Snapshot, monkeypatch: pytest.MonkeyPatch) -> None:
+    payment_dir = tmp_path / "payments"
+    env = scenario.night_env(payment_dir)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    engine = scenario.build(db_url, tmp_path / "files")
+    marker = tmp_path / "killed-at"
+
+    killed_on = None
+    for index, day in enumerate(NIGHTS):
+        done = run_claims("nightly", "--as-of", day.isoformat(), "--no-prefect", "--chunk-size",
+                          str(scenario.CHUNK), db=db_url,
+                          env={**env, "CLAIMS_KILL_AT": point, "CLAIMS_KILL_MARKER": str(marker)})
+        if done.returncode == -9:
+            killed_on = index
+            break
+        assert done.returncode == 0, done.stderr
+    assert killed_on is not None, f"the night never reached kill point {point}"
+    name, _, count = point.partition(":")
+    assert marker.read_text(encoding="utf-8").strip() == f"{name}:{count or 1}"
+
+    # Right after the crash: the interrupted chunk left nothing half-written.
+    with engine.connect() as conn:
+        assert conn.execute(select(LEASE)).first() is not None, "a killed run cannot release its lease"
+    after_crash = reconcile(engine)
+    assert after_crash.holds, after_crash.breaches[:5]
+    assert verify(engine).intact
+
+    for day in NIGHTS[killed_on:]:
+        scenario.night(engine, day, "rerun")
+
+    snap = scenario.snapshot(engine)
+    assert snap.claims == reference.claims
+    assert snap.payments == reference.payments
+    assert snap.trails == reference.trails
+    report = reconcile(engine)
+    assert report.holds, report.breaches[:5]
+    audit = verify(engine)
+    assert audit.intact, audit.problems[:5]
+    batch = scenario.batch_keys(payment_dir)
+    assert max(batch.values()) == 1, "a payment went into the batch file twice"
+    assert set(batch) == scenario.sent_keys(engine), "batch file and payment rows disagree"
+    engine.dispose()
+

@@ -1,0 +1,71 @@
+"""The nightly steps with the real rules engine and shipped packs: amounts, advances and a
+Zhumadian claim set aside for its open amount until a local override supplies it."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from services.access.actors import Actor
+from services.nightly.runner import run_night
+from services.oversight.failures import list_failures, retry
+from tests.factories import claim_row, insert_claims
+from tests.integration.services.conftest import claims_by_id, payments
+
+READY = dict(inspection_result="pass", inspected_on=date(2020, 6, 1))
+
+
+def test_huludao_certificate_claim_is_paid_its_seed_amount(engine: Engine, payment_dir: Path) -> None:
+    with engine.begin() as conn:
+        insert_claims(conn, claim_row("G1", **READY))
+    run_night(engine, date(2020, 6, 1))
+    claim = claims_by_id(engine)["G1"]
+    assert (claim.state, claim.amount) == ("publicly_posted", Decimal("2000.00"))
+    assert "000_024512f998c4ead0.txt 二(一)5" in claim.citations
+    run_night(engine, date(2020, 6, 8))
+    assert [(p.kind, p.amount) for p in payments(engine, "G1")] == [("final", Decimal("2000.00"))]
+
+
+def test_project_training_advance_then_the_rest(engine: Engine, payment_dir: Path) -> None:
+    with engine.begin() as conn:
+        insert_claims(conn, claim_row("P1", kind="project_training", payee_type="institution",
+                                      payee_id="52211400MJ0000000X", advance_requested=True, class_id="K-7",
+                                      catalog_standard=Decimal("1500"), certificate_date=None))
+    run_night(engine, date(2020, 6, 1))
+    claim = claims_by_id(engine)["P1"]
+    assert (claim.state, claim.advance_paid) == ("advance_paid", Decimal("750.00"))
+    from tests.integration.services.conftest import CLAIM
+    with engine.begin() as conn:
+        conn.execute(CLAIM.update().values(inspection_result="pass", inspected_on=date(2020, 6, 2),
+                                           completion_result="pass", certificate_date=date(2020, 6, 2)))
+    run_night(engine, date(2020, 6, 2))
+    run_night(engine, date(2020, 6, 9))
+    assert [(p.kind, p.amount) for p in payments(engine, "P1")] == [
+        ("advance", Decimal("750.00")), ("final", Decimal("750.00"))]
+    assert claims_by_id(engine)["P1"].state == "paid"
+
+
+def test_open_amount_sets_aside_until_a_local_override(
+        engine: Engine, payment_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CLAIMS_LOCAL_OVERRIDES", raising=False)
+    with engine.begin() as conn:
+        insert_claims(conn, claim_row("Z1", policy="zhumadian-2019", region="411702", **READY))
+    result = run_night(engine, date(2020, 6, 1))
+    [(policy, claim_id, reason)] = result["assess"].set_aside
+    assert (policy, claim_id) == ("zhumadian-2019", "Z1") and "skill_upgrade.amount.L4" in reason
+    assert [(f.claim_id, f.step) for f in list_failures(engine)] == [("Z1", "assess")]
+    overrides = tmp_path / "local.yaml"
+    overrides.write_text("policies:\n  zhumadian-2019:\n    in_force: true\n    parameters:\n"
+                         "      skill_upgrade.amount.L4: 1200\n", encoding="utf-8")
+    monkeypatch.setenv("CLAIMS_LOCAL_OVERRIDES", str(overrides))
+    retry(engine, actor=Actor("root", "admin"), on=date(2020, 6, 2), claim_id="Z1")
+    claim = claims_by_id(engine)["Z1"]
+    assert (claim.state, claim.amount, claim.set_aside_step) == ("assessed", Decimal("1200.00"), None)
+    assert '"local": true' in (claim.decision_trace or "")
+    run_night(engine, date(2020, 6, 2))
+    run_night(engine, date(2020, 6, 9))
+    assert claims_by_id(engine)["Z1"].state == "paid"

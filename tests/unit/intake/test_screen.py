@@ -1,0 +1,114 @@
+"""The fast import's own shortcuts agree with the code they stand beside (property tests):
+
+- a CSV file cut into pieces of its bytes (intake/readers.py `csv_byte_pieces`) and read piece
+  by piece gives exactly `read_rows`' rows and row numbers, whatever the quotes, line breaks,
+  blank rows and encoding;
+- a screened row's content hash, person key and field values are `intake.keys`' for the
+  record `parse_record` returns, and an invalid row carries `parse_record`'s errors;
+- the first events' hashes are services/nightly/moves.py `event_hash`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from intake.keys import canonical, content_hash, person_key, record_values
+from intake.readers import csv_byte_pieces, piece_lines, read_rows
+from intake.screen import csv_raw, csv_records, screen, stored_canonical
+from intake.validate import InvalidRecord, parse_record
+from rules.record import RECORD_FIELDS
+from services.access.actors import Actor
+from services.importing.filing import first_event_heads
+from services.nightly.moves import event_hash
+from tests.unit.intake.claimrows import BAD, bad_row, good_row
+
+CELL = st.text(alphabet=st.sampled_from(list('ab 王,"\n\r\t;=')), max_size=6)
+HEADER = ["claim_id", "policy", "person_name", "organizer"]
+
+
+def _csv_text(rows: list[list[str]], blank_every: int) -> str:
+    out = io.StringIO(newline="")
+    writer = csv.writer(out)
+    writer.writerow(HEADER)
+    for i, row in enumerate(rows):
+        if blank_every and i % blank_every == 0:
+            out.write("\r\n" if i % 2 else "\n")
+        writer.writerow(row)
+    return out.getvalue()
+
+
+LINE_END = st.sampled_from(["\n", "\r\n", "\r"])
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.lists(CELL, min_size=0, max_size=6), max_size=25), ends=st.lists(LINE_END, min_size=1),
+       blank_every=st.integers(0, 4), size=st.integers(1, 6), first_sizes=st.lists(st.integers(0, 3), max_size=3),
+       tail=st.sampled_from(["", '"open', "x,\"y", "\r"]), block=st.integers(1, 40),
+       encoding=st.sampled_from(["utf-8", "utf-8-sig", "gb18030"]))
+def test_byte_pieces_read_as_the_whole_file(tmp_path: Path, rows: list[list[str]], ends: list[str],
+                                            blank_every: int, size: int, first_sizes: list[int],
+                                            tail: str, block: int, encoding: str) -> None:
+    """intake/readers.py `csv_byte_pieces`: pieces cut as bytes (blocks of `block` bytes, so a
+    \r\n or a character may straddle two blocks), decoded by `piece_lines`, read as
+    `read_rows` reads the whole file, whatever the line ends and the encoding."""
+    text = _csv_text(rows, blank_every).replace("\r\n", "\n")
+    lines = text.split("\n")
+    text = "".join(line + ends[i % len(ends)] for i, line in enumerate(lines[:-1])) + lines[-1] + tail
+    path = tmp_path / "f.csv"
+    path.write_bytes(text.encode(encoding))
+    expected = list(read_rows(path))
+    header, body, pieces = csv_byte_pieces(path, size, first_sizes=first_sizes, block=block)
+    got = []
+    for first, piece in pieces:
+        for number, raw, text in csv_records(header, piece_lines(piece, body), first):
+            got.append((number, raw))
+            assert csv_raw(header, text) == raw
+    assert got == expected
+
+
+@pytest.mark.parametrize("i", range(40))
+def test_screened_row_is_the_records_keys_and_values(i: int) -> None:
+    raw = {k: v for k, v in good_row(i).items()}
+    if i % 3 == 0:
+        raw.update(urgent="是", catalog_standard="1500.5", months="3", insured_months="12",
+                   groups="veteran；poor_labor", advance_requested="0")
+    record = parse_record(raw)
+    [(number, policy, claim_id, digest, values, errors, source)] = screen([(7, raw, "src")])
+    assert (number, policy, claim_id, errors, source) == (7, record.policy, record.claim_id, None, "src")
+    assert digest == content_hash(record_values(record))
+    assert values is not None and values[-1] == person_key(record.person_id)
+    assert stored_canonical(values) == {n: canonical(v) for n, v in record_values(record).items()}
+
+
+@pytest.mark.parametrize("i", range(len(BAD) * 2))
+def test_screened_invalid_row_has_parse_records_errors(i: int) -> None:
+    raw = dict(bad_row(i)[0])
+    with pytest.raises(InvalidRecord) as caught:
+        parse_record(raw)
+    [(_, _, claim_id, digest, values, errors, _)] = screen([(3, raw, None)])
+    assert digest is None and values is None and claim_id == caught.value.claim_id
+    assert errors == tuple((e.field, e.message) for e in caught.value.errors)
+
+
+@settings(max_examples=100, deadline=None)
+@given(name=st.text(min_size=1, max_size=12).filter(str.strip), role=st.sampled_from(["clerk", "reviewer"]),
+       ids=st.lists(st.integers(1, 10**12), min_size=1, max_size=5),
+       on=st.dates(min_value=date(2000, 1, 1), max_value=date(2099, 12, 31)))
+def test_first_event_heads_are_event_hash(name: str, role: str, ids: list[int], on: date) -> None:
+    heads = first_event_heads(ids, Actor(name, role), on)
+    assert heads == [event_hash("", pk, 1, "", "filed", "file", name, role, on, None, None)
+                     for pk in ids]
+
+
+def test_record_fields_are_all_screened() -> None:
+    record = parse_record(good_row(4))
+    [(_, _, _, _, values, _, _)] = screen([(2, good_row(4), None)])
+    assert values is not None and len(values) == len(RECORD_FIELDS) + 1
+    assert values[RECORD_FIELDS.index("filed_on")] == record.filed_on.isoformat()
