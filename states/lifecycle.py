@@ -169,3 +169,13 @@ def allowed_triggers(state: str) -> list[str]:
 def _sources(transition: dict[str, Any]) -> list[str]:
     source = transition["source"]
     return [source] if isinstance(source, str) else list(source)
+
+
+def sources(*triggers: str) -> tuple[str, ...]:
+    """The states any of `triggers` leaves from, in the table's state order: what a step's
+    source query selects, so no step types the lifecycle's state names again."""
+    unknown = set(triggers) - {t["trigger"] for t in TRANSITIONS}
+    if unknown:
+        raise ValueError(f"no such trigger: {', '.join(sorted(unknown))}")
+    found = {state for t in TRANSITIONS if t["trigger"] in triggers for state in _sources(t)}
+    return tuple(state for state in STATE_CODES if state in found)

@@ -20,10 +20,10 @@ from rules.record import LEVELS
 from services.access.actors import Actor
 from services.lookup import find_claims
 from services.nightly.moves import plan_move, write_moves
-from states.lifecycle import IllegalTransition
+from states.lifecycle import IllegalTransition, sources
 
-INSPECTABLE = ("filed", "advance_paid")
-COMPLETABLE = ("filed", "advance_paid", "on_site_inspected")
+INSPECTABLE = sources("pass_inspection", "fail_inspection")
+COMPLETABLE = sources("record_completion")
 CHUNK = 2000
 
 

@@ -9,14 +9,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Connection, Engine, func, insert, or_, select
+from sqlalchemy import Connection, Engine, func, insert, select
 
 from models.tables import CLAIM, RELEASE
 from services.access.actors import Actor
 from services.access.roles import check_may_approve
 from services.settings import load_settings
+from states.lifecycle import sources
 
-DUE_STATES = ("approved", "payment_failed")
+DUE_STATES = sources("pay", "retry_payment")
 
 
 class ApprovalError(ValueError):
@@ -46,7 +47,7 @@ def approve_batch(engine: Engine, *, on: date, actor: Actor, policy: str | None 
     report = ApprovalReport()
     with engine.begin() as conn:
         due = select(CLAIM.c.policy, CLAIM.c.id, CLAIM.c.amount, CLAIM.c.advance_paid, CLAIM.c.final_paid).where(
-            or_(CLAIM.c.state == "approved", CLAIM.c.state == "payment_failed"))
+            CLAIM.c.state.in_(DUE_STATES))
         if policy:
             due = due.where(CLAIM.c.policy == policy)
         rows = conn.execute(due).all()

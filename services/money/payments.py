@@ -21,6 +21,7 @@ from services.access.actors import Actor
 from services.access.roles import check_role
 from services.money.channel import ChannelResult, PaymentChannel, PaymentOrder
 from services.nightly.moves import plan_move, write_moves
+from states.lifecycle import sources
 
 SENT, FAILED, CONFIRMED, DUE, RETURNED = "sent", "failed", "confirmed", "due", "returned"
 
@@ -104,8 +105,9 @@ def next_attempt(rows: Iterable[Any], kind: str) -> int:
 BANK_STATUS = {"confirmed": CONFIRMED, "成功": CONFIRMED, "failed": FAILED, "失败": FAILED}
 BANK_COLUMNS = {"reference": ("reference", "参考号"), "amount": ("amount", "金额", "金额（元）"),
                 "status": ("status", "状态"), "on": ("on", "日期", "date")}
-LATER_THAN_ADVANCE = ("on_site_inspected", "assessed", "publicly_posted", "objected", "approved",
-                      "payment_failed")
+ADVANCE_OPEN = sources("pass_inspection")
+"""states in which a paid advance is all the claim has had: the class has not been inspected yet"""
+LATER_THAN_ADVANCE = tuple(state for state in sources("reject") if state not in ADVANCE_OPEN)
 
 
 @dataclass
@@ -201,7 +203,7 @@ def _bank_failures(conn: Connection, fail: list[tuple[Any, Any]], actor: Actor, 
         if payment.kind == "final" and claim.state == "paid":
             moves.append(plan_move(claim, "fail_payment", reason=why, final_paid=claim.final_paid - payment.amount,
                                    set_aside_step="pay_due", set_aside_reason=why))
-        elif payment.kind == "advance" and claim.state in ("filed", "advance_paid"):
+        elif payment.kind == "advance" and claim.state in ADVANCE_OPEN:
             updates.append({"b_pk": claim.id, "b_seq": claim.event_seq,
                             "v_paid": claim.advance_paid - payment.amount, "v_step": "pay_advances",
                             "v_reason": why})

@@ -24,7 +24,7 @@ from services.access.roles import check_may_mark_recovery, check_role
 from services.lookup import find_claims, one_claim
 from services.money.payments import CONFIRMED, DUE, PAYMENT, RETURNED, next_attempt, payment_row, payments_of
 from services.nightly.moves import plan_move, write_moves
-from states.lifecycle import IllegalTransition
+from states.lifecycle import IllegalTransition, sources
 
 ZERO = Decimal("0")
 RECOVERY = "recovery"
@@ -53,8 +53,7 @@ RECOVERY_REASONS: tuple[str, ...] = (
     "duplicate_occupation_level", "annual_limit", "ineligible_group", "not_combinable", "term_limit",
     "outside_policy_period", "institution_not_listed",
 )
-BEFORE_FINAL = ("filed", "advance_paid", "on_site_inspected", "assessed", "publicly_posted", "objected",
-                "approved", "payment_failed")
+BEFORE_FINAL = sources("reject")
 
 
 class RecoveryError(ValueError):

@@ -13,6 +13,7 @@ from sqlalchemy import Connection, and_, or_, true
 
 from services.nightly.base import CLAIM, MOVE_COLUMNS, ZERO, Batch, Run
 from services.settings import ANY, Settings
+from states.lifecycle import sources
 
 STEP = "apply_inspections"
 COLUMNS = [*MOVE_COLUMNS, CLAIM.c.inspection_result, CLAIM.c.inspected_on, CLAIM.c.recovery_owed]
@@ -29,7 +30,7 @@ def source(run: Run, settings: Settings) -> Any:
     inspected = CLAIM.c.inspection_result.isnot(None)
     exempt = _exempt(settings)
     ready = inspected if exempt is None else or_(inspected, exempt)
-    return and_(CLAIM.c.state.in_(("filed", "advance_paid")), ready)
+    return and_(CLAIM.c.state.in_(sources("pass_inspection", "fail_inspection")), ready)
 
 
 def decide(conn: Connection, rows: list[Any], batch: Batch) -> None:

@@ -24,6 +24,7 @@ from services.nightly.base import CLAIM, ZERO, Batch, Run
 from services.nightly.grants import grant_of, grants_in_range
 from services.oversight.fraud import CertificateHolders, findings
 from services.settings import Settings
+from states.lifecycle import sources
 
 STEP = "assess"
 COMPLETION_FAILED = "completion_failed"
@@ -46,7 +47,7 @@ def source(run: Run, settings: Settings) -> Any:
         and_(CLAIM.c.kind.notin_(sorted(CERTIFICATE_KINDS)),
              or_(CLAIM.c.completion_result == "pass", CLAIM.c.advance_requested.is_(False))),
     )
-    return and_(CLAIM.c.state == "on_site_inspected", ready)
+    return and_(CLAIM.c.state.in_(sources("assess", "refuse")), ready)
 
 
 _TRACE_FIELDS = tuple(f.name for f in fields(TraceEntry))

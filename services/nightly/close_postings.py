@@ -9,13 +9,14 @@ from sqlalchemy import Connection, and_
 
 from services.nightly.base import CLAIM, MOVE_COLUMNS, Batch, Run
 from services.settings import Settings
+from states.lifecycle import sources
 
 STEP = "close_postings"
 COLUMNS = [*MOVE_COLUMNS, CLAIM.c.posting_closes_on]
 
 
 def source(run: Run, settings: Settings) -> Any:
-    return and_(CLAIM.c.state == "publicly_posted", CLAIM.c.posting_closes_on <= run.as_of)
+    return and_(CLAIM.c.state.in_(sources("close_posting")), CLAIM.c.posting_closes_on <= run.as_of)
 
 
 def decide(conn: Connection, rows: list[Any], batch: Batch) -> None:

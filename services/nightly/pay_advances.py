@@ -20,6 +20,7 @@ from services.money.payments import next_attempt, payments_of, send
 from services.nightly.base import CLAIM, ZERO, Batch, Run
 from services.nightly.grants import grants_in_range
 from services.settings import Settings
+from states.lifecycle import sources
 
 STEP = "pay_advances"
 ORGANISATIONS = ("enterprise", "institution")
@@ -27,10 +28,10 @@ KIND = "advance"
 
 
 def source(run: Run, settings: Settings) -> Any:
-    first = and_(CLAIM.c.state == "filed", CLAIM.c.advance_requested.is_(True),
+    first = and_(CLAIM.c.state.in_(sources("pay_advance")), CLAIM.c.advance_requested.is_(True),
                  CLAIM.c.payee_type.in_(ORGANISATIONS), CLAIM.c.class_id.isnot(None),
                  CLAIM.c.advance_amount.is_(None))
-    again = and_(CLAIM.c.state.in_(("filed", "advance_paid")), CLAIM.c.set_aside_step == STEP,
+    again = and_(CLAIM.c.state.in_(sources("pay_advance", "pass_inspection")), CLAIM.c.set_aside_step == STEP,
                  CLAIM.c.advance_amount > ZERO, CLAIM.c.advance_paid == ZERO)
     return or_(first, again)
 

@@ -14,23 +14,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, and_, or_
+from sqlalchemy import ColumnElement, Connection, and_, or_
 
 from services.money.approval import released_policies
 from services.money.channel import current_channel
 from services.money.payments import send
 from services.nightly.base import CLAIM, Batch, Run
 from services.settings import Settings
+from states.lifecycle import sources
 
 STEP = "pay_due"
 KIND = "final"
 
 
 def source(run: Run, settings: Settings) -> Any:
-    failed = CLAIM.c.state == "payment_failed"
+    failed: ColumnElement[bool] = CLAIM.c.state.in_(sources("retry_payment"))
     if not run.force:
         failed = and_(failed, CLAIM.c.state_on < run.as_of)
-    return or_(CLAIM.c.state == "approved", failed)
+    return or_(CLAIM.c.state.in_(sources("pay")), failed)
 
 
 def decide(conn: Connection, rows: list[Any], batch: Batch) -> None:

@@ -17,13 +17,14 @@ from models.tables import WINDOW
 from services.calendar import add_working_days
 from services.nightly.base import CLAIM, MOVE_COLUMNS, Batch, Run
 from services.settings import Settings
+from states.lifecycle import sources
 
 STEP = "post"
 COLUMNS = MOVE_COLUMNS
 
 
 def source(run: Run, settings: Settings) -> Any:
-    return CLAIM.c.state == "assessed"
+    return CLAIM.c.state.in_(sources("post"))
 
 
 def open_window(conn: Connection, policy: str, on: date, working_days: int) -> tuple[int, date]:

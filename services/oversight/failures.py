@@ -22,6 +22,7 @@ from services.lookup import one_claim
 from services.nightly.base import Run
 from services.nightly.runner import MODULES, run_step
 from services.nightly.steps import STEP_ORDER, StepResult
+from states.lifecycle import sources
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ def _failure(row: Any) -> Failure:
 
 
 def _failed_clause() -> Any:
-    return or_(CLAIM.c.set_aside_step.isnot(None), CLAIM.c.state == "payment_failed")
+    return or_(CLAIM.c.set_aside_step.isnot(None), CLAIM.c.state.in_(sources("retry_payment")))
 
 
 def list_failures(engine: Engine, *, policy: str | None = None) -> list[Failure]:
@@ -75,7 +76,7 @@ def retry(engine: Engine, *, actor: Actor, on: date, claim_id: str | None = None
     if claim_id is not None:
         with engine.connect() as conn:
             claim = one_claim(conn, claim_id, policy)
-        if claim.set_aside_step is None and claim.state != "payment_failed":
+        if claim.set_aside_step is None and claim.state not in sources("retry_payment"):
             report.note = f"claim {claim.claim_id} is '{claim.state}' and not set aside: nothing to retry"
             return report
         report.chosen = [_failure(claim)]

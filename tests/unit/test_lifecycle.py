@@ -120,3 +120,14 @@ def test_nothing_leaves_a_final_state_but_recovery() -> None:
     assert allowed_triggers("withdrawn") == []
     assert allowed_triggers("recovered") == []
     assert allowed_triggers("paid") == ["demand_recovery", "fail_payment"]
+
+
+def test_sources_are_the_states_a_trigger_leaves_from_in_table_order() -> None:
+    from states.lifecycle import sources
+
+    assert sources("post") == ("assessed",)
+    assert sources("pay", "retry_payment") == ("approved", "payment_failed")
+    assert sources("pass_inspection") == ("filed", "advance_paid")
+    assert "paid" not in sources("reject") and len(sources("reject")) == 8
+    with pytest.raises(ValueError, match="no such trigger: payy"):
+        sources("payy")
