@@ -1,5 +1,6 @@
 """`claims nightly --as-of DATE`: the night's six steps, as a Prefect flow run (default) or,
-with --no-prefect, as plain Python (benchmarks, emergencies when no Prefect is available)."""
+with --no-prefect, as plain Python (benchmarks, emergencies when no Prefect is available).
+`claims nightly worker`: one worker of a night shared by several (person-partition leases)."""
 
 from __future__ import annotations
 
@@ -19,16 +20,21 @@ from services.access.scrub import scrub
 from services.nightly.report import summary_rows
 from services.nightly.steps import STEP_ORDER, STEP_ZH, Partition, StepResult
 
+nightly_app = typer.Typer(no_args_is_help=False, add_completion=False)
+
 
 def register(app: typer.Typer) -> None:
-    app.command("nightly")(nightly)
+    nightly_app.callback(invoke_without_command=True)(nightly)
+    nightly_app.command("worker")(worker)
+    app.add_typer(nightly_app, name="nightly")
 
 
 def nightly(
-    as_of: str = typer.Option(..., "--as-of", help="the business day to run, YYYY-MM-DD"),
+    ctx: typer.Context,
+    as_of: str | None = typer.Option(None, "--as-of", help="the business day to run, YYYY-MM-DD (required)"),
     chunk_size: int | None = typer.Option(
         None, "--chunk-size", min=1,
-        help="claims per partition (default: the chunk_size setting, 5000)"),
+        help="claims per partition (default: the chunk_size setting)"),
     workers: int | None = typer.Option(
         None, "--workers", min=1,
         help="partitions at once (default 1 on SQLite, 4 on PostgreSQL; CLAIMS_NIGHTLY_WORKERS)"),
@@ -50,7 +56,14 @@ def nightly(
     Examples:
       claims nightly --as-of 2020-06-04
       PREFECT_API_URL=http://prefect-host:4200/api claims nightly --as-of 2020-06-04 --hosts 3
+      claims nightly worker --as-of 2020-06-04 --run-key night-2020-06-04 --worker host-1
     """
+    if ctx.invoked_subcommand is not None:
+        return
+    if as_of is None:
+        fail("--as-of is required: the business day to run, YYYY-MM-DD "
+             "(e.g. claims nightly --as-of 2020-06-04)", code=2)
+        return
     day = business_date(as_of)
     if hosts and no_prefect:
         fail("--hosts runs the night on Prefect workers; it cannot be used with --no-prefect")
@@ -61,6 +74,33 @@ def nightly(
     results = (_without_prefect(engine, day, chunk_size) if no_prefect
                else _with_prefect(day, chunk_size, workers, hosts))
     _print_summary(day, results)
+
+
+def worker(
+    as_of: str = typer.Option(..., "--as-of", help="the business day to run, YYYY-MM-DD"),
+    run_key: str = typer.Option(..., "--run-key", help="the same for every worker of the night"),
+    name: str = typer.Option(..., "--worker", help="this worker's name (host and number)"),
+    chunk_size: int | None = typer.Option(
+        None, "--chunk-size", "--size", min=1,
+        help="claims per partition (default: the chunk_size setting; the same for every worker)"),
+) -> None:
+    """Run one worker of a night that several workers share: each takes person partitions of each
+    step until none is left (PostgreSQL: SELECT … FOR UPDATE SKIP LOCKED), waits for the others at
+    the end of every step, and the last one anchors the audit log. docs/scaling.md.
+
+    Example (on each of two hosts, the same run key):
+      claims nightly worker --as-of 2020-05-06 --run-key night-2020-05-06 --worker "$(hostname)-1"
+    """
+    from services.nightly.leasing import run_night as run_shared_night
+    from services.settings import chunk_size as configured_chunk_size
+
+    day = business_date(as_of)
+    engine = ready_engine()
+    results = run_shared_night(engine, day, run_key=run_key, worker=name,
+                               size=chunk_size or configured_chunk_size())
+    for step, result in results.items():
+        moved = sum(result.moved.values())
+        console.print(f"{name} {step}: {result.chunks} partitions, {result.claims_seen} claims seen, {moved} moved")
 
 
 def _progress() -> Progress:

@@ -59,10 +59,6 @@ def _bundled_font() -> Path | None:
     return path if path.exists() else None
 
 
-def cjk_font_path() -> str:
-    return cjk_font()[1]
-
-
 @contextmanager
 def cjk_drawing() -> Iterator[None]:
     """Matplotlib settings for Chinese text; a missing glyph raises instead of warning."""

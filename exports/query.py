@@ -7,13 +7,13 @@ from typing import Any
 
 from sqlalchemy import Engine, Row, Select, func, select
 
-CHUNK_ROWS = 2000
+from services.settings import chunk_size
 
 
-def stream(engine: Engine, stmt: Select[Any], chunk: int = CHUNK_ROWS) -> Iterator[Row[Any]]:
+def stream(engine: Engine, stmt: Select[Any], chunk: int | None = None) -> Iterator[Row[Any]]:
     """Rows of `stmt`, fetched `chunk` at a time (a server-side cursor on PostgreSQL)."""
     with engine.connect() as conn:
-        result = conn.execution_options(yield_per=chunk).execute(stmt)
+        result = conn.execution_options(yield_per=chunk or chunk_size()).execute(stmt)
         for partition in result.partitions():
             yield from partition
 

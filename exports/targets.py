@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Protocol
+from typing import Protocol
 
 from sqlalchemy import Engine, case, extract, func, select, type_coerce
 
@@ -214,21 +214,3 @@ def policy_progress(engine: Engine, policy: str, year: int) -> list[TableProgres
     last = max(t.span[1] for t in tables)
     groups = claim_groups(engine, policy, first, last)
     return [table_progress(t, groups, year) for t in tables]
-
-
-def as_plain(progress: Sequence[TableProgress]) -> list[dict[str, Any]]:
-    """The same figures as plain data (for artifacts and JSON)."""
-    out = []
-    for tp in progress:
-        out.append({
-            "table": tp.table.key, "title": tp.table.title_zh, "layout": tp.table.layout,
-            "years": [tp.first_year, tp.last_year],
-            "rows": [_plain(p) for p in [*tp.rows, tp.unmatched, tp.total]],
-        })
-    return out
-
-
-def _plain(p: Progress) -> dict[str, Any]:
-    return {"label": p.label, "target": p.target, "subsidised": p.subsidised,
-            "paid_claims": p.paid_claims, "money_paid": str(p.money),
-            "percent": str(p.percent) if p.percent is not None else None}

@@ -26,19 +26,6 @@ class Jurisdiction:
     def contains(self, region: str) -> bool:
         return len(region) == 6 and region.isdigit() and region.startswith(self.prefix)
 
-    def division_of(self, region: str) -> Division | None:
-        """The listed division of a region code: exact for a city's districts, by the first
-        four digits (the city) for a province."""
-        for division in self.divisions:
-            if division.code == region:
-                return division
-        if len(self.prefix) == 2:
-            for division in self.divisions:
-                if region[:4] == division.code[:4]:
-                    return division
-        return None
-
-
 JURISDICTIONS: dict[str, Jurisdiction] = {
     "huludao-2019": Jurisdiction(
         "huludao-2019", "葫芦岛市", "2114",

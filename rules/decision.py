@@ -58,7 +58,3 @@ class Decision:
     trace: tuple[TraceEntry, ...] = field(default_factory=tuple)
     missing: tuple[str, ...] = ()
     """Names of open parameters with no local value (reason `missing_parameter`)."""
-
-    @property
-    def needs_parameter(self) -> bool:
-        return bool(self.missing)

@@ -37,6 +37,12 @@ DEFAULT_PAYMENT_DIR = "payments"
 ANY = "*"
 
 
+def chunk_size() -> int:
+    """Claims (or rows) per chunk: one transaction, one bulk read and write. The one chunk-size
+    setting (`chunk_size`, CLAIMS_CHUNK_SIZE) for nights, retries, rosters, reconcile, audit and exports."""
+    return load_settings().chunk_size
+
+
 class SettingsError(ValueError):
     """A settings file or variable that cannot be used, named."""
 

@@ -27,10 +27,11 @@ from models.tables import AMENDMENT, CLAIM, PAYMENT, PERSON
 from rules.record import RECORD_FIELDS
 from services.access.actors import Actor
 from services.access.roles import check_role
-from services.importing.filing import CHUNK_ROWS, Rejection
+from services.importing.filing import Rejection
 from services.lookup import AmbiguousClaim, ClaimNotFound, find_claims, one_claim
 from services.money.recovery import money_out, recovery_rows
 from services.nightly.moves import Move, plan_move, write_moves
+from services.settings import chunk_size
 from states.lifecycle import IllegalTransition
 
 IDENTIFYING = ("claim_id", "policy")
@@ -52,13 +53,13 @@ class AmendReport:
 
 
 def amend_file(engine: Engine, path: Path, *, actor: Actor, on: date,
-               chunk_rows: int = CHUNK_ROWS) -> AmendReport:
+               chunk_rows: int | None = None) -> AmendReport:
     """Apply every valid correction of `path`; refuse the others with their reasons."""
     check_role(actor)
     rows = read_rows(Path(path), known=RECORD_FIELDS)
     report = AmendReport()
     seen: dict[tuple[str, str], int] = {}
-    for chunk in _chunks(rows, chunk_rows):
+    for chunk in _chunks(rows, chunk_rows or chunk_size()):
         with engine.begin() as conn:
             _amend_chunk(conn, chunk, report, seen, actor=actor, on=on)
     return report

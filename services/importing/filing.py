@@ -59,6 +59,7 @@ from services.access.roles import check_role
 from services.importing.filing_pool import Batch, screened_batches
 from services.importing.filing_stage import SCHEMA as STAGE
 from services.nightly.moves import event_hash
+from services.settings import chunk_size
 
 NEW_CLAIM = table("new_claim", column("line"), column("id"), column("event_head"), schema="temp")
 """A staged batch's new claims: stage line, claim id, first event's hash (`_insert_staged`);
@@ -72,9 +73,6 @@ CLAIM_COLUMNS = ("id", *RECORD_FIELDS, "person_key", "content_hash", "event_head
     "class_id", "organizer", "training_start", "training_end"))
 SQLITE_IN_LIMIT = 30000
 """Bound parameters per SQLite IN list (SQLite allows 32,766)."""
-
-CHUNK_ROWS = 5000
-"""Product setting: rows validated and written per transaction."""
 
 Key = tuple[str, str]
 
@@ -131,7 +129,7 @@ def file_sha256(path: Path) -> str:
 
 
 def import_file(engine: Engine, path: Path, *, actor: Actor, on: date,
-                chunk_rows: int = CHUNK_ROWS,
+                chunk_rows: int | None = None,
                 progress: Callable[[int], None] | None = None,
                 workers: int | None = None) -> ImportReport:
     """File every valid row of `path`; keep every other row as a rejection. See module doc.
@@ -147,7 +145,7 @@ def import_file(engine: Engine, path: Path, *, actor: Actor, on: date,
                      if engine.dialect.name == "sqlite" else None)
         digest = stack.enter_context(ThreadPoolExecutor(1)).submit(file_sha256, path)
         header, batches = screened_batches(path, known=RECORD_FIELDS, warnings=warnings,
-                                           size=chunk_rows, workers=workers, stage_dir=stage_dir)
+                                           size=chunk_rows or chunk_size(), workers=workers, stage_dir=stage_dir)
         first = list(islice(batches, 1))  # the workers go on while the file's hash is awaited
         with engine.begin() as conn:
             batch_id = conn.execute(insert(BATCH).values(

@@ -20,11 +20,11 @@ from rules.record import LEVELS
 from services.access.actors import Actor
 from services.lookup import find_claims
 from services.nightly.moves import plan_move, write_moves
+from services.settings import chunk_size
 from states.lifecycle import IllegalTransition, sources
 
 INSPECTABLE = sources("pass_inspection", "fail_inspection")
 COMPLETABLE = sources("record_completion")
-CHUNK = 2000
 
 
 @dataclass
@@ -71,9 +71,10 @@ def _result(raw: Mapping[str, Any], problems: list[str]) -> str | None:
 
 def _chunks(rows: Iterable[tuple[int, Mapping[str, Any]]]) -> Iterable[list[tuple[int, Mapping[str, Any]]]]:
     batch: list[tuple[int, Mapping[str, Any]]] = []
+    size = chunk_size()
     for item in rows:
         batch.append(item)
-        if len(batch) >= CHUNK:
+        if len(batch) >= size:
             yield batch
             batch = []
     if batch:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Connection, Engine, func, insert, select
+from sqlalchemy import Connection, Engine, insert, select
 
 from models.tables import CLAIM, RELEASE
 from services.access.actors import Actor
@@ -66,9 +66,3 @@ def approve_batch(engine: Engine, *, on: date, actor: Actor, policy: str | None 
                                                     claims=len(mine), amount=amount, at=datetime.now(UTC)))
             report.releases.append(Release(name, len(mine), amount, name not in already))
     return report
-
-
-def releases_on(engine: Engine, on: date) -> int:
-    with engine.connect() as conn:
-        return int(conn.execute(select(func.count()).select_from(RELEASE).where(
-            RELEASE.c.business_date == on)).scalar() or 0)

@@ -21,6 +21,7 @@ from services.access.actors import Actor
 from services.access.roles import check_role
 from services.money.channel import ChannelResult, PaymentChannel, PaymentOrder
 from services.nightly.moves import plan_move, write_moves
+from services.settings import chunk_size
 from states.lifecycle import sources
 
 SENT, FAILED, CONFIRMED, DUE, RETURNED = "sent", "failed", "confirmed", "due", "returned"
@@ -128,7 +129,7 @@ def _cell(raw: Mapping[str, Any], name: str) -> str:
 
 
 def import_bank_statement(engine: Engine, rows: Iterable[tuple[int, Mapping[str, Any]]], *,
-                          actor: Actor, on: date, chunk: int = 2000) -> BankReport:
+                          actor: Actor, on: date, chunk: int | None = None) -> BankReport:
     """Rows reference, amount, status (confirmed|failed), [on]. Confirmed → the payment is settled;
     failed → the payment is failed and its claim waits for a retry as a new attempt."""
     check_role(actor)
@@ -136,7 +137,7 @@ def import_bank_statement(engine: Engine, rows: Iterable[tuple[int, Mapping[str,
     batch: list[tuple[int, Mapping[str, Any]]] = []
     for item in rows:
         batch.append(item)
-        if len(batch) >= chunk:
+        if len(batch) >= (chunk or chunk_size()):
             _bank_chunk(engine, batch, actor, on, report)
             batch = []
     if batch:

@@ -24,6 +24,7 @@ from services.access.roles import check_may_mark_recovery, check_role
 from services.lookup import find_claims, one_claim
 from services.money.payments import CONFIRMED, DUE, PAYMENT, RETURNED, next_attempt, payment_row, payments_of
 from services.nightly.moves import plan_move, write_moves
+from services.settings import chunk_size
 from states.lifecycle import IllegalTransition, sources
 
 ZERO = Decimal("0")
@@ -116,7 +117,7 @@ class ReturnReport:
 
 
 def record_returns(engine: Engine, rows: Iterable[tuple[int, Mapping[str, Any]]], *, actor: Actor,
-                   on: date, chunk: int = 2000) -> ReturnReport:
+                   on: date, chunk: int | None = None) -> ReturnReport:
     """Rows claim_id, [policy], amount, [on]: each a sum returned. A row already recorded (same
     claim, date, amount and occurrence) is skipped, so a file can be loaded twice safely."""
     check_role(actor)
@@ -125,7 +126,7 @@ def record_returns(engine: Engine, rows: Iterable[tuple[int, Mapping[str, Any]]]
     batch: list[tuple[int, Mapping[str, Any]]] = []
     for item in rows:
         batch.append(item)
-        if len(batch) >= chunk:
+        if len(batch) >= (chunk or chunk_size()):
             _returns_chunk(engine, batch, actor, on, seen, report)
             batch = []
     if batch:

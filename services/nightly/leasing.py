@@ -24,7 +24,6 @@ JSON), so whoever started the workers reads the night's summary back from the da
 
 from __future__ import annotations
 
-import argparse
 import json
 import time
 from collections.abc import Callable, Mapping
@@ -263,25 +262,3 @@ def _registered_steps() -> Steps:
     from services.nightly.runner import STEPS
 
     return STEPS
-
-
-def main(argv: list[str] | None = None) -> None:
-    """`python -m services.nightly.leasing --as-of D --run-key K --worker W`: one worker of a night."""
-    from models.db import make_engine
-
-    parser = argparse.ArgumentParser(description=main.__doc__)
-    parser.add_argument("--as-of", required=True, type=date.fromisoformat)
-    parser.add_argument("--run-key", required=True, help="the same for every worker of the night")
-    parser.add_argument("--worker", required=True)
-    parser.add_argument("--size", type=int, default=5000, help="claims per partition")
-    parser.add_argument("--database-url", default=None)
-    args = parser.parse_args(argv)
-    engine = make_engine(args.database_url)
-    results = run_night(engine, args.as_of, run_key=args.run_key, worker=args.worker, size=args.size)
-    for step, result in results.items():
-        moved = sum(result.moved.values())
-        print(f"{args.worker} {step}: {result.chunks} partitions, {result.claims_seen} claims seen, {moved} moved")
-
-
-if __name__ == "__main__":
-    main()

@@ -23,6 +23,7 @@ from services.nightly import (
 )
 from services.nightly.base import Run, make_step, person_partitions, run_chunk
 from services.nightly.steps import STEP_ORDER, ChunkFn, Partition, PartitionFn, StepResult
+from services.settings import chunk_size
 
 MODULES: dict[str, ModuleType] = {
     m.STEP: m for m in (pay_advances, apply_inspections, assess, post, close_postings, pay_due)
@@ -34,7 +35,7 @@ STEPS: dict[str, tuple[PartitionFn, ChunkFn]] = {name: make_step(m) for name, m 
 ChunkCallback = Callable[[Partition, StepResult], None]
 
 
-def run_step(engine: Engine, step: str, as_of: date, run_id: str | None = None, size: int = 5000,
+def run_step(engine: Engine, step: str, as_of: date, run_id: str | None = None, size: int | None = None,
              on_chunk: ChunkCallback | None = None, *, run: Run | None = None) -> StepResult:
     """Run every partition of `step` for `as_of`, one transaction each; `on_chunk` after each."""
     if step not in MODULES:
@@ -42,7 +43,7 @@ def run_step(engine: Engine, step: str, as_of: date, run_id: str | None = None, 
     module = MODULES[step]
     run = run or Run(as_of, run_id)
     total = StepResult(step)
-    for partition in person_partitions(engine, module, run, size):
+    for partition in person_partitions(engine, module, run, size or chunk_size()):
         done = run_chunk(engine, module, partition, run)
         total.merge(done)
         if on_chunk is not None:
@@ -50,7 +51,7 @@ def run_step(engine: Engine, step: str, as_of: date, run_id: str | None = None, 
     return total
 
 
-def run_night(engine: Engine, as_of: date, run_id: str | None = None, size: int = 5000,
+def run_night(engine: Engine, as_of: date, run_id: str | None = None, size: int | None = None,
               on_chunk: ChunkCallback | None = None) -> dict[str, StepResult]:
     """All steps in order for the business date `as_of`."""
     return {step: run_step(engine, step, as_of, run_id, size, on_chunk) for step in STEP_ORDER}

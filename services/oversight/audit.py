@@ -18,6 +18,7 @@ from sqlalchemy import Engine, func, insert, select
 
 from models.tables import ANCHOR, CLAIM, EVENT
 from services.nightly.moves import event_hash
+from services.settings import chunk_size
 
 
 @dataclass
@@ -74,10 +75,10 @@ def write_anchor(engine: Engine, on: date, run_id: str | None = None) -> int | N
 
 
 def _claim_events(conn: Any) -> Iterator[tuple[Any, list[Any]]]:
-    claims = conn.execution_options(stream_results=True, yield_per=5000).execute(
+    claims = conn.execution_options(stream_results=True, yield_per=chunk_size()).execute(
         select(CLAIM.c.id, CLAIM.c.claim_id, CLAIM.c.policy, CLAIM.c.state, CLAIM.c.event_seq,
                CLAIM.c.event_head).order_by(CLAIM.c.id))
-    events = conn.execution_options(stream_results=True, yield_per=5000).execute(
+    events = conn.execution_options(stream_results=True, yield_per=chunk_size()).execute(
         select(EVENT).order_by(EVENT.c.claim_pk, EVENT.c.seq))
     pending = next(events, None)
     for claim in claims:

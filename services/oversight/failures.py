@@ -69,7 +69,7 @@ class RetryReport:
 
 
 def retry(engine: Engine, *, actor: Actor, on: date, claim_id: str | None = None,
-          policy: str | None = None, run_id: str | None = None, size: int = 5000) -> RetryReport:
+          policy: str | None = None, run_id: str | None = None, size: int | None = None) -> RetryReport:
     """Run each chosen claim's step again (all set-aside claims when `claim_id` is None)."""
     check_role(actor)
     report = RetryReport()

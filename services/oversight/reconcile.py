@@ -29,6 +29,7 @@ from sqlalchemy import Connection, Engine, and_, func, select
 
 from models.tables import CLAIM, EVENT, PAYMENT
 from services.nightly.grants import granted_clause
+from services.settings import chunk_size
 from states.lifecycle import STATE_CODES
 
 ZERO = Decimal("0.00")
@@ -39,7 +40,6 @@ IN_PROGRESS = ("filed", "advance_paid", "on_site_inspected", "assessed", "public
                "approved", "payment_failed")
 NOTHING_OUT = ("rejected", "withdrawn")
 OWING = ("recovery_due", "recovered")
-CHUNK = 5000
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,10 +92,10 @@ class _Money:
     rows: int = 0
 
 
-def reconcile(engine: Engine, *, chunk: int = CHUNK) -> ReconcileReport:
+def reconcile(engine: Engine, *, chunk: int | None = None) -> ReconcileReport:
     report = ReconcileReport()
     with engine.connect() as conn:
-        for claims in _claim_chunks(conn, chunk):
+        for claims in _claim_chunks(conn, chunk or chunk_size()):
             pks = [c.id for c in claims]
             money = _payments(conn, pks)
             last = _last_events(conn, pks)

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import claims_executable
 from tests.integration.scale.once import assert_floor_agrees, assert_moved_and_paid_once, import_backlog, run_calendar
 
 CLAIMS = 20_000
@@ -22,10 +22,10 @@ pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 
 def _workers(url: str, day: date, payments: Path) -> list[str]:
-    env = {**os.environ, "CLAIMS_PAYMENT_DIR": str(payments), "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "CLAIMS_PAYMENT_DIR": str(payments), "CLAIMS_DATABASE_URL": url}
     procs = [subprocess.Popen(
-        [sys.executable, "-m", "services.nightly.leasing", "--as-of", str(day), "--run-key", f"night-{day}",
-         "--worker", f"w{n}", "--size", str(PARTITION), "--database-url", url],
+        [claims_executable(), "nightly", "worker", "--as-of", str(day), "--run-key", f"night-{day}",
+         "--worker", f"w{n}", "--chunk-size", str(PARTITION)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) for n in (1, 2)]
     outputs = []
     for proc in procs:
