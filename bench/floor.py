@@ -1,5 +1,10 @@
 """The yardstick: the same lifecycle as the product, written by plain set-based SQL.
 
+ALSO THE TESTS' INDEPENDENT ORACLE: tests/integration/scale/ compare the product's end state,
+events, hash heads and payment files with this floor's, claim by claim. It must change with
+every lifecycle change (a new state, trigger, payment row, batch or release the product writes):
+a product change without the same change here fails those tests, as it should.
+
 Starting from a copy of the same imported claims, the floor records the same rosters and runs
 the same nights (bench.schedule), reaching the same state per claim with one event row per
 transition (hash-chained as the product chains them) and the same payment rows, plus the same

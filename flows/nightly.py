@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
 
 from prefect import flow, get_run_logger, task
@@ -35,8 +35,6 @@ from prefect.deployments import run_deployment
 from prefect.futures import PrefectFuture, as_completed
 from prefect.runtime import flow_run
 from prefect.states import Cancelled
-from sqlalchemy import Engine
-from sqlalchemy.exc import InterfaceError, OperationalError
 
 from flows import registry
 from flows.settings import (
@@ -53,16 +51,18 @@ from models.db import engine_for
 from models.schema import require_current
 from services.access.scrub import scrub
 from services.nightly import lease, leasing
-from services.nightly.moves import StaleClaims
+from services.nightly.moves import RETRYABLE
 from services.nightly.report import postings_markdown, set_aside_rows, summary_rows
 from services.nightly.steps import STEP_ORDER, STEP_ZH, Partition, StepResult
 from services.oversight.audit import write_anchor
 from services.settings import load_settings
 
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
 SET_ASIDE_LOGGED = 200
 """set-aside claims named one per log line; beyond that the log points to `claims failed`"""
 
-RETRYABLE = (StaleClaims, OperationalError, InterfaceError, ConnectionError, TimeoutError)
 
 
 class ChunkFailed(RuntimeError):

@@ -16,21 +16,24 @@ import socket
 import time
 from collections.abc import Callable
 from datetime import date
+from typing import TYPE_CHECKING
 
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_table_artifact
 from prefect.runtime import flow_run
-from sqlalchemy import Engine
 
 from flows import registry
-from flows.nightly import RETRYABLE
 from flows.settings import retry_delays
 from models.db import database_url as configured_url
 from models.db import engine_for
 from models.schema import require_current
 from services.access.scrub import scrub
 from services.nightly import leasing
+from services.nightly.moves import RETRYABLE
 from services.nightly.steps import STEP_ORDER, STEP_ZH, ChunkFn, Partition, StepResult
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 
 class WorkerChunkFailed(RuntimeError):

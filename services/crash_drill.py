@@ -1,4 +1,6 @@
-"""Named kill points for crash drills: `checkpoint(name)` SIGKILLs this process when asked to.
+"""A test seam: named kill points for crash drills. `checkpoint(name)` SIGKILLs this process when asked to.
+
+The product never arms them; drills do (tests/e2e/reliability/test_crash.py, docs/reliability.md).
 
 CLAIMS_KILL_AT names the point (`assess.before_commit`) or its N-th passage
 (`assess.before_commit:2`); before dying the process writes `<name>:<N>` to the file named by

@@ -29,6 +29,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.schema import CreateTable
 
 from models.tables import CLAIM, EVENT
@@ -39,6 +40,12 @@ from states.lifecycle import Subject, fire
 
 class StaleClaims(Exception):
     """Some claims changed since they were read (a concurrent worker moved them)."""
+
+
+RETRYABLE: tuple[type[BaseException], ...] = (StaleClaims, OperationalError, InterfaceError, ConnectionError,
+                                              TimeoutError)
+"""Errors after which a chunk may simply run again: its transaction rolled back, and every step is
+idempotent in the database (flows retry on these, never on a bug)."""
 
 
 @dataclass(slots=True)
