@@ -28,6 +28,7 @@ from bench.schedule import IMPORT_DAY
 from bench.synthetic import SyntheticFiles, generate
 from bench.verify import differences
 from services.access.actors import Actor
+from services.settings import DEFAULT_CHUNK_SIZE
 
 IMPORTER = Actor("bench-clerk", "clerk")
 
@@ -52,7 +53,8 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--claims", type=int, required=True, help="number of synthetic claims")
     parser.add_argument("--database-url", default=None,
                         help="a PostgreSQL server URL (a fresh schema is used and dropped); default a temp SQLite file")
-    parser.add_argument("--chunk-size", type=int, default=5000, help="claims per partition (product setting)")
+    parser.add_argument("--chunk-size", type=int, default=DEFAULT_CHUNK_SIZE,
+                        help="claims per partition (product setting)")
     parser.add_argument("--prefect", action="store_true",
                         help="run the nights through the nightly Prefect flow (needs PREFECT_API_URL)")
     parser.add_argument("--workdir", type=Path, default=None, help="keep files and databases here")
