@@ -46,7 +46,7 @@ CLAIMS = 3_000
 PARTITION = 150
 POOL = "claims-fanout-test"
 HOSTS = ("host-a", "host-b")
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 PREFECT = str(Path(sys.executable).parent / "prefect")
 
 

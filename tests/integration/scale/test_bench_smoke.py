@@ -13,7 +13,7 @@ from sqlalchemy import text
 from bench import databases
 from bench.verify import differences
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def _bench(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:

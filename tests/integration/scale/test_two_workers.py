@@ -16,7 +16,7 @@ from tests.integration.scale.once import assert_floor_agrees, assert_moved_and_p
 
 CLAIMS = 20_000
 PARTITION = 400
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
