@@ -103,6 +103,12 @@ def decision_json(decision: Decision) -> dict[str, Any]:
         "citations": list(decision.citations),
         "draft": decision.draft,
     }
+    if decision.notes:
+        out["notes"] = list(decision.notes)
+        out["capped"] = [f"{t.parameter}: {t.note} ({t.source})" for t in decision.trace
+                         if t.note.startswith("capped:")]
+    if decision.counted:
+        out["counted_grants"] = list(decision.counted)
     bounds = [f"{t.parameter}: took the {t.kind} {t.value} ({t.source})"
               for t in decision.trace if t.note.startswith("took the bound")]
     local = [f"{t.parameter}: local {t.value}" for t in decision.trace if t.local]
@@ -298,9 +304,11 @@ def render_explanation(out: Console, row: int, claim: ClaimRecord | None,
         rate = next((t.value for t in decision.trace if t.parameter in pack.parameters
                      and pack.parameters[t.parameter].unit == unit), None)
         if spec.basis == "per_month":
-            out.print(f"4. amount = {rate} × {claim.months} months = {decision.amount}")
+            cut = f" (capped from {claim.months})" if decision.months_paid != claim.months else ""
+            out.print(f"4. amount = {rate} × {decision.months_paid} months{cut} = {decision.amount}")
         elif spec.basis == "per_day":
-            out.print(f"4. amount = {rate} × {claim.days} days = {decision.amount}")
+            cut = f" (capped from {claim.days})" if decision.days_paid != claim.days else ""
+            out.print(f"4. amount = {rate} × {decision.days_paid} days{cut} = {decision.amount}")
         else:
             out.print(f"4. amount = {decision.amount} ({spec.basis}), rounded half up to the fen")
         if decision.advance_amount is not None:
@@ -311,5 +319,9 @@ def render_explanation(out: Console, row: int, claim: ClaimRecord | None,
         out.print(f"4. [red]not eligible[/red]: {', '.join(decision.reasons)}")
         for name in decision.missing:
             out.print(f"   missing parameter: {name}")
+    if decision.notes:
+        out.print(f"   notes: {', '.join(decision.notes)} (核减: paid less than claimed, see 3.)")
+    if decision.counted:
+        out.print(f"   earlier grants counted toward a cap or limit: {', '.join(decision.counted)}")
     out.print(f"payee: {decision.payee_type}; amount {decision.amount}; "
               f"citations: {'; '.join(decision.citations) or '—'}")

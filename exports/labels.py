@@ -25,6 +25,7 @@ REASON_ZH: dict[str, str] = {
     "policy_not_in_force": "政策为征求意见稿，尚未确认施行",
     "not_covered": "政策未规定该类别或等级的补贴",
     "condition_not_met": "不符合补贴条件（如就业时限、省内就业、在岗或吸纳就业时长）",
+    "capped": "超过补贴期限、剩余可享受月数或培训天数的部分已核减，按剩余部分拨付",
 }
 
 PAYMENT_KIND_ZH: dict[str, str] = {

@@ -38,42 +38,59 @@ def cap_reasons(
     counted = caps.annual_limit_kinds
     if claim.kind in counted:
         year = claim.subsidy_year or run.on.year
-        used = sum(1 for g in grants if g.kind in counted and g.subsidy_year == year)
+        this_year = [g for g in grants if g.kind in counted and g.subsidy_year == year]
+        used = len(this_year)
         if used:
+            run.count(this_year)
             limit = run.read(caps.annual_limit)
             if limit is not None and used >= limit:
                 run.refuse("annual_limit", caps.duplicate_occupation_level_source)
-        if claim.kind != "apprenticeship" and claim.occupation and claim.level and any(
-            g.kind in counted and g.kind != "apprenticeship"
-            and g.occupation == claim.occupation and g.level == claim.level
-            for g in grants
-        ):
+        same = [g for g in grants if g.kind in counted and g.kind != "apprenticeship"
+                and g.occupation == claim.occupation and g.level == claim.level]
+        if claim.kind != "apprenticeship" and claim.occupation and claim.level and same:
+            run.count(same)
             run.refuse("duplicate_occupation_level", caps.duplicate_occupation_level_source)
-    if claim.certificate_no and any(g.certificate_no == claim.certificate_no for g in history):
+    same_cert = [g for g in history if claim.certificate_no and g.certificate_no == claim.certificate_no]
+    if same_cert:
+        run.count(same_cert)
         run.refuse("duplicate_certificate")  # the person's own certificate, under any policy
     for pair in caps.not_combinable:
         if claim.kind in pair.kinds:
             other = pair.kinds[1] if pair.kinds[0] == claim.kind else pair.kinds[0]
-            if any(g.kind == other for g in grants):
+            if others := [g for g in grants if g.kind == other]:
+                run.count(others)
                 run.refuse("not_combinable", pair.source)
     if spec.months_cap:
         _months(run, spec, grants)
     if claim.kind == "apprenticeship":
-        if claim.apprentice_year is not None and any(
-            g.kind == "apprenticeship" and g.apprentice_year == claim.apprentice_year for g in grants
-        ):
+        same_year = [g for g in grants
+                     if g.kind == "apprenticeship" and g.apprentice_year == claim.apprentice_year]
+        if claim.apprentice_year is not None and same_year:
+            run.count(same_year)
             run.refuse("term_limit", spec.source)
         if row is not None and row.term:
             _term(run, row, grants)
 
 
 def _months(run: Evaluation, spec: KindSpec, grants: list[Grant]) -> None:
+    """最长不超过N个月 caps what is paid: months beyond the cap, or beyond what the person's
+    earlier grants of the kind left, are cut (核减, note `capped`); refused only when none remain."""
     assert spec.months_cap is not None
     claimed = run.claim.months or 0
-    used = sum(g.months or 0 for g in grants if g.kind == run.claim.kind)
+    earlier = [g for g in grants if g.kind == run.claim.kind and g.months]
+    used = sum(g.months or 0 for g in earlier)
     cap = run.read(spec.months_cap)
-    if cap is not None and used + claimed > cap:
-        run.refuse("term_limit")
+    run.count(earlier)
+    if cap is None or used + claimed <= cap:
+        return
+    source = run.pack.parameters[spec.months_cap].entries[0].source
+    remaining = max(int(cap) - used, 0)
+    if remaining <= 0:
+        run.refuse("term_limit", source)
+        return
+    counted = ", ".join(f"{g.claim_id} ({g.months} months)" for g in earlier)
+    why = f"cap {int(cap)} months" + (f", earlier grants {counted} used {used}" if earlier else "")
+    run.cap("months", claimed, remaining, source, why)
 
 
 def _term(run: Evaluation, row: RateRow, grants: list[Grant]) -> None:
@@ -83,5 +100,6 @@ def _term(run: Evaluation, row: RateRow, grants: list[Grant]) -> None:
         return
     claim = run.claim
     same_type = [g for g in grants if g.kind == "apprenticeship"]
+    run.count(same_type)
     if (claim.apprentice_year is not None and claim.apprentice_year > years) or len(same_type) >= years:
         run.refuse("term_limit")

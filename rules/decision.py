@@ -58,3 +58,12 @@ class Decision:
     trace: tuple[TraceEntry, ...] = field(default_factory=tuple)
     missing: tuple[str, ...] = ()
     """Names of open parameters with no local value (reason `missing_parameter`)."""
+    notes: tuple[str, ...] = ()
+    """Reason codes of an eligible decision that explain a cut without refusing (`capped`: months
+    or days beyond the term, the class or what earlier grants left were not paid, 核减)."""
+    months_paid: int | None = None
+    """The months the amount pays (per-month kinds): the claimed months, or fewer when capped."""
+    days_paid: int | None = None
+    counted: tuple[str, ...] = ()
+    """The claim ids of the person's earlier grants that counted toward a cap or limit."""
+    """The training days the amount pays (per-day kinds): the claimed days, or fewer when capped."""

@@ -128,12 +128,30 @@ def _amount(run: Evaluation, spec: KindSpec, row: RateRow | None) -> Decimal | N
     if spec.basis == "per_month":
         if claim.months is None:
             raise ClaimFactsError("months", "work-based training is paid per month; give the months")
-        return rate * claim.months
+        return rate * (run.months_paid if run.months_paid is not None else claim.months)
     if spec.basis == "per_day":
         if claim.days is None:
             raise ClaimFactsError("days", "the living allowance is paid per training day; give the days")
-        return rate * claim.days
+        return rate * _class_days(run, spec)
     return rate
+
+
+def _class_days(run: Evaluation, spec: KindSpec) -> int:
+    """在培训期间…按实际参加培训天数: never more days than the class has, training_start to
+    training_end inclusive; more are cut (`capped`). Without the dates the days cannot be checked."""
+    claim = run.claim
+    assert claim.days is not None
+    if claim.training_start is None or claim.training_end is None:
+        field = "training_start" if claim.training_start is None else "training_end"
+        raise ClaimFactsError(field, "a per-day allowance is checked against the class's dates; give them")
+    span = (claim.training_end - claim.training_start).days + 1
+    if span <= 0:
+        raise ClaimFactsError("training_end", "the class ends before it starts")
+    if claim.days > span:
+        run.cap("days", claim.days, span, spec.source,
+                f"the class ran {span} days ({claim.training_start} to {claim.training_end})")
+        return span
+    return claim.days
 
 
 def _advance(run: Evaluation, amount: Decimal, payee_type: str) -> Decimal | None:

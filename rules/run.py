@@ -3,10 +3,11 @@ names of missing open parameters. Parameters are read here, for the claim's own 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-from rules.decision import Decision, TraceEntry
+from rules.decision import Decision, Grant, TraceEntry
 from rules.overrides import LocalOverrides
 from rules.packs import PolicyPack
 from rules.record import ClaimRecord
@@ -30,7 +31,8 @@ def to_fen(value: Decimal) -> Decimal:
 class Evaluation:
     """The evaluation of one claim: collects reasons, citations, trace and missing names."""
 
-    __slots__ = ("citations", "claim", "missing", "on", "overrides", "pack", "reasons", "trace")
+    __slots__ = ("citations", "claim", "counted", "days_paid", "missing", "months_paid", "notes", "on", "overrides",
+                 "pack", "reasons", "trace")
 
     def __init__(self, claim: ClaimRecord, pack: PolicyPack, overrides: LocalOverrides) -> None:
         self.claim = claim
@@ -41,6 +43,10 @@ class Evaluation:
         self.citations: dict[str, None] = {}
         self.trace: list[TraceEntry] = []
         self.missing: list[str] = []
+        self.notes: list[str] = []
+        self.counted: dict[str, None] = {}
+        self.months_paid: int | None = claim.months
+        self.days_paid: int | None = claim.days
 
     def decision(
         self, payee_type: str, amount: Decimal | None = None, advance: Decimal | None = None
@@ -62,7 +68,16 @@ class Evaluation:
             draft=self.pack.draft,
             trace=tuple(self.trace),
             missing=tuple(self.missing),
+            notes=tuple(self.notes) if eligible else (),
+            months_paid=self.months_paid if eligible else None,
+            days_paid=self.days_paid if eligible else None,
+            counted=tuple(self.counted),
         )
+
+    def count(self, grants: Iterable[Grant]) -> None:
+        """Name earlier grants that counted toward a cap or limit (for explain)."""
+        for g in grants:
+            self.counted[g.claim_id] = None
 
     def cite(self, source: str) -> None:
         self.citations[source] = None
@@ -72,6 +87,18 @@ class Evaluation:
             self.reasons.append(reason)
         if source:
             self.cite(source)
+
+    def cap(self, unit: str, claimed: int, paid: int, source: str, why: str) -> None:
+        """Pay `paid` of the `claimed` months or days (核减): reason `capped`, noted in the trace."""
+        if unit == "months":
+            self.months_paid = paid
+        else:
+            self.days_paid = paid
+        if "capped" not in self.notes:
+            self.notes.append("capped")
+        self.cite(source)
+        self.trace.append(TraceEntry(f"{unit}_paid", str(paid), "fixed", self.on, source, False,
+                                     f"capped: claimed {claimed} {unit}, paid {paid} — {why}"))
 
     def read(self, name: str) -> Decimal | None:
         """The parameter's value on the claim's date: local override, else the seed's

@@ -26,6 +26,19 @@ def test_case(case: Case) -> None:
         want = expect["advance"]
         assert decision.advance_amount == (None if want is None else Decimal(str(want))), decision
     assert list(decision.reasons) == expect.get("reasons", []), decision
+    assert list(decision.notes) == expect.get("notes", []), decision
+    if "counted" in expect:
+        assert list(decision.counted) == expect["counted"], decision
+    if "months_paid" in expect:
+        assert decision.months_paid == expect["months_paid"], decision
+    if "months_paid" in expect and "capped" in decision.notes:
+        note = next(t for t in decision.trace if t.parameter == "months_paid")
+        assert note.note.startswith(f"capped: claimed {case.claim.months} months, paid {expect['months_paid']}")
+    if "days_paid" in expect:
+        assert decision.days_paid == expect["days_paid"], decision
+    if "days_paid" in expect and "capped" in decision.notes:
+        note = next(t for t in decision.trace if t.parameter == "days_paid")
+        assert note.note.startswith(f"capped: claimed {case.claim.days} days, paid {expect['days_paid']}")
     assert decision.draft is pack.draft
     if "draft" in expect:
         assert decision.draft is expect["draft"]

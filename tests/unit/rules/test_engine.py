@@ -38,6 +38,7 @@ def claims(draw: st.DrawFn) -> ClaimRecord:
         apprentice_type=draw(st.sampled_from(["employee", "student"])),
         apprentice_year=draw(st.integers(1, 4)), months=draw(st.integers(1, 8)),
         days=draw(st.integers(1, 60)), employed_on=date(2020, 3, 1),
+        training_start=date(2019, 12, 1) - timedelta(days=draw(st.integers(0, 40))),
         training_end=date(2020, 1, 1),
         catalog_standard=Decimal(draw(st.integers(1, 500000))) / 100,
         advance_requested=draw(st.booleans()),
@@ -50,10 +51,14 @@ def test_every_decision_is_well_formed(claim: ClaimRecord) -> None:
     pack = load_pack(claim.policy)
     decision = evaluate(claim, [], pack)
     assert decision.amount == decision.amount.quantize(Decimal("0.01"))
-    assert set(decision.reasons) <= set(REASONS)
+    assert set(decision.reasons) <= set(REASONS) and set(decision.notes) <= set(REASONS)
     assert decision.draft is pack.draft
     if decision.eligible:
         assert decision.amount > 0 and not decision.reasons and decision.citations
+        if claim.months is not None and decision.months_paid is not None:
+            assert 0 < decision.months_paid <= claim.months
+            assert ("capped" in decision.notes) == (decision.months_paid < claim.months or (
+                decision.days_paid is not None and claim.days is not None and decision.days_paid < claim.days))
         if decision.advance_amount is not None:
             assert claim.advance_requested and decision.payee_type != "individual"
             assert 0 < decision.advance_amount <= decision.amount
@@ -79,6 +84,11 @@ def _claim(**kw: object) -> ClaimRecord:
     ("change", "field"),
     [({"months": None}, "months"),
      ({"kind": "living_allowance", "days": None}, "days"),
+     # 在培训期间…按实际参加培训天数: days are checked against the class's dates (第20项)
+     ({"kind": "living_allowance", "days": 5, "groups": ("two_after_rural",), "training_end": date(2020, 5, 1)},
+      "training_start"),
+     ({"kind": "living_allowance", "days": 5, "groups": ("two_after_rural",), "training_start": date(2020, 5, 1)},
+      "training_end"),
      ({"kind": "enterprise_training", "groups": ("enterprise_employee",), "level": None}, "level"),
      ({"kind": "employment_service", "employed_on": None}, "employed_on")],
 )
