@@ -144,7 +144,7 @@ def heilongjiang() -> list[Story]:
         Story(_claim("HLJ-006", policy, "work_based_training", p.person("f"), "高峰", "230602",
                      groups="poor_labor", months=8, training_start=date(2019, 1, 1),
                      training_end=date(2019, 8, 31), payee_type="enterprise", payee_id=firm,
-                     payee_name="哈尔滨电机厂有限责任公司"), note="以工代训最长不超过6个月 第19项"),
+                     payee_name="哈尔滨电机厂有限责任公司"), note="以工代训最长6个月：申报8个月核减为6个月 第19项"),
         Story(_claim("HLJ-007", policy, "living_allowance", p.person("g"), "罗兰", "232701",
                      groups="two_after_rural", days=20, training_start=date(2019, 8, 1),
                      training_end=date(2019, 8, 28)), note="生活费 15元/天 × 20 第20项"),

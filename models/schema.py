@@ -76,12 +76,22 @@ def _work_partition_result(engine: Engine) -> None:
         conn.execute(text("ALTER TABLE work_partition ADD COLUMN result TEXT"))
 
 
+def _claim_months_paid(engine: Engine) -> None:
+    # the months an assessed per-month amount pays: fewer than claimed when capped (核减); later
+    # claims count these, not the months claimed, toward 最长不超过6个月
+    if "months_paid" in {c["name"] for c in inspect(engine).get_columns("claim")}:
+        return
+    with engine.begin() as conn:
+        conn.execute(text("ALTER TABLE claim ADD COLUMN months_paid INTEGER"))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _initial),
     Migration(2, "index claim.claim_id", _index_claim_id),
     Migration(3, "payment releases by an approver", _payment_release),
     Migration(4, "work partitions shared by several workers", _work_leases),
     Migration(5, "work partitions keep what they did", _work_partition_result),
+    Migration(10, "claims keep the months their amount pays", _claim_months_paid),
 )
 
 

@@ -71,6 +71,8 @@ class Claim(SQLModel, table=True):
     state: str = Field(default="filed", max_length=24)
     state_on: date | None = Field(default=None, description="business date of the last transition")
     amount: Decimal | None = Field(default=None, sa_type=Money)
+    months_paid: int | None = Field(
+        default=None, description="the months the assessed amount pays (核减 when fewer than claimed)")
     advance_amount: Decimal | None = Field(default=None, sa_type=Money)
     advance_paid: Decimal = Field(default=Decimal("0"), sa_type=Money)
     final_paid: Decimal = Field(default=Decimal("0"), sa_type=Money)

@@ -95,8 +95,10 @@ def decide(conn: Connection, rows: list[Any], batch: Batch) -> None:
         elif decision.eligible:
             batch.move(row, "assess", reason=f"eligible: {decision.amount:.2f}",
                        amount=decision.amount, citations=json.dumps(list(decision.citations), ensure_ascii=False),
-                       decision_trace=trace_json(decision), draft=decision.draft, reasons="")
-            history.setdefault(row.person_id, []).append(grant_of(row, decision.amount))
+                       decision_trace=trace_json(decision), draft=decision.draft, reasons="",
+                       months_paid=decision.months_paid if row.months is not None else None)
+            history.setdefault(row.person_id, []).append(
+                grant_of(row, decision.amount, decision.months_paid if row.months is not None else None))
             holders.granted(row)
         else:
             _refuse(batch, row, decision.reasons, list(decision.citations), decision, owed)

@@ -38,21 +38,23 @@ def granted_clause(*, state_index: bool = False) -> Any:
     )
 
 
-def grant_of(row: Any, amount: Decimal | None = None) -> Grant:
-    """The claim row as a grant (of `amount` when given: a grant made now, not yet written)."""
+def grant_of(row: Any, amount: Decimal | None = None, months_paid: int | None = None) -> Grant:
+    """The claim row as a grant (of `amount` and `months_paid` when given: a grant made now, not
+    yet written). A capped claim counts the months it was paid, not the months it claimed."""
+    paid = months_paid if months_paid is not None else getattr(row, "months_paid", None)
     return Grant(
         claim_id=row.claim_id, policy=row.policy, kind=row.kind,
         amount=row.amount if amount is None else amount,
         subsidy_year=row.certificate_date.year if row.certificate_date else None,
         occupation=row.occupation, level=row.level, certificate_no=row.certificate_no,
-        apprentice_year=row.apprentice_year, months=row.months,
+        apprentice_year=row.apprentice_year, months=row.months if paid is None else paid,
         training_start=row.training_start, training_end=row.training_end, class_id=row.class_id,
     )
 
 
 GRANT_COLUMNS = [CLAIM.c[name] for name in (
     "claim_id", "policy", "kind", "amount", "certificate_date", "occupation", "level", "certificate_no",
-    "apprentice_year", "months", "training_start", "training_end", "class_id", "person_id", "filed_on")]
+    "apprentice_year", "months", "months_paid", "training_start", "training_end", "class_id", "person_id", "filed_on")]
 """what `grant_of` and `person_order` read of a granted claim"""
 _GrantRow = namedtuple("_GrantRow", [c.name for c in GRANT_COLUMNS])  # type: ignore[misc]
 

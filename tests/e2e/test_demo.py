@@ -58,7 +58,11 @@ def test_every_claim_ends_where_its_story_says(demo: Path) -> None:
     assert states["HLD-016"] == "paid:"
     assert states["HLD-017"] == "recovered:inspection_failed"
     assert states["HLD-023"] == "rejected:annual_limit"
-    assert states["HLJ-006"] == "rejected:term_limit"
+    assert states["HLJ-006"] == "paid:"  # 8 months claimed, 6 paid: 核减 to 最长不超过6个月 (第19项)
+    with sqlite3.connect(demo / "claims.db") as db:
+        paid = db.execute("select amount, months_paid, decision_trace from claim "
+                          "where claim_id = 'HLJ-006'").fetchone()
+    assert (paid[0], paid[1]) == (300000, 6)  # amounts are stored in fen and "capped: claimed 8 months" in paid[2]
     assert states["NX-004"] == "rejected:ineligible_group"
     assert states["ZMD-002"] == "rejected:not_combinable"
     assert states["ORD-002"] == "paid:"
@@ -79,7 +83,7 @@ def test_the_payment_batch_reconciles_to_the_fen(demo: Path) -> None:
     rows = _cells(demo / "拨付清单-2019-10-10.xlsx")
     body = [r for r in rows if isinstance(r[0], int)]
     total = next(r for r in rows if r[0] == "合计")
-    assert sum(_money(r[4]) for r in body) == _money(total[4]) == Decimal("44000.00")
+    assert sum(_money(r[4]) for r in body) == _money(total[4]) == Decimal("47000.00")  # HLJ-006 核减
     assert all(str(r[3]).isdigit() and len(str(r[3])) == 19 for r in body)  # full accounts, only here
     settled = _cells(demo / "拨付清单-2019-11-01.xlsx")
     assert {r[7] for r in settled if isinstance(r[0], int)} == {"HLD-016", "ORD-002"}
@@ -105,4 +109,4 @@ def test_target_reports_carry_the_seed_figures(demo: Path) -> None:
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert (demo / "summary-2019" / "summary.png").stat().st_size > 10_000
     summary = _cells(demo / "summary-2019" / "summary.xlsx")
-    assert ("已拨付", "paid", 23) in {r[:3] for r in summary}
+    assert ("已拨付", "paid", 24) in {r[:3] for r in summary}

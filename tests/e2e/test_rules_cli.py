@@ -159,6 +159,28 @@ def test_explain_walks_through_the_amount(tmp_path: Path, sqlite_url: str) -> No
     assert missing.returncode == 1 and "W9" in missing.stderr
 
 
+def test_months_beyond_the_cap_are_paid_to_the_cap_and_explain_names_the_grants(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    """附件1 第19项 最长不超过6个月: 4 months, then 4 more (2 paid, capped), then 1 (nothing left)."""
+    work = {"policy": "heilongjiang-2019", "kind": "work_based_training", "region": "230102",
+            "person_id": person_id("230102", 9), "groups": "poor_labor", "payee_type": "enterprise",
+            "payee_id": org_id(9, "230102"), "level": "", "certificate_date": ""}
+    path = _jsonl(tmp_path, [work | {"claim_id": "W1", "months": "4", "training_end": "2020-04-30"},
+                             work | {"claim_id": "W2", "months": "4", "training_end": "2020-08-31"},
+                             work | {"claim_id": "W3", "months": "1", "training_end": "2020-09-30"}])
+    out = _lines(run_claims("rules", "evaluate", str(path), db=sqlite_url).stdout)
+    assert [(o["eligible"], o["amount"]) for o in out] == [(True, "2000.00"), (True, "1000.00"), (False, "0.00")]
+    assert out[1]["notes"] == ["capped"] and out[1]["counted_grants"] == ["W1"]
+    assert "claimed 4 months, paid 2" in out[1]["capped"][0]  # type: ignore[index]
+    assert out[2]["reasons"] == ["term_limit"] and out[2]["counted_grants"] == ["W1", "W2"]
+    result = run_claims("rules", "explain", str(path), "--claim", "W2", db=sqlite_url,
+                        env={"COLUMNS": "200"})
+    assert result.returncode == 0, result.stderr
+    assert "500 × 2 months (capped from 4) = 1000.00" in result.stdout
+    assert "earlier grants counted toward a cap or limit: W1" in result.stdout
+
+
 def test_help_has_examples(sqlite_url: str) -> None:
     for command in ("evaluate", "show", "explain"):
         result = run_claims("rules", command, "--help", db=sqlite_url)

@@ -46,11 +46,30 @@ def test_a_version_4_database_keeps_its_work_rows_and_gains_the_partition_result
     with engine.begin() as conn:
         conn.execute(text("INSERT INTO work_partition (run_key, step, lo, hi, claims, status, worker) "
                           "VALUES ('night-1', 'assess', 0, 10, 3, 'done', 'w1')"))
-    assert [m.version for m in upgrade(engine)] == [5]
-    assert current_version(engine) == 5
+    assert [m.version for m in upgrade(engine)] == [m.version for m in MIGRATIONS[4:]]
+    assert current_version(engine) == MIGRATIONS[-1].version
     with engine.connect() as conn:
         row = conn.execute(text("SELECT worker, result FROM work_partition")).one()
     assert tuple(row) == ("w1", None)
+    assert upgrade(engine) == []
+    engine.dispose()
+
+
+def test_a_version_5_database_gains_the_months_paid_column_once(db_url: str) -> None:
+    from sqlalchemy import text
+
+    engine = make_engine(db_url)
+    for migration in MIGRATIONS[:5]:
+        migration.apply(engine)
+        with Session(engine) as session:
+            session.add(SchemaVersion(version=migration.version, name=migration.name))
+            session.commit()
+    with engine.begin() as conn:  # the claim table as version 5 had it
+        conn.execute(text("ALTER TABLE claim DROP COLUMN months_paid"))
+    assert "months_paid" not in {c["name"] for c in inspect(engine).get_columns("claim")}
+    assert 10 in [m.version for m in upgrade(engine)]
+    assert "months_paid" in {c["name"] for c in inspect(engine).get_columns("claim")}
+    MIGRATIONS[[m.version for m in MIGRATIONS].index(10)].apply(engine)  # idempotent
     assert upgrade(engine) == []
     engine.dispose()
 

@@ -69,3 +69,23 @@ def test_open_amount_sets_aside_until_a_local_override(
     run_night(engine, date(2020, 6, 2))
     run_night(engine, date(2020, 6, 9))
     assert claims_by_id(engine)["Z1"].state == "paid"
+
+
+def test_months_beyond_the_six_are_cut_and_the_months_paid_kept(engine: Engine, payment_dir: Path) -> None:
+    """Heilongjiang 附件1 第19项 以工代训 最长不超过6个月, 500 a month: 4 months, then 4 more of which
+    2 are paid (核减, capped), then 1 refused — nothing remains; a later night counts what was paid."""
+    person = dict(policy="heilongjiang-2019", kind="work_based_training", person_id="230102199001011235",
+                  person_key=77, region="230102", groups="poor_labor", payee_type="enterprise",
+                  payee_id="91230102MA0000000X", occupation=None, level=None, certificate_date=None, **READY)
+    with engine.begin() as conn:
+        insert_claims(conn, claim_row("W1", months=4, training_end=date(2020, 4, 30), **person),
+                      claim_row("W2", months=4, training_end=date(2020, 5, 20), **person))
+    run_night(engine, date(2020, 6, 1))
+    with engine.begin() as conn:
+        insert_claims(conn, claim_row("W3", months=1, training_end=date(2020, 5, 25), **person))
+    run_night(engine, date(2020, 6, 2))
+    claims = claims_by_id(engine)
+    assert [(claims[c].amount, claims[c].months_paid) for c in ("W1", "W2")] == [
+        (Decimal("2000.00"), 4), (Decimal("1000.00"), 2)]
+    assert "capped: claimed 4 months, paid 2" in claims["W2"].decision_trace
+    assert (claims["W3"].state, claims["W3"].reasons) == ("rejected", "term_limit")
