@@ -21,7 +21,8 @@ from rules.packs import load_packs
 from rules.record import ClaimRecord
 
 SHAPES: list[tuple[str, str, str, dict[str, object]]] = [
-    ("huludao-2019", "211402", "skill_upgrade", {"groups": ("enterprise_employee",), "level": "L4"}),
+    ("huludao-2019", "211402", "skill_upgrade",
+     {"groups": ("enterprise_employee", "unemployment_insured"), "level": "L4"}),
     ("huludao-2019", "211402", "project_training",
      {"payee_type": "institution", "catalog_standard": Decimal("1200.50"), "advance_requested": True}),
     ("heilongjiang-2019", "230102", "enterprise_training",

@@ -172,7 +172,7 @@ class _Generator:
 
     def huludao_certificates(self) -> Iterator[dict[str, Any]]:
         funded = self.rng.random() < 0.25
-        yield from self._certificates("huludao-2019", "skill_upgrade", "enterprise_employee",
+        yield from self._certificates("huludao-2019", "skill_upgrade", "enterprise_employee;unemployment_insured",
                                       "enterprise" if funded else None)
 
     def heilongjiang_certificates(self) -> Iterator[dict[str, Any]]:
@@ -186,7 +186,7 @@ class _Generator:
             self.class_org = self._org(policy, "enterprise")
             self.class_start = self._day(CLASSES_FROM, CLASS_OPENING_DAYS)
         self.class_fill = (self.class_fill + 1) % CLASS_SIZE
-        row = self._base(policy, "skill_upgrade", self._person(policy), "enterprise_employee")
+        row = self._base(policy, "skill_upgrade", self._person(policy), "enterprise_employee;unemployment_insured")
         row.update(occupation=self.rng.choice(OCCUPATIONS), level=self.rng.choice(LEVELS),
                    payee_type="enterprise", payee_id=self.class_org.credit_code, bank_account=None,
                    enterprise_funded=True, advance_requested=True, class_id=f"KB{self.class_seq:08d}",

@@ -66,7 +66,8 @@ def huludao() -> list[Story]:
     policy, region = "huludao-2019", "211402"
     firm = _org(11, "211402")
     cert = date(2019, 9, 2)
-    worker = dict(groups="enterprise_employee", certificate_date=cert)
+    # 五(十四) 参保1年以上: Huludao's skill-upgrade subsidy is for workers insured 12 months or more
+    worker = dict(groups="enterprise_employee", insured_months=24, certificate_date=cert)
     s = [
         Story(_claim("HLD-001", policy, "skill_upgrade", p.person("a"), "王小明", region, occupation="电工",
                      level="L4", certificate_no="HLD-C-001", **worker), note="中级证书 2000元 付个人 二(一)5"),
@@ -93,18 +94,20 @@ def huludao() -> list[Story]:
                 note="拨付后查实虚假培训，追回 四(十二)"),
         Story(_claim("HLD-014", policy, "skill_upgrade", p.person("i"), "郑芳", "211402", occupation="电工",
                      level="L4", certificate_no="HLD-C-014", groups="enterprise_employee",
-                     certificate_date=date(2019, 7, 30)), note="证书早于方案执行日 2019-07-31"),
+                     insured_months=24, certificate_date=date(2019, 7, 30)), note="证书早于方案执行日 2019-07-31"),
         Story(_claim("HLD-015", policy, "apprenticeship", p.person("j"), "冯伟", region, occupation="数控车工",
                      level="L4", certificate_no="HLD-C-015", apprentice_type="employee", apprentice_year=1,
                      groups="enterprise_employee", certificate_date=cert, payee_type="enterprise", payee_id=firm,
                      payee_name="葫芦岛渤海造船配套有限公司"), note="学徒 中级工每人每年5000元 二(一)4"),
         Story(_claim("HLD-016", policy, "skill_upgrade", p.person("k"), "陈静", region, occupation="电工",
-                     level="L3", groups="enterprise_employee", enterprise_funded=True, payee_type="enterprise",
+                     level="L3", groups="enterprise_employee", insured_months=24, enterprise_funded=True,
+                     payee_type="enterprise",
                      payee_id=firm, payee_name="葫芦岛渤海造船配套有限公司", advance_requested=True,
                      class_id="HLD-K-2019-01", training_start=date(2019, 9, 9), training_end=date(2019, 10, 18)),
                 completion="pass", note="企业培训预支50% 四(十)，结业后清算"),
         Story(_claim("HLD-017", policy, "skill_upgrade", p.person("l"), "褚红", region, occupation="电工",
-                     level="L3", groups="enterprise_employee", enterprise_funded=True, payee_type="enterprise",
+                     level="L3", groups="enterprise_employee", insured_months=24, enterprise_funded=True,
+                     payee_type="enterprise",
                      payee_id=firm, payee_name="葫芦岛渤海造船配套有限公司", advance_requested=True,
                      class_id="HLD-K-2019-01", training_start=date(2019, 9, 9), training_end=date(2019, 10, 18)),
                 inspection="fail", note="预支后现场检查不合格，追回预支"),
@@ -113,7 +116,8 @@ def huludao() -> list[Story]:
     for i, (occupation, level) in enumerate((("电工", "L5"), ("焊工", "L5"), ("钳工", "L4"), ("车工", "L4"))):
         s.append(Story(_claim(f"HLD-02{i}", policy, "skill_upgrade", p.person("m"), "蒋涛", region,
                               occupation=occupation, level=level, certificate_no=f"HLD-C-02{i}",
-                              groups="enterprise_employee", certificate_date=cert + timedelta(days=i)),
+                              groups="enterprise_employee", insured_months=24,
+                              certificate_date=cert + timedelta(days=i)),
                        note="每人每年不超过3次 四(十)" if i == 3 else ""))
     return s
 
@@ -202,7 +206,7 @@ def ordos() -> list[Story]:
     return [
         Story(_claim("ORD-001", policy, "skill_upgrade", p.person("a"), "乌力吉", region, occupation="采煤机司机",
                      level="L4", certificate_no="ORD-C-001", groups="enterprise_employee",
-                     certificate_date=date(2019, 9, 12), organizer="市总工会"),
+                     insured_months=36, certificate_date=date(2019, 9, 12), organizer="市总工会"),
                 note="标准按规定（演示覆盖值）"),
         Story(_claim("ORD-002", policy, "enterprise_training", p.person("b"), "其其格", "150627",
                      occupation="煤矿安全检查工", level="L3", groups="enterprise_employee",
@@ -219,7 +223,7 @@ def bad_rows() -> list[dict[str, Any]]:
     wrong_digit = good[:-1] + ("0" if good[-1] != "0" else "1")
     base = dict(policy="huludao-2019", kind="skill_upgrade", person_name="错误示例", region="211402",
                 filed_on=IMPORT_DAY, payee_type="individual", occupation="电工", level="L4",
-                groups="enterprise_employee", certificate_date=date(2019, 9, 2))
+                groups="enterprise_employee", insured_months=24, certificate_date=date(2019, 9, 2))
     return [
         {**base, "claim_id": "BAD-001", "person_id": wrong_digit, "payee_id": wrong_digit},
         {**base, "claim_id": "BAD-002", "person_id": good, "payee_id": good, "region": "330503"},

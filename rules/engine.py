@@ -106,6 +106,21 @@ def _check_condition(run: Evaluation, spec: KindSpec, cond: EmploymentCondition)
             run.refuse("condition_not_met", cond.source)
 
 
+def _check_insured(run: Evaluation, spec: KindSpec) -> None:
+    """参保 conditions: months when the claim gives them, else the unemployment_insured group; a
+    group such as enterprise_employee alone does not make a trainee insured."""
+    cond, claim = spec.insured, run.claim
+    if cond is None or any(g in cond.except_groups for g in claim.groups):
+        return
+    if claim.insured_months is None:
+        if "unemployment_insured" not in claim.groups:
+            run.refuse("not_insured", cond.source)
+        return
+    minimum = run.read(cond.months_min) if cond.months_min else Decimal(1)
+    if minimum is not None and claim.insured_months < minimum:
+        run.refuse("not_insured", cond.source)
+
+
 def _amount(run: Evaluation, spec: KindSpec, row: RateRow | None) -> Decimal | None:
     claim = run.claim
     if spec.basis == "catalog_standard":
@@ -162,6 +177,8 @@ def _advance(run: Evaluation, amount: Decimal, payee_type: str) -> Decimal | Non
         return None
     if adv.groups_any and not any(g in adv.groups_any for g in claim.groups):
         return None
+    if adv.regions_any and not claim.region.startswith(tuple(adv.regions_any)):
+        return None
     rate = run.read(adv.rate)
     if rate is None:
         return None
@@ -200,6 +217,7 @@ def evaluate(
         return decide()
     for cond in spec.conditions:
         _check_condition(run, spec, cond)
+    _check_insured(run, spec)
     if row is not None and row.min_tenure_months and claim.employed_months is not None:
         tenure = run.read(row.min_tenure_months)
         if tenure is not None and claim.employed_months < tenure:

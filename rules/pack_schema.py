@@ -125,6 +125,19 @@ class EmploymentCondition(Strict):
     _source = field_validator("source")(_citation)
 
 
+class InsuredCondition(Strict):
+    """The trainee must be insured (参保职工…, 凡参加失业保险的人员): `insured_months` when the
+    claim gives it (at least `months_min`'s value, else at least one month), else the
+    `unemployment_insured` group. Groups in `except_groups` (the seed's 参照执行) need neither."""
+
+    months_min: str | None = None
+    """parameter: the shortest insurance the seed states (e.g. 参保1年以上 = 12 months)"""
+    except_groups: list[str] = []
+    source: str
+
+    _source = field_validator("source")(_citation)
+
+
 class KindSpec(Strict):
     label_zh: str
     basis: Basis
@@ -135,6 +148,7 @@ class KindSpec(Strict):
     groups_none: list[str] = []
     groups_source: str | None = None
     conditions: list[EmploymentCondition] = []
+    insured: InsuredCondition | None = None
     note: str = ""
 
     _source = field_validator("source")(_citation)
@@ -183,6 +197,9 @@ class AdvanceSpec(Strict):
     kinds: list[str] = []
     payee_types: list[str] = []
     groups_any: list[str] = []
+    regions_any: list[str] = []
+    """region-code prefixes the advance is for (e.g. the 四煤城 2303, 2304, 2305, 2309); the claim's
+    region must start with one of them as well as its person being in `groups_any`"""
     source: str
     note: str = ""
 
@@ -314,6 +331,7 @@ class PackSpec(Strict):
         sources = [self.validity.source, self.advance.source, self.caps.duplicate_occupation_level_source]
         sources += [e.source for p in self.parameters.values() for e in p.values]
         sources += [k.source for k in self.kinds.values()]
+        sources += [k.insured.source for k in self.kinds.values() if k.insured]
         sources += [r.source for r in self.payees]
         sources += [t.source for t in self.targets] + [r.source for t in self.targets for r in t.rows]
         return sources
@@ -325,6 +343,8 @@ class PackSpec(Strict):
         for kind, spec in self.kinds.items():
             if spec.months_cap:
                 refs.append((spec.months_cap, f"kinds.{kind}.months_cap"))
+            if spec.insured and spec.insured.months_min:
+                refs.append((spec.insured.months_min, f"kinds.{kind}.insured.months_min"))
             for i, row in enumerate(spec.rates):
                 for ref in (row.param, row.term, row.min_tenure_months):
                     if ref:

@@ -15,6 +15,8 @@ REASONS: dict[str, str] = {
     "policy_not_in_force": "the policy is a draft not confirmed in force",
     # Added by the rules module (not in GLOSSARY's first table):
     "not_covered": "the seed gives no subsidy for this claim kind or certificate level",
+    "not_insured": "the subsidy is for insured trainees (参保职工, 参加失业保险): the claim's insured "
+    "months are fewer than the seed states, or it neither gives them nor names the unemployment_insured group",
     "capped": "核减 — months beyond the term or what earlier grants left, or days beyond the class, "
     "were cut; the rest is paid (a note on an eligible decision, never a refusal)",
     "condition_not_met": "a fact the rule depends on is not met (job within 6 months, in-province, "

@@ -19,7 +19,7 @@ def claim_row(claim_id: str, **overrides: Any) -> dict[str, Any]:
         "kind": "skill_upgrade",
         "person_id": "211402199001011234",
         "person_name": "王小明",
-        "groups": "enterprise_employee",
+        "groups": "enterprise_employee;unemployment_insured",
         "region": "211402",
         "filed_on": date(2020, 5, 1),
         "payee_type": "individual",

@@ -13,7 +13,7 @@ WORKER = person_id("211402", 7)
 BASE = {
     "policy": "huludao-2019", "kind": "skill_upgrade", "person_id": WORKER, "person_name": "张三",
     "region": "211402", "filed_on": "2020-06-01", "payee_type": "individual", "payee_id": WORKER,
-    "groups": "enterprise_employee", "occupation": "电工", "level": "L4",
+    "groups": "enterprise_employee", "insured_months": "12", "occupation": "电工", "level": "L4",
     "certificate_date": "2020-05-10",
 }
 
@@ -42,7 +42,8 @@ def test_evaluate_prints_one_object_per_record_in_order(tmp_path: Path, sqlite_u
     assert [o["claim_id"] for o in out] == ["G001", "G002", "G003", "G011", "G012"]
     assert out[0] == {
         "claim_id": "G001", "eligible": True, "amount": "2000.00", "payee_type": "individual",
-        "advance_amount": None, "reasons": [], "citations": ["000_024512f998c4ead0.txt 二(一)5"],
+        "advance_amount": None, "reasons": [],
+        "citations": ["000_024512f998c4ead0.txt 二(一)5", "000_024512f998c4ead0.txt 五(十四)"],
         "draft": False,
     }
     assert out[3]["eligible"] is False and out[3]["amount"] == "0.00"

@@ -29,7 +29,7 @@ WORKER = make_person_id("211402", date(1990, 1, 1), 1)
 TRAINEE = make_person_id("211402", date(1991, 2, 3), 2)
 ZHU = make_person_id("411702", date(1992, 3, 4), 3)
 SCHOOL = make_credit_code(7, "211402")
-BASE = {"filed_on": "2020-05-10", "person_name": "王小明", "groups": "enterprise_employee"}
+BASE = {"filed_on": "2020-05-10", "person_name": "王小明", "groups": "enterprise_employee;unemployment_insured"}
 ROWS = [
     {**BASE, "claim_id": "G1", "policy": "huludao-2019", "kind": "skill_upgrade",
      "person_id": WORKER, "region": "211402", "payee_type": "individual", "payee_id": WORKER,

@@ -47,7 +47,7 @@ def _settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 def certificate(claim_id: str, person: str, number: str, **extra: str) -> dict[str, str]:
     row = {**good_row(0), "claim_id": claim_id, "person_id": person, "payee_id": person, "certificate_no": number,
-           "groups": "enterprise_employee"}
+           "groups": "enterprise_employee;unemployment_insured"}
     row.update(extra)
     return row
 
@@ -123,7 +123,7 @@ def test_one_person_in_two_overlapping_classes_is_refused_as_fraud(engine: Engin
 
 def test_overlapping_class_with_an_advance_paid_owes_it_back(engine: Engine, tmp_path: Path) -> None:
     advance = {"payee_type": "enterprise", "payee_id": ORG, "enterprise_funded": "true", "advance_requested": "true",
-               "certificate_date": "", "certificate_no": "", "groups": "enterprise_employee"}
+               "certificate_date": "", "certificate_no": "", "groups": "enterprise_employee;unemployment_insured"}
     file_and_inspect(engine, tmp_path, [
         _class_claim("K1", "KB-11", "2020-03-01", "2020-03-31", occupation="电工", certificate_date="2020-04-05"),
         _class_claim("K2", "KB-12", "2020-03-15", "2020-04-15", occupation="焊工", **advance),
