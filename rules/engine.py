@@ -33,6 +33,8 @@ def _match(rows: list[RateRow], claim: ClaimRecord) -> RateRow | None:
                 continue
         if row.urgent is not None and row.urgent != claim.urgent:
             continue
+        if row.groups_any and not any(g in row.groups_any for g in claim.groups):
+            continue
         if row.apprentice_type is not None:
             if claim.apprentice_type is None:
                 raise ClaimFactsError("apprentice_type", "employee or student apprentice; give it")
@@ -52,7 +54,7 @@ def _payee(claim: ClaimRecord, pack: PolicyPack) -> tuple[str, str] | None:
 
 
 def _rate_row(pack: PolicyPack, spec: KindSpec, claim: ClaimRecord) -> RateRow | None:
-    key = ("rate", claim.kind, claim.level, claim.urgent, claim.apprentice_type)
+    key = ("rate", claim.kind, claim.level, claim.urgent, claim.apprentice_type, claim.groups)
     try:
         return pack.memo[key]
     except KeyError:
@@ -213,7 +215,8 @@ def evaluate(
     _check_groups(run, spec)
     row = _rate_row(pack, spec, claim) if spec.rates else None
     if spec.rates and row is None:
-        run.refuse("not_covered")
+        if not run.reasons:  # a group the kind is not for is already ineligible_group
+            run.refuse("not_covered")
         return decide()
     for cond in spec.conditions:
         _check_condition(run, spec, cond)

@@ -99,6 +99,8 @@ class RateRow(Strict):
     level: str | None = None
     urgent: bool | None = None
     apprentice_type: Literal["employee", "student"] | None = None
+    groups_any: list[str] = []
+    """the row prices only these groups (a clause that grants a group its own, maybe open, amount)"""
     param: str
     term: str | None = None
     """parameter capping apprenticeship years (unit years)"""
