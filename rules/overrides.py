@@ -97,6 +97,11 @@ class LocalOverrides:
 NO_OVERRIDES = LocalOverrides()
 
 
+CONDITION_UNITS = ("months", "years", "count")
+"""Units of conditions and caps (吸纳就业六个月以上, 最长不超过6个月, 每年不超过3次): a seed's bound on
+them is the condition itself, not a range a deployment picks an amount from."""
+
+
 def _check_against_pack(
     pack: PolicyPack, name: str, entries: tuple[LocalValue, ...], where: str
 ) -> None:
@@ -117,6 +122,12 @@ def _check_against_pack(
         for entry in param.entries:
             if entry.end < local.start or entry.start > local.end:
                 continue
+            if entry.kind in ("minimum", "maximum") and param.unit in CONDITION_UNITS:
+                raise PackError(
+                    f"{where}: {name} is a condition or cap the seed states ({entry.kind} {entry.value}, "
+                    f"{entry.source}); a local override may set amounts inside a bound, never move a "
+                    "condition or cap"
+                )
             if entry.kind == "fixed":
                 raise PackError(
                     f"{where}: {name} is fixed by the seed at {entry.value} ({entry.source}); "

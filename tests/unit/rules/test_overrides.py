@@ -38,6 +38,12 @@ def test_value_inside_a_bound_is_accepted(tmp_path: Path) -> None:
         ("huludao-2019:\n    parmeters: {}\n", "parmeters"),
         ("shenzhen-2019:\n    in_force: true\n", "unknown policy"),
         ("huludao-2019:\n    parameters:\n      work_based_training.monthly_amount: -5\n", "positive"),
+        # overrides stay inside the seed: a stated condition or cap cannot move, even inside its bound
+        ("zhumadian-2019:\n    parameters:\n      work_based_training.poor_labor_employed_months: 12\n",
+         "work_based_training.poor_labor_employed_months is a condition or cap the seed states"),
+        ("heilongjiang-2019:\n    parameters:\n      work_based_training.months_cap: 4\n",
+         "work_based_training.months_cap is a condition or cap the seed states"),
+        ("huludao-2019:\n    parameters:\n      caps.annual_limit: 2\n", "condition or cap the seed states"),
     ],
 )
 def test_a_bad_override_is_refused_naming_file_and_key(tmp_path: Path, body: str, words: str) -> None:
