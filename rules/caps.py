@@ -63,8 +63,8 @@ def cap_reasons(
     if spec.months_cap:
         _months(run, spec, grants)
     if claim.kind == "apprenticeship":
-        same_year = [g for g in grants
-                     if g.kind == "apprenticeship" and g.apprentice_year == claim.apprentice_year]
+        same_year = [g for g in _same_scheme(claim.apprentice_type, grants)
+                     if g.apprentice_year == claim.apprentice_year]
         if claim.apprentice_year is not None and same_year:
             run.count(same_year)
             run.refuse("term_limit", spec.source)
@@ -93,13 +93,21 @@ def _months(run: Evaluation, spec: KindSpec, grants: list[Grant]) -> None:
     run.cap("months", claimed, remaining, source, why)
 
 
+def _same_scheme(apprentice_type: str | None, grants: list[Grant]) -> list[Grant]:
+    """Earlier apprenticeship grants of the same scheme: employee and student apprenticeships have
+    separate terms (Nanxun 四(一)2: 职工学徒…最长不超过3年, 学生学徒…最长不超过1年). A grant of unknown type
+    counts against either (nothing twice)."""
+    return [g for g in grants if g.kind == "apprenticeship"
+            and (g.apprentice_type is None or apprentice_type is None or g.apprentice_type == apprentice_type)]
+
+
 def _term(run: Evaluation, row: RateRow, grants: list[Grant]) -> None:
     assert row.term is not None
     years = run.read(row.term)
     if years is None:
         return
     claim = run.claim
-    same_type = [g for g in grants if g.kind == "apprenticeship"]
+    same_type = _same_scheme(claim.apprentice_type, grants)
     run.count(same_type)
     if (claim.apprentice_year is not None and claim.apprentice_year > years) or len(same_type) >= years:
         run.refuse("term_limit")

@@ -25,6 +25,8 @@ class Grant:
     certificate_no: str | None = None
     apprentice_year: int | None = None
     months: int | None = None
+    apprentice_type: str | None = None
+    """employee or student apprenticeship: their terms are counted apart (Nanxun 四(一)2)"""
     training_start: date | None = None
     training_end: date | None = None
     class_id: str | None = None

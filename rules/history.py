@@ -18,6 +18,7 @@ def grant_from(claim: ClaimRecord, decision: Decision) -> Grant:
         level=claim.level,
         certificate_no=claim.certificate_no,
         apprentice_year=claim.apprentice_year,
+        apprentice_type=claim.apprentice_type,
         months=decision.months_paid if decision.months_paid is not None else claim.months,
         training_start=claim.training_start,
         training_end=claim.training_end,
