@@ -219,6 +219,13 @@ def render_pack(out: Console, pack: PolicyPack, local: LocalOverrides, *, in_for
               + (f"   issued {spec.issued_on}" if spec.issued_on else ""))
     v = spec.validity
     out.print(f"validity 有效期: {_span(v.start, v.end)}  ({v.derivation}; {v.source}: {v.quote})")
+    if v.start_open:
+        start = local.in_force_from(pack.policy) if local.policies else None
+        confirmed = f"{start} [cyan]local[/cyan] (in_force_from, 自印发之日起)"
+        unset = "[yellow]open 未定[/yellow] — 自印发之日起; set in_force_from in the local overrides"
+        out.print("  start 起始日: " + (confirmed if start else unset))
+    elif v.derived:
+        out.print("  [yellow]derived 推定[/yellow]: the dates are read from the title or the plan's years, not stated")
     if spec.draft:
         state = "confirmed in force by the local overrides" if in_force else "NOT confirmed in force"
         out.print(f"[yellow]DRAFT 草案[/yellow]: {spec.draft_note} — {state}")

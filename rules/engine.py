@@ -188,6 +188,35 @@ def _advance(run: Evaluation, amount: Decimal, payee_type: str) -> Decimal | Non
     return to_fen(amount * rate)
 
 
+def _in_force_on(run: Evaluation) -> bool:
+    """The claim's date inside the policy's validity. A start the seed leaves open (自印发之日起) is
+    the deployment's `in_force_from` (a missing parameter without it); a date derived from a title
+    is flagged as derived in the trace."""
+    pack, validity = run.pack, run.pack.spec.validity
+    start = validity.start
+    if validity.start_open:
+        start = run.overrides.in_force_from(pack.policy) if run.overrides.policies else None
+        if start is None:
+            clause = validity.source.split(" ", 1)[1]
+            run.cite(validity.source)
+            run.trace.append(TraceEntry("validity.start", None, "open", run.on, validity.source, False,
+                                        "自印发之日起: not stated in the source"))
+            run.missing.append(f"{pack.policy}: validity.start ({validity.quote} in {clause}; "
+                               "in_force_from in the local override file)")
+            return False
+        run.cite(validity.source)
+        run.trace.append(TraceEntry("validity.start", str(start), "open", run.on, validity.source, True,
+                                    "local override: the date the draft took effect (自印发之日起)"))
+    elif validity.derived:
+        run.trace.append(TraceEntry("validity", f"{validity.start}..{validity.end}", "fixed", run.on,
+                                    validity.source, False, f"derived: {validity.derivation}"))
+    end = validity.end
+    if (start is not None and run.on < start) or (end is not None and run.on > end):
+        run.refuse("outside_policy_period", validity.source)
+        return False
+    return True
+
+
 def evaluate(
     claim: ClaimRecord,
     history: Sequence[Grant],
@@ -204,8 +233,7 @@ def evaluate(
         run.cite(required[1])
     decide = partial(run.decision, payee_type)
 
-    if not pack.in_validity(run.on):
-        run.refuse("outside_policy_period", pack.spec.validity.source)
+    if not _in_force_on(run):
         return decide()
     spec = pack.kind(claim.kind)
     if spec is None:

@@ -51,6 +51,7 @@ class _LocalEntry(BaseModel):
 class _LocalPolicy(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     in_force: bool | None = None
+    in_force_from: date | None = None
     approved_institutions: list[str] | None = None
     parameters: dict[str, list[_LocalEntry] | Decimal] = {}
 
@@ -71,6 +72,8 @@ class LocalValue:
 @dataclass(frozen=True, slots=True)
 class LocalPolicy:
     in_force: bool | None = None
+    in_force_from: date | None = None
+    """the date a draft 自印发之日起 took effect, as the deployment confirms it"""
     approved_institutions: frozenset[str] | None = None
     parameters: dict[str, tuple[LocalValue, ...]] = field(default_factory=dict)
 
@@ -88,6 +91,10 @@ class LocalOverrides:
             if entry.start <= on <= entry.end:
                 return entry
         return None
+
+    def in_force_from(self, policy: str) -> date | None:
+        local = self.policies.get(policy)
+        return local.in_force_from if local else None
 
     def approved_institutions(self, policy: str) -> frozenset[str] | None:
         local = self.policies.get(policy)
@@ -178,7 +185,10 @@ def parse_overrides(path: Path) -> LocalOverrides:
         institutions = (
             frozenset(local.approved_institutions) if local.approved_institutions is not None else None
         )
-        policies[policy] = LocalPolicy(local.in_force, institutions, params)
+        if local.in_force_from is not None and not pack.spec.validity.start_open:
+            raise PackError(f"{path}: policies.{policy}.in_force_from: {policy}'s start is not open "
+                            f"({pack.spec.validity.derivation})")
+        policies[policy] = LocalPolicy(local.in_force, local.in_force_from, institutions, params)
     return LocalOverrides(path=path, policies=policies)
 
 

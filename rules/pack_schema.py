@@ -242,11 +242,21 @@ class Validity(Strict):
     derivation: str
     source: str
     quote: str = ""
+    start_open: bool = False
+    """the text says 自印发之日起 with no date: the start is open, the deployment confirms it with
+    the draft (`in_force_from` in the local override file); `start` is then left empty"""
 
     _source = field_validator("source")(_citation)
 
+    @property
+    def derived(self) -> bool:
+        """True when a date was read from a title or a plan's years rather than stated."""
+        return "derived" in self.derivation
+
     @model_validator(mode="after")
     def _order(self) -> Validity:
+        if self.start_open and self.start is not None:
+            raise ValueError("an open start (自印发之日起) has no start date to state")
         if self.start and self.end and self.end < self.start:
             raise ValueError(f"validity end {self.end} is before start {self.start}")
         return self

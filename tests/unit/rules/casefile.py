@@ -77,6 +77,7 @@ def _overrides(policy: str, raw: dict[str, Any] | None) -> LocalOverrides:
 def load_cases(path: Path) -> list[Case]:
     doc = yaml.safe_load(path.read_text("utf-8"))
     policy, defaults = doc["policy"], doc.get("defaults", {})
+    local = doc.get("overrides") or {}  # the file's local overrides, under each case's own
     cases = []
     for n, raw in enumerate(doc["cases"], start=1):
         claim = _record(policy, n, defaults | raw.get("claim", {}))
@@ -84,8 +85,16 @@ def load_cases(path: Path) -> list[Case]:
             _grant(policy, i, defaults_for_grant(claim) | g) for i, g in enumerate(raw.get("history", []))
         )
         cases.append(Case(policy, raw["name"], raw["clause"], tuple(raw.get("covers", [])), claim,
-                          history, _overrides(policy, raw.get("overrides")), raw["expect"]))
+                          history, _overrides(policy, _merged(local, raw.get("overrides"))), raw["expect"]))
     return cases
+
+
+def _merged(local: dict[str, Any], own: dict[str, Any] | None) -> dict[str, Any] | None:
+    if own is None:
+        return local or None
+    if own.get("no_file_overrides"):
+        return {k: v for k, v in own.items() if k != "no_file_overrides"} or None
+    return local | own | {"parameters": local.get("parameters", {}) | own.get("parameters", {})}
 
 
 def defaults_for_grant(claim: ClaimRecord) -> dict[str, Any]:
