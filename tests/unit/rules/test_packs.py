@@ -122,7 +122,10 @@ def test_target_tables_exactly_as_the_seeds_give_them() -> None:
     assert ordos["stages"].total == 65000
     assert [t.total for t in target_tables("nanxun-2019")] == [30000]
     zhumadian = {t.key: t.total for t in target_tables("zhumadian-2019")}
-    assert zhumadian == {"three_years_all": 250000, "three_years_subsidised": 150000}
+    # 一(二) totals, and the sub-targets 二(一)2 6万 and 1万, 二(一)3 0.4万, 二(一)8 1万人次, 二(二)1 2000名学徒
+    assert zhumadian == {"three_years_all": 250000, "three_years_subsidised": 150000, "rural_transfer": 60000,
+                         "registered_unemployed": 10000, "poor_labor": 4000, "entrepreneurship": 10000,
+                         "apprentices": 2000}
 
 
 def test_nanxun_records_its_cross_policy_rule() -> None:
