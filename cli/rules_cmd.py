@@ -301,7 +301,8 @@ def render_explanation(out: Console, row: int, claim: ClaimRecord | None,
               f"else filing date); parameters are read for it")
     out.print("3. parameters used:")
     for i, t in enumerate(decision.trace, start=1):
-        origin = "[cyan]local[/cyan]" if t.local else t.source
+        origin = ("[cyan]local[/cyan]" if t.local else
+                  f"[magenta]claimed[/magenta], {t.source}" if t.note.startswith("claimed:") else t.source)
         note = f" — {t.note}" if t.note else ""
         out.print(f"   3.{i} {t.parameter} = {t.value if t.value is not None else '—'} "
                   f"({t.kind}, read for {t.read_for}; {origin}){note}")

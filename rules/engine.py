@@ -135,7 +135,7 @@ def _amount(run: Evaluation, spec: KindSpec, row: RateRow | None) -> Decimal | N
             return None
         run.trace.append(
             TraceEntry("catalog_standard", str(claim.catalog_standard), "fixed", run.on, spec.source,
-                       True, "the catalogue entry's standard given on the claim")
+                       False, "claimed: the catalogue entry's standard as the claim gives it, not a local setting")
         )
         return claim.catalog_standard
     assert row is not None

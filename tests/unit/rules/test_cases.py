@@ -54,6 +54,9 @@ def test_case(case: Case) -> None:
     for name in expect.get("bound_taken", []):
         entry = next(t for t in decision.trace if t.parameter == name)
         assert entry.note.startswith("took the bound") and not entry.local
+    for name in expect.get("claimed", []):  # what the claimant supplied is labelled claimed, never local
+        entry = next(t for t in decision.trace if t.parameter == name)
+        assert entry.note.startswith("claimed:") and not entry.local, entry
     for name in expect.get("local", []):
         entry = next(t for t in decision.trace if t.parameter == name)
         assert entry.local, entry
