@@ -59,6 +59,9 @@ GROUPS: dict[str, str] = {
     "civil_servant": "机关事业单位在编人员",
     "capacity_reduction": "去产能失业人员/“四煤城”转岗职工",
     "released_prisoner": "服刑人员/戒毒人员（余刑不足一年）",
+    # added by the product (docs/glossary-additions.md): the claimant attests drawing, or being
+    # entitled to draw, a monthly pension — Huludao 二(二)2 free training is for 不具有…资格的人员
+    "pension_eligible": "具有按月领取养老金资格的人员",
 }
 
 PAYEE_TYPES: dict[str, str] = {
