@@ -76,12 +76,20 @@ def _work_partition_result(engine: Engine) -> None:
         conn.execute(text("ALTER TABLE work_partition ADD COLUMN result TEXT"))
 
 
+def _payment_outbox(engine: Engine) -> None:
+    # batches of payment orders, each order in exactly one batch, and the files handed over
+    # (fresh databases already have them from the initial migration: checkfirst)
+    for table in (models.tables.OUTBOX_BATCH, models.tables.BATCH_ORDER, models.tables.HANDOVER):
+        table.create(engine, checkfirst=True)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _initial),
     Migration(2, "index claim.claim_id", _index_claim_id),
     Migration(3, "payment releases by an approver", _payment_release),
     Migration(4, "work partitions shared by several workers", _work_leases),
     Migration(5, "work partitions keep what they did", _work_partition_result),
+    Migration(20, "payment outbox: batches, their orders, handovers", _payment_outbox),
 )
 
 

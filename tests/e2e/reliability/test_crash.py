@@ -35,6 +35,8 @@ KILL_POINTS: tuple[str, ...] = (
     "pay_due.before_flush:2",          # payments handed to the channel, nothing recorded
     "pay_due.after_payments:3",        # final rows written, claims not yet moved to paid
     "pay_due.before_commit:6",
+    "outbox.after_seal",               # orders committed and sealed in a batch, no file yet
+    "outbox.after_file:2",             # a batch file written, its handover not yet recorded
 )
 
 
