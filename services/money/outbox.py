@@ -186,3 +186,45 @@ def write_copy(engine: Engine, batch_id: int, out_dir: Path, *, actor: str) -> P
     with money_transaction(engine) as conn:
         conn.execute(insert(HANDOVER).values(batch_id=batch_id, file_name=name, is_copy=True, actor=actor))
     return path
+
+
+def check_files(engine: Engine, out_dir: Path) -> list[tuple[str, str]]:
+    """Read back every batch file handed over: (file, problem) for a file missing, a file whose rows,
+    total or hash differ from its batch, a line the database does not hold (added by hand), an order
+    in more than one file, and a payments file no batch owns. Copies (副本) are not read."""
+    problems: list[tuple[str, str]] = []
+    seen: dict[str, str] = {}
+    with engine.connect() as conn:
+        batches = list(conn.execute(
+            select(OUTBOX_BATCH).where(exists().where(HANDOVER.c.batch_id == OUTBOX_BATCH.c.id,
+                                                      HANDOVER.c.is_copy.is_(False)))
+            .order_by(OUTBOX_BATCH.c.id)))
+        for batch in batches:
+            path = Path(out_dir) / batch.file_name
+            if not path.exists():
+                problems.append((batch.file_name, f"batch {batch.id}'s file is missing (deleted?)"))
+                continue
+            expected = {row[1]: row for row in batch_rows(conn, batch.id)}
+            with path.open(encoding="utf-8-sig", newline="") as handle:
+                lines = list(csv.reader(handle))[1:]
+            total, read = Decimal("0"), []
+            for number, row in enumerate(lines, start=2):
+                key = row[1] if len(row) > 1 else ""
+                if key not in expected or len(row) < 12 or [row[0], row[9], row[11]] != [
+                        expected[key][0], expected[key][9], expected[key][11]]:
+                    problems.append((batch.file_name, f"line {number} ({key or 'no key'}) is not an order of "
+                                                      f"batch {batch.id} as the database holds it"))
+                    continue
+                if key in seen:
+                    problems.append((batch.file_name, f"line {number}: order {key} is also in {seen[key]}"))
+                seen[key] = batch.file_name
+                total += Decimal(row[9])
+                read.append((row[0], key, Decimal(row[9])))
+            if len(lines) != batch.rows or total != batch.total or batch_hash(read) != batch.hash:
+                problems.append((batch.file_name, f"{len(lines)} rows, {total:.2f} yuan; batch {batch.id} holds "
+                                                  f"{batch.rows} rows, {batch.total:.2f} yuan"))
+        owned = {b.file_name for b in batches}
+    for path in sorted(Path(out_dir).glob("payments-*.csv")) if Path(out_dir).is_dir() else []:
+        if path.name not in owned:
+            problems.append((path.name, "a payments file no batch of the database owns"))
+    return problems

@@ -46,8 +46,8 @@ def test_a_version_4_database_keeps_its_work_rows_and_gains_the_partition_result
     with engine.begin() as conn:
         conn.execute(text("INSERT INTO work_partition (run_key, step, lo, hi, claims, status, worker) "
                           "VALUES ('night-1', 'assess', 0, 10, 3, 'done', 'w1')"))
-    assert [m.version for m in upgrade(engine)] == [5]
-    assert current_version(engine) == 5
+    assert [m.version for m in upgrade(engine)] == [m.version for m in MIGRATIONS if m.version >= 5]
+    assert current_version(engine) == MIGRATIONS[-1].version
     with engine.connect() as conn:
         row = conn.execute(text("SELECT worker, result FROM work_partition")).one()
     assert tuple(row) == ("w1", None)
