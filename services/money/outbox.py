@@ -189,20 +189,19 @@ def write_copy(engine: Engine, batch_id: int, out_dir: Path, *, actor: str) -> P
 
 
 def check_files(engine: Engine, out_dir: Path) -> list[tuple[str, str]]:
-    """Read back every batch file handed over: (file, problem) for a file missing, a file whose rows,
+    """Read back every batch file written: (file, problem) for a file missing, a file whose rows,
     total or hash differ from its batch, a line the database does not hold (added by hand), an order
     in more than one file, and a payments file no batch owns. Copies (副本) are not read."""
     problems: list[tuple[str, str]] = []
     seen: dict[str, str] = {}
     with engine.connect() as conn:
-        batches = list(conn.execute(
-            select(OUTBOX_BATCH).where(exists().where(HANDOVER.c.batch_id == OUTBOX_BATCH.c.id,
-                                                      HANDOVER.c.is_copy.is_(False)))
-            .order_by(OUTBOX_BATCH.c.id)))
+        handed = exists().where(HANDOVER.c.batch_id == OUTBOX_BATCH.c.id, HANDOVER.c.is_copy.is_(False))
+        batches = list(conn.execute(select(OUTBOX_BATCH, handed.label("handed")).order_by(OUTBOX_BATCH.c.id)))
         for batch in batches:
             path = Path(out_dir) / batch.file_name
             if not path.exists():
-                problems.append((batch.file_name, f"batch {batch.id}'s file is missing (deleted?)"))
+                if batch.handed:  # a batch not yet handed over is written by the next dispatch
+                    problems.append((batch.file_name, f"batch {batch.id}'s file is missing (deleted?)"))
                 continue
             expected = {row[1]: row for row in batch_rows(conn, batch.id)}
             with path.open(encoding="utf-8-sig", newline="") as handle:
