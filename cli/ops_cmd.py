@@ -12,6 +12,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
+from cli.bank_cmd import bank_resolve
 from cli.common import ActorOption, OnOption, business_date, console, fail, ready_engine
 from services.access.actors import actor_from
 from services.access.roles import Forbidden
@@ -41,6 +42,7 @@ def register(app: typer.Typer) -> None:
     bank = typer.Typer(help="The bank's statements (银行回单): confirming or failing payments.",
                        no_args_is_help=True)
     bank.command("import")(bank_import)
+    bank.command("resolve")(bank_resolve)
     app.add_typer(bank, name="bank")
 
 

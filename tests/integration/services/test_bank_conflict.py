@@ -1,0 +1,44 @@
+"""A bank statement line contradicting an earlier one is a conflict: exit non-zero, nothing changed,
+until an administrator decides with `claims bank resolve` (installed `claims`)."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from services.nightly.runner import run_night
+from tests.conftest import run_claims
+from tests.factories import claim_row, insert_claims
+from tests.integration.services.conftest import claims_by_id, payments
+
+READY = dict(inspection_result="pass", inspected_on=date(2020, 9, 1))
+
+
+def test_confirmed_then_failed_is_a_conflict_and_pays_nothing_twice(
+        engine: Engine, db_url: str, payment_dir: Path, tmp_path: Path) -> None:
+    with engine.begin() as conn:
+        insert_claims(conn, claim_row("G1", **READY))
+    run_night(engine, date(2020, 9, 1))
+    run_night(engine, date(2020, 9, 8))
+    [paid] = payments(engine, "G1")
+    first, later = tmp_path / "s1.csv", tmp_path / "s2.csv"
+    first.write_text(f"reference,amount,status\n{paid.reference},{paid.amount:.2f},confirmed\n", encoding="utf-8")
+    later.write_text(f"reference,amount,status\n{paid.reference},{paid.amount:.2f},failed\n", encoding="utf-8")
+    assert run_claims("bank", "import", str(first), "--on", "2020-09-10", db=db_url).returncode == 0
+    done = run_claims("bank", "import", str(later), "--on", "2020-09-11", db=db_url)
+    assert done.returncode == 1 and "conflict" in done.stdout, done.stdout + done.stderr
+    assert claims_by_id(engine)["G1"].state == "paid"
+    assert [p.status for p in payments(engine, "G1")] == ["confirmed"]
+    run_night(engine, date(2020, 9, 12))  # the next night pays nothing again
+    assert len(payments(engine, "G1")) == 1
+
+    decided = run_claims("bank", "resolve", paid.reference, "--failed", "--actor", "wang", "--on", "2020-09-12",
+                         db=db_url)
+    assert decided.returncode == 0, decided.stdout + decided.stderr
+    claim = claims_by_id(engine)["G1"]
+    assert claim.state == "payment_failed"
+    [after] = payments(engine, "G1")
+    assert after.status == "failed" and "resolved failed by wang on 2020-09-12" in (after.note or "")
+    assert run_claims("bank", "resolve", paid.reference, "--confirmed", "--failed", db=db_url).returncode == 2
