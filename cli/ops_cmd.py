@@ -3,6 +3,7 @@ statement, the set-aside list and retries. (`claims nightly` lives in cli/nightl
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -159,7 +160,9 @@ def recovered(
     """
     engine = ready_engine()
     with _plain_errors():
-        report = record_returns(engine, _rows(file), actor=actor_from(actor, "clerk"), on=business_date(on))
+        source = f"{file.name}#{hashlib.sha256(file.read_bytes()).hexdigest()[:12]}"  # the file's lines key its returns
+        report = record_returns(engine, _rows(file), actor=actor_from(actor, "clerk"), on=business_date(on),
+                                source=source)
         console.print(f"returns: {report.recorded} recorded, {report.unchanged} already recorded, "
                       f"{len(report.settled)} claims recovered in full, {len(report.problems)} rejected")
         _problems([(p.row, p.claim_id or "", f"{p.field}: {p.message}") for p in report.problems])

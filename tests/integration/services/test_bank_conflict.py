@@ -42,3 +42,26 @@ def test_confirmed_then_failed_is_a_conflict_and_pays_nothing_twice(
     [after] = payments(engine, "G1")
     assert after.status == "failed" and "resolved failed by wang on 2020-09-12" in (after.note or "")
     assert run_claims("bank", "resolve", paid.reference, "--confirmed", "--failed", db=db_url).returncode == 2
+
+
+def test_two_genuine_returns_of_the_same_sum_on_the_same_day_are_two(
+        engine: Engine, db_url: str, payment_dir: Path, tmp_path: Path) -> None:
+    with engine.begin() as conn:
+        insert_claims(conn, claim_row("G1", **READY))
+    run_night(engine, date(2020, 9, 1))
+    run_night(engine, date(2020, 9, 8))
+    assert run_claims("recover", "G1", "--reason", "虚假培训", "--on", "2020-11-02", db=db_url).returncode == 0
+    one, two = tmp_path / "a" / "returns.csv", tmp_path / "b" / "returns.csv"
+    for folder, path in ((tmp_path / "a", one), (tmp_path / "b", two)):
+        folder.mkdir()
+        path.write_text(f"claim_id,amount,on,note\nG1,500.00,2020-11-20,{folder.name}\n", encoding="utf-8")
+    for path in (one, two, one):  # the first file loaded again is recorded once
+        done = run_claims("recovered", str(path), db=db_url)
+        assert done.returncode == 0, done.stdout + done.stderr
+    by_ref = tmp_path / "by-ref.csv"
+    by_ref.write_text("claim_id,amount,on,reference\nG1,500.00,2020-11-21,R1\nG1,500.00,2020-11-21,R2\n",
+                      encoding="utf-8")
+    assert run_claims("recovered", str(by_ref), db=db_url).returncode == 0
+    assert run_claims("recovered", str(by_ref), db=db_url).returncode == 0
+    returned = [p for p in payments(engine, "G1") if p.status == "returned"]
+    assert len(returned) == 4 and claims_by_id(engine)["G1"].recovered == 2000
