@@ -43,16 +43,6 @@ def payment_row(claim: Any, kind: str, attempt: int, amount: Decimal, on: date, 
     }
 
 
-def payee_missing(claim: Any) -> str | None:
-    """Why no money can go to this claim's payee (no name or no account), or None."""
-    missing = [label for label, value in (("收款人名称 payee_name", claim.payee_name),
-                                          ("银行账号 bank_account", claim.bank_account))
-               if not str(value or "").strip()]
-    if not missing:
-        return None
-    return "payee: " + "、".join(missing) + " missing (缺失); correct it with claims amend, then the next night pays"
-
-
 def order_for(claim: Any, kind: str, attempt: int, amount: Decimal, on: date) -> PaymentOrder:
     return PaymentOrder(
         payment_key=idempotency_key(claim.policy, claim.claim_id, kind, attempt), kind=kind,

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, or_
 
 from services.money.channel import current_channel
-from services.money.payments import next_attempt, payee_missing, payments_of, send
+from services.money.payments import next_attempt, payments_of, send
 from services.nightly.base import CLAIM, ZERO, Batch, Run
 from services.nightly.grants import grants_in_range
 from services.settings import Settings
@@ -50,18 +50,12 @@ def decide(conn: Connection, rows: list[Any], batch: Batch) -> None:
             tried = earlier.get(row.id, [])
             if tried and tried[-1].business_date >= run.as_of and not run.force:
                 continue  # refused today: the next night (or claims retry) sends it again
-            if missing := payee_missing(row):
-                batch.set_aside(row, missing)
-                continue
             items.append((row, KIND, next_attempt(tried, KIND), row.advance_amount))
             continue
         decision = batch.decide_or_set_aside(row, history.get(row.person_id, []))
         if decision is None:
             continue
         if decision.eligible and decision.advance_amount and decision.advance_amount > 0:
-            if missing := payee_missing(row):
-                batch.set_aside(row, missing, advance_amount=decision.advance_amount)
-                continue
             items.append((row, KIND, 1, decision.advance_amount))
         else:
             batch.update(row, advance_amount=ZERO, set_aside_step=None, set_aside_reason=None)

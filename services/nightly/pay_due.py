@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, Connection, and_, or_
 
 from services.money.approval import released_policies
 from services.money.channel import current_channel
-from services.money.payments import payee_missing, send
+from services.money.payments import send
 from services.nightly.base import CLAIM, Batch, Run
 from services.settings import Settings
 from states.lifecycle import sources
@@ -50,9 +50,7 @@ def decide(conn: Connection, rows: list[Any], batch: Batch) -> None:
         if row.state == "payment_failed":
             row = batch.move_then(row, "retry_payment", reason=f"payment attempt {row.payment_attempt + 1}")
         rest = row.amount - row.advance_paid - row.final_paid
-        if rest > 0 and (missing := payee_missing(row)):
-            batch.set_aside(row, missing)
-        elif rest > 0:
+        if rest > 0:
             items.append((row, KIND, row.payment_attempt + 1, rest))
         elif rest == 0:
             batch.move(row, "pay", reason="settled by the advance: nothing more to pay")

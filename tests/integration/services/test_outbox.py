@@ -95,20 +95,3 @@ def test_orders_sealed_before_a_crash_are_written_by_the_next_days_night_once(
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(OUTBOX_BATCH)).scalar_one() == 1
     assert reconcile(engine).holds
-
-
-def test_a_claim_without_payee_account_is_set_aside_at_payment_with_that_reason(
-        engine: Engine, rules: FakeRules, payment_dir: Path) -> None:
-    from services.oversight.failures import list_failures
-    from tests.factories import claim_row as row
-
-    with engine.begin() as conn:
-        insert_claims(conn, row("G1", inspection_result="pass", inspected_on=date(2020, 9, 1), bank_account=None))
-    run_night(engine, date(2020, 9, 1))
-    run_night(engine, date(2020, 9, 8))
-    [failure] = list_failures(engine)
-    assert (failure.claim_id, failure.state, failure.step) == ("G1", "approved", "pay_due")
-    assert "银行账号 bank_account" in failure.reason and "claims amend" in failure.reason
-    with engine.connect() as conn:
-        assert conn.execute(select(func.count()).select_from(PAYMENT)).scalar_one() == 0
-    assert not list(payment_dir.glob("payments-*.csv"))
