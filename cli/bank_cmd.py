@@ -31,3 +31,24 @@ def bank_resolve(
         fail(str(exc))
         return
     console.print(outcome)
+
+
+def bank_copy(
+    batch_id: int = typer.Argument(..., help="the batch's id (批次号)"),
+    actor: str | None = ActorOption,
+) -> None:
+    """Write a payment batch's file again: the same rows, marked 副本 (copy) in the file name and on
+    every row, the handover (who, when) recorded, so the bank never takes it for a new batch.
+
+    Example: claims bank copy 12 --actor wang
+    """
+    from services.money.channel import outbox_dir
+    from services.money.outbox import NoSuchBatch, write_copy
+
+    engine = ready_engine()
+    try:
+        path = write_copy(engine, batch_id, outbox_dir(), actor=actor_from(actor, "clerk").name)
+    except NoSuchBatch as exc:
+        fail(str(exc))
+        return
+    console.print(f"副本 written: {path}")

@@ -13,7 +13,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from cli.bank_cmd import bank_resolve
+from cli.bank_cmd import bank_copy, bank_resolve
 from cli.common import ActorOption, OnOption, business_date, console, fail, ready_engine
 from services.access.actors import actor_from
 from services.access.roles import Forbidden
@@ -44,6 +44,7 @@ def register(app: typer.Typer) -> None:
                        no_args_is_help=True)
     bank.command("import")(bank_import)
     bank.command("resolve")(bank_resolve)
+    bank.command("copy")(bank_copy)
     app.add_typer(bank, name="bank")
 
 

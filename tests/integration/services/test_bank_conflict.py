@@ -43,6 +43,15 @@ def test_confirmed_then_failed_is_a_conflict_and_pays_nothing_twice(
     assert after.status == "failed" and "resolved failed by wang on 2020-09-12" in (after.note or "")
     assert run_claims("bank", "resolve", paid.reference, "--confirmed", "--failed", db=db_url).returncode == 2
 
+    [batch_file] = payment_dir.glob("payments-*-B*.csv")
+    batch_id = int(batch_file.stem.rsplit("-B", 1)[1])
+    copied = run_claims("bank", "copy", str(batch_id), "--actor", "zhao", db=db_url,
+                        env={"CLAIMS_PAYMENT_DIR": str(payment_dir)})
+    assert copied.returncode == 0, copied.stdout + copied.stderr
+    copy = payment_dir / f"副本-{batch_file.name}"
+    assert copy.read_text(encoding="utf-8-sig").count("副本") == 2  # the header's 副本标记 and the one row
+    assert run_claims("bank", "copy", "999999", db=db_url).returncode == 1
+
 
 def test_two_genuine_returns_of_the_same_sum_on_the_same_day_are_two(
         engine: Engine, db_url: str, payment_dir: Path, tmp_path: Path) -> None:
