@@ -3,6 +3,7 @@ statement, the set-aside list and retries. (`claims nightly` lives in cli/nightl
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -12,6 +13,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
+from cli.bank_cmd import bank_copy, bank_resolve
 from cli.common import ActorOption, OnOption, business_date, console, fail, ready_engine
 from services.access.actors import actor_from
 from services.access.roles import Forbidden
@@ -41,6 +43,8 @@ def register(app: typer.Typer) -> None:
     bank = typer.Typer(help="The bank's statements (银行回单): confirming or failing payments.",
                        no_args_is_help=True)
     bank.command("import")(bank_import)
+    bank.command("resolve")(bank_resolve)
+    bank.command("copy")(bank_copy)
     app.add_typer(bank, name="bank")
 
 
@@ -157,7 +161,9 @@ def recovered(
     """
     engine = ready_engine()
     with _plain_errors():
-        report = record_returns(engine, _rows(file), actor=actor_from(actor, "clerk"), on=business_date(on))
+        source = f"{file.name}#{hashlib.sha256(file.read_bytes()).hexdigest()[:12]}"  # the file's lines key its returns
+        report = record_returns(engine, _rows(file), actor=actor_from(actor, "clerk"), on=business_date(on),
+                                source=source)
         console.print(f"returns: {report.recorded} recorded, {report.unchanged} already recorded, "
                       f"{len(report.settled)} claims recovered in full, {len(report.problems)} rejected")
         _problems([(p.row, p.claim_id or "", f"{p.field}: {p.message}") for p in report.problems])

@@ -50,6 +50,7 @@ from models.db import database_url as configured_url
 from models.db import engine_for
 from models.schema import require_current
 from services.access.scrub import scrub
+from services.money.outbox import PAYING_STEPS, dispatch
 from services.nightly import lease, leasing
 from services.nightly.moves import RETRYABLE
 from services.nightly.report import postings_markdown, set_aside_rows, summary_rows
@@ -334,6 +335,7 @@ def nightly(as_of: date, database_url: str | None = None,
                     if step in results:
                         _log_step(logger, results[step])
             _with_retry_delays(anchor_fanned_out)(url, as_of, run_key, holder)
+            dispatch(engine, as_of)
             update_progress_artifact(artifact_id=progress_id, progress=100.0,
                                      description=f"nightly-{as_of} on {hosts} hosts: done")
             return results
@@ -354,6 +356,8 @@ def nightly(as_of: date, database_url: str | None = None,
             merged, errors = _run_step(step, parts, url, as_of, run_id, parallel, on_done)
             results[step] = merged
             _log_step(logger, merged)
+            if step in PAYING_STEPS and not errors:
+                dispatch(engine, as_of)
             update_progress_artifact(artifact_id=progress_id,
                                      progress=(number + 1) / len(STEP_ORDER) * 100,
                                      description=f"nightly-{as_of}: {step} done")

@@ -83,6 +83,11 @@ def _claim_months_paid(engine: Engine) -> None:
         return
     with engine.begin() as conn:
         conn.execute(text("ALTER TABLE claim ADD COLUMN months_paid INTEGER"))
+def _payment_outbox(engine: Engine) -> None:
+    # batches of payment orders, each order in exactly one batch, and the files handed over
+    # (fresh databases already have them from the initial migration: checkfirst)
+    for table in (models.tables.OUTBOX_BATCH, models.tables.BATCH_ORDER, models.tables.HANDOVER):
+        table.create(engine, checkfirst=True)
 
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -92,6 +97,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "work partitions shared by several workers", _work_leases),
     Migration(5, "work partitions keep what they did", _work_partition_result),
     Migration(10, "claims keep the months their amount pays", _claim_months_paid),
+    Migration(20, "payment outbox: batches, their orders, handovers", _payment_outbox),
 )
 
 

@@ -251,6 +251,43 @@ class PaymentRelease(SQLModel, table=True):
     at: datetime = Field(default_factory=utcnow)
 
 
+class PaymentBatch(SQLModel, table=True):
+    """The outbox's batch: orders sealed together after their claims' moves were committed, written
+    to one file for the bank (services/money/outbox.py). Its rows, total and hash never change."""
+
+    __tablename__ = "payment_batch"
+    __table_args__ = (UniqueConstraint("file_name", name="uq_payment_batch_file"),)
+    id: int | None = Field(default=None, primary_key=True)
+    business_date: date
+    file_name: str = Field(max_length=200)
+    rows: int
+    total: Decimal = Field(sa_type=Money)
+    hash: str = Field(max_length=64, description="sha256 of the file's rows (references, keys, amounts)")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class PaymentBatchOrder(SQLModel, table=True):
+    """An order (payment row) in its batch: the primary key on payment_id holds each order in
+    exactly one batch, ever."""
+
+    __tablename__ = "payment_batch_order"
+    payment_id: int = Field(foreign_key="payment.id", primary_key=True)
+    batch_id: int = Field(foreign_key="payment_batch.id", index=True)
+    line: int
+
+
+class BatchHandover(SQLModel, table=True):
+    """A batch file handed over: the first writing (is_copy false) and every rewrite (副本, is_copy true)."""
+
+    __tablename__ = "payment_batch_handover"
+    id: int | None = Field(default=None, primary_key=True)
+    batch_id: int = Field(foreign_key="payment_batch.id", index=True)
+    file_name: str = Field(max_length=220)
+    is_copy: bool = False
+    actor: str = Field(max_length=100)
+    at: datetime = Field(default_factory=utcnow)
+
+
 class Objection(SQLModel, table=True):
     __tablename__ = "objection"
     id: int | None = Field(default=None, primary_key=True)
@@ -328,6 +365,9 @@ OBJECTION = _table(Objection)
 AMENDMENT = _table(Amendment)
 ANCHOR = _table(AuditAnchor)
 LEASE = _table(Lease)
+OUTBOX_BATCH = _table(PaymentBatch)
+BATCH_ORDER = _table(PaymentBatchOrder)
+HANDOVER = _table(BatchHandover)
 
 WORK_METADATA = MetaData()
 """The work-partition tables (services/nightly/leasing.py): core tables, created by their own

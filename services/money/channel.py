@@ -2,26 +2,22 @@
 
 The database stays the record of every payment; a channel only carries a batch out and says,
 per payment, whether it was accepted and under which reference. `FileChannel` writes the
-day's batch file for the treasury (国库集中支付); `FailingChannel` refuses chosen payments
-(tests, drills). References are derived from the idempotency key, so sending the same
-payment again yields the same reference and the batch file never holds it twice.
+order accepted; the outbox writes the treasury's (国库集中支付) batch files from the committed
+orders; `FailingChannel` refuses chosen payments (tests, drills). References are derived from the
+idempotency key, so an order has the same reference wherever it appears.
 """
 
 from __future__ import annotations
 
-import csv
-import fcntl
 import hashlib
-import io
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from fnmatch import fnmatchcase
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import Protocol
 
-from intake.privacy import safe_cell
 from services.settings import Settings, load_settings
 
 BATCH_HEADERS: tuple[str, ...] = (
@@ -62,60 +58,16 @@ def reference_for(payment_key: str) -> str:
 
 
 class FileChannel:
-    """Appends the payments to `<out_dir>/payments-<date>.csv` (UTF-8 with BOM for Excel)."""
+    """Accepts every order under the reference derived from its key. It writes nothing itself: the
+    orders are committed with their claims' moves, and the outbox (services/money/outbox.py) seals
+    them into batches and writes the batch files to `out_dir` after that commit."""
 
     def __init__(self, out_dir: Path) -> None:
         self.out_dir = Path(out_dir)
 
-    def batch_path(self, on: date) -> Path:
-        return self.out_dir / f"payments-{on.isoformat()}.csv"
-
     def send(self, batch: list[PaymentOrder], on: date) -> list[ChannelResult]:
-        if not batch:
-            return []
-        self.out_dir.mkdir(parents=True, exist_ok=True)
-        path = self.batch_path(on)
-        with path.open("a+b") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                present = _keys_in(handle, path)
-                text = io.StringIO(newline="")
-                writer = csv.writer(text)
-                if handle.tell() == 0:
-                    text.write("\ufeff")  # UTF-8 with BOM, as Excel in China expects
-                    writer.writerow(BATCH_HEADERS)
-                references = [reference_for(o.payment_key) for o in batch]
-                for order, reference in zip(batch, references, strict=True):
-                    if order.payment_key not in present:
-                        writer.writerow(_batch_row(order, reference))
-                        present.add(order.payment_key)
-                handle.write(text.getvalue().encode("utf-8"))
-                handle.flush()
-                _SEEN[path] = (handle.tell(), present)
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
-        note = f"in batch {path.name}"
-        return [ChannelResult(o.payment_key, True, reference, note)
-                for o, reference in zip(batch, references, strict=True)]
-
-
-_SEEN: dict[Path, tuple[int, set[str]]] = {}
-"""per batch file: how far this process has read it, and the payment keys in it so far"""
-
-
-def _keys_in(handle: BinaryIO, path: Path) -> set[str]:
-    """The payment keys already in the day's file: only the bytes appended since this process
-    last read it are parsed (other processes may append too; the lock orders them)."""
-    handle.seek(0, io.SEEK_END)
-    end = handle.tell()
-    offset, keys = _SEEN.get(path, (0, set()))
-    if offset > end:  # the file was replaced: read it again
-        offset, keys = 0, set()
-    handle.seek(offset)
-    fresh = handle.read(end - offset).decode("utf-8-sig" if offset == 0 else "utf-8")
-    keys.update(row[1] for row in csv.reader(io.StringIO(fresh, newline="")) if len(row) > 1)
-    handle.seek(end)
-    return keys
+        return [ChannelResult(o.payment_key, True, reference_for(o.payment_key), "ordered: the outbox writes its file")
+                for o in batch]
 
 
 class FailingChannel:
@@ -165,10 +117,12 @@ def current_channel(settings: Settings | None = None) -> PaymentChannel:
     return files
 
 
-def _batch_row(order: PaymentOrder, reference: str) -> list[str]:
-    cells = [
-        reference, order.payment_key, order.policy, order.claim_id,
-        KIND_ZH.get(order.kind, order.kind), order.payee_type, order.payee_name or "",
-        order.payee_id, order.bank_account or "", f"{order.amount:.2f}", order.business_date.isoformat(),
-    ]
-    return [str(safe_cell(cell)) for cell in cells]
+def outbox_dir(settings: Settings | None = None) -> Path:
+    """Where the outbox writes batch files: the file channel's folder in use in this process
+    (`use_channel`), else the setting payment.dir."""
+    channel: object = _override
+    while channel is not None:
+        if isinstance(channel, FileChannel):
+            return channel.out_dir
+        channel = getattr(channel, "inner", None)
+    return (settings or load_settings()).payment_dir

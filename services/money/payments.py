@@ -118,7 +118,9 @@ class BankReport:
     unchanged: int = 0
     claims_failed: list[str] = field(default_factory=list)
     problems: list[tuple[int, str, str]] = field(default_factory=list)
-    """(row, reference, message): unknown references, mismatched amounts, rows not applied"""
+    """(row, reference, message): unknown references, mismatched amounts, conflicts, rows not applied"""
+    conflicts: list[str] = field(default_factory=list)
+    """references a later line contradicted (confirmed then failed, or failed then confirmed)"""
 
 
 def _cell(raw: Mapping[str, Any], name: str) -> str:
@@ -155,6 +157,7 @@ def _bank_chunk(engine: Engine, batch: list[tuple[int, Mapping[str, Any]]], acto
             select(CLAIM).where(CLAIM.c.id.in_(sorted({p.claim_pk for p in found.values()}))))}
         settle: list[dict[str, Any]] = []
         fail: list[tuple[Any, Any]] = []
+        said = {ref: payment.status for ref, payment in found.items()}
         for (number, raw), ref in zip(batch, refs, strict=True):
             problem = _bank_row_problem(raw, ref, found.get(ref), on)
             if problem:
@@ -162,13 +165,20 @@ def _bank_chunk(engine: Engine, batch: list[tuple[int, Mapping[str, Any]]], acto
                 continue
             payment, status = found[ref], BANK_STATUS[_cell(raw, "status").lower()]
             day = date.fromisoformat(_cell(raw, "on")) if _cell(raw, "on") else on
-            if payment.status == status:
+            if said[ref] == status:
                 report.unchanged += 1
+            elif said[ref] in (CONFIRMED, FAILED):
+                report.conflicts.append(ref)
+                report.problems.append((number, ref, f"conflict: the bank said {said[ref]} before and now {status}; "
+                                        f"nothing changed until an administrator decides: "
+                                        f"claims bank resolve {ref} --confirmed|--failed"))
             elif status == CONFIRMED:
                 settle.append({"b_id": payment.id, "v_status": CONFIRMED, "v_settled_on": day})
                 report.confirmed += 1
             else:
                 fail.append((payment, claims[payment.claim_pk]))
+            if said[ref] not in (CONFIRMED, FAILED):
+                said[ref] = status
         if settle:
             conn.execute(update(PAYMENT).where(PAYMENT.c.id == bindparam("b_id"))
                          .values(status=bindparam("v_status"), settled_on=bindparam("v_settled_on")), settle)
@@ -227,3 +237,39 @@ def _bank_failures(conn: Connection, fail: list[tuple[Any, Any]], actor: Actor, 
                              set_aside_reason=bindparam("v_reason")), updates)
     write_moves(conn, moves, actor=actor, on=on)
     report.failed += len(failed_ids)
+
+
+class BankResolveError(ValueError):
+    pass
+
+
+def resolve_conflict(engine: Engine, reference: str, status: str, *, actor: Actor, on: date) -> str:
+    """An administrator's decision on a contradicted payment: `confirmed` keeps or makes it settled,
+    `failed` fails it (its claim waits for a retry as a new attempt, an event records the move). The
+    decision is written on the payment row's note. A failed payment whose claim was already paid again
+    cannot be confirmed here: one of the two must come back (claims recovered)."""
+    check_role(actor)
+    if actor.role != "admin":
+        raise BankResolveError(f"{actor.name} is {actor.role}: only an administrator resolves a bank conflict")
+    if status not in (CONFIRMED, FAILED):
+        raise BankResolveError("decide --confirmed or --failed")
+    with engine.begin() as conn:
+        payment = conn.execute(select(PAYMENT).where(PAYMENT.c.reference == reference)).first()
+        if payment is None:
+            raise BankResolveError(f"no payment carries reference {reference}")
+        claim = conn.execute(select(CLAIM).where(CLAIM.c.id == payment.claim_pk)).one()
+        decided = f"{payment.note or ''}\nresolved {status} by {actor.name} on {on}".strip()
+        if payment.status == status:
+            outcome = f"{reference} stays {status}"
+        elif status == FAILED:
+            report = BankReport()
+            _bank_failures(conn, [(payment, claim)], actor, on, report)
+            if report.problems:
+                raise BankResolveError(report.problems[0][2])
+            outcome = f"{reference} failed: claim {claim.claim_id} waits for a retry"
+        else:
+            raise BankResolveError(f"{reference} was failed and claim {claim.claim_id} is '{claim.state}': "
+                                   "confirming it here could pay it twice; record the return of the "
+                                   "second payment (claims recovered) instead")
+        conn.execute(update(PAYMENT).where(PAYMENT.c.id == payment.id).values(note=decided))
+    return outcome

@@ -8,6 +8,7 @@ claim moves to `recovered` (confirm_recovery).
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -117,9 +118,11 @@ class ReturnReport:
 
 
 def record_returns(engine: Engine, rows: Iterable[tuple[int, Mapping[str, Any]]], *, actor: Actor,
-                   on: date, chunk: int | None = None) -> ReturnReport:
-    """Rows claim_id, [policy], amount, [on]: each a sum returned. A row already recorded (same
-    claim, date, amount and occurrence) is skipped, so a file can be loaded twice safely."""
+                   on: date, chunk: int | None = None, source: str | None = None) -> ReturnReport:
+    """Rows claim_id, [policy], amount, [on], [reference]: each a sum returned. A return is keyed by
+    the statement's own reference (参考号) when the row has one, else by the file (`source`) and
+    line: two genuine returns of the same sum on the same day are two, and a file loaded twice is
+    recorded once. Without either, by claim, date, amount and occurrence within the load."""
     check_role(actor)
     report = ReturnReport()
     seen: dict[tuple[str, str | None, date, Decimal], int] = defaultdict(int)
@@ -127,11 +130,32 @@ def record_returns(engine: Engine, rows: Iterable[tuple[int, Mapping[str, Any]]]
     for item in rows:
         batch.append(item)
         if len(batch) >= (chunk or chunk_size()):
-            _returns_chunk(engine, batch, actor, on, seen, report)
+            _returns_chunk(engine, batch, actor, on, seen, report, source)
             batch = []
     if batch:
-        _returns_chunk(engine, batch, actor, on, seen, report)
+        _returns_chunk(engine, batch, actor, on, seen, report, source)
     return report
+
+
+def _return_reference(raw: Mapping[str, Any]) -> str:
+    for name in ("reference", "参考号", "statement_reference"):
+        if str(raw.get(name) or "").strip():
+            return str(raw[name]).strip()
+    return ""
+
+
+def return_key(policy: str, claim_id: str, day: date, amount: Decimal, occurrence: int, *,
+               reference: str = "", source: str | None = None, line: int = 0) -> str:
+    """The idempotency key of a return: by statement reference, else file and line, else occurrence."""
+    if reference:
+        key = f"{policy}:{claim_id}:returned:ref:{reference}"
+    elif source:
+        key = f"{policy}:{claim_id}:returned:{source}:{line}"
+    else:
+        key = f"{policy}:{claim_id}:returned:{day.isoformat()}:{amount:.2f}:{occurrence}"
+    if len(key) > 120:
+        key = f"{policy}:{claim_id}:returned:#" + hashlib.sha256(key.encode()).hexdigest()[:32]
+    return key[:120]
 
 
 class _Bad(ValueError):
@@ -161,8 +185,10 @@ def _parse_return(raw: Mapping[str, Any], default_on: date) -> tuple[str, str | 
 
 
 def _returns_chunk(engine: Engine, batch: list[tuple[int, Mapping[str, Any]]], actor: Actor, on: date,
-                   seen: dict[tuple[str, str | None, date, Decimal], int], report: ReturnReport) -> None:
+                   seen: dict[tuple[str, str | None, date, Decimal], int], report: ReturnReport,
+                   source: str | None = None) -> None:
     parsed: list[tuple[int, str, str | None, Decimal, date]] = []
+    batch_raw = dict(batch)
     for number, raw in batch:
         try:
             claim_id, policy, amount, day = _parse_return(raw, on)
@@ -182,7 +208,8 @@ def _returns_chunk(engine: Engine, batch: list[tuple[int, Mapping[str, Any]]], a
                 continue
             occurrence = seen[(claim_id, policy, day, amount)] = seen[(claim_id, policy, day, amount)] + 1
             claim = matches[0]
-            key = f"{claim.policy}:{claim.claim_id}:returned:{day.isoformat()}:{amount:.2f}:{occurrence}"
+            key = return_key(claim.policy, claim.claim_id, day, amount, occurrence,
+                             reference=_return_reference(batch_raw[number]), source=source, line=number)
             wanted.append((number, claim, amount, day, key))
         known = set(conn.execute(select(PAYMENT.c.idempotency_key).where(
             PAYMENT.c.idempotency_key.in_([w[4] for w in wanted]))).scalars()) if wanted else set()

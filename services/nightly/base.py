@@ -21,6 +21,7 @@ from models.tables import CLAIM
 from rules.decision import Decision, Grant
 from services.access.actors import SYSTEM, Actor
 from services.crash_drill import checkpoint
+from services.money.outbox import money_transaction
 from services.money.payments import PAYMENT
 from services.money.recovery import recovery_rows
 from services.nightly.grants import person_order
@@ -196,7 +197,7 @@ def run_chunk(engine: Engine, module: StepModule, partition: Partition, run: Run
     settings = settings or load_settings()
     result = StepResult(module.STEP, chunks=1)
     checkpoint(f"{module.STEP}.chunk_start")
-    with engine.begin() as conn:
+    with money_transaction(engine) as conn:
         columns = getattr(module, "COLUMNS", STEP_COLUMNS)
         rows = plain_rows(conn.execute(
             select(*columns).where(CLAIM.c.person_key >= partition.lo, CLAIM.c.person_key < partition.hi,

@@ -199,7 +199,10 @@ def run_night(engine: Engine, as_of: date, *, run_key: str, worker: str, size: i
     results = {step: run_step(engine, step, as_of, run_key=run_key, worker=worker, size=size,
                               steps=steps, on_chunk=on_chunk)
                for step in STEP_ORDER}
-    anchor_once(engine, as_of, run_key=run_key, worker=worker)
+    if anchor_once(engine, as_of, run_key=run_key, worker=worker):
+        from services.money.outbox import dispatch
+
+        dispatch(engine, as_of)  # the outbox after every step: one worker (the anchoring one)
     return results
 
 

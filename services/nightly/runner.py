@@ -13,6 +13,7 @@ from types import ModuleType
 
 from sqlalchemy import Engine
 
+from services.money.outbox import PAYING_STEPS, dispatch
 from services.nightly import (
     apply_inspections,
     assess,
@@ -48,6 +49,8 @@ def run_step(engine: Engine, step: str, as_of: date, run_id: str | None = None, 
         total.merge(done)
         if on_chunk is not None:
             on_chunk(partition, done)
+    if step in PAYING_STEPS:
+        dispatch(engine, as_of)
     return total
 
 

@@ -10,7 +10,10 @@ recovery owed = recovery rows due or confirmed, recovery received = recovery row
   at most its advance out and nothing owed; a rejected or withdrawn claim has nothing out; a claim
   owing money keeps after recovery what it was granted (its assessed amount when only an advance
   above it goes back, else nothing), with received ≤ owed, all of it once `recovered`;
-- the state is a lifecycle state and equals its last event's `to_state`.
+- the state is a lifecycle state and equals its last event's `to_state`;
+- every batch file handed over is read back (services/money/outbox.py `check_files`): each order in
+  exactly one file, rows, total and hash equal to its batch; a line added by hand or a file deleted
+  is named.
 
 Claims are read in id order, a chunk at a time (one query each for the claims, their payments and
 their last events); totals per policy and business day come from one GROUP BY.
@@ -28,6 +31,8 @@ from typing import Any
 from sqlalchemy import Connection, Engine, and_, func, select
 
 from models.tables import CLAIM, EVENT, PAYMENT
+from services.money.channel import outbox_dir
+from services.money.outbox import check_files
 from services.nightly.grants import granted_clause
 from services.settings import chunk_size
 from states.lifecycle import STATE_CODES
@@ -108,6 +113,8 @@ def reconcile(engine: Engine, *, chunk: int | None = None) -> ReconcileReport:
                 report.breaches.extend(check_claim(claim, got, last.get(claim.id)))
         report.breaches.extend(certificates_granted_twice(conn))
         report.totals = _totals(conn)
+    report.breaches.extend(Breach("", "", "", "batch_file", f"{name}: {problem}")
+                           for name, problem in check_files(engine, outbox_dir()))
     return report
 
 

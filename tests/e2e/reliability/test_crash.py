@@ -8,6 +8,7 @@ and compares everything with a night that was never interrupted.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -35,6 +36,8 @@ KILL_POINTS: tuple[str, ...] = (
     "pay_due.before_flush:2",          # payments handed to the channel, nothing recorded
     "pay_due.after_payments:3",        # final rows written, claims not yet moved to paid
     "pay_due.before_commit:6",
+    "outbox.after_seal",               # orders committed and sealed in a batch, no file yet
+    "outbox.after_file",               # a batch file written, its handover not yet recorded
 )
 
 
@@ -91,3 +94,43 @@ def test_killed_night_rerun_loses_nothing_and_pays_nothing_twice(
     assert set(batch) == scenario.sent_keys(engine), "batch file and payment rows disagree"
     engine.dispose()
 
+
+
+MONEY_KILL_POINTS: tuple[str, ...] = (
+    "pay_advances.before_commit",   # orders written, not committed
+    "outbox.after_seal",            # orders and their batch committed, no file
+    "outbox.after_file",            # file written, handover not recorded
+    "pay_due.after_payments:2",     # final orders written, claims not yet moved
+)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("point", MONEY_KILL_POINTS)
+def test_killed_night_followed_by_the_next_days_night_sends_every_order_in_exactly_one_file(
+        point: str, db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Killed on D0 (or D1) at a money point, the same night is NOT run again: the next business
+    day's night (installed `claims`) must write what the killed one left, and nothing twice."""
+    payment_dir = tmp_path / "payments"
+    env = scenario.night_env(payment_dir)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    engine = scenario.build(db_url, tmp_path / "files")
+    killed_on = None
+    for index, day in enumerate(NIGHTS):
+        done = run_claims("nightly", "--as-of", day.isoformat(), "--no-prefect", "--chunk-size",
+                          str(scenario.CHUNK), db=db_url, env={**env, "CLAIMS_KILL_AT": point})
+        if done.returncode == -9:
+            killed_on = index
+            break
+        assert done.returncode == 0, done.stderr
+    assert killed_on is not None, f"the night never reached kill point {point}"
+    next_day = NIGHTS[killed_on] + timedelta(days=1)
+    done = run_claims("nightly", "--as-of", next_day.isoformat(), "--no-prefect", "--chunk-size",
+                      str(scenario.CHUNK), db=db_url, env=env)
+    assert done.returncode == 0, done.stderr
+    checked = run_claims("reconcile", db=db_url, env=env)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    batch = scenario.batch_keys(payment_dir)
+    assert batch and max(batch.values()) == 1, "an order went into the batch files twice"
+    assert set(batch) == scenario.sent_keys(engine), "batch files and orders disagree"
+    engine.dispose()

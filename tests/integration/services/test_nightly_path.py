@@ -38,10 +38,11 @@ def test_advance_then_rest_after_the_posting_window(engine: Engine, rules: FakeR
     [advance] = payments(engine, "E1")
     assert (advance.kind, advance.amount, advance.status) == ("advance", Decimal("500.00"), "sent")
     assert advance.idempotency_key == "huludao-2019:E1:advance:1" and advance.reference
-    with (payment_dir / "payments-2020-06-01.csv").open(encoding="utf-8-sig") as handle:
+    [path] = payment_dir.glob("payments-2020-06-01-B*.csv")
+    with path.open(encoding="utf-8-sig") as handle:
         batch = list(csv.DictReader(handle))
-    assert [(r["付款幂等键"], r["金额（元）"], r["参考号"]) for r in batch] == [
-        ("huludao-2019:E1:advance:1", "500.00", advance.reference)]
+    assert [(r["付款幂等键"], r["金额（元）"], r["参考号"], r["批次号"]) for r in batch] == [
+        ("huludao-2019:E1:advance:1", "500.00", advance.reference, path.stem.rsplit("-B", 1)[1].lstrip("0"))]
 
     record_inspections(engine, [(1, {"claim_id": "E1", "inspected_on": "2020-06-02", "result": "pass"})],
                        actor=INSPECTOR)
@@ -84,7 +85,8 @@ def test_rerunning_a_busy_night_changes_nothing(engine: Engine, rules: FakeRules
     again = run_night(engine, date(2020, 6, 1))
     assert counts(engine) == before
     assert all(not r.moved and not r.money for r in again.values())
-    with (payment_dir / "payments-2020-06-01.csv").open(encoding="utf-8-sig") as handle:
+    [path] = payment_dir.glob("payments-2020-06-01-B*.csv")  # the second night wrote no new batch
+    with path.open(encoding="utf-8-sig") as handle:
         assert len(list(csv.DictReader(handle))) == 1
 
 

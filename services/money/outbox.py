@@ -1,0 +1,229 @@
+"""The payment outbox: orders are rows, batches are rows, files are written from them after commit.
+
+A payment order (a `payment` row of kind advance/final, status sent) is committed in the same
+transaction as its claim's move (services/nightly/base.py). After that commit, `dispatch`:
+
+1. `seal_batches`: orders in no batch yet are sealed into batches (one transaction per batch of at
+   most chunk-size orders): a `payment_batch` row with its file name, rows, total and hash, and one
+   `payment_batch_order` row per order. The primary key of `payment_batch_order` is the order, so
+   the database holds every order in exactly one batch, ever.
+2. `write_batches`: every batch whose file was never handed over is written (to a temporary
+   file, then renamed) and the handover recorded. A crash between the file and the record writes
+   the same file again under the same name, with the same rows: never a new batch.
+
+`write_copy` writes a batch again on request: the same rows, marked 副本 in the file name and on
+every row, with the handover (who, when) recorded. A file carries its batch id and each order's
+reference (on which the bank deduplicates). Kill points: outbox.after_seal (batch committed, no
+file), outbox.after_file (file written, handover not recorded).
+
+Every commit that writes orders or batches goes through `money_transaction` (one line for a
+lease fencing check).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, exists, func, insert, select
+
+from intake.privacy import safe_cell
+from models.tables import BATCH_ORDER, CLAIM, HANDOVER, OUTBOX_BATCH, PAYMENT
+from services.crash_drill import checkpoint
+from services.money.channel import BATCH_HEADERS, KIND_ZH, outbox_dir
+from services.settings import chunk_size
+
+ORDER_KINDS = ("advance", "final")
+SENDABLE = ("sent", "confirmed", "failed")
+"""statuses of orders the channel accepted (a bank's later word does not take them out of their batch)"""
+COPY_MARK = "副本"
+PAYING_STEPS = ("pay_advances", "pay_due")
+"""nightly steps that commit orders; the outbox is dispatched after each"""
+OUTBOX_ACTOR = "system:outbox"
+
+
+@contextmanager
+def money_transaction(engine: Engine) -> Iterator[Connection]:
+    """The one transaction that commits payment orders or batches (a lease fence goes here)."""
+    with engine.begin() as conn:
+        yield conn
+
+
+@dataclass
+class DispatchReport:
+    sealed: list[int] = field(default_factory=list)
+    written: list[str] = field(default_factory=list)
+
+
+def file_name(batch_id: int, on: date) -> str:
+    return f"payments-{on.isoformat()}-B{batch_id:08d}.csv"
+
+
+def copy_name(name: str) -> str:
+    return f"{COPY_MARK}-{name}"
+
+
+def batch_hash(lines: list[tuple[str, str, Decimal]]) -> str:
+    """sha256 over (reference, key, amount) of the batch's orders, in line order."""
+    digest = hashlib.sha256()
+    for reference, key, amount in lines:
+        digest.update(f"{reference}|{key}|{amount:.2f}\n".encode())
+    return digest.hexdigest()
+
+
+def dispatch(engine: Engine, on: date, out_dir: Path | None = None, *, actor: str = OUTBOX_ACTOR) -> DispatchReport:
+    """Seal unbatched orders into batches, then write every batch not yet handed over."""
+    report = DispatchReport()
+    report.sealed = seal_batches(engine, on)
+    report.written = write_batches(engine, out_dir or outbox_dir(), actor=actor)
+    return report
+
+
+def _unbatched(conn: Connection, limit: int) -> list[Any]:
+    in_batch = exists().where(BATCH_ORDER.c.payment_id == PAYMENT.c.id)
+    return list(conn.execute(
+        select(PAYMENT.c.id, PAYMENT.c.idempotency_key, PAYMENT.c.reference, PAYMENT.c.amount)
+        .where(PAYMENT.c.kind.in_(ORDER_KINDS), PAYMENT.c.status.in_(SENDABLE),
+               PAYMENT.c.reference.is_not(None), ~in_batch)
+        .order_by(PAYMENT.c.id).limit(limit)))
+
+
+def seal_batches(engine: Engine, on: date, size: int | None = None) -> list[int]:
+    """Orders in no batch → batches of at most `size` orders, one transaction each; the batch ids."""
+    sealed: list[int] = []
+    while True:
+        with money_transaction(engine) as conn:
+            orders = _unbatched(conn, size or chunk_size())
+            if not orders:
+                return sealed
+            lines = [(o.reference, o.idempotency_key, o.amount) for o in orders]
+            total = sum((o.amount for o in orders), Decimal("0"))
+            batch_id = conn.execute(insert(OUTBOX_BATCH).values(
+                business_date=on, file_name=f"pending-{lines[0][1]}"[:200], rows=len(orders), total=total,
+                hash=batch_hash(lines)).returning(OUTBOX_BATCH.c.id)).scalar_one()
+            conn.execute(OUTBOX_BATCH.update().where(OUTBOX_BATCH.c.id == batch_id)
+                         .values(file_name=file_name(batch_id, on)))
+            conn.execute(insert(BATCH_ORDER), [{"payment_id": o.id, "batch_id": batch_id, "line": number}
+                                               for number, o in enumerate(orders, start=1)])
+        sealed.append(batch_id)
+        checkpoint("outbox.after_seal")
+
+
+def batch_rows(conn: Connection, batch_id: int) -> list[list[str]]:
+    """The batch's file rows (without header), in line order: the one rendering of what the bank gets."""
+    query = (select(PAYMENT.c.reference, PAYMENT.c.idempotency_key, PAYMENT.c.kind, PAYMENT.c.amount,
+                    PAYMENT.c.business_date, PAYMENT.c.payee_type, PAYMENT.c.payee_id,
+                    CLAIM.c.policy, CLAIM.c.claim_id, CLAIM.c.payee_name, CLAIM.c.bank_account)
+             .select_from(BATCH_ORDER.join(PAYMENT, PAYMENT.c.id == BATCH_ORDER.c.payment_id)
+                          .join(CLAIM, CLAIM.c.id == PAYMENT.c.claim_pk))
+             .where(BATCH_ORDER.c.batch_id == batch_id).order_by(BATCH_ORDER.c.line))
+    rows = []
+    for r in conn.execute(query):
+        cells = [r.reference, r.idempotency_key, r.policy, r.claim_id, KIND_ZH.get(r.kind, r.kind),
+                 r.payee_type, r.payee_name or "", r.payee_id, r.bank_account or "", f"{r.amount:.2f}",
+                 r.business_date.isoformat(), str(batch_id)]
+        rows.append([str(safe_cell(cell)) for cell in cells])
+    return rows
+
+
+def _write(path: Path, rows: list[list[str]], *, copy: bool) -> None:
+    text = io.StringIO(newline="")
+    text.write("\ufeff")  # UTF-8 with BOM, as Excel in China expects
+    writer = csv.writer(text)
+    writer.writerow([*BATCH_HEADERS, "批次号", *(["副本标记"] if copy else [])])
+    for row in rows:
+        writer.writerow([*row, *([COPY_MARK] if copy else [])])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_bytes(text.getvalue().encode("utf-8"))
+    os.replace(temporary, path)
+
+
+def write_batches(engine: Engine, out_dir: Path, *, actor: str = OUTBOX_ACTOR) -> list[str]:
+    """Write every batch whose file was never handed over; record each handover."""
+    written: list[str] = []
+    with engine.connect() as conn:
+        handed = exists().where(HANDOVER.c.batch_id == OUTBOX_BATCH.c.id, HANDOVER.c.is_copy.is_(False))
+        pending = list(conn.execute(select(OUTBOX_BATCH.c.id, OUTBOX_BATCH.c.file_name)
+                                    .where(~handed).order_by(OUTBOX_BATCH.c.id)))
+    for batch in pending:
+        with engine.connect() as conn:
+            rows = batch_rows(conn, batch.id)
+        _write(Path(out_dir) / batch.file_name, rows, copy=False)
+        checkpoint("outbox.after_file")
+        with money_transaction(engine) as conn:
+            conn.execute(insert(HANDOVER).values(batch_id=batch.id, file_name=batch.file_name, is_copy=False,
+                                                 actor=actor))
+        written.append(batch.file_name)
+    return written
+
+
+class NoSuchBatch(LookupError):
+    pass
+
+
+def write_copy(engine: Engine, batch_id: int, out_dir: Path, *, actor: str) -> Path:
+    """The batch's file again: the same rows, marked 副本; the handover recorded."""
+    with engine.connect() as conn:
+        batch = conn.execute(select(OUTBOX_BATCH).where(OUTBOX_BATCH.c.id == batch_id)).first()
+        if batch is None:
+            raise NoSuchBatch(f"no payment batch {batch_id}")
+        rows = batch_rows(conn, batch_id)
+        copies = conn.execute(select(func.count()).select_from(HANDOVER).where(
+            HANDOVER.c.batch_id == batch_id, HANDOVER.c.is_copy.is_(True))).scalar_one()
+    name = copy_name(batch.file_name) if not copies else copy_name(f"{copies + 1}-{batch.file_name}")
+    path = Path(out_dir) / name
+    _write(path, rows, copy=True)
+    with money_transaction(engine) as conn:
+        conn.execute(insert(HANDOVER).values(batch_id=batch_id, file_name=name, is_copy=True, actor=actor))
+    return path
+
+
+def check_files(engine: Engine, out_dir: Path) -> list[tuple[str, str]]:
+    """Read back every batch file written: (file, problem) for a file missing, a file whose rows,
+    total or hash differ from its batch, a line the database does not hold (added by hand), an order
+    in more than one file, and a payments file no batch owns. Copies (副本) are not read."""
+    problems: list[tuple[str, str]] = []
+    seen: dict[str, str] = {}
+    with engine.connect() as conn:
+        handed = exists().where(HANDOVER.c.batch_id == OUTBOX_BATCH.c.id, HANDOVER.c.is_copy.is_(False))
+        batches = list(conn.execute(select(OUTBOX_BATCH, handed.label("handed")).order_by(OUTBOX_BATCH.c.id)))
+        for batch in batches:
+            path = Path(out_dir) / batch.file_name
+            if not path.exists():
+                if batch.handed:  # a batch not yet handed over is written by the next dispatch
+                    problems.append((batch.file_name, f"batch {batch.id}'s file is missing (deleted?)"))
+                continue
+            expected = {row[1]: row for row in batch_rows(conn, batch.id)}
+            with path.open(encoding="utf-8-sig", newline="") as handle:
+                lines = list(csv.reader(handle))[1:]
+            total, read = Decimal("0"), []
+            for number, row in enumerate(lines, start=2):
+                key = row[1] if len(row) > 1 else ""
+                if key not in expected or len(row) < 12 or [row[0], row[9], row[11]] != [
+                        expected[key][0], expected[key][9], expected[key][11]]:
+                    problems.append((batch.file_name, f"line {number} ({key or 'no key'}) is not an order of "
+                                                      f"batch {batch.id} as the database holds it"))
+                    continue
+                if key in seen:
+                    problems.append((batch.file_name, f"line {number}: order {key} is also in {seen[key]}"))
+                seen[key] = batch.file_name
+                total += Decimal(row[9])
+                read.append((row[0], key, Decimal(row[9])))
+            if len(lines) != batch.rows or total != batch.total or batch_hash(read) != batch.hash:
+                problems.append((batch.file_name, f"{len(lines)} rows, {total:.2f} yuan; batch {batch.id} holds "
+                                                  f"{batch.rows} rows, {batch.total:.2f} yuan"))
+        owned = {b.file_name for b in batches}
+    for path in sorted(Path(out_dir).glob("payments-*.csv")) if Path(out_dir).is_dir() else []:
+        if path.name not in owned:
+            problems.append((path.name, "a payments file no batch of the database owns"))
+    return problems

@@ -1,0 +1,97 @@
+"""The payment outbox: orders sealed into batches after commit, files written from the batches,
+each order in exactly one batch and one file, copies marked 副本, reconcile reading the files back."""
+
+from __future__ import annotations
+
+import csv
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, func, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from models.tables import BATCH_ORDER, HANDOVER, OUTBOX_BATCH, PAYMENT
+from services.money.outbox import seal_batches, write_copy
+from services.nightly.runner import run_night
+from services.oversight.reconcile import reconcile
+from tests.factories import claim_row, insert_claims
+from tests.integration.services.conftest import FakeRules
+
+ORG = "91211400MA0Y1XXXX1"
+
+
+def _advance(claim_id: str) -> dict[str, object]:
+    return claim_row(claim_id, kind="enterprise_training", payee_type="enterprise", payee_id=ORG,
+                     payee_name="葫芦岛某培训学校", bank_account="6222020000001234567",
+                     advance_requested=True, class_id="K-2020-01", certificate_date=None)
+
+
+def _lines(payment_dir: Path) -> list[list[str]]:
+    rows: list[list[str]] = []
+    for path in sorted(payment_dir.glob("payments-*.csv")):
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            rows.extend(list(csv.reader(handle))[1:])
+    return rows
+
+
+def test_orders_sealed_once_written_once_copies_marked_and_files_reconciled(
+        engine: Engine, rules: FakeRules, payment_dir: Path) -> None:
+    with engine.begin() as conn:
+        insert_claims(conn, _advance("E1"), _advance("E2"))
+    run_night(engine, date(2020, 6, 1))
+    run_night(engine, date(2020, 6, 1))  # the same night again: no new batch, no new file
+    with engine.connect() as conn:
+        [batch] = conn.execute(select(OUTBOX_BATCH)).all()
+        keys = set(conn.execute(select(PAYMENT.c.idempotency_key)).scalars())
+        handovers = conn.execute(select(HANDOVER)).all()
+    assert (batch.rows, str(batch.total), batch.file_name) == (2, "1000.00", f"payments-2020-06-01-B{batch.id:08d}.csv")
+    assert [(h.is_copy, h.file_name) for h in handovers] == [(False, batch.file_name)]
+    lines = _lines(payment_dir)
+    assert sorted(r[1] for r in lines) == sorted(keys) and {r[11] for r in lines} == {str(batch.id)}
+    assert reconcile(engine).holds
+
+    # an order belongs to exactly one batch, ever: the database refuses a second
+    with pytest.raises(IntegrityError), engine.begin() as conn:
+        other = conn.execute(insert(OUTBOX_BATCH).values(business_date=date(2020, 6, 2), file_name="x.csv", rows=1,
+                                                         total=batch.total, hash="x").returning(OUTBOX_BATCH.c.id))
+        payment_id = conn.execute(select(PAYMENT.c.id).limit(1)).scalar_one()
+        conn.execute(insert(BATCH_ORDER).values(payment_id=payment_id, batch_id=other.scalar_one(), line=1))
+
+    copy = write_copy(engine, batch.id, payment_dir, actor="wang")
+    assert copy.name == f"副本-{batch.file_name}"
+    with copy.open(encoding="utf-8-sig", newline="") as handle:
+        copied = list(csv.reader(handle))
+    assert copied[0][-1] == "副本标记" and [r[:-1] for r in copied[1:]] == lines
+    assert {r[-1] for r in copied[1:]} == {"副本"}
+    with engine.connect() as conn:
+        assert conn.execute(select(HANDOVER.c.actor).where(HANDOVER.c.is_copy.is_(True))).scalars().all() == ["wang"]
+    assert reconcile(engine).holds  # a copy is not taken for a new batch
+
+    # a line added by hand, and a file deleted, are named
+    path = payment_dir / batch.file_name
+    with path.open("a", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerow(lines[0])
+    named = [b.message for b in reconcile(engine).breaches if b.check == "batch_file"]
+    assert any("line 4" in m and lines[0][1] in m for m in named), named
+    path.unlink()
+    named = [b.message for b in reconcile(engine).breaches if b.check == "batch_file"]
+    assert named == [f"{batch.file_name}: batch {batch.id}'s file is missing (deleted?)"]
+
+
+def test_orders_sealed_before_a_crash_are_written_by_the_next_days_night_once(
+        engine: Engine, rules: FakeRules, payment_dir: Path) -> None:
+    with engine.begin() as conn:
+        insert_claims(conn, _advance("E1"))
+    run_night(engine, date(2020, 6, 1))
+    for path in payment_dir.glob("payments-*.csv"):  # as if killed after the seal, before the file
+        path.unlink()
+    with engine.begin() as conn:
+        conn.execute(HANDOVER.delete())
+    assert seal_batches(engine, date(2020, 6, 2)) == []  # nothing sealed twice
+    run_night(engine, date(2020, 6, 2))
+    lines = _lines(payment_dir)
+    assert [r[1] for r in lines] == ["huludao-2019:E1:advance:1"]
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(OUTBOX_BATCH)).scalar_one() == 1
+    assert reconcile(engine).holds
