@@ -76,12 +76,25 @@ def _work_partition_result(engine: Engine) -> None:
         conn.execute(text("ALTER TABLE work_partition ADD COLUMN result TEXT"))
 
 
+def _lease_holder(engine: Engine) -> None:
+    # the lease names its holder (host, pid, flow run id) and carries a fencing generation
+    present = {c["name"] for c in inspect(engine).get_columns("lease")}
+    wanted = (("host", "VARCHAR(100)"), ("pid", "INTEGER"), ("run_id", "VARCHAR(64)"),
+              ("generation", "BIGINT NOT NULL DEFAULT 0"))
+    with engine.begin() as conn:
+        for column, kind in wanted:
+            if column not in present:
+                conn.execute(text(f"ALTER TABLE lease ADD COLUMN {column} {kind}"))
+    models.tables.LEASE_RELEASE.create(engine, checkfirst=True)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _initial),
     Migration(2, "index claim.claim_id", _index_claim_id),
     Migration(3, "payment releases by an approver", _payment_release),
     Migration(4, "work partitions shared by several workers", _work_leases),
     Migration(5, "work partitions keep what they did", _work_partition_result),
+    Migration(30, "the lease names its holder and carries a fencing generation", _lease_holder),
 )
 
 

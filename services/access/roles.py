@@ -22,7 +22,7 @@ import yaml
 from sqlalchemy import Connection, select
 
 from models.tables import INSPECTION, OBJECTION
-from services.access.actors import ROLES, Actor
+from services.access.actors import ROLES, Actor, normalise
 
 
 class Forbidden(PermissionError):
@@ -40,7 +40,7 @@ def _roster(path: str) -> dict[str, frozenset[str]]:
         unknown = [r for r in listed if r not in ROLES]
         if unknown:
             raise ValueError(f"{path}: actor {name!r} has unknown role(s) {unknown}; roles are {', '.join(ROLES)}")
-        roster[str(name)] = frozenset(listed)
+        roster[normalise(str(name))] = frozenset(listed)
     return roster
 
 
@@ -58,16 +58,16 @@ def check_role(actor: Actor) -> None:
 
 def check_may_review(conn: Connection, actor: Actor, claim_pk: int, claim_id: str) -> None:
     check_role(actor)
-    inspectors = set(conn.execute(
-        select(INSPECTION.c.inspector).where(INSPECTION.c.claim_pk == claim_pk)).scalars())
+    inspectors = {normalise(n or "") for n in conn.execute(
+        select(INSPECTION.c.inspector).where(INSPECTION.c.claim_pk == claim_pk)).scalars()}
     if actor.name in inspectors:
         raise Forbidden(f"{actor.name!r} inspected claim {claim_id} and cannot review its objection")
 
 
 def check_may_mark_recovery(conn: Connection, actor: Actor, claim_pk: int, claim_id: str) -> None:
     check_role(actor)
-    reviewers = set(conn.execute(
-        select(OBJECTION.c.reviewer).where(OBJECTION.c.claim_pk == claim_pk)).scalars())
+    reviewers = {normalise(n or "") for n in conn.execute(
+        select(OBJECTION.c.reviewer).where(OBJECTION.c.claim_pk == claim_pk)).scalars()}
     if actor.name in reviewers:
         raise Forbidden(f"{actor.name!r} reviewed claim {claim_id}'s objection and cannot mark its recovery")
 

@@ -24,6 +24,7 @@ from services.crash_drill import checkpoint
 from services.money.payments import PAYMENT
 from services.money.recovery import recovery_rows
 from services.nightly.grants import person_order
+from services.nightly.lease import fence
 from services.nightly.moves import Move, event_hash, execute_many, plan_move, write_moves
 from services.nightly.rulebook import BadFacts, Rules, load_rulebook
 from services.nightly.steps import ChunkFn, Partition, PartitionFn, StepResult
@@ -197,6 +198,7 @@ def run_chunk(engine: Engine, module: StepModule, partition: Partition, run: Run
     result = StepResult(module.STEP, chunks=1)
     checkpoint(f"{module.STEP}.chunk_start")
     with engine.begin() as conn:
+        fence(conn)  # a stalled run whose lease was taken over stops here, before paying
         columns = getattr(module, "COLUMNS", STEP_COLUMNS)
         rows = plain_rows(conn.execute(
             select(*columns).where(CLAIM.c.person_key >= partition.lo, CLAIM.c.person_key < partition.hi,
@@ -209,6 +211,7 @@ def run_chunk(engine: Engine, module: StepModule, partition: Partition, run: Run
             module.decide(conn, rows, batch)
             checkpoint(f"{module.STEP}.before_flush")
             batch.flush(conn)
+            fence(conn)
             checkpoint(f"{module.STEP}.before_commit")
     return result
 
