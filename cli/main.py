@@ -36,7 +36,9 @@ for module in (setup_cmd, filing_cmd, lifecycle_cmd, ops_cmd, rules_cmd, export_
 
 
 def main() -> None:
-    app()
+    from cli.errors import run
+
+    run(app)
 
 
 if __name__ == "__main__":
