@@ -39,10 +39,13 @@ def classify(exc: BaseException) -> tuple[int, str]:
     from sqlalchemy.exc import DBAPIError, OperationalError
 
     from models.db import busy_seconds
+    from services.access.roles import Forbidden
     from services.access.scrub import scrub
     from services.nightly.lease import LeaseHeld, LeaseLost
 
     first = scrub(str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__)
+    if isinstance(exc, Forbidden):  # a refused actor: a check failed, nothing recorded
+        return ROWS_FAILED, f"refused: {first}; nothing was recorded"
     if isinstance(exc, LeaseHeld | LeaseLost):
         return ENVIRONMENT, first
     if isinstance(exc, OperationalError) and "locked" in str(exc).lower():
