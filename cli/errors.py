@@ -90,6 +90,27 @@ def roles_note(argv: list[str]) -> None:
               file=sys.stderr)
 
 
+def anchor_after(argv: list[str]) -> None:
+    """After a state-changing command (the night anchors itself): anchor the events it wrote, in
+    the database and in the outside log. A failure here is reported, never raised over the
+    command's own outcome."""
+    command = next((a for a in argv if not a.startswith("-")), None)
+    if command not in STATE_CHANGING or command in ("nightly", "lease"):
+        return
+    try:
+        from cli.common import business_date
+        from models.db import get_engine
+        from models.schema import applied_versions
+        from services.oversight.audit import write_anchor
+
+        engine = get_engine()
+        if applied_versions(engine):
+            write_anchor(engine, business_date(None), f"claims {command}")
+    except Exception as exc:  # the command itself is done; the next anchor covers its events
+        print(f"warning: anchoring the audit log after `claims {command}` failed: {classify(exc)[1]}",
+              file=sys.stderr)
+
+
 def run(app: Any) -> None:
     """Run the Typer app under the one handler."""
     argv = sys.argv[1:]
@@ -100,7 +121,9 @@ def run(app: Any) -> None:
     roles_note(argv)
     try:
         app()
-    except SystemExit:
+    except SystemExit as done:
+        if done.code in (0, 1, None):
+            anchor_after(argv)
         raise
     except KeyboardInterrupt:
         print("stopped (Ctrl-C); work of this command that was not committed is not kept", file=sys.stderr)

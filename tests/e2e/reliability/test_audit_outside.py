@@ -28,6 +28,15 @@ def test_init_makes_the_key_and_refuses_it_beside_the_database(tmp_path: Path) -
     assert made.returncode == 0, made.stderr
     key = tmp_path / "vault" / "audit.key"
     assert len(key.read_text().strip()) == 64 and key.stat().st_mode & 0o777 == 0o600
+    # a state-changing command anchors what it wrote, in the database and in the outside log
+    from tests.e2e.test_errors_cli import _claims_file
+
+    env = {"CLAIMS_AUDIT_KEY": str(key), "CLAIMS_AUDIT_LOG": str(tmp_path / "logs" / "audit.log")}
+    (tmp_path / "logs").mkdir(exist_ok=True)
+    filed = run_claims("import", str(_claims_file(tmp_path / "c.csv")), "--on", "2020-05-06", db=db, env=env)
+    assert filed.returncode == 0, filed.stdout + filed.stderr
+    assert len((tmp_path / "logs" / "audit.log").read_text(encoding="utf-8").splitlines()) == 1
+    assert run_claims("audit", "verify", db=db, env=env).returncode == 0
 
 
 def test_verify_names_a_database_behind_the_log_a_disagreeing_log_and_a_missing_one(
