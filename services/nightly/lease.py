@@ -242,6 +242,24 @@ def fence(conn: Connection, *, name: str = LEASE_NAME) -> None:
                         "nothing of this transaction is kept")
 
 
+def adopt(engine: Engine, *, name: str = LEASE_NAME) -> int | None:
+    """A worker of a fanned-out night (another process, maybe another host): fence its chunks
+    with the generation of the lease the coordinating night holds now; None when none is held."""
+    current = show(engine, name)
+    if current is None:
+        return None
+    with _held_lock:
+        if _key(engine, name) in _held:  # this process holds it itself (the coordinating run)
+            return None
+        _held[_key(engine, name)] = current.generation
+    return current.generation
+
+
+def forget(engine: Engine, *, name: str = LEASE_NAME) -> None:
+    with _held_lock:
+        _held.pop(_key(engine, name), None)
+
+
 class Heartbeat:
     """Renews a held lease from a daemon thread until stopped; remembers a loss."""
 

@@ -112,3 +112,20 @@ def test_a_release_error_never_hides_the_runs_own_error(engine: Engine,
     with pytest.raises(RuntimeError, match="database went away"), lease.held(engine, "clean run 2",
                                                                              run_id="r2"):
         pass
+
+
+def test_a_worker_adopts_the_nights_generation_and_stops_after_a_take_over(engine: Engine) -> None:
+    assert lease.adopt(engine) is None  # no night holds it: nothing to fence
+    generation = lease.acquire(engine, "coordinating night")
+    assert lease.adopt(engine) is None  # the holder itself keeps its own entry
+    lease._held.clear()  # as a worker process on another host starts: it holds nothing
+    assert lease.adopt(engine) == generation
+    with engine.begin() as conn:
+        lease.fence(conn)
+    with engine.begin() as conn:  # the night's lease is taken over
+        conn.execute(update(LEASE).values(generation=LEASE.c.generation + 1))
+    with pytest.raises(lease.LeaseLost), engine.begin() as conn:
+        lease.fence(conn)
+    lease.forget(engine)
+    with engine.begin() as conn:
+        lease.fence(conn)  # forgotten: nothing to fence
