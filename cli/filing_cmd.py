@@ -4,7 +4,11 @@ assessment."""
 from __future__ import annotations
 
 import csv
+import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -24,6 +28,26 @@ def register(app: typer.Typer) -> None:
     app.command("import")(import_claims)
     app.command("amend")(amend)
     app.command("withdraw")(withdraw)
+
+
+@contextmanager
+def one_import_at_a_time(engine: Any, file: Path) -> Iterator[None]:
+    """Two imports of one file at once: the second waits for the first (a named lease, bounded by
+    CLAIMS_LEASE_WAIT_SECONDS), then finds its rows already filed; past the wait it stops, exit 3."""
+    from services.nightly import lease
+
+    try:
+        with file.open("rb") as handle:
+            digest = hashlib.file_digest(handle, "sha256").hexdigest()[:56]
+    except OSError:
+        digest = file.name[:56]
+    try:
+        with lease.held(engine, lease.holder_name(f"claims import {file.name}"[:60]),
+                        name=f"import {digest}", wait=lease.wait_seconds()):
+            yield
+    except lease.LeaseHeld as exc:
+        fail(f"another import of this same file is running; waited {lease.wait_seconds():.0f} s for it "
+             f"({exc})", code=3)
 
 
 def import_claims(
@@ -46,8 +70,9 @@ def import_claims(
                   transient=True) as bar:
         task = bar.add_task(file.name, total=estimate_rows(file))
         try:
-            result = import_file(engine, file, actor=who, on=day,
-                                 progress=lambda n: bar.advance(task, n))
+            with one_import_at_a_time(engine, file):
+                result = import_file(engine, file, actor=who, on=day,
+                                     progress=lambda n: bar.advance(task, n))
         except UnreadableFile as exc:
             fail(f"{exc}; nothing was filed", code=2)
             return

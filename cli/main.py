@@ -9,6 +9,7 @@ from cli import (
     demo_cmd,
     export_cmd,
     filing_cmd,
+    lease_cmd,
     lifecycle_cmd,
     nightly_cmd,
     ops_cmd,
@@ -30,12 +31,14 @@ app = typer.Typer(
 )
 
 for module in (setup_cmd, filing_cmd, lifecycle_cmd, ops_cmd, rules_cmd, export_cmd, check_cmd,
-               demo_cmd, nightly_cmd):
+               demo_cmd, nightly_cmd, lease_cmd):
     module.register(app)
 
 
 def main() -> None:
-    app()
+    from cli.errors import run
+
+    run(app)
 
 
 if __name__ == "__main__":

@@ -179,11 +179,11 @@ def _without_prefect(engine: Any, day: date, chunk_size: int | None) -> dict[str
             progress.update(bars[step], note=f"{result.claims_seen} claims in the last partition")
 
         try:
-            with lease.held(engine, holder):
+            with lease.held(engine, holder, run_id=run_id):
                 results = run_night(engine, day, run_id=run_id, size=size, on_chunk=show)
                 write_anchor(engine, day, run_id)
         except lease.LeaseHeld as exc:
-            fail(str(exc))
+            fail(str(exc), 3)
             raise
     return results
 

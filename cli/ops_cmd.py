@@ -15,6 +15,7 @@ from rich.table import Table
 
 from cli.bank_cmd import bank_copy, bank_resolve
 from cli.common import ActorOption, OnOption, business_date, console, fail, ready_engine
+from cli.lease_cmd import night_lease
 from services.access.actors import actor_from
 from services.access.roles import Forbidden
 from services.lookup import AmbiguousClaim, ClaimNotFound
@@ -182,7 +183,7 @@ def bank_import(
     Example: claims bank import statement-2020-06-11.csv --on 2020-06-11
     """
     engine = ready_engine()
-    with _plain_errors():
+    with _plain_errors(), night_lease(engine, "bank import"):
         report = import_bank_statement(engine, _rows(file), actor=actor_from(actor, "clerk"), on=business_date(on))
         console.print(f"bank statement: {report.confirmed} confirmed, {report.failed} failed, "
                       f"{report.unchanged} unchanged, {len(report.problems)} not applied")
@@ -227,7 +228,7 @@ def retry_cmd(
     if (claim_id is None) == (not all_):
         fail("give one CLAIM_ID or --all")
     engine = ready_engine()
-    with _plain_errors():
+    with _plain_errors(), night_lease(engine, "retry"):
         report = retry(engine, actor=actor_from(actor, "admin"), on=business_date(on), claim_id=claim_id,
                        policy=policy)
         if report.note:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from cli.common import console, fail
+from cli.common import console, err_console, fail
 from models.db import get_engine
 from models.schema import MIGRATIONS, current_version, upgrade
 from states.diagram import dot, mermaid
@@ -24,6 +24,14 @@ def init() -> None:
 
     Example: CLAIMS_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test claims init
     """
+    from models.db import database_url
+    from services.oversight import outside_log
+
+    refused = outside_log.refuse_beside_database(database_url())
+    if refused:
+        for message in refused:
+            err_console.print(f"[red]error:[/red] {message}")
+        raise typer.Exit(2)
     engine = get_engine()
     applied = upgrade(engine)
     for migration in applied:
@@ -32,6 +40,10 @@ def init() -> None:
         f"database {engine.url.render_as_string(hide_password=True)} is at schema version "
         f"{current_version(engine)} (latest {MIGRATIONS[-1].version})"
     )
+    key = outside_log.key_path()
+    if key is not None and outside_log.make_key(key):
+        console.print(f"made the audit key {key} (mode 0600): keep it, and the audit log "
+                      f"{outside_log.log_path() or '(CLAIMS_AUDIT_LOG not set)'}, away from the database")
 
 
 def diagram(

@@ -317,7 +317,9 @@ def nightly(as_of: date, database_url: str | None = None,
     parallel = workers or default_workers(url)
     size = chunk_size or load_settings().chunk_size
     holder = lease.holder_name(f"nightly-{as_of} flow run {run_id}")
-    lease.acquire(engine, holder)
+    lease.acquire(engine, holder, run_id=str(run_id) if run_id else None)
+    heartbeat = lease.Heartbeat(engine, holder).__enter__()
+    failed = True
     progress_id = cast(UUID, create_progress_artifact(
         progress=0.0, key="nightly-progress", description=f"nightly-{as_of}: starting"))
     listing = _with_retry_delays(list_partitions)
@@ -338,6 +340,7 @@ def nightly(as_of: date, database_url: str | None = None,
             dispatch(engine, as_of)
             update_progress_artifact(artifact_id=progress_id, progress=100.0,
                                      description=f"nightly-{as_of} on {hosts} hosts: done")
+            failed = False
             return results
         for number, step in enumerate(STEP_ORDER):
             lease.renew(engine, holder)
@@ -371,11 +374,19 @@ def nightly(as_of: date, database_url: str | None = None,
                     "already done is not repeated."
                 )
         _with_retry_delays(anchor)(url, as_of, run_id)
+        failed = False
     finally:
+        heartbeat.__exit__()
         try:
             _publish(results, url, as_of)
+        except Exception:
+            if not failed:
+                raise
+            logger.warning("publishing the night's artifacts failed after the night's own error",
+                           exc_info=True)
         finally:
-            lease.release(engine, holder)
+            # a release error never hides the night's own error
+            lease.release_quietly(engine, holder, raise_errors=not failed)
     return results
 
 

@@ -28,7 +28,7 @@ from models.db import database_url as configured_url
 from models.db import engine_for
 from models.schema import require_current
 from services.access.scrub import scrub
-from services.nightly import leasing
+from services.nightly import lease, leasing
 from services.nightly.moves import RETRYABLE
 from services.nightly.steps import STEP_ORDER, STEP_ZH, ChunkFn, Partition, StepResult
 
@@ -92,7 +92,12 @@ def nightly_worker(as_of: date, run_key: str, size: int,
     steps = {step: (partitions_fn, _with_retries(step, chunk_fn, delays, logger.warning))
              for step, (partitions_fn, chunk_fn) in registry.steps().items()}
     logger.info("worker %s on night %s, run key %s, %d claims per partition", worker, as_of, run_key, size)
-    results = leasing.run_night(engine, as_of, run_key=run_key, worker=worker, size=size, steps=steps)
+    adopted = lease.adopt(engine)  # fence this worker's chunks with the coordinating night's lease
+    try:
+        results = leasing.run_night(engine, as_of, run_key=run_key, worker=worker, size=size, steps=steps)
+    finally:
+        if adopted is not None:
+            lease.forget(engine)
     for step, result in results.items():
         logger.info("step %s: %d partitions taken here, %d claims seen, %d moved", step, result.chunks,
                     result.claims_seen, sum(result.moved.values()))

@@ -33,7 +33,8 @@ def retry_failed(claim_id: str | None = None, policy: str | None = None, on: dat
     require_current(engine)
     day = on or local_day(flow_run.get_scheduled_start_time())
     run_id = flow_run.get_id()
-    with lease.held(engine, lease.holder_name(f"retry flow run {run_id}")):
+    with lease.held(engine, lease.holder_name(f"retry flow run {run_id}"),
+                    run_id=str(run_id) if run_id else None, wait=lease.wait_seconds()):
         report = retry(engine, actor=actor_from(actor, "admin"), on=day, claim_id=claim_id,
                        policy=policy, run_id=run_id)
     if report.note:

@@ -128,7 +128,7 @@ def _screen_csv(header: list[str], lines: Sequence[str], first: int, staged: boo
                 stage: list[StagePiece] | None) -> list[ScreenedRow]:
     """With `stage`, the valid rows' values go there as a StagePiece and their screened rows
     keep no values or raw text."""
-    records = csv_records_list(lines, first)
+    records = csv_records_list(lines, first, len(header))
     out, where, plain = _sorted_records(header, records)
     found = screen_columns(header, plain, staged)
     values: Iterable[Any] = repeat(None) if stage is not None else zip(*found.stored, strict=True)

@@ -13,6 +13,7 @@ import codecs
 import csv
 import io
 import json
+import re
 import zipfile
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from datetime import date, datetime, time
@@ -22,6 +23,11 @@ from pathlib import Path
 from typing import IO, Any
 
 RawRow = dict[str, str | None]
+
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+"""control characters no field of any file holds (tab, line feed and carriage return are allowed)"""
+
+Record = tuple[int, list[str] | str, str]
 SUFFIXES = (".csv", ".xlsx", ".jsonl")
 _SCAN_BLOCK = 1 << 20
 
@@ -302,9 +308,53 @@ def _recording_reader(source: Iterable[str]) -> tuple[Iterator[list[str]], list[
     return csv.reader(feed()), taken
 
 
-def csv_records_text(lines: Iterable[str], first: int) -> Iterator[tuple[int, list[str] | str, str]]:
+def visible(text: str) -> str:
+    """`text` with its control characters written as \\xNN (a rejected row's text can be stored
+    and exported: PostgreSQL refuses NUL in text, XLSX refuses most control characters)."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def record_problem(cells: list[str], text: str, width: int | None) -> str | None:
+    """The screening step every CSV record passes before its cells are read as fields: a control
+    character (NUL, ...) anywhere, or a last line cut off mid-row (no line ending and fewer cells
+    than the header), is a row error."""
+    found = _CONTROL.search(text)
+    if found:
+        return (f"the row contains the control character U+{ord(found.group()):04X}, which no field "
+                "may hold (a damaged or binary file?)")
+    if width and len(cells) < width and not text.endswith(("\n", "\r")):
+        return (f"the last line has {len(cells)} of the header's {width} cells and no line ending: "
+                "the file looks cut off in the middle of this row")
+    return None
+
+
+def _cut_off(cells: list[str], text: str) -> bool:
+    """A blank-looking record that is not blank: cells split by commas, no line ending (a file
+    cut off just after a delimiter); it is screened, not skipped."""
+    return len(cells) > 1 and not text.endswith(("\n", "\r"))
+
+
+def _screened(records: Iterable[Record], width: int | None) -> Iterator[Record]:
+    for number, cells, text in records:
+        if not isinstance(cells, str):
+            problem = record_problem(cells, text, width)
+            if problem is not None:
+                yield number, problem, visible(text)
+                continue
+        elif _CONTROL.search(text):
+            text = visible(text)
+        yield number, cells, text
+
+
+def csv_records_text(lines: Iterable[str], first: int, width: int | None = None) -> Iterator[Record]:
     """(row number, the record's cells or why it cannot be read as CSV, its text) per record
-    of `lines`, numbered from `first`; blank records are counted and left out."""
+    of `lines`, numbered from `first`; blank records are counted and left out. With `width`
+    (the header's columns) a last line cut off mid-row is a row error; a record with a control
+    character always is (`record_problem`)."""
+    return _screened(_csv_records_text(lines, first), width)
+
+
+def _csv_records_text(lines: Iterable[str], first: int) -> Iterator[Record]:
     reader, taken = _recording_reader(lines)
     number = first - 1
     while True:
@@ -317,12 +367,23 @@ def csv_records_text(lines: Iterable[str], first: int) -> Iterator[tuple[int, li
         except csv.Error as exc:
             yield number, f"the row cannot be read as CSV: {exc}", "".join(taken)
             continue
-        if not "".join(cells).strip():  # every cell blank
+        text = "".join(taken)
+        if not "".join(cells).strip() and not _cut_off(cells, text):  # every cell blank
             continue
-        yield number, cells, "".join(taken)
+        yield number, cells, text
 
 
-def csv_records_list(lines: Sequence[str], first: int) -> list[tuple[int, list[str] | str, str]]:
+def csv_records_list(lines: Sequence[str], first: int, width: int | None = None) -> list[Record]:
+    """`_csv_records_list`, screened as `csv_records_text` screens (one regex pass over a
+    clean piece)."""
+    records = _csv_records_list(lines, first)
+    text = "".join(lines)
+    if not _CONTROL.search(text) and (not text or text.endswith(("\n", "\r")) or not records):
+        return records
+    return list(_screened(records, width))
+
+
+def _csv_records_list(lines: Sequence[str], first: int) -> list[Record]:
     """`csv_records_text` of `lines` (as a text-mode file gives them) as a list. Lines without a
     quote character are one record each, so such a piece is read in one pass, each record's
     text its line: by splitting at commas where that is what csv.reader does (every line break
@@ -338,8 +399,8 @@ def csv_records_list(lines: Sequence[str], first: int) -> list[tuple[int, list[s
         if len(rows) == len(lines):
             numbers = range(first, first + len(lines))
             return [(number, cells, line) for number, cells, line in zip(numbers, rows, lines, strict=True)
-                    if "".join(cells).strip()]
-    return list(csv_records_text(lines, first))
+                    if "".join(cells).strip() or _cut_off(cells, line)]
+    return list(_csv_records_text(lines, first))
 
 
 def _split_at_commas(lines: Sequence[str], text: str) -> list[list[str]] | None:
@@ -354,7 +415,7 @@ def _split_at_commas(lines: Sequence[str], text: str) -> list[list[str]] | None:
 
 def _csv_body(fh: IO[str], header: list[str]) -> Iterator[tuple[int, RawRow]]:
     with fh:
-        for number, cells, _ in csv_records_text(fh, 2):
+        for number, cells, _ in csv_records_text(fh, 2, len(header)):
             yield number, RowProblem(cells, "") if isinstance(cells, str) else csv_row(header, cells)
 
 

@@ -130,7 +130,7 @@ def csv_records(header: list[str], lines: Sequence[str],
                 first: int) -> Iterator[tuple[int, RawRow, str]]:
     """intake.readers' CSV rows of `lines` (whole records, the first numbered `first`), each
     with its own text."""
-    for number, cells, text in csv_records_text(lines, first):
+    for number, cells, text in csv_records_text(lines, first, len(header) or None):
         if isinstance(cells, str):
             yield number, RowProblem(cells, ""), text
         else:

@@ -88,6 +88,16 @@ def _payment_outbox(engine: Engine) -> None:
     # (fresh databases already have them from the initial migration: checkfirst)
     for table in (models.tables.OUTBOX_BATCH, models.tables.BATCH_ORDER, models.tables.HANDOVER):
         table.create(engine, checkfirst=True)
+def _lease_holder(engine: Engine) -> None:
+    # the lease names its holder (host, pid, flow run id) and carries a fencing generation
+    present = {c["name"] for c in inspect(engine).get_columns("lease")}
+    wanted = (("host", "VARCHAR(100)"), ("pid", "INTEGER"), ("run_id", "VARCHAR(64)"),
+              ("generation", "BIGINT NOT NULL DEFAULT 0"))
+    with engine.begin() as conn:
+        for column, kind in wanted:
+            if column not in present:
+                conn.execute(text(f"ALTER TABLE lease ADD COLUMN {column} {kind}"))
+    models.tables.LEASE_RELEASE.create(engine, checkfirst=True)
 
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -98,6 +108,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(5, "work partitions keep what they did", _work_partition_result),
     Migration(10, "claims keep the months their amount pays", _claim_months_paid),
     Migration(20, "payment outbox: batches, their orders, handovers", _payment_outbox),
+    Migration(30, "the lease names its holder and carries a fencing generation", _lease_holder),
 )
 
 

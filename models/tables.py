@@ -334,6 +334,23 @@ class Lease(SQLModel, table=True):
     holder: str = Field(max_length=100)
     acquired_at: datetime = Field(default_factory=utcnow)
     expires_at: datetime
+    host: str | None = Field(default=None, max_length=100, description="the holder's host name")
+    pid: int | None = Field(default=None, description="the holder's process id on that host")
+    run_id: str | None = Field(default=None, max_length=64, description="the holder's flow run id")
+    generation: int = Field(default=0, sa_type=BigInteger,
+                            description="fencing token: every take-over raises it")
+
+
+class LeaseRelease(SQLModel, table=True):
+    """An administrator's release of a held lease (`claims lease release`), kept for the record."""
+
+    __tablename__ = "lease_release"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=64)
+    holder: str = Field(max_length=100)
+    generation: int = Field(sa_type=BigInteger)
+    actor: str = Field(max_length=100)
+    at: datetime = Field(default_factory=utcnow)
 
 
 class SchemaVersion(SQLModel, table=True):
@@ -368,6 +385,7 @@ LEASE = _table(Lease)
 OUTBOX_BATCH = _table(PaymentBatch)
 BATCH_ORDER = _table(PaymentBatchOrder)
 HANDOVER = _table(BatchHandover)
+LEASE_RELEASE = _table(LeaseRelease)
 
 WORK_METADATA = MetaData()
 """The work-partition tables (services/nightly/leasing.py): core tables, created by their own

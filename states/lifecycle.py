@@ -50,6 +50,7 @@ TRANSITIONS: tuple[dict[str, Any], ...] = (
     {"trigger": "pass_inspection", "source": ["filed", "advance_paid"], "dest": "on_site_inspected"},
     {"trigger": "fail_inspection", "source": "filed", "dest": "rejected"},
     {"trigger": "fail_inspection", "source": "advance_paid", "dest": "recovery_due"},
+    {"trigger": "record_inspection", "source": ["filed", "advance_paid"], "dest": None},
     {"trigger": "record_completion", "source": ["filed", "advance_paid", "on_site_inspected"], "dest": None},
     {"trigger": "amend", "source": ["filed", "advance_paid", "on_site_inspected"], "dest": None},
     {"trigger": "assess", "source": "on_site_inspected", "dest": "assessed", "conditions": "completion_ready"},

@@ -3,10 +3,13 @@
 - Every state-changing command acts with the role of its kind (inspect → inspector, review →
   reviewer, retry → admin, …). When the deployment keeps a list of actors and roles
   (CLAIMS_ACTORS, a YAML file `{name: [role, …]}`), an actor may act only in a listed role.
-- The inspector of a claim cannot review its objection.
-- Whoever reviewed a claim's objection cannot mark it for recovery.
-- The approver who releases a day's payment batch cannot be an inspector or reviewer of any
-  claim in it.
+- Segregation is by person over the claim's whole history (its event chain and its inspection,
+  objection rows), names compared NFKC-normalised and trimmed:
+  - whoever objected to a claim, inspected it, loaded its inspections or completions, or
+    amended it cannot review its objection;
+  - whoever reviewed a claim's objection cannot mark it for recovery;
+  - the approver who releases a day's payment batch cannot have inspected, reviewed, loaded
+    inspections or completions of, or amended any claim in it.
 - Admins retry failed steps; no command lets anyone set an amount or a state by hand.
 """
 
@@ -19,10 +22,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
-from models.tables import INSPECTION, OBJECTION
-from services.access.actors import ROLES, Actor
+from models.tables import EVENT, INSPECTION, OBJECTION
+from services.access.actors import ROLES, Actor, normalise
 
 
 class Forbidden(PermissionError):
@@ -40,7 +43,7 @@ def _roster(path: str) -> dict[str, frozenset[str]]:
         unknown = [r for r in listed if r not in ROLES]
         if unknown:
             raise ValueError(f"{path}: actor {name!r} has unknown role(s) {unknown}; roles are {', '.join(ROLES)}")
-        roster[str(name)] = frozenset(listed)
+        roster[normalise(str(name))] = frozenset(listed)
     return roster
 
 
@@ -56,18 +59,35 @@ def check_role(actor: Actor) -> None:
         raise Forbidden(f"{actor.name!r} may act as {', '.join(sorted(roles))}, not as {actor.role}")
 
 
+HANDLED = ("record_inspection", "record_completion", "amend")
+"""events whose actor handled the claim's facts: they may not review it nor release its payment"""
+
+
 def check_may_review(conn: Connection, actor: Actor, claim_pk: int, claim_id: str) -> None:
     check_role(actor)
-    inspectors = set(conn.execute(
-        select(INSPECTION.c.inspector).where(INSPECTION.c.claim_pk == claim_pk)).scalars())
+    inspectors = {normalise(n or "") for n in conn.execute(
+        select(INSPECTION.c.inspector).where(INSPECTION.c.claim_pk == claim_pk)).scalars()}
     if actor.name in inspectors:
         raise Forbidden(f"{actor.name!r} inspected claim {claim_id} and cannot review its objection")
+    objectors = {normalise(n or "") for n in conn.execute(
+        select(OBJECTION.c.actor).where(OBJECTION.c.claim_pk == claim_pk)).scalars()}
+    objectors |= {normalise(n or "") for n in conn.execute(
+        select(EVENT.c.actor).where(EVENT.c.claim_pk == claim_pk, EVENT.c.trigger == "object")).scalars()}
+    if actor.name in objectors:
+        raise Forbidden(f"{actor.name!r} objected to claim {claim_id} and cannot review the objection")
+    handled = {(normalise(n or ""), t) for n, t in conn.execute(
+        select(EVENT.c.actor, EVENT.c.trigger).where(EVENT.c.claim_pk == claim_pk,
+                                                     EVENT.c.trigger.in_(HANDLED)))}
+    done = sorted(t for n, t in handled if n == actor.name)
+    if done:
+        raise Forbidden(f"{actor.name!r} did {', '.join(done)} on claim {claim_id} and cannot review "
+                        "its objection")
 
 
 def check_may_mark_recovery(conn: Connection, actor: Actor, claim_pk: int, claim_id: str) -> None:
     check_role(actor)
-    reviewers = set(conn.execute(
-        select(OBJECTION.c.reviewer).where(OBJECTION.c.claim_pk == claim_pk)).scalars())
+    reviewers = {normalise(n or "") for n in conn.execute(
+        select(OBJECTION.c.reviewer).where(OBJECTION.c.claim_pk == claim_pk)).scalars()}
     if actor.name in reviewers:
         raise Forbidden(f"{actor.name!r} reviewed claim {claim_id}'s objection and cannot mark its recovery")
 
@@ -78,8 +98,12 @@ def check_may_approve(conn: Connection, actor: Actor, claim_pks: Iterable[int]) 
     for start in range(0, len(pks), 1000):
         part = pks[start:start + 1000]
         inspected = conn.execute(select(INSPECTION.c.claim_pk).where(
-            INSPECTION.c.claim_pk.in_(part), INSPECTION.c.inspector == actor.name).limit(1)).first()
+            INSPECTION.c.claim_pk.in_(part), func.trim(INSPECTION.c.inspector) == actor.name).limit(1)).first()
         reviewed = conn.execute(select(OBJECTION.c.claim_pk).where(
-            OBJECTION.c.claim_pk.in_(part), OBJECTION.c.reviewer == actor.name).limit(1)).first()
-        if inspected or reviewed:
-            raise Forbidden(f"{actor.name!r} inspected or reviewed claims in this batch and cannot approve it")
+            OBJECTION.c.claim_pk.in_(part), func.trim(OBJECTION.c.reviewer) == actor.name).limit(1)).first()
+        handled = conn.execute(select(EVENT.c.claim_pk).where(
+            EVENT.c.claim_pk.in_(part), EVENT.c.trigger.in_(HANDLED),
+            func.trim(EVENT.c.actor) == actor.name).limit(1)).first()
+        if inspected or reviewed or handled:
+            raise Forbidden(f"{actor.name!r} inspected, reviewed, loaded inspections or completions of, or "
+                            "amended claims in this batch and cannot release its payment")

@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, insert, update
+from sqlalchemy import Engine, insert
 
-from models.tables import CLAIM, COMPLETION, INSPECTION
+from models.tables import COMPLETION, INSPECTION
 from rules.record import LEVELS
-from services.access.actors import Actor
+from services.access.actors import Actor, normalise
+from services.access.roles import check_role
 from services.lookup import find_claims
 from services.nightly.moves import plan_move, write_moves
 from services.settings import chunk_size
@@ -112,16 +113,17 @@ def record_inspections(engine: Engine, rows: Iterable[tuple[int, Mapping[str, An
     """`claims inspect FILE`: rows claim_id, [policy], inspected_on, inspector, result, note.
     A row without an inspector is taken as inspected by the command's actor, one without
     inspected_on as inspected on the business date `on`."""
+    check_role(actor)
     report = RecordReport()
     for batch in _chunks(rows):
         with engine.begin() as conn:
             inserts: list[dict[str, Any]] = []
-            updates: list[dict[str, Any]] = []
+            moves = []
             for number, raw, claim in _resolve(conn, batch, report, INSPECTABLE, "an inspection"):
                 errors: list[str] = []
                 day = _date(raw, "inspected_on", errors) or (None if errors else on)
                 result = _result(raw, errors)
-                inspector = _text(raw, "inspector") or actor.name
+                inspector = normalise(_text(raw, "inspector") or actor.name)
                 if day is None and not errors:
                     errors.append("inspected_on: missing (or give --on)")
                 if errors:
@@ -135,14 +137,13 @@ def record_inspections(engine: Engine, rows: Iterable[tuple[int, Mapping[str, An
                 inserts.append({"claim_pk": claim.id, "inspected_on": day, "inspector": inspector,
                                 "result": result, "note": _text(raw, "note"),
                                 "recorded_at": datetime.now(UTC)})
-                updates.append({"b_pk": claim.id, "inspection_result": result, "inspected_on": day})
+                # an event in the chain: the acting actor (who loaded the file) and the file's inspector
+                moves.append(plan_move(claim, "record_inspection",
+                                       reason=f"inspection {result} on {day} by inspector {inspector}",
+                                       inspection_result=result, inspected_on=day))
             if inserts:
                 conn.execute(insert(INSPECTION), inserts)
-                conn.execute(
-                    update(CLAIM).where(CLAIM.c.id == bindparam("b_pk")).values(
-                        inspection_result=bindparam("inspection_result"),
-                        inspected_on=bindparam("inspected_on")),
-                    updates)
+                write_moves(conn, moves, actor=actor, on=on or max(i["inspected_on"] for i in inserts))
             report.recorded += len(inserts)
     return report
 
@@ -151,6 +152,7 @@ def record_completions(engine: Engine, rows: Iterable[tuple[int, Mapping[str, An
                        actor: Actor, on: date, run_id: str | None = None) -> RecordReport:
     """`claims complete FILE`: rows claim_id, [policy], certificate_no, certificate_date, [level],
     result (pass/fail). Sets the completion facts and logs `record_completion`."""
+    check_role(actor)
     report = RecordReport()
     for batch in _chunks(rows):
         with engine.begin() as conn:

@@ -41,6 +41,7 @@ from models.tables import BATCH_ORDER, CLAIM, HANDOVER, OUTBOX_BATCH, PAYMENT
 from services.crash_drill import checkpoint
 from services.money.channel import BATCH_HEADERS, KIND_ZH, outbox_dir
 from services.settings import chunk_size
+from services.nightly.lease import fence
 
 ORDER_KINDS = ("advance", "final")
 SENDABLE = ("sent", "confirmed", "failed")
@@ -53,8 +54,10 @@ OUTBOX_ACTOR = "system:outbox"
 
 @contextmanager
 def money_transaction(engine: Engine) -> Iterator[Connection]:
-    """The one transaction that commits payment orders or batches (a lease fence goes here)."""
+    """The one transaction that commits payment orders or batches: fenced by the night's lease, so a
+    stalled run whose lease was taken over rolls back instead of paying."""
     with engine.begin() as conn:
+        fence(conn)
         yield conn
 
 

@@ -25,6 +25,7 @@ from services.money.outbox import money_transaction
 from services.money.payments import PAYMENT
 from services.money.recovery import recovery_rows
 from services.nightly.grants import person_order
+from services.nightly.lease import fence
 from services.nightly.moves import Move, event_hash, execute_many, plan_move, write_moves
 from services.nightly.rulebook import BadFacts, Rules, load_rulebook
 from services.nightly.steps import ChunkFn, Partition, PartitionFn, StepResult
@@ -197,7 +198,7 @@ def run_chunk(engine: Engine, module: StepModule, partition: Partition, run: Run
     settings = settings or load_settings()
     result = StepResult(module.STEP, chunks=1)
     checkpoint(f"{module.STEP}.chunk_start")
-    with money_transaction(engine) as conn:
+    with money_transaction(engine) as conn:  # fenced: a stalled run whose lease was taken over stops here
         columns = getattr(module, "COLUMNS", STEP_COLUMNS)
         rows = plain_rows(conn.execute(
             select(*columns).where(CLAIM.c.person_key >= partition.lo, CLAIM.c.person_key < partition.hi,
@@ -210,6 +211,7 @@ def run_chunk(engine: Engine, module: StepModule, partition: Partition, run: Run
             module.decide(conn, rows, batch)
             checkpoint(f"{module.STEP}.before_flush")
             batch.flush(conn)
+            fence(conn)
             checkpoint(f"{module.STEP}.before_commit")
     return result
 

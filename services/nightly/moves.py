@@ -35,6 +35,7 @@ from sqlalchemy.schema import CreateTable
 from models.tables import CLAIM, EVENT
 from services.access.actors import Actor
 from services.crash_drill import checkpoint
+from services.nightly.lease import fence
 from states.lifecycle import Subject, fire
 
 
@@ -100,6 +101,7 @@ def write_moves(conn: Connection, moves: Sequence[Move], *, actor: Actor, on: da
     """
     if not moves:
         return 0
+    fence(conn)
     now = datetime.now(UTC)
     groups: dict[tuple[str, ...], int] = {}
     staged: list[tuple[Any, ...]] = []

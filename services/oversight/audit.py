@@ -18,6 +18,7 @@ from sqlalchemy import Engine, func, insert, select
 
 from models.tables import ANCHOR, CLAIM, EVENT
 from services.nightly.moves import event_hash
+from services.oversight import outside_log
 from services.settings import chunk_size
 
 
@@ -71,7 +72,12 @@ def write_anchor(engine: Engine, on: date, run_id: str | None = None) -> int | N
             on=on, run_id=run_id, first_event_id=first_id, last_event_id=last_id,
             heads=heads, digest=digest, prev_digest=prev))
         key = result.inserted_primary_key
-        return int(key[0]) if key else None
+        anchor_id = int(key[0]) if key else None
+    if anchor_id is not None:  # committed: now outside the database too (CLAIMS_AUDIT_LOG)
+        with engine.connect() as conn:
+            row = conn.execute(select(ANCHOR).where(ANCHOR.c.id == anchor_id)).one()
+        outside_log.append(outside_log.anchor_record(row))
+    return anchor_id
 
 
 def _claim_events(conn: Any) -> Iterator[tuple[Any, list[Any]]]:
@@ -103,7 +109,10 @@ def verify(engine: Engine) -> AuditReport:
         if orphans:
             report.problems.append(f"{orphans} events belong to no claim")
         prev = ""
-        for anchor in conn.execute(select(ANCHOR).order_by(ANCHOR.c.id)).all():
+        anchors = conn.execute(select(ANCHOR).order_by(ANCHOR.c.id)).all()
+        report.problems.extend(outside_log.compare([outside_log.anchor_record(a) for a in anchors],
+                                                   outside_log.read()))
+        for anchor in anchors:
             report.anchors += 1
             digest, _ = _digest(prev, _heads_between(conn, anchor.first_event_id, anchor.last_event_id))
             if anchor.prev_digest != prev or anchor.digest != digest:

@@ -74,6 +74,31 @@ def test_a_version_5_database_gains_the_months_paid_column_once(db_url: str) -> 
     engine.dispose()
 
 
+def test_a_version_5_lease_gains_its_holder_and_generation_and_keeps_its_row(db_url: str) -> None:
+    from sqlalchemy import text
+
+    engine = make_engine(db_url)
+    for migration in MIGRATIONS[:5]:
+        migration.apply(engine)
+        with Session(engine) as session:
+            session.add(SchemaVersion(version=migration.version, name=migration.name))
+            session.commit()
+    with engine.begin() as conn:  # the lease as versions 1-5 made it
+        conn.execute(text("DROP TABLE lease"))
+        conn.execute(text("CREATE TABLE lease (name VARCHAR(64) PRIMARY KEY, holder VARCHAR(100) NOT NULL, "
+                          "acquired_at TIMESTAMP NOT NULL, expires_at TIMESTAMP NOT NULL)"))
+        conn.execute(text("INSERT INTO lease VALUES ('nightly', 'old run', '2020-06-03 01:00:00', "
+                          "'2020-06-03 07:00:00')"))
+    assert 30 in [m.version for m in upgrade(engine)]
+    columns = {c["name"] for c in inspect(engine).get_columns("lease")}
+    assert {"host", "pid", "run_id", "generation"} <= columns
+    assert inspect(engine).has_table("lease_release")
+    with engine.connect() as conn:
+        assert tuple(conn.execute(text("SELECT holder, generation FROM lease")).one()) == ("old run", 0)
+    assert upgrade(engine) == []
+    engine.dispose()
+
+
 def test_a_new_sqlite_database_gets_the_product_page_size_and_an_old_one_keeps_its_own(
         tmp_path: Path) -> None:
     old = tmp_path / "old.db"

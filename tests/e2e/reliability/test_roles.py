@@ -99,7 +99,7 @@ def test_the_deployment_actor_list_is_enforced(posted: Engine, db_url: str, tmp_
 def test_an_approver_who_inspected_or_reviewed_a_claim_of_the_batch_cannot_approve_it(posted: Engine) -> None:
     pk = claim(posted, "A1").id
     with posted.connect() as conn:
-        with pytest.raises(Forbidden, match="inspected or reviewed claims in this batch"):
+        with pytest.raises(Forbidden, match="claims in this batch and cannot release its payment"):
             check_may_approve(conn, Actor(INSPECTOR, "approver"), [pk])
         check_may_approve(conn, Actor("zhao", "approver"), [pk])
 

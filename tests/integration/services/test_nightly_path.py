@@ -66,7 +66,8 @@ def test_advance_then_rest_after_the_posting_window(engine: Engine, rules: FakeR
         ("final", Decimal("500.00"), "huludao-2019:E1:final:1"),
     ]
     assert [t for _, _, t in history(engine, "E1")] == [
-        "pay_advance", "pass_inspection", "record_completion", "assess", "post", "close_posting", "pay"]
+        "pay_advance", "record_inspection", "pass_inspection", "record_completion", "assess", "post",
+        "close_posting", "pay"]
 
     before = counts(engine)
     results = run_night(engine, date(2020, 6, 10))

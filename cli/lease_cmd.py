@@ -1,0 +1,86 @@
+"""`claims lease show` / `claims lease release`, and the guard other commands take the lease with.
+
+Commands that change claims a night changes (claims retry, claims bank import, claims recover,
+claims recovered, claims approve) hold the nightly lease while they run: beside a running night
+they wait (CLAIMS_LEASE_WAIT_SECONDS) and then stop with a sentence naming the holder, exit 3.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import typer
+from sqlalchemy import insert
+
+from cli.common import ActorOption, console, fail, ready_engine
+from models.tables import LEASE_RELEASE
+from services.access.actors import actor_from
+from services.access.roles import Forbidden, check_role
+from services.nightly import lease
+
+ENVIRONMENT = 3
+"""exit code of a command stopped by its environment (lock, lease, server)"""
+
+
+@contextmanager
+def night_lease(engine: Any, label: str) -> Iterator[None]:
+    """Hold the nightly lease for one command, waiting a bounded while for a running night."""
+    holder = lease.holder_name(f"claims {label}")
+    try:
+        with lease.held(engine, holder, wait=lease.wait_seconds()):
+            yield
+    except lease.LeaseHeld as exc:
+        fail(f"claims {label} waited {lease.wait_seconds():.0f} s for the nightly lease: {exc}",
+             ENVIRONMENT)
+
+
+def register(app: typer.Typer) -> None:
+    group = typer.Typer(help="The nightly lease (夜间批处理锁): who holds it; an administrator's release.",
+                        no_args_is_help=True)
+    group.command("show")(show)
+    group.command("release")(release)
+    app.add_typer(group, name="lease")
+
+
+def show() -> None:
+    """Who holds the nightly lease: host, pid, flow run id, generation, and when it lapses.
+
+    Example: claims lease show
+    """
+    engine = ready_engine()
+    current = lease.show(engine)
+    if current is None:
+        console.print("the nightly lease is free (无人持有)")
+        return
+    state = "lapsed" if current.expires_at <= datetime.now(UTC) else "held"
+    console.print(f"nightly lease {state}: {current.holder}")
+    console.print(f"  host {current.host or '-'}, pid {current.pid or '-'}, flow run {current.run_id or '-'}, "
+                  f"generation {current.generation}")
+    console.print(f"  since {current.acquired_at:%Y-%m-%d %H:%M:%S} UTC, lapses at "
+                  f"{current.expires_at:%Y-%m-%d %H:%M:%S} UTC unless its heartbeat renews it")
+
+
+def release(actor: str | None = ActorOption) -> None:
+    """Release the nightly lease by hand (administrator only; recorded in lease_release). The holder,
+    if it still runs, stops at its next commit instead of writing (fencing).
+
+    Example: claims lease release --actor 系统管理员
+    """
+    engine = ready_engine()
+    who = actor_from(actor, "admin")
+    try:
+        check_role(who)
+    except Forbidden as exc:
+        fail(str(exc))
+    current = lease.force_release(engine)
+    if current is None:
+        console.print("the nightly lease is free: nothing released")
+        return
+    with engine.begin() as conn:
+        conn.execute(insert(LEASE_RELEASE).values(name=current.name, holder=current.holder,
+                                                  generation=current.generation, actor=who.name))
+    console.print(f"released the nightly lease of {current.holder} (generation {current.generation}) "
+                  f"as {who.name}")
