@@ -1,0 +1,45 @@
+"""Files as district offices send them, through the installed `claims` (issue 20, CONTRACT §1a):
+a GB18030 CSV with Chinese column names, Excel's date forms, Chinese labels and 是/否 imports."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from sqlalchemy import select
+
+from models.db import make_engine
+from models.tables import CLAIM
+from services.importing.filing_pool import POOL_MIN_BYTES
+from tests.conftest import run_claims
+from tests.unit.intake.claimrows import good_row, office_row
+
+
+def write_office_csv(path: Path, rows: list[dict[str, str]]) -> Path:
+    with path.open("w", encoding="gb18030", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(dict.fromkeys(k for r in rows for k in r)))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def test_gb18030_chinese_headers_dates_and_labels_import(db_url: str, tmp_path: Path) -> None:
+    assert run_claims("init", db=db_url).returncode == 0
+    small = write_office_csv(tmp_path / "区县申报.csv", [office_row(i) for i in range(18)])
+    done = run_claims("import", str(small), "--on", "2020-06-01", db=db_url)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "filed 18" in done.stdout and "not a claim field" not in done.stdout
+    many = 6600
+    big = write_office_csv(tmp_path / "全年.csv", [office_row(i) for i in range(18, 18 + many)])
+    assert big.stat().st_size > POOL_MIN_BYTES  # the worker pool's path
+    done = run_claims("import", str(big), "--on", "2020-06-01", db=db_url)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"filed {many}" in done.stdout
+    engine = make_engine(db_url)
+    with engine.connect() as conn:
+        stored = {r.claim_id: r for r in conn.execute(select(CLAIM))}
+    engine.dispose()
+    for i in (0, 1, 4, 8, 18 + many - 1):
+        want, got = good_row(i), stored[good_row(i)["claim_id"]]
+        assert (got.policy, got.kind, got.region, got.filed_on.isoformat()) == (
+            want["policy"], want["kind"], want["region"], want["filed_on"])
