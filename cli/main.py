@@ -14,6 +14,7 @@ from cli import (
     ops_cmd,
     rules_cmd,
     setup_cmd,
+    template_cmd,
 )
 
 app = typer.Typer(
@@ -30,7 +31,7 @@ app = typer.Typer(
 )
 
 for module in (setup_cmd, filing_cmd, lifecycle_cmd, ops_cmd, rules_cmd, export_cmd, check_cmd,
-               demo_cmd, nightly_cmd):
+               demo_cmd, nightly_cmd, template_cmd):
     module.register(app)
 
 

@@ -16,8 +16,8 @@ from typing import Any
 from sqlalchemy import Engine, bindparam, insert, update
 
 from intake.headers import normal_header
+from intake.validate import PARSERS, _Row, half_width
 from intake.validate import _date as parse_date
-from intake.validate import _Row, half_width
 from models.tables import CLAIM, COMPLETION, INSPECTION
 from rules.record import LEVELS
 from services.access.actors import Actor
@@ -64,6 +64,15 @@ def _date(raw: Mapping[str, Any], name: str, problems: list[str]) -> date | None
     return found if isinstance(found, date) else None
 
 
+def _policy(text: str | None) -> str | None:
+    """A policy by its code or its jurisdiction's Chinese name (葫芦岛市); unknown text as it is."""
+    if text is None:
+        return None
+    row = _Row({})
+    code = PARSERS["policy"](row, "policy", text)
+    return code if isinstance(code, str) else text
+
+
 LEVEL_CODES = {normal_header(label): code for code, label in LEVELS.items()}
 """A level by its Chinese label (初级工（五级）) as well as its code."""
 
@@ -95,7 +104,7 @@ def _chunks(rows: Iterable[tuple[int, Mapping[str, Any]]]) -> Iterable[list[tupl
 
 def _resolve(conn: Any, batch: list[tuple[int, Mapping[str, Any]]], report: RecordReport,
              allowed: tuple[str, ...], what: str) -> list[tuple[int, Mapping[str, Any], Any]]:
-    refs = [(_text(raw, "claim_id") or "", _text(raw, "policy")) for _, raw in batch]
+    refs = [(_text(raw, "claim_id") or "", _policy(_text(raw, "policy"))) for _, raw in batch]
     found = find_claims(conn, refs)
     resolved = []
     for (number, raw), ref in zip(batch, refs, strict=True):

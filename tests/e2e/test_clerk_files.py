@@ -43,3 +43,42 @@ def test_gb18030_chinese_headers_dates_and_labels_import(db_url: str, tmp_path: 
         want, got = good_row(i), stored[good_row(i)["claim_id"]]
         assert (got.policy, got.kind, got.region, got.filed_on.isoformat()) == (
             want["policy"], want["kind"], want["region"], want["filed_on"])
+
+
+def test_the_filled_template_imports_without_edits(db_url: str, tmp_path: Path) -> None:
+    from datetime import date
+
+    from openpyxl import load_workbook
+
+    assert run_claims("init", db=db_url).returncode == 0
+    blank = tmp_path / "申报模板.xlsx"
+    done = run_claims("template", "--out", str(blank), db=db_url)
+    assert done.returncode == 0, done.stderr
+    workbook = load_workbook(blank)
+    sheet = workbook["申报"]
+    header = [c.value for c in sheet[1]]
+    assert "身份证号码" in header and sheet["D2"].number_format == "@"
+    assert [ws.title for ws in workbook.worksheets] == ["申报", "代码表", "填表说明"]
+    rows = [office_row(i) for i in range(9)]
+    for r, row in enumerate(rows, start=2):
+        for c, name in enumerate(header, start=1):
+            value: object = row.get(str(name))
+            if name == "申报日期":
+                value = date(2020, 5, 10)  # an Excel date cell
+            sheet.cell(row=r, column=c, value=value)
+    workbook.save(blank)
+    done = run_claims("import", str(blank), "--on", "2020-06-01", db=db_url)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "filed 9" in done.stdout and "not a claim field" not in done.stdout
+    roster = tmp_path / "检查.xlsx"
+    assert run_claims("template", "--kind", "inspections", "--out", str(roster),
+                      db=db_url).returncode == 0
+    book = load_workbook(roster)
+    assert [c.value for c in book["现场检查"][1]] == ["申报编号", "政策", "检查日期", "检查人",
+                                                   "检查结果", "备注"]
+    for c, value in enumerate(["C000000", "葫芦岛市", "2020/6/2", "李检查", "通过"], start=1):
+        book["现场检查"].cell(row=2, column=c, value=value)
+    book.save(roster)
+    done = run_claims("inspect", str(roster), db=db_url)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert run_claims("template", "--kind", "nope", db=db_url).returncode == 2
