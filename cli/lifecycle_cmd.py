@@ -99,6 +99,11 @@ def show(
                   f"{view['state_zh']} [{view['state']}]  amount {view['amount'] or '-'}")
     if view["reasons"]:
         console.print("reasons: " + ", ".join(view["reasons"]))
+    if view["set_aside"]:
+        console.print(f"set aside 待处理: {view['set_aside']['step']} — {view['set_aside']['reason']}",
+                      markup=False)
+    if view["advance_problem"]:
+        console.print(f"advance 预支: {view['advance_problem']}", markup=False)
     payments = Table("kind", "amount", "status", "attempt", "reference", title="payments 拨付")
     for p in view["payments"]:
         payments.add_row(p["kind"], p["amount"], p["status"], str(p["attempt"]), p["reference"] or "")

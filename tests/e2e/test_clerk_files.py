@@ -82,3 +82,27 @@ def test_the_filled_template_imports_without_edits(db_url: str, tmp_path: Path) 
     done = run_claims("inspect", str(roster), db=db_url)
     assert done.returncode == 0, done.stdout + done.stderr
     assert run_claims("template", "--kind", "nope", db=db_url).returncode == 2
+
+
+def test_an_advance_that_cannot_be_paid_is_named(db_url: str, tmp_path: Path) -> None:
+    import json
+
+    from tests.unit.intake.claimrows import write_csv
+
+    assert run_claims("init", db=db_url).returncode == 0
+    no_class = {**good_row(20), "advance_requested": "true", "level": "", "certificate_date": ""}
+    no_advance = {**good_row(2), "advance_requested": "true", "class_id": "KB-1"}
+    path = write_csv(tmp_path / "c.csv", [no_class, no_advance, good_row(3)])
+    done = run_claims("import", str(path), "--on", "2020-06-01", db=db_url)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "C000020" in done.stdout and "no class filing number" in done.stdout
+    assert "C000002" in done.stdout and "C000003" not in done.stdout
+    night = run_claims("nightly", "--as-of", "2020-06-01", "--no-prefect", db=db_url)
+    assert night.returncode in (0, 1), night.stdout + night.stderr
+    failed = {f["claim_id"]: f for f in json.loads(
+        run_claims("failed", "--json", db=db_url).stdout)}
+    assert failed["C000020"]["step"] == "pay_advances"
+    assert "no class filing number" in failed["C000020"]["reason"]
+    assert "C000002" in failed and "C000003" not in failed
+    show = run_claims("show", "C000020", db=db_url, env={"COLUMNS": "200"})
+    assert "no class filing number" in show.stdout and "set aside" in show.stdout
