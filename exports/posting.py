@@ -1,8 +1,11 @@
 """The public posting notice (公示名单): the claims posted in a date range, as a bureau posts them.
 
-A claim is on the notice when a posting window opened in the range holds it and it is still
-posted or went on from there (objected, approved, paid, payment failed and retried); a claim
-removed from the notice (objection upheld, recovery) is not listed. Identities are masked.
+A claim is on a window's notice when the window holds it and its history shows it was posted
+on the window's opening day (the `post` event, assessed → publicly_posted): a notice
+regenerated later lists what was posted that day, also a claim an upheld objection later
+removed. A claim without that event in its history (rows written before events were kept) is
+listed when it is still posted or went on from there (objected, approved, paid, payment
+failed). Identities are masked.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, Select, func, select
+from sqlalchemy import Engine, Select, exists, func, or_, select
 
 from exports.dates import zh_date
 from exports.labels import kind_label, level_label
@@ -22,7 +25,7 @@ from exports.query import stream
 from exports.writer import Row, Section
 from intake.jurisdictions import JURISDICTIONS
 from intake.privacy import mask_id, mask_name
-from models.tables import CLAIM, WINDOW
+from models.tables import CLAIM, EVENT, WINDOW
 
 POSTED_STATES: tuple[str, ...] = ("publicly_posted", "objected", "approved", "paid",
                                   "payment_failed")
@@ -53,9 +56,17 @@ class Window:
     claims: int
 
 
+def _posted_on(opened_on: Any) -> Any:
+    """The claim was posted on `opened_on` (its post event), or is posted still (no history)."""
+    posted = (select(EVENT.c.id)
+              .where(EVENT.c.claim_pk == CLAIM.c.id, EVENT.c.from_state == "assessed",
+                     EVENT.c.to_state == "publicly_posted", EVENT.c.on == opened_on))
+    return or_(CLAIM.c.state.in_(POSTED_STATES), exists(posted))
+
+
 def _in_range(stmt: Select[Any], policy: str | None, date_from: date | None,
               date_to: date | None) -> Select[Any]:
-    stmt = stmt.where(CLAIM.c.state.in_(POSTED_STATES))
+    stmt = stmt.where(_posted_on(WINDOW.c.opened_on))
     if policy:
         stmt = stmt.where(WINDOW.c.policy == policy)
     if date_from:
@@ -127,7 +138,7 @@ class _Rows:
                    CLAIM.c.person_name, CLAIM.c.person_id, CLAIM.c.occupation, CLAIM.c.level,
                    CLAIM.c.kind, CLAIM.c.amount)
             .where(CLAIM.c.posting_window_id == self.window.id)
-            .where(CLAIM.c.state.in_(POSTED_STATES))
+            .where(_posted_on(self.window.opened_on))
             .order_by(CLAIM.c.claim_id)
         )
         for row in stream(self.engine, stmt):

@@ -70,3 +70,27 @@ def test_notice_refuses_a_bad_ending_and_an_empty_range(engine: Engine, db_url: 
                        str(tmp_path / "n.xlsx"), db=db_url)
     assert empty.returncode != 0 and "claims nightly" in empty.stderr
     assert not (tmp_path / "n.xlsx").exists()
+
+
+def test_a_notice_regenerated_after_an_upheld_objection_lists_the_original_posting(
+        engine: Engine, db_url: str, tmp_path: Path) -> None:
+    """H006 was posted on 2020-06-04 (its post event) and removed later by an upheld objection:
+    the June notice made again today still lists it, as posted that day (issue 20)."""
+    from datetime import date
+
+    from tests.e2e.exports.helpers import add_events
+
+    s = standard_scenario(engine)
+    out = tmp_path / "before.xlsx"
+    args = ("export", "posting", "--policy", "huludao-2019", "--from", "2020-06-01", "--to",
+            "2020-06-30")
+    assert run_claims(*args, "--out", str(out), db=db_url).returncode == 0
+    _, before, _ = table(next(iter(sheets(out).values())), "序号")
+    assert len(before) == 3  # H006 has no post event: the fallback on today's state leaves it out
+    add_events(engine, s.pks["H006"], ["filed", "on_site_inspected", "assessed", "publicly_posted"],
+               date(2020, 6, 4))
+    out = tmp_path / "after.xlsx"
+    assert run_claims(*args, "--out", str(out), db=db_url).returncode == 0
+    _, after, footer = table(next(iter(sheets(out).values())), "序号")
+    assert len(after) == 4 and footer[0][1] == "4人次"
+    assert money("1000.00") in [money(r[-1]) for r in after]
