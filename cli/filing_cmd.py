@@ -8,9 +8,8 @@ from pathlib import Path
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from cli.common import ActorOption, OnOption, business_date, console, fail, ready_engine
+from cli.common import ActorOption, OnOption, Table, business_date, console, fail, ready_engine
 from intake.privacy import safe_cell
 from intake.readers import UnreadableFile, estimate_rows
 from services.access.actors import actor_from

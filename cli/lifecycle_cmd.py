@@ -6,9 +6,8 @@ import json
 from pathlib import Path
 
 import typer
-from rich.table import Table
 
-from cli.common import ActorOption, OnOption, business_date, console, fail, ready_engine
+from cli.common import ActorOption, OnOption, Table, business_date, console, fail, ready_engine
 from services.access.actors import actor_from
 from services.claim_view import claim_view
 from services.importing.rosters import RecordReport, record_completions, record_inspections
