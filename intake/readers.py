@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from intake.headers import field_of
+from intake.messages import msg
 
 RawRow = dict[str, str | None]
 SUFFIXES = (".csv", ".xlsx", ".xls", ".jsonl")
@@ -127,7 +128,7 @@ def _warn_unknown(columns: Collection[str], known: Collection[str] | None,
     for column in columns:
         if column not in known and column not in reported:
             reported.add(column)
-            warnings.append(f"column {column!r} is not a claim field; it was ignored")
+            warnings.append(msg("import.unknown_column", column=column))
 
 
 def _row_from(header: list[str], cells: list[Any]) -> RawRow:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Engine, select
 
+from intake.messages import count, msg
 from models.tables import CLAIM
 from rules.advance import advance_problem
 from services.settings import chunk_size
@@ -37,9 +38,8 @@ def unpayable_advances(engine: Engine, batch_id: int) -> list[tuple[str, str, st
 
 def advance_warnings(found: list[tuple[str, str, str]]) -> list[str]:
     """The import's warnings for `found`: one line per claim, the first SHOWN of them."""
-    lines = [f"claim {claim_id} ({policy}) asks for an advance that cannot be paid: {reason}"
+    lines = [msg("import.advance_unpayable", claim_id=claim_id, policy=policy, reason=reason)
              for policy, claim_id, reason in found[:SHOWN]]
     if len(found) > SHOWN:
-        lines.append(f"… and {len(found) - SHOWN} more advance requests that cannot be paid "
-                     "(claims failed lists them after the night)")
+        lines.append(msg("import.advance_more", more=count(len(found) - SHOWN, "request")))
     return lines

@@ -29,6 +29,11 @@ def test_gb18030_chinese_headers_dates_and_labels_import(db_url: str, tmp_path: 
     done = run_claims("import", str(small), "--on", "2020-06-01", db=db_url)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "filed 18" in done.stdout and "not a claim field" not in done.stdout
+    again = run_claims("import", str(small), "--on", "2020-06-01", db=db_url,
+                       env={"CLAIMS_LANG": "zh"})
+    assert "共18行" in again.stdout and "跳过 18" in again.stdout, again.stdout
+    english = run_claims("--lang", "en", "import", str(small), db=db_url, env={"CLAIMS_LANG": "zh"})
+    assert "18 rows" in english.stdout and "skipped 18" in english.stdout, english.stdout
     many = 6600
     big = write_office_csv(tmp_path / "全年.csv", [office_row(i) for i in range(18, 18 + many)])
     assert big.stat().st_size > POOL_MIN_BYTES  # the worker pool's path
