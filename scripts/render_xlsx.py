@@ -12,11 +12,11 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from openpyxl import load_workbook  # noqa: E402
+import matplotlib.pyplot as plt
+from openpyxl import load_workbook
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from exports.charts import cjk_font  # noqa: E402
+from exports.charts import cjk_font
 
 
 def render(path: Path, sheet: str, out: Path, rows: int = 8, columns: int = 8) -> None:
