@@ -41,6 +41,20 @@ HEADERS = {
 }
 
 
+OFFICE_ENV = {"office": "CLAIMS_NOTICE_OFFICE", "address": "CLAIMS_NOTICE_ADDRESS",
+              "phone": "CLAIMS_NOTICE_PHONE"}
+"""Settings for the notice's issuing office, its address and telephone (none has a default:
+a deployment states its own; a notice without them leaves the line out)."""
+
+
+def notice_office() -> str | None:
+    """受理单位/地址/电话 from the CLAIMS_NOTICE_* settings, or None when none is set."""
+    words = {"office": "受理单位", "address": "地址", "phone": "电话"}
+    parts = [f"{words[k]}：{os.environ[v].strip()}" for k, v in OFFICE_ENV.items()
+             if os.environ.get(v, "").strip()]
+    return "；".join(parts) + "。" if parts else None
+
+
 def objection_contact() -> str:
     """Where and how to object: the CLAIMS_OBJECTION_CONTACT setting, else the default."""
     return os.environ.get(CONTACT_ENV, "").strip() or DEFAULT_CONTACT
@@ -114,6 +128,7 @@ def _preamble(window: Window, lang: str) -> list[str]:
         f"（{window.working_days}个工作日）",
         f"异议受理：公示期内对名单有异议的，请于{zh_date(window.closes_on)}前提出，"
         f"{objection_contact()}。",
+        *([office] if (office := notice_office()) else []),
         "为保护个人信息，姓名和身份证号码已部分隐去。",
     ]
 
@@ -168,7 +183,9 @@ def notice_sections(engine: Engine, *, policy: str | None = None, date_from: dat
     sections = []
     for window in posted_windows(engine, policy=policy, date_from=date_from, date_to=date_to):
         rows = _Rows(engine, window, lang)
-        name = f"{window.policy} {window.opened_on.isoformat()}"
+        place = JURISDICTIONS[window.policy].name if window.policy in JURISDICTIONS else window.policy
+        name = (f"{place}{window.opened_on.year}年{window.opened_on.month}月{window.opened_on.day}日"
+                if lang == "zh" else f"{window.policy} {window.opened_on.isoformat()}")
         sections.append(Section(name=name, header=HEADERS[lang], rows=rows,
                                 preamble=_preamble(window, lang), footer=rows.footer,
                                 widths=(6, 24, 12, 22, 18, 16, 18, 16)))

@@ -25,6 +25,7 @@ def test_notice_lists_the_june_window_masked_with_its_total(engine: Engine, db_u
     assert rows[0][0] == "葫芦岛市职业技能提升行动补贴公示名单"
     assert rows[1][0] == "公示期：2020年6月4日至2020年6月10日（5个工作日）"
     assert "2020年6月10日前提出" in rows[2][0] and "请向受理窗口提出" in rows[2][0]
+    assert list(book) == ["葫芦岛市2020年6月4日"]
     header, body, footer = table(rows, "序号")
     assert header[-1] == "补贴金额（元）"
     assert len(body) == 3  # H001 paid, H002 posted, H003 objected; not H004-H008
@@ -51,12 +52,14 @@ def test_notice_as_csv_carries_the_configured_contact(engine: Engine, db_url: st
     out = tmp_path / "notice.csv"
     contact = "请向市人社局职业能力建设科书面提出"
     done = run_claims("export", "posting", "--out", str(out), db=db_url,
-                      env={"CLAIMS_OBJECTION_CONTACT": contact})
+                      env={"CLAIMS_OBJECTION_CONTACT": contact, "CLAIMS_NOTICE_OFFICE": "葫芦岛市人社局",
+                           "CLAIMS_NOTICE_PHONE": "0429-0000000"})
     assert done.returncode == 0, done.stderr
     rows = sheets(out)["csv"]
     titles = [r[0] for r in rows if r and r[0].endswith("公示名单")]
     assert len(titles) == 2  # June and July windows, each its own section
     assert sum(1 for r in rows if r and contact in r[0]) == 2
+    assert sum(1 for r in rows if r and r[0] == "受理单位：葫芦岛市人社局；电话：0429-0000000。") == 2
     totals = [r for r in rows if r and r[0] == "合计"]
     assert [money(t[-1]) for t in totals] == [money("6000.55"), money("1500.00")]
 
