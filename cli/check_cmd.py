@@ -6,13 +6,13 @@ import json
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
-from cli.common import console, err_console, ready_engine
+from cli.common import Table, console, err_console, ready_engine
 from services.oversight.audit import verify
 from services.oversight.reconcile import ReconcileReport, reconcile
 
-audit_app = typer.Typer(help="The tamper-evident event log.", no_args_is_help=True)
+audit_app = typer.Typer(help="The tamper-evident event log.\n\nExample: claims audit verify",
+                        no_args_is_help=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import typer
 from rich.console import Console
+from rich.table import Table as RichTable
 
 from models.db import get_engine
 from models.schema import require_current
@@ -43,3 +45,12 @@ def ready_engine():  # type: ignore[no-untyped-def]
 def fail(message: str, code: int = 1) -> None:
     err_console.print(f"[red]error:[/red] {message}")
     raise typer.Exit(code)
+
+
+class Table(RichTable):
+    """A rich table whose columns wrap a long code, date or path onto the next line (fold)
+    instead of cutting it to `pay_advan…` in a narrow terminal."""
+
+    def add_column(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("overflow", "fold")
+        super().add_column(*args, **kwargs)

@@ -23,10 +23,12 @@ from exports.targets import NoTargetTable
 from exports.writer import Section, UnsupportedFile, check_suffix, write_document
 from rules.record import POLICIES
 
-export_app = typer.Typer(help="Files for the bureau: posting notice, payment batch, rejected list.",
+export_app = typer.Typer(help="Files for the bureau: posting notice, payment batch, rejected list.\n\n"
+                         "Example: claims export posting --policy huludao-2019 --out 公示.xlsx",
                          no_args_is_help=True)
 report_app = typer.Typer(help="Reports: progress against the seed's targets, quarterly/annual "
-                         "summary.", no_args_is_help=True)
+                         "summary.\n\nExample: claims report targets --out 目标进度.xlsx",
+                         no_args_is_help=True)
 
 LangOption = typer.Option("zh", "--lang", help="language of headers and labels: zh or en "
                           "(codes stay English in data)")

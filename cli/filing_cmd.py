@@ -11,10 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from cli.common import ActorOption, OnOption, business_date, console, fail, ready_engine
+from cli.common import ActorOption, OnOption, Table, business_date, console, fail, ready_engine
+from intake.messages import count, msg
 from intake.privacy import safe_cell
 from intake.readers import UnreadableFile, estimate_rows
 from services.access.actors import actor_from
@@ -74,7 +75,7 @@ def import_claims(
                 result = import_file(engine, file, actor=who, on=day,
                                      progress=lambda n: bar.advance(task, n))
         except UnreadableFile as exc:
-            fail(f"{exc}; nothing was filed", code=2)
+            fail(msg("import.nothing_filed", problem=exc), code=2)
             return
         except Forbidden as exc:
             fail(str(exc), code=3)
@@ -82,23 +83,21 @@ def import_claims(
     _summary(result)
     if report is not None:
         _write_report(report, result.rejections)
-        console.print(f"wrote every rejected row to {report}")
+        console.print(msg("import.report_written", path=report), markup=False)
     if not result.clean:
         raise typer.Exit(1)
 
 
 def _summary(result: ImportReport) -> None:
     for warning in result.warnings:
-        console.print(f"[yellow]warning:[/yellow] {warning}")
-    console.print(
-        f"{result.file_name} (batch {result.batch_id}): {result.rows} rows — "
-        f"[green]filed {result.filed}[/green], skipped {result.skipped} (already filed, same "
-        f"content), [red]conflicts {result.conflicts}[/red], [red]rejected {result.rejected}[/red]"
-    )
+        console.print(f"[yellow]{msg('import.warning')}[/yellow] {escape(warning)}")
+    console.print(msg("import.summary", file=escape(result.file_name), batch=result.batch_id,
+                      rows=count(result.rows, "row"), filed=result.filed, skipped=result.skipped,
+                      conflicts=result.conflicts, rejected=result.rejected))
     if not result.rejections:
         return
-    table = Table(title=f"first {min(SHOWN_REJECTIONS, len(result.rejections))} of "
-                        f"{len(result.rejections)} rows not filed")
+    table = Table(title=msg("import.rejected_title", shown=min(SHOWN_REJECTIONS, len(result.rejections)),
+                            total=count(len(result.rejections), "row")))
     for column in ("row", "claim_id", "field", "message"):
         table.add_column(column, overflow="fold")
     for rejection in result.rejections[:SHOWN_REJECTIONS]:

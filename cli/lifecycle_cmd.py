@@ -6,9 +6,8 @@ import json
 from pathlib import Path
 
 import typer
-from rich.table import Table
 
-from cli.common import ActorOption, OnOption, business_date, console, fail, ready_engine
+from cli.common import ActorOption, OnOption, Table, business_date, console, fail, ready_engine
 from services.access.actors import actor_from
 from services.claim_view import claim_view
 from services.importing.rosters import RecordReport, record_completions, record_inspections
@@ -48,8 +47,9 @@ def inspect(
     on: str | None = typer.Option(None, "--on", help="inspection date for rows without inspected_on "
                                                      "(default: they must give it)"),
 ) -> None:
-    """Record on-site inspection results (现场检查): claim_id, [policy], inspected_on, inspector,
-    result (pass/fail), note. A row without an inspector is the --actor's. The nightly run applies them.
+    """Record on-site inspection results (现场检查): claim_id (申报编号), policy (政策, optional),
+    inspected_on (检查日期), inspector (检查人), result (检查结果: pass/fail, 通过/不通过), note (备注).
+    A row without an inspector is the --actor's. The nightly run applies them.
 
     Example: claims inspect inspections.csv --actor 李检查 --on 2020-06-02
     """
@@ -64,8 +64,9 @@ def complete(
     actor: str | None = ActorOption,
     on: str | None = OnOption,
 ) -> None:
-    """Record training completion (结业/证书 roster) for claims filed before it: claim_id, [policy],
-    certificate_no, certificate_date, [level], result (pass/fail).
+    """Record training completion (结业/证书 roster) for claims filed before it: claim_id (申报编号),
+    policy (政策, optional), certificate_no (证书编号), certificate_date (发证日期), level (等级,
+    optional), result (考核结果: pass/fail, 通过/不通过).
 
     Example: claims complete roster.csv --on 2020-06-30 --actor 王经办
     """
@@ -97,6 +98,11 @@ def show(
                   f"{view['state_zh']} [{view['state']}]  amount {view['amount'] or '-'}")
     if view["reasons"]:
         console.print("reasons: " + ", ".join(view["reasons"]))
+    if view["set_aside"]:
+        console.print(f"set aside 待处理: {view['set_aside']['step']} — {view['set_aside']['reason']}",
+                      markup=False)
+    if view["advance_problem"]:
+        console.print(f"advance 预支: {view['advance_problem']}", markup=False)
     payments = Table("kind", "amount", "status", "attempt", "reference", title="payments 拨付")
     for p in view["payments"]:
         payments.add_row(p["kind"], p["amount"], p["status"], str(p["attempt"]), p["reference"] or "")

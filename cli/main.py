@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import typer
 
 from cli import (
@@ -15,6 +17,7 @@ from cli import (
     ops_cmd,
     rules_cmd,
     setup_cmd,
+    template_cmd,
 )
 
 app = typer.Typer(
@@ -30,8 +33,16 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 
+
+@app.callback()
+def _options(lang: str | None = typer.Option(
+        None, "--lang", help="language of messages: zh (default) or en; also CLAIMS_LANG")) -> None:
+    if lang:
+        os.environ["CLAIMS_LANG"] = lang
+
+
 for module in (setup_cmd, filing_cmd, lifecycle_cmd, ops_cmd, rules_cmd, export_cmd, check_cmd,
-               demo_cmd, nightly_cmd, lease_cmd):
+               demo_cmd, nightly_cmd, lease_cmd, template_cmd):
     module.register(app)
 
 

@@ -12,9 +12,8 @@ from typing import Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
-from rich.table import Table
 
-from cli.common import business_date, console, fail, ready_engine
+from cli.common import Table, business_date, console, fail, ready_engine
 from flows.settings import EPHEMERAL_STARTUP_SECONDS
 from services.access.scrub import scrub
 from services.nightly.report import summary_rows

@@ -11,10 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.table import Table
 
 from cli.bank_cmd import bank_copy, bank_resolve
-from cli.common import ActorOption, OnOption, business_date, console, fail, ready_engine
+from cli.common import ActorOption, OnOption, Table, business_date, console, fail, ready_engine
 from cli.lease_cmd import night_lease
 from services.access.actors import actor_from
 from services.access.roles import Forbidden
@@ -41,7 +40,8 @@ def register(app: typer.Typer) -> None:
     app.command("failed")(failed)
     app.command("retry")(retry_cmd)
     app.command("approve")(approve)
-    bank = typer.Typer(help="The bank's statements (银行回单): confirming or failing payments.",
+    bank = typer.Typer(help="The bank's statements (银行回单): confirming or failing payments.\n\n"
+                            "Example: claims bank import 回单.xlsx --on 2020-06-15",
                        no_args_is_help=True)
     bank.command("import")(bank_import)
     bank.command("resolve")(bank_resolve)

@@ -13,9 +13,8 @@ from typing import Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
-from cli.common import console, err_console
+from cli.common import Table, console, err_console
 from intake.readers import UnreadableFile, read_rows
 from intake.validate import InvalidRecord, parse_record
 from rules.decision import Decision, Grant

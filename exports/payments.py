@@ -19,6 +19,7 @@ from sqlalchemy import Engine, Select, func, select
 from exports.labels import PAYMENT_KIND_ZH, PAYMENT_STATUS_ZH, label, payee_type_label
 from exports.query import stream
 from exports.writer import Row, Section
+from intake.jurisdictions import JURISDICTIONS
 from intake.privacy import mask_id
 from models.tables import CLAIM, PAYEE, PAYMENT
 
@@ -58,6 +59,8 @@ class _Rows:
     lang: str
     count: int = 0
     per_kind: dict[str, list[Any]] = field(default_factory=dict)
+    per_payee: dict[tuple[str, str], list[Any]] = field(default_factory=dict)
+    signatures: bool = False
 
     def __iter__(self) -> Iterator[Row]:
         stmt = _batch_filter(
@@ -77,6 +80,9 @@ class _Rows:
             tally = self.per_kind.setdefault(row.kind, [0, Decimal("0.00")])
             tally[0] += 1
             tally[1] += row.amount
+            group = self.per_payee.setdefault((row.policy, row.payee_type), [0, Decimal("0.00")])
+            group[0] += 1
+            group[1] += row.amount
             yield (
                 self.count,
                 name,
@@ -100,7 +106,20 @@ class _Rows:
         total = sum((t[1] for t in self.per_kind.values()), Decimal("0.00"))
         rows.append(("合计" if zh else "Total", None, f"{self.count}笔" if zh else
                      f"{self.count} payments", None, total))
+        for (policy, payee_type), (n, amount) in sorted(self.per_payee.items()):
+            rows.append(("按政策和收款人类型" if zh else "By policy and payee type",
+                         policy_label(policy, self.lang), payee_type_label(payee_type, self.lang),
+                         f"{n}笔" if zh else f"{n} payments", amount))
+        if self.signatures:
+            rows.append((None,))
+            rows.append(("经办：", None, "复核：", None, "审批：") if zh else
+                        ("Prepared by:", None, "Checked by:", None, "Approved by:"))
         return rows
+
+
+def policy_label(policy: str, lang: str) -> str:
+    """The policy as the bureau names it (葫芦岛市) in Chinese, its code in English."""
+    return JURISDICTIONS[policy].name if lang == "zh" and policy in JURISDICTIONS else policy
 
 
 def _payee(row: Any) -> tuple[str, str]:
@@ -116,7 +135,7 @@ def _payee(row: Any) -> tuple[str, str]:
 
 def batch_sections(engine: Engine, day: date, lang: str = "zh") -> list[Section]:
     zh = lang == "zh"
-    paid = _Rows(engine, day, OUTGOING, lang)
+    paid = _Rows(engine, day, OUTGOING, lang, signatures=True)
     recoveries = _Rows(engine, day, ("recovery",), lang)
     title = (f"{day.year}年{day.month}月{day.day}日职业培训补贴拨付清单" if zh
              else f"Training subsidy payment batch of {day.isoformat()}")

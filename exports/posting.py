@@ -1,8 +1,11 @@
 """The public posting notice (公示名单): the claims posted in a date range, as a bureau posts them.
 
-A claim is on the notice when a posting window opened in the range holds it and it is still
-posted or went on from there (objected, approved, paid, payment failed and retried); a claim
-removed from the notice (objection upheld, recovery) is not listed. Identities are masked.
+A claim is on a window's notice when the window holds it and its history shows it was posted
+on the window's opening day (the `post` event, assessed → publicly_posted): a notice
+regenerated later lists what was posted that day, also a claim an upheld objection later
+removed. A claim without that event in its history (rows written before events were kept) is
+listed when it is still posted or went on from there (objected, approved, paid, payment
+failed). Identities are masked.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, Select, func, select
+from sqlalchemy import Engine, Select, exists, func, or_, select
 
 from exports.dates import zh_date
 from exports.labels import kind_label, level_label
@@ -22,7 +25,7 @@ from exports.query import stream
 from exports.writer import Row, Section
 from intake.jurisdictions import JURISDICTIONS
 from intake.privacy import mask_id, mask_name
-from models.tables import CLAIM, WINDOW
+from models.tables import CLAIM, EVENT, WINDOW
 
 POSTED_STATES: tuple[str, ...] = ("publicly_posted", "objected", "approved", "paid",
                                   "payment_failed")
@@ -36,6 +39,20 @@ HEADERS = {
     "en": ("No.", "Payee", "Trainee", "ID number", "Occupation", "Level", "Subsidy kind",
            "Amount (yuan)"),
 }
+
+
+OFFICE_ENV = {"office": "CLAIMS_NOTICE_OFFICE", "address": "CLAIMS_NOTICE_ADDRESS",
+              "phone": "CLAIMS_NOTICE_PHONE"}
+"""Settings for the notice's issuing office, its address and telephone (none has a default:
+a deployment states its own; a notice without them leaves the line out)."""
+
+
+def notice_office() -> str | None:
+    """受理单位/地址/电话 from the CLAIMS_NOTICE_* settings, or None when none is set."""
+    words = {"office": "受理单位", "address": "地址", "phone": "电话"}
+    parts = [f"{words[k]}：{os.environ[v].strip()}" for k, v in OFFICE_ENV.items()
+             if os.environ.get(v, "").strip()]
+    return "；".join(parts) + "。" if parts else None
 
 
 def objection_contact() -> str:
@@ -53,9 +70,17 @@ class Window:
     claims: int
 
 
+def _posted_on(opened_on: Any) -> Any:
+    """The claim was posted on `opened_on` (its post event), or is posted still (no history)."""
+    posted = (select(EVENT.c.id)
+              .where(EVENT.c.claim_pk == CLAIM.c.id, EVENT.c.from_state == "assessed",
+                     EVENT.c.to_state == "publicly_posted", EVENT.c.on == opened_on))
+    return or_(CLAIM.c.state.in_(POSTED_STATES), exists(posted))
+
+
 def _in_range(stmt: Select[Any], policy: str | None, date_from: date | None,
               date_to: date | None) -> Select[Any]:
-    stmt = stmt.where(CLAIM.c.state.in_(POSTED_STATES))
+    stmt = stmt.where(_posted_on(WINDOW.c.opened_on))
     if policy:
         stmt = stmt.where(WINDOW.c.policy == policy)
     if date_from:
@@ -103,6 +128,7 @@ def _preamble(window: Window, lang: str) -> list[str]:
         f"（{window.working_days}个工作日）",
         f"异议受理：公示期内对名单有异议的，请于{zh_date(window.closes_on)}前提出，"
         f"{objection_contact()}。",
+        *([office] if (office := notice_office()) else []),
         "为保护个人信息，姓名和身份证号码已部分隐去。",
     ]
 
@@ -127,7 +153,7 @@ class _Rows:
                    CLAIM.c.person_name, CLAIM.c.person_id, CLAIM.c.occupation, CLAIM.c.level,
                    CLAIM.c.kind, CLAIM.c.amount)
             .where(CLAIM.c.posting_window_id == self.window.id)
-            .where(CLAIM.c.state.in_(POSTED_STATES))
+            .where(_posted_on(self.window.opened_on))
             .order_by(CLAIM.c.claim_id)
         )
         for row in stream(self.engine, stmt):
@@ -157,7 +183,9 @@ def notice_sections(engine: Engine, *, policy: str | None = None, date_from: dat
     sections = []
     for window in posted_windows(engine, policy=policy, date_from=date_from, date_to=date_to):
         rows = _Rows(engine, window, lang)
-        name = f"{window.policy} {window.opened_on.isoformat()}"
+        place = JURISDICTIONS[window.policy].name if window.policy in JURISDICTIONS else window.policy
+        name = (f"{place}{window.opened_on.year}年{window.opened_on.month}月{window.opened_on.day}日"
+                if lang == "zh" else f"{window.policy} {window.opened_on.isoformat()}")
         sections.append(Section(name=name, header=HEADERS[lang], rows=rows,
                                 preamble=_preamble(window, lang), footer=rows.footer,
                                 widths=(6, 24, 12, 22, 18, 16, 18, 16)))

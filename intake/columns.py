@@ -288,14 +288,16 @@ def _parse_column(field: str, column: Sequence[str], failed: set[int],
 def _known_without_parser(field: str, cells: list[str], texts: list[str]) -> dict[str, Any]:
     """The parsed values of the cells whose value the field's parser would return unchanged
     without a complaint: for `_text` a text within its length limit that cannot look like a
-    formula, for `_upper` any text in capitals. Every other cell goes to the parser."""
+    formula, for `_upper` any ASCII letters and digits in capitals. Every other cell goes to
+    the parser."""
     parser = PARSERS[field]
     if parser is _text:
         limit = TEXT_LIMITS[field]
         return {cell: text for cell, text in zip(cells, texts, strict=True)
                 if text and len(text) <= limit and text[0] not in FORMULA_STARTS}
     if parser is _upper:
-        return {cell: text.upper() for cell, text in zip(cells, texts, strict=True) if text}
+        return {cell: text.upper() for cell, text in zip(cells, texts, strict=True)
+                if text and text.isascii() and text.isalnum()}
     return {}
 
 

@@ -22,13 +22,16 @@ from itertools import chain, islice, repeat
 from pathlib import Path
 from typing import IO, Any
 
+from intake.headers import field_of
+from intake.messages import msg
+
 RawRow = dict[str, str | None]
 
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 """control characters no field of any file holds (tab, line feed and carriage return are allowed)"""
 
 Record = tuple[int, list[str] | str, str]
-SUFFIXES = (".csv", ".xlsx", ".jsonl")
+SUFFIXES = (".csv", ".xlsx", ".xls", ".jsonl")
 _SCAN_BLOCK = 1 << 20
 
 
@@ -56,12 +59,12 @@ def read_rows(path: Path, *, known: Collection[str] | None = None,
     suffix = path.suffix.lower()
     if suffix == ".csv":
         return _csv_rows(path, known, warnings)
-    if suffix == ".xlsx":
+    if suffix in (".xlsx", ".xls"):
         return _xlsx_rows(path, known, warnings)
     if suffix in (".jsonl", ".ndjson"):
         return _jsonl_rows(path, known, warnings)
     raise UnreadableFile(
-        f"{path.name}: unknown file type {suffix or '(none)'}; use .csv, .xlsx or .jsonl"
+        f"{path.name}: unknown file type {suffix or '(none)'}; use .csv, .xlsx, .xls or .jsonl"
     )
 
 
@@ -109,7 +112,7 @@ def _clean(value: Any) -> str | None:
 
 
 def _header(cells: list[Any], name: str) -> list[str]:
-    header = [(_clean(c) or "").lower() for c in cells]
+    header = [field_of(_clean(c) or "") for c in cells]
     while header and not header[-1]:
         header.pop()
     if not header:
@@ -131,7 +134,7 @@ def _warn_unknown(columns: Collection[str], known: Collection[str] | None,
     for column in columns:
         if column not in known and column not in reported:
             reported.add(column)
-            warnings.append(f"column {column!r} is not a claim field; it was ignored")
+            warnings.append(msg("import.unknown_column", column=column))
 
 
 def _row_from(header: list[str], cells: list[Any]) -> RawRow:
@@ -419,46 +422,58 @@ def _csv_body(fh: IO[str], header: list[str]) -> Iterator[tuple[int, RawRow]]:
             yield number, RowProblem(cells, "") if isinstance(cells, str) else csv_row(header, cells)
 
 
+NUMBER_SENSITIVE = frozenset({"person_id", "payee_id", "bank_account"})
+"""Columns whose long numbers Excel turns into floating point numbers when the cell is not text."""
+
+
+def _sensitive(header: list[str], cells: list[Any]) -> list[Any]:
+    """The cells, with a number Excel stored as floating point in an ID or account column shown
+    as Excel shows it (1.10101E+17), so that validation refuses it and says what Excel did."""
+    for i, column in enumerate(header):
+        if column in NUMBER_SENSITIVE and i < len(cells):
+            cell = cells[i]
+            if isinstance(cell, float) and abs(cell) >= 1e15:
+                cells[i] = f"{cell:.5E}"
+            elif isinstance(cell, float) and not cell.is_integer():
+                cells[i] = repr(cell)
+    return cells
+
+
 def _xlsx_rows(path: Path, known: Collection[str] | None,
                warnings: list[str] | None) -> Iterator[tuple[int, RawRow]]:
-    from openpyxl import load_workbook
+    """The first sheet of an .xlsx or .xls workbook, read with python-calamine (Rust): several
+    times faster than openpyxl's reader (docs/import.md); openpyxl still writes workbooks."""
+    from python_calamine import CalamineWorkbook
 
     try:
-        with zipfile.ZipFile(path) as archive:
-            damaged = archive.testzip()
-        if damaged:
-            raise UnreadableFile(f"{path.name}: the workbook is damaged ({damaged})")
-        workbook = load_workbook(path, read_only=True, data_only=False)
-    except UnreadableFile:
-        raise
-    except Exception as exc:
-        raise UnreadableFile(f"{path.name}: not a readable .xlsx workbook ({exc})") from None
-    sheet = workbook.worksheets[0]
-    rows = sheet.iter_rows(values_only=True)
-    try:
+        if path.suffix.lower() == ".xlsx":
+            with zipfile.ZipFile(path) as archive:
+                damaged = archive.testzip()
+            if damaged:
+                raise UnreadableFile(f"{path.name}: the workbook is damaged ({damaged})")
+        workbook = CalamineWorkbook.from_path(str(path))
+        sheet = workbook.get_sheet_by_index(0)
+        rows = iter(sheet.iter_rows())
         first = next(rows, None)
-    except Exception as exc:
-        workbook.close()
-        raise UnreadableFile(f"{path.name}: the first sheet cannot be read ({exc})") from None
-    if first is None:
-        workbook.close()
-        raise UnreadableFile(f"{path.name}: the first sheet is empty; it needs a header row")
-    try:
-        header = _header(list(first), path.name)
     except UnreadableFile:
-        workbook.close()
         raise
+    except Exception as exc:
+        raise UnreadableFile(f"{path.name}: not a readable {path.suffix.lower()} workbook "
+                             f"({exc})") from None
+    if first is None:
+        raise UnreadableFile(f"{path.name}: the first sheet is empty; it needs a header row")
+    header = _header([None if c == "" else c for c in first], path.name)
     _warn_unknown(header, known, warnings, set())
     return _xlsx_body(workbook, rows, header)
 
 
-def _xlsx_body(workbook: Any, rows: Iterator[tuple[Any, ...]],
+def _xlsx_body(workbook: Any, rows: Iterator[list[Any]],
                header: list[str]) -> Iterator[tuple[int, RawRow]]:
     try:
         for number, cells in enumerate(rows, start=2):
             if all(_clean(c) is None for c in cells):
                 continue
-            yield number, _row_from(header, list(cells))
+            yield number, _row_from(header, _sensitive(header, list(cells)))
     finally:
         workbook.close()
 
@@ -495,6 +510,6 @@ def _jsonl_body(path: Path, encoding: str, known: Collection[str] | None,
             if not isinstance(value, dict):
                 yield number, RowProblem("the line is not a JSON object {...}", text)
                 continue
-            keys = [str(k).strip().lower() for k in value]
+            keys = [field_of(str(k)) for k in value]
             _warn_unknown(keys, known, warnings, reported)
             yield number, {k: _clean(v) for k, v in zip(keys, value.values(), strict=True)}

@@ -8,13 +8,15 @@ accounts masked).
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any, cast
 
+from intake.headers import normal_header
 from intake.identity import birth_date
 from intake.identity import credit_code_problem as _credit_code_problem
 from intake.identity import identity_problem as _identity_problem
@@ -45,8 +47,17 @@ ORGANISATION_PAYEES = frozenset({"enterprise", "institution"})
 TRUE_WORDS = frozenset({"true", "1", "是", "yes", "y"})
 FALSE_WORDS = frozenset({"false", "0", "否", "no", "n"})
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_LOOSE_DATE = re.compile(r"(\d{4})\s*(?:[-/.]|年)\s*(\d{1,2})\s*(?:[-/.]|月)\s*(\d{1,2})\s*日?"
+                         r"(?:\s+0{1,2}:00(?::00)?)?")
+_SERIAL = re.compile(r"\d{5}(\.0+)?")
+_EXCEL_EPOCH = date(1899, 12, 30)
+_SCIENTIFIC = re.compile(r"[0-9](\.[0-9]+)?[eE]\+?[0-9]+")
+_TRAILING_ZERO = re.compile(r"[0-9]+\.0+")
+_ACCOUNT = re.compile(r"[0-9]{8,32}")
+AS_TEXT = ("format the column as Text in Excel (设置单元格格式 → 文本) before typing or pasting "
+           "the numbers, or use the template from `claims template`")
 _MONEY = re.compile(r"\d+(\.\d{1,2})?")
-_GROUP_SPLIT = re.compile(r"[;；]")
+_GROUP_SPLIT = re.compile(r"[;；、,，]")
 
 ALWAYS_REQUIRED = ("claim_id", "policy", "kind", "person_id", "person_name", "region",
                    "filed_on", "payee_type", "payee_id")
@@ -128,10 +139,41 @@ def _text(row: _Row, field: str, value: str) -> Any:
     return value
 
 
-def _code(table: Mapping[str, str]) -> Callable[[_Row, str, str], Any]:
+def half_width(value: str) -> str:
+    """Full-width digits, letters and signs (１２３, －, ／) as their ASCII forms (NFKC)."""
+    return value if value.isascii() else unicodedata.normalize("NFKC", value).strip()
+
+
+def excel_mangled(value: str) -> str | None:
+    """What Excel did to a long number typed into a number cell, or None."""
+    if _SCIENTIFIC.fullmatch(value):
+        return (f"{value!r} is a number Excel shows in scientific notation; the digits after "
+                f"the first 15 are lost and cannot be recovered. Re-enter it: {AS_TEXT}")
+    if _TRAILING_ZERO.fullmatch(value):
+        return (f"ends in {value[value.index('.'):]!r}: Excel stored it as a number and "
+                f"added a decimal part; {AS_TEXT}")
+    return None
+
+
+def _labels(table: Mapping[str, str], extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Code per matching key (`normal_header`) of each code and of its Chinese label."""
+    found = {normal_header(label): code for code, label in table.items() if label}
+    found.update({normal_header(code): code for code in table})
+    for label, code in (extra or {}).items():
+        found[normal_header(label)] = code
+    return found
+
+
+def _code(table: Mapping[str, str],
+          extra: Mapping[str, str] | None = None) -> Callable[[_Row, str, str], Any]:
+    labels = _labels(table, extra)
+
     def parse(row: _Row, field: str, value: str) -> Any:
         if value in table:
             return value
+        code = labels.get(normal_header(value))
+        if code is not None:
+            return code
         row.fail(field, f"{show(field, value)} is not a known code; use one of "
                         f"{', '.join(table)}")
         return None
@@ -160,12 +202,25 @@ def _date(row: _Row, field: str, value: str) -> Any:
         except ValueError:
             row.fail(field, f"{show(field, value)} is not a real calendar date")
             return None
-    row.fail(field, f"{show(field, value)} is not a date; write it as YYYY-MM-DD")
+    text = half_width(value)
+    loose = _LOOSE_DATE.fullmatch(text)
+    if loose:
+        try:
+            return _remember(_KNOWN_DATES, value, date(*map(int, loose.groups())))
+        except ValueError:
+            row.fail(field, f"{show(field, value)} is not a real calendar date")
+            return None
+    if _SERIAL.fullmatch(text):  # an Excel date cell read as its serial number
+        serial = int(float(text))
+        if 20000 <= serial <= 80000:  # 1954-10-03 … 2119-01-10: a date, not another number
+            return _remember(_KNOWN_DATES, value, _EXCEL_EPOCH + timedelta(days=serial))
+    row.fail(field, f"{show(field, value)} is not a date; write it as YYYY-MM-DD "
+                    "(2020/6/1, 2020-6-1 and 2020年6月1日 are read too)")
     return None
 
 
 def _bool(row: _Row, field: str, value: str) -> Any:
-    word = value.lower()
+    word = half_width(value).lower()
     if word in TRUE_WORDS:
         return True
     if word in FALSE_WORDS:
@@ -176,6 +231,7 @@ def _bool(row: _Row, field: str, value: str) -> Any:
 
 def _int(row: _Row, field: str, value: str) -> Any:
     low, high = INT_RANGES[field]
+    value = half_width(value)
     if not value.isascii() or not value.isdigit():
         row.fail(field, f"{show(field, value)} is not a whole number")
         return None
@@ -187,6 +243,7 @@ def _int(row: _Row, field: str, value: str) -> Any:
 
 
 def _money(row: _Row, field: str, value: str) -> Any:
+    value = half_width(value)
     if not _MONEY.fullmatch(value):
         try:
             parsed = Decimal(value)
@@ -209,7 +266,8 @@ def _groups(row: _Row, field: str, value: str) -> Any:
     found = _KNOWN_GROUPS.get(value)
     if found is not None:
         return found
-    codes = sorted({g.strip() for g in _GROUP_SPLIT.split(value) if g.strip()})
+    codes = sorted({_GROUP_LABELS.get(normal_header(g), g.strip())
+                    for g in _GROUP_SPLIT.split(value) if g.strip()})
     unknown = [g for g in codes if g not in GROUPS]
     if unknown:
         verb = "is" if len(unknown) == 1 else "are"
@@ -223,26 +281,65 @@ def _groups(row: _Row, field: str, value: str) -> Any:
 
 
 def _upper(row: _Row, field: str, value: str) -> Any:
+    """An identity number or credit code: full-width characters read as ASCII; one Excel has
+    turned into a number is refused with what Excel did."""
+    value = half_width(value).replace(" ", "")
+    mangled = excel_mangled(value)
+    if mangled:
+        row.fail(field, mangled)
+        return None
     return value.upper()
 
 
+def _account(row: _Row, field: str, value: str) -> Any:
+    """A bank account or social security card number: 8 to 32 digits (spaces are dropped)."""
+    text = re.sub(r"[\s-]", "", half_width(value))
+    mangled = excel_mangled(text)
+    if mangled:
+        row.fail(field, mangled)
+        return None
+    if not _ACCOUNT.fullmatch(text):
+        row.fail(field, f"{show(field, value)} is not an account number of 8 to 32 digits; "
+                        "if it had leading zeros, Excel dropped them: " + AS_TEXT)
+        return None
+    return text
+
+
 def _region(row: _Row, field: str, value: str) -> Any:
+    value = half_width(value)
     if len(value) == 6 and value.isascii() and value.isdigit():
         return value
     row.fail(field, f"{show(field, value)} is not a 6-digit administrative division code")
     return None
 
 
+POLICY_LABELS: dict[str, str] = {policy: JURISDICTIONS[policy].name for policy in POLICIES}
+POLICY_EXTRA: dict[str, str] = {
+    "葫芦岛": "huludao-2019", "黑龙江": "heilongjiang-2019", "南浔区": "nanxun-2019",
+    "南浔": "nanxun-2019", "驻马店": "zhumadian-2019", "鄂尔多斯": "ordos-2019",
+    "鄂尔多斯市": "ordos-2019"}
+"""Policies by the Chinese name of their jurisdiction (GLOSSARY), long or short."""
+_GROUP_LABELS = _labels(GROUPS, {
+    "贫困家庭": "poor_labor", "城乡失业人员": "unemployed", "下岗失业人员": "unemployed",
+    "参保职工": "unemployment_insured", "参加失业保险": "unemployment_insured",
+    "去产能失业人员": "capacity_reduction", "“四煤城”转岗职工": "capacity_reduction"})
+_LEVEL_EXTRA = {"初级工": "L5", "五级": "L5", "中级工": "L4", "四级": "L4", "高级工": "L3",
+                "三级": "L3", "技师": "L2", "二级": "L2", "高级技师": "L1", "一级": "L1"}
+_PAYEE_EXTRA = {"生产经营主体": "enterprise", "职业院校": "institution", "培训主体": "institution"}
+_KIND_EXTRA = {"职工岗位技能提升培训补贴": "skill_upgrade", "企业新型学徒制": "apprenticeship",
+               "学徒": "apprenticeship", "转岗转业培训": "job_transfer_training"}
+
 PARSERS: dict[str, Callable[[_Row, str, str], Any]] = {
-    "claim_id": _text, "policy": _code(dict.fromkeys(POLICIES, "")), "kind": _code(KINDS),
+    "claim_id": _text, "policy": _code(POLICY_LABELS, POLICY_EXTRA), "kind": _code(KINDS, _KIND_EXTRA),
     "person_id": _upper, "person_name": _text, "groups": _groups, "region": _region,
-    "filed_on": _date, "payee_type": _code(PAYEE_TYPES), "payee_id": _upper,
-    "occupation": _text, "level": _code(LEVELS), "urgent": _bool, "certificate_no": _text,
+    "filed_on": _date, "payee_type": _code(PAYEE_TYPES, _PAYEE_EXTRA), "payee_id": _upper,
+    "occupation": _text, "level": _code(LEVELS, _LEVEL_EXTRA), "urgent": _bool, "certificate_no": _text,
     "certificate_date": _date, "enterprise_funded": _bool,
-    "apprentice_type": _code(APPRENTICE_TYPES), "apprentice_year": _int, "months": _int,
+    "apprentice_type": _code(APPRENTICE_TYPES, {"职工": "employee", "学生": "student"}),
+    "apprentice_year": _int, "months": _int,
     "days": _int, "training_start": _date, "training_end": _date, "employed_on": _date,
     "catalog_standard": _money, "advance_requested": _bool, "class_id": _text,
-    "organizer": _text, "payee_name": _text, "bank_account": _text, "insured_months": _int,
+    "organizer": _text, "payee_name": _text, "bank_account": _account, "insured_months": _int,
     "employed_months": _int, "employed_in_province": _bool,
 }
 DEFAULTS: dict[str, Any] = {"groups": (), "urgent": False, "enterprise_funded": False,

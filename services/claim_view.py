@@ -9,6 +9,7 @@ from sqlalchemy import Engine, select
 
 from intake.privacy import mask_account, mask_id, mask_name
 from models.tables import EVENT, OBJECTION, PAYMENT
+from rules.advance import advance_problem
 from services.lookup import one_claim
 from states.lifecycle import STATE_ZH
 
@@ -54,6 +55,7 @@ def claim_view(engine: Engine, claim_id: str, policy: str | None = None) -> dict
         "inspection_result": claim.inspection_result,
         "completion_result": claim.completion_result,
         "posting_closes_on": claim.posting_closes_on.isoformat() if claim.posting_closes_on else None,
+        "advance_problem": _advance_problem(claim),
         "set_aside": (
             {"step": claim.set_aside_step, "reason": claim.set_aside_reason}
             if claim.set_aside_step else None
@@ -91,3 +93,11 @@ def claim_view(engine: Engine, claim_id: str, policy: str | None = None) -> dict
     }
 
 
+
+
+def _advance_problem(claim: Any) -> str | None:
+    """Why the advance this claim asks for cannot be paid (rules/advance.py), else None."""
+    if not claim.advance_requested or claim.advance_paid:
+        return None
+    groups = [g for g in (claim.groups or "").split(";") if g]
+    return advance_problem(claim.policy, claim.kind, claim.payee_type, groups, claim.class_id)

@@ -21,6 +21,8 @@ from sqlalchemy import Engine, create_engine, text
 from models.db import make_engine
 from models.schema import upgrade
 
+os.environ["CLAIMS_LANG"] = "en"
+"""The suite reads English messages; the translation tests ask for Chinese explicitly."""
 PG_URL = os.environ.get("CLAIMS_TEST_DATABASE_URL", "")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 

@@ -56,6 +56,7 @@ from models.tables import (
 from rules.record import RECORD_FIELDS
 from services.access.actors import Actor
 from services.access.roles import check_role
+from services.importing.advances import advance_warnings, unpayable_advances
 from services.importing.filing_pool import Batch, screened_batches
 from services.importing.filing_stage import SCHEMA as STAGE
 from services.nightly.moves import event_hash
@@ -167,6 +168,7 @@ def import_file(engine: Engine, path: Path, *, actor: Actor, on: date,
                 if progress:
                     progress(batch.size)
             staged.commit()
+    report.warnings.extend(advance_warnings(unpayable_advances(engine, batch_id)))
     return report
 
 

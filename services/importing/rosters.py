@@ -15,6 +15,9 @@ from typing import Any
 
 from sqlalchemy import Engine, insert
 
+from intake.headers import normal_header
+from intake.validate import PARSERS, _Row, half_width
+from intake.validate import _date as parse_date
 from models.tables import COMPLETION, INSPECTION
 from rules.record import LEVELS
 from services.access.actors import Actor, normalise
@@ -52,20 +55,38 @@ def _text(raw: Mapping[str, Any], name: str) -> str | None:
 
 
 def _date(raw: Mapping[str, Any], name: str, problems: list[str]) -> date | None:
+    """A date as offices write it (2020-06-01, 2020/6/1, 2020年6月1日, an Excel date cell)."""
     text = _text(raw, name)
     if text is None:
         return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        problems.append(f"{name}: {text!r} is not a date (YYYY-MM-DD)")
+    row = _Row({})
+    found = parse_date(row, name, text)
+    problems.extend(str(error) for error in row.errors)
+    return found if isinstance(found, date) else None
+
+
+def _policy(text: str | None) -> str | None:
+    """A policy by its code or its jurisdiction's Chinese name (葫芦岛市); unknown text as it is."""
+    if text is None:
         return None
+    row = _Row({})
+    code = PARSERS["policy"](row, "policy", text)
+    return code if isinstance(code, str) else text
+
+
+LEVEL_CODES = {normal_header(label): code for code, label in LEVELS.items()}
+"""A level by its Chinese label (初级工（五级）) as well as its code."""
+
+RESULTS = {"pass": "pass", "fail": "fail", "通过": "pass", "不通过": "fail", "合格": "pass",
+           "不合格": "fail", "未通过": "fail"}
+"""A roster's result: pass/fail or the Chinese words offices write."""
 
 
 def _result(raw: Mapping[str, Any], problems: list[str]) -> str | None:
-    value = (_text(raw, "result") or "").lower()
-    if value not in ("pass", "fail"):
-        problems.append(f"result: {value or 'empty'!r} must be pass or fail")
+    text = _text(raw, "result") or ""
+    value = RESULTS.get(half_width(text).replace(" ", "").lower())
+    if value is None:
+        problems.append(f"result: {text or 'empty'!r} must be pass or fail (通过/不通过)")
         return None
     return value
 
@@ -84,7 +105,7 @@ def _chunks(rows: Iterable[tuple[int, Mapping[str, Any]]]) -> Iterable[list[tupl
 
 def _resolve(conn: Any, batch: list[tuple[int, Mapping[str, Any]]], report: RecordReport,
              allowed: tuple[str, ...], what: str) -> list[tuple[int, Mapping[str, Any], Any]]:
-    refs = [(_text(raw, "claim_id") or "", _text(raw, "policy")) for _, raw in batch]
+    refs = [(_text(raw, "claim_id") or "", _policy(_text(raw, "policy"))) for _, raw in batch]
     found = find_claims(conn, refs)
     resolved = []
     for (number, raw), ref in zip(batch, refs, strict=True):
@@ -162,7 +183,8 @@ def record_completions(engine: Engine, rows: Iterable[tuple[int, Mapping[str, An
                 errors: list[str] = []
                 result = _result(raw, errors)
                 certificate_date = _date(raw, "certificate_date", errors)
-                level = _text(raw, "level") or claim.level
+                level = _text(raw, "level")
+                level = LEVEL_CODES.get(normal_header(level), level) if level else claim.level
                 if level is not None and level not in LEVELS:
                     errors.append(f"level: {level!r} is not a level code ({', '.join(LEVELS)})")
                 if result == "pass" and certificate_date is None and claim.certificate_date is None:

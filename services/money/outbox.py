@@ -40,8 +40,8 @@ from intake.privacy import safe_cell
 from models.tables import BATCH_ORDER, CLAIM, HANDOVER, OUTBOX_BATCH, PAYMENT
 from services.crash_drill import checkpoint
 from services.money.channel import BATCH_HEADERS, KIND_ZH, outbox_dir
-from services.settings import chunk_size
 from services.nightly.lease import fence
+from services.settings import chunk_size
 
 ORDER_KINDS = ("advance", "final")
 SENDABLE = ("sent", "confirmed", "failed")

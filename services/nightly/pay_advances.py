@@ -1,7 +1,9 @@
 """Step 1 — pay the advances the policy allows (预支/先行拨付).
 
 A claim filed with `advance_requested` for a class filing (开班备案: the approval an advance
-rests on), payee an organisation, is evaluated; where the pack allows an advance the amount
+rests on), payee an organisation, is evaluated; one the advance cannot be paid for (no class
+filing number, payee not an organisation, the policy provides none: rules/advance.py) is set
+aside with that reason, so `claims failed` and the night's list name it; where the pack allows an advance the amount
 goes out through the payment channel and the claim moves to `advance_paid`. No advance
 allowed: `advance_amount` is set to 0 and the claim waits for its inspection as any other.
 A draft policy not confirmed in force pays nothing: the claim waits, set aside.
@@ -15,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, or_
 
+from rules.advance import claim_problem, is_final, unpaid_reason
 from services.money.channel import current_channel
 from services.money.payments import next_attempt, payments_of, send
 from services.nightly.base import CLAIM, ZERO, Batch, Run
@@ -29,7 +32,6 @@ KIND = "advance"
 
 def source(run: Run, settings: Settings) -> Any:
     first = and_(CLAIM.c.state.in_(sources("pay_advance")), CLAIM.c.advance_requested.is_(True),
-                 CLAIM.c.payee_type.in_(ORGANISATIONS), CLAIM.c.class_id.isnot(None),
                  CLAIM.c.advance_amount.is_(None))
     again = and_(CLAIM.c.state.in_(sources("pay_advance", "pass_inspection")), CLAIM.c.set_aside_step == STEP,
                  CLAIM.c.advance_amount > ZERO, CLAIM.c.advance_paid == ZERO)
@@ -52,13 +54,19 @@ def decide(conn: Connection, rows: list[Any], batch: Batch) -> None:
                 continue  # refused today: the next night (or claims retry) sends it again
             items.append((row, KIND, next_attempt(tried, KIND), row.advance_amount))
             continue
+        problem = claim_problem(row.payee_type, row.class_id)
+        if problem:  # named, never silently unpaid: claims failed lists it with the reason
+            batch.set_aside(row, problem, **({"advance_amount": ZERO} if is_final(problem) else {}))
+            continue
         decision = batch.decide_or_set_aside(row, history.get(row.person_id, []))
         if decision is None:
             continue
         if decision.eligible and decision.advance_amount and decision.advance_amount > 0:
             items.append((row, KIND, 1, decision.advance_amount))
-        else:
-            batch.update(row, advance_amount=ZERO, set_aside_step=None, set_aside_reason=None)
+        else:  # no advance: the claim waits for its inspection, named with the reason
+            groups = [g for g in (row.groups or "").split(";") if g]
+            batch.set_aside(row, unpaid_reason(row.policy, row.kind, row.payee_type, groups, row.class_id,
+                                               list(decision.reasons)), advance_amount=ZERO)
     for sent in send(current_channel(batch.settings), items, run.as_of):
         claim, amount = sent.claim, sent.row["amount"]
         batch.pay(sent.row, claim.policy)

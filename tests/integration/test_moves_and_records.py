@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, select, update
 
+from intake.readers import read_rows
 from models.tables import CLAIM, COMPLETION, EVENT, INSPECTION
 from services.access.actors import SYSTEM, Actor
 from services.claim_view import claim_view
@@ -133,3 +135,28 @@ def test_an_inspection_without_its_date_takes_the_business_date(engine: Engine) 
     report = record_inspections(engine, rows, actor=inspector, on=ON)
     assert report.recorded == 2
     assert {c.inspected_on for c in _claims(engine).values()} == {ON}
+
+
+def test_rosters_as_offices_write_them(engine: Engine, tmp_path: Path) -> None:
+    """Chinese headers, 通过/不通过, Excel's date forms and level labels (issue 20)."""
+    with engine.begin() as conn:
+        insert_claims(conn, claim_row("F1"), claim_row("F2"), claim_row("F3"),
+                      claim_row("G1", state="advance_paid", certificate_date=None, level=None,
+                                advance_paid=Decimal("1000.00"), advance_requested=True))
+    path = tmp_path / "检查.csv"
+    path.write_text("申报编号,检查日期,检查结果,检查人\nF1,2020/6/1,通过,李检查\n"
+                    "F2,2020年6月2日,不通过,李检查\nF3,2020-6-3,也许,李检查\n", encoding="gb18030")
+    report = record_inspections(engine, read_rows(path), actor=Actor("赵录入", "inspector"))
+    assert report.recorded == 2
+    assert [(p.row, p.field) for p in report.problems] == [(4, "result")]
+    claims = _claims(engine)
+    assert (claims["F1"].inspection_result, claims["F1"].inspected_on) == ("pass", date(2020, 6, 1))
+    assert (claims["F2"].inspection_result, claims["F2"].inspected_on) == ("fail", date(2020, 6, 2))
+    roster = tmp_path / "结业.csv"
+    roster.write_text("申报编号,证书编号,发证日期,等级,考核结果\nG1,Z1,2020/6/20,高级工（三级）,合格\n",
+                      encoding="utf-8-sig")
+    done = record_completions(engine, read_rows(roster), actor=Actor("王经办", "clerk"),
+                              on=date(2020, 6, 30))
+    assert (done.recorded, done.problems) == (1, [])
+    view = claim_view(engine, "G1")
+    assert (view["level"], view["certificate_date"]) == ("L3", "2020-06-20")

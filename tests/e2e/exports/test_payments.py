@@ -33,6 +33,10 @@ def test_batch_shows_full_accounts_and_reconciles_per_kind(engine: Engine, db_ur
     assert by_claim["K001"][3] == s.accounts["K001"]
     assert by_claim["H007"][3] == s.accounts["H007"]  # from the payee registry
     assert by_claim["H007"][1] == "葫芦岛渤船重工有限公司"
+    groups = {(r[1], r[2]): money(r[4]) for r in footer if r[0] == "按政策和收款人类型"}
+    assert groups == {("葫芦岛市", "个人"): money("2000.00"), ("葫芦岛市", "企业"): money("750.25"),
+                      ("黑龙江省", "个人"): money("1800.00")}
+    assert ["经办：", "复核：", "审批："] in [[c for c in r if c] for r in book["拨付清单"]]
     assert by_claim["H001"][5] == "PAY-20200612-0001"
     assert by_claim["H007"][6] == "预支" and by_claim["H001"][6] == "清算拨付"
     assert by_claim["K001"][8] == "heilongjiang-2019"

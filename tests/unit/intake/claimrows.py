@@ -97,3 +97,27 @@ def write_csv(path: Path, rows: Iterable[Row], encoding: str = "utf-8") -> Path:
         for row in rows:
             writer.writerow(row)
     return path
+
+
+def office_row(i: int) -> Row:
+    """`good_row(i)` as a district office writes it (CONTRACT §1a): Chinese column names,
+    Chinese labels for the codes, Excel's date forms, 是/否 and a full-width region code."""
+    from intake.headers import CLAIM_HEADERS
+    from intake.jurisdictions import JURISDICTIONS
+    from rules.record import GROUPS, KINDS, LEVELS, PAYEE_TYPES
+
+    row = good_row(i)
+    labels = {"policy": {p: JURISDICTIONS[p].name for p in REGIONS}, "kind": KINDS,
+              "level": LEVELS, "payee_type": PAYEE_TYPES, "groups": GROUPS}
+    out: Row = {}
+    for field, value in row.items():
+        if field in labels:
+            value = labels[field][value]
+        elif field in ("filed_on", "certificate_date", "employed_on"):
+            y, m, d = (int(part) for part in value.split("-"))
+            value = (f"{y}/{m}/{d}", f"{y}年{m}月{d}日", f"{y}-{m}-{d}")[i % 3]
+        elif field == "region":
+            value = value.translate({ord(c): ord(c) + 0xFEE0 for c in "0123456789"})
+        out[CLAIM_HEADERS[field]] = value
+    out[CLAIM_HEADERS["urgent"]] = "否"
+    return out

@@ -89,8 +89,9 @@ def test_individual_payee_needs_an_identity_number() -> None:
 
 @pytest.mark.parametrize(("field", "value", "words"), [
     ("filed_on", "2020-02-30", "not a real calendar date"),
-    ("filed_on", "2020/05/10", "YYYY-MM-DD"),
+    ("filed_on", "2020/02/30", "not a real calendar date"),
     ("filed_on", "20200510", "YYYY-MM-DD"),
+    ("filed_on", "12345", "YYYY-MM-DD"),
     ("certificate_date", "yesterday", "YYYY-MM-DD"),
 ])
 def test_dates(field: str, value: str, words: str) -> None:
