@@ -51,3 +51,27 @@ def retry_delays() -> tuple[float, ...]:
     if configured:
         return tuple(float(s) for s in configured.split(","))
     return DEFAULT_RETRY_DELAYS
+
+
+DEFAULT_NIGHT_TIMEOUT_SECONDS = 4 * 3600
+"""a night (the nightly flow) still running after this fails as TimedOut, so the morning's
+alert fires instead of the night waiting for ever (CLAIMS_NIGHT_TIMEOUT_SECONDS)"""
+
+DEFAULT_CHUNK_TIMEOUT_SECONDS = 1800
+"""one partition's task (one transaction of a few thousand claims) still running after this
+fails; the database's own statement timeout (models.db) normally stops it first
+(CLAIMS_CHUNK_TIMEOUT_SECONDS)"""
+
+
+def _seconds(name: str, default: float) -> float | None:
+    """The env setting `name` in seconds; 0 means no limit."""
+    value = float(os.environ.get(name, default))
+    return value if value > 0 else None
+
+
+def night_timeout_seconds() -> float | None:
+    return _seconds("CLAIMS_NIGHT_TIMEOUT_SECONDS", DEFAULT_NIGHT_TIMEOUT_SECONDS)
+
+
+def chunk_timeout_seconds() -> float | None:
+    return _seconds("CLAIMS_CHUNK_TIMEOUT_SECONDS", DEFAULT_CHUNK_TIMEOUT_SECONDS)
