@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from cli import (
+    alerts_cmd,
     check_cmd,
     demo_cmd,
     export_cmd,
@@ -30,7 +31,7 @@ app = typer.Typer(
 )
 
 for module in (setup_cmd, filing_cmd, lifecycle_cmd, ops_cmd, rules_cmd, export_cmd, check_cmd,
-               demo_cmd, nightly_cmd):
+               demo_cmd, nightly_cmd, alerts_cmd):
     module.register(app)
 
 

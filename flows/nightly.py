@@ -32,6 +32,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.objects import FlowRun
 from prefect.deployments import run_deployment
+from prefect.events import emit_event
 from prefect.futures import PrefectFuture, as_completed
 from prefect.runtime import flow_run
 from prefect.states import Cancelled
@@ -47,6 +48,7 @@ from flows.settings import (
     fanout_start_seconds,
     night_timeout_seconds,
     retry_delays,
+    set_aside_alert_threshold,
 )
 from models.db import database_url as configured_url
 from models.db import engine_for
@@ -59,6 +61,7 @@ from services.nightly.report import database_label as database_tag
 from services.nightly.report import (
     night_markdown,
     postings_markdown,
+    set_aside_count,
     set_aside_rows,
     summary_rows,
     week_rows,
@@ -219,6 +222,15 @@ def _best_effort(what: str, action: Callable[[], Any]) -> None:
         action()
     except Exception as exc:  # the night's work must not depend on its decoration
         get_run_logger().warning("could not %s: %s", what, scrub(str(exc)))
+
+
+def _alert(event: str, url: str, as_of: date, **payload: Any) -> None:
+    """An event the alert automations (flows/alerts.py) listen for; best effort."""
+    label = database_tag(url)
+    _best_effort(f"emit {event}", lambda: emit_event(
+        event, resource={"prefect.resource.id": f"claims.database.{label}",
+                         "prefect.resource.name": label},
+        payload={"as_of": as_of.isoformat(), **payload}))
 
 
 def _tag_run(run_id: str | None, as_of: date, url: str) -> None:
@@ -409,7 +421,11 @@ def _night(as_of: date, url: str, engine: Engine, run_id: str | None, logger: An
     parallel = workers or default_workers(url)
     size = chunk_size or load_settings().chunk_size
     holder = lease.holder_name(f"nightly-{as_of} flow run {run_id}")
-    lease.acquire(engine, holder)
+    try:
+        lease.acquire(engine, holder)
+    except lease.LeaseHeld as exc:
+        _alert("claims.lease.held", url, as_of, message=scrub(str(exc)))
+        raise
     progress_id = cast(UUID, create_progress_artifact(
         progress=0.0, key=artifact_keys(as_of)["progress"], description=f"nightly-{as_of}: starting"))
     listing = _with_retry_delays(list_partitions)
@@ -481,6 +497,10 @@ def _night(as_of: date, url: str, engine: Engine, run_id: str | None, logger: An
     finally:
         if not finished and failed is None:
             failed = next((s for s in STEP_ORDER if s not in results), None)
+        aside = set_aside_count(results)
+        if aside > set_aside_alert_threshold():
+            _alert("claims.night.set-aside", url, as_of, set_aside=aside,
+                   threshold=set_aside_alert_threshold())
         try:
             _publish(results, url, as_of, failed)
         finally:

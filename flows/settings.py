@@ -75,3 +75,11 @@ def night_timeout_seconds() -> float | None:
 
 def chunk_timeout_seconds() -> float | None:
     return _seconds("CLAIMS_CHUNK_TIMEOUT_SECONDS", DEFAULT_CHUNK_TIMEOUT_SECONDS)
+
+
+def set_aside_alert_threshold() -> int:
+    """A night that sets aside more claims than this emits claims.night.set-aside, which the
+    `claims: set aside` automation turns into an alert (CLAIMS_ALERT_SET_ASIDE_THRESHOLD; unset:
+    0, any claim set aside alerts — the bureau sets its own number). Claims held for a payment
+    release are not set aside and never count."""
+    return int(os.environ.get("CLAIMS_ALERT_SET_ASIDE_THRESHOLD", "0"))
