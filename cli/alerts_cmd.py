@@ -12,6 +12,7 @@ from cli.common import console, fail
 def register(app: typer.Typer) -> None:
     ops = typer.Typer(help="Operations on the Prefect server: alerts (告警).", no_args_is_help=True)
     ops.command("setup")(setup)
+    ops.command("release-code")(release_code)
     app.add_typer(ops, name="ops")
 
 
@@ -41,3 +42,23 @@ def setup(
         return
     for name, automation_id in made.items():
         console.print(f"{name}: {automation_id}")
+
+
+def release_code(
+    actor: str = typer.Option(..., "--actor", help="the approver, as on the actor list (CLAIMS_ACTORS)"),
+    code: str = typer.Option(..., "--code", prompt=True, hide_input=True, confirmation_prompt=True,
+                             help="the personal release code (asked for when not given)"),
+) -> None:
+    """Set an approver's personal release code for the release-payments form in the Prefect UI;
+    stored hashed beside the actor list (CLAIMS_RELEASE_CODES, default <CLAIMS_ACTORS>.codes.yaml).
+
+    Example: claims ops release-code --actor 赵审批
+    """
+    from services.money.release_codes import ReleaseCodeError, set_code
+
+    try:
+        path = set_code(actor, code)
+    except ReleaseCodeError as exc:
+        fail(str(exc))
+        return
+    console.print(f"release code of {actor} stored (hashed) in {path}")

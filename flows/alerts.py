@@ -3,7 +3,7 @@ the server, all notifying through one notification block.
 
   night failed      a `nightly` flow run Failed, Crashed or TimedOut                 (reactive)
   night late        a `nightly` run started and did not complete within --late-hours (proactive)
-  night missing     no `nightly` run completed within --missing-hours                (proactive)
+  night missing     after a completed night, none completed within --missing-hours (proactive)
   set aside         the night emitted claims.night.set-aside (more set aside than the threshold)
   bank refusals     a bank statement failed payments (claims.bank.refused)
   lease held        a night was refused because another run holds the lease (claims.lease.held)
@@ -78,8 +78,8 @@ def automations(block_id: UUID, windows: AlertWindows) -> list[AutomationCore]:
             actions=notify("[补贴系统] 夜间批处理未按时完成 night late")),
         AutomationCore(
             name=PREFIX + "night missing", description="没有完成的夜间批处理 no night completed",
-            trigger=EventTrigger(
-                expect={"prefect.flow-run.Completed"},
+            trigger=EventTrigger(  # after each completed night, the next must complete in time
+                after={"prefect.flow-run.Completed"}, expect={"prefect.flow-run.Completed"},
                 match={"prefect.resource.id": "prefect.flow-run.*"}, match_related=NIGHT,
                 posture=Posture.Proactive, threshold=1, within=windows.missing),
             actions=notify("[补贴系统] 没有完成的夜间批处理 no night completed")),
