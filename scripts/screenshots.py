@@ -101,14 +101,27 @@ def _scene(ui: str, work: Path, env: dict[str, str]) -> None:
     nightly(as_of=date(2020, 6, 5), return_state=True)
     lease.release(engine, "nightly-2020-06-05 on ops-1")
     os.environ["CLAIMS_PAYMENT_APPROVAL_REQUIRED"] = "true"
+    from sqlalchemy import select, update
+
+    from models.tables import CLAIM
+    with engine.begin() as conn:  # a scene, not the product: a few claims due for payment
+        some = list(conn.execute(select(CLAIM.c.id).limit(12)).scalars())
+        conn.execute(update(CLAIM).where(CLAIM.c.id.in_(some)).values(state="approved"))
     threading.Thread(target=lambda: release_payments(on=date(2020, 6, 4), wait_minutes=10,
                                                      return_state=True), daemon=True).start()
     time.sleep(8)
     run_id = state.state_details.flow_run_id
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterName
+    with get_client(sync_client=True) as client:
+        page = client.read_artifacts()
+        night_page = next(a.id for a in page if a.key == "nightly-20200604")
+        [paused] = client.read_flow_runs(flow_run_filter=FlowRunFilter(
+            name=FlowRunFilterName(any_=["release-payments-2020-06-04"])))
     _shoot(f"{ui}/runs", "runs.png")
     _shoot(f"{ui}/runs/flow-run/{run_id}?tab=Artifacts", "night-artifacts.png")
-    _shoot(f"{ui}/artifacts/key/nightly-20200604", "night-page.png")
-    _shoot(f"{ui}/runs?tab=flow-runs&state=Paused", "release-form.png")
+    _shoot(f"{ui}/artifacts/artifact/{night_page}", "night-page.png")
+    _shoot(f"{ui}/runs/flow-run/{paused.id}", "release-form.png")
     _shoot(f"{ui}/automations", "automations.png")
     _shoot(f"{ui}/events", "events.png")
     hook.shutdown()
