@@ -57,8 +57,8 @@ from services.access.scrub import scrub
 from services.nightly import lease, leasing
 from services.nightly.business_day import day_just_ended
 from services.nightly.moves import RETRYABLE
-from services.nightly.report import database_label as database_tag
 from services.nightly.report import (
+    batch_lines,
     night_markdown,
     postings_markdown,
     set_aside_count,
@@ -66,6 +66,7 @@ from services.nightly.report import (
     summary_rows,
     week_rows,
 )
+from services.nightly.report import database_label as database_tag
 from services.nightly.steps import STEP_ORDER, STEP_ZH, Partition, StepResult
 from services.oversight.audit import write_anchor
 from services.settings import load_settings
@@ -280,7 +281,8 @@ def _publish(results: dict[str, StepResult], url: str, as_of: date, failed: str 
                              description=f"nightly-{as_of}: new postings, identities masked")
     create_table_artifact(table=week_rows(engine, as_of), key=week_key(as_of),
                           description=f"week of {as_of}: money per night and kind (yuan)")
-    create_markdown_artifact(markdown=night_markdown(as_of, results, failed, linked, database_tag(url)),
+    create_markdown_artifact(markdown=night_markdown(as_of, results, failed, linked, database_tag(url),
+                                                     batch_lines(engine, as_of)),
                              key=keys["night"], description=f"nightly-{as_of}: the night on one page")
 
 

@@ -118,7 +118,7 @@ def set_aside_count(results: Mapping[str, StepResult]) -> int:
 
 
 def night_markdown(as_of: date, results: Mapping[str, StepResult], failed: str | None,
-                   keys: Mapping[str, str], database: str) -> str:
+                   keys: Mapping[str, str], database: str, batch: list[str] | None = None) -> str:
     """The night's one page: outcome, totals and links to its other artifacts (by key)."""
     outcome = f"**failed at {failed} ({STEP_ZH[failed]})**" if failed else (
         "**completed**" if len(results) == len(STEP_ORDER) else "**stopped**")
@@ -138,6 +138,7 @@ def night_markdown(as_of: date, results: Mapping[str, StepResult], failed: str |
               "|---|" + "---:|" * (len(kinds) + 1)]
     lines += [f"| {t['policy']} | " + " | ".join(_yuan(Decimal(str(t[f'{k} (yuan)']))) for k in kinds)
               + f" | {t['set aside']} |" for t in totals]
+    lines += ["", *batch, ""] if batch else []
     lines += ["", "## Artifacts", ""]
     lines += [f"- {label}: [`{key}`](/artifacts/key/{key})" for label, key in keys.items()]
     return "\n".join(lines) + "\n"
@@ -224,3 +225,27 @@ def week_rows(engine: Engine, as_of: date) -> list[dict[str, str | float]]:
         row["total (yuan)"] = _number(sum((money.get((day, k), Decimal("0")) for k in kinds), Decimal("0")))
         rows.append(row)
     return rows
+
+
+def batch_lines(engine: Engine, as_of: date) -> list[str]:
+    """The night's payment batch file: name, payments and total sent on `as_of` (from the
+    database), and the file's SHA-256 — what finance compares with the bank's upload."""
+    import hashlib
+
+    from services.money.channel import FileChannel, current_channel
+
+    channel = current_channel()
+    inner = getattr(channel, "inner", channel)
+    if not isinstance(inner, FileChannel):
+        return []
+    path = inner.batch_path(as_of)
+    with engine.connect() as conn:
+        count, total = conn.execute(
+            select(func.count(), func.sum(PAYMENT.c.amount))
+            .where(PAYMENT.c.business_date == as_of, PAYMENT.c.status.in_(("sent", "due")),
+                   PAYMENT.c.kind != "recovery")).one()
+    if not path.exists():
+        return ["## 拨付文件 payment batch", "", f"No batch file for {as_of} ({path.name})."]
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    return ["## 拨付文件 payment batch", "", "| file | payments | total (yuan) | SHA-256 |", "|---|---:|---:|---|",
+            f"| `{path.name}` | {count} | {_yuan(Decimal(total or 0))} | `{digest}` |"]

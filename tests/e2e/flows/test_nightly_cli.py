@@ -102,6 +102,9 @@ def test_nights_from_the_command_line(db_url: str, prefect_api: str, tmp_path: P
         assert {"step": "pay_advances", "policy": "huludao-2019", "money (yuan)": "advance 750.00"
                 }.items() <= next(r for r in summary if r["step"] == "pay_advances").items()
         assert any(r["claim_id"] == "Z1" for r in json.loads(shown["nightly-set-aside-20200601"].data))
+        page = shown["nightly-20200601"].data
+        assert "| `payments-2020-06-01.csv` | 1 | 750.00 | `" in page, page
+        assert "(/artifacts/key/nightly-set-aside-20200601)" in page
         everything = json.dumps([a.data for a in [*shown.values(), *artifacts(rerun).values()]],
                                 ensure_ascii=False)
         assert not any(pid in everything for pid in (WORKER, TRAINEE, ZHU))
