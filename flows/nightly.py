@@ -44,6 +44,7 @@ from flows.settings import (
     LEASE_RENEW_SECONDS,
     WORKER_DEPLOYMENT,
     chunk_timeout_seconds,
+    concrete_annotations,
     default_workers,
     fanout_start_seconds,
     night_timeout_seconds,
@@ -522,3 +523,6 @@ def _log_step(logger: Any, result: StepResult) -> None:
     if len(result.set_aside) > SET_ASIDE_LOGGED:
         logger.warning("… and %d more set aside by %s; list them with `claims failed`",
                        len(result.set_aside) - SET_ASIDE_LOGGED, result.step)
+
+
+concrete_annotations(nightly.fn)

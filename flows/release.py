@@ -19,6 +19,7 @@ from prefect.flow_runs import pause_flow_run
 from prefect.input import RunInput
 
 from flows.events import announce
+from flows.settings import concrete_annotations
 from models.db import database_url as configured_url
 from models.db import engine_for
 from services.access.actors import Actor
@@ -68,3 +69,6 @@ def release_payments(on: date, database_url: str | None = None, wait_minutes: fl
              releases=[{"policy": r.policy, "claims": r.claims, "amount": r.amount} for r in report.releases])
     logger.info("%s", message)
     return message
+
+
+concrete_annotations(release_payments.fn)

@@ -8,7 +8,7 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import create_table_artifact
 from prefect.runtime import flow_run
 
-from flows.settings import night_timeout_seconds
+from flows.settings import concrete_annotations, night_timeout_seconds
 from models.db import database_url as configured_url
 from models.db import engine_for
 from models.schema import require_current
@@ -47,3 +47,6 @@ def retry_failed(claim_id: str | None = None, policy: str | None = None, on: dat
         for f in report.chosen] or [{"claim_id": "-", "policy": "-", "step": "-",
                                      "was": "nothing set aside", "now": "-"}])
     return report
+
+
+concrete_annotations(retry_failed.fn)

@@ -10,6 +10,8 @@ environment variable named beside it.
 from __future__ import annotations
 
 import os
+import typing
+from typing import Any
 
 DEFAULT_CHUNK_RETRIES = 3
 DEFAULT_RETRY_DELAYS = (2, 10, 30)
@@ -83,3 +85,11 @@ def set_aside_alert_threshold() -> int:
     0, any claim set aside alerts — the bureau sets its own number). Claims held for a payment
     release are not set aside and never count."""
     return int(os.environ.get("CLAIMS_ALERT_SET_ASIDE_THRESHOLD", "0"))
+
+
+def concrete_annotations(fn: Any) -> None:
+    """Turn a flow function's string annotations (`from __future__ import annotations`) into the
+    types themselves. A deployment's runner may carry the function to its subprocess by value,
+    with only the globals its code uses: a parameter typed `date` then no longer resolves
+    ("NightlyModel is not fully defined; define date") and the run fails before it starts."""
+    fn.__annotations__ = typing.get_type_hints(fn)

@@ -25,12 +25,6 @@ pytestmark = pytest.mark.prefect
 ROOT = Path(__file__).resolve().parents[3]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "KNOWN FAILURE (issue 21, open): run by `nightly.serve()`, the run fails validating its "
-    "parameters: 'NightlyModel is not fully defined; define date' (the flow module's "
-    "`from __future__ import annotations` and `as_of: date | None` as the runner loads it). "
-    "In-process runs and the entrypoint loaders pass; a process worker is untested. Remove "
-    "this mark when fixed."))
 def test_a_scheduled_deployment_run_is_the_night_with_its_artifacts_and_tags(
         prefect_api: str, tmp_path: Path) -> None:
     db_url = f"sqlite:///{tmp_path / 'claims.db'}"
