@@ -296,3 +296,32 @@ def generate(n: int, out_dir: Path, *, seed: int = 20200401) -> SyntheticFiles:
             handle.close()
     return SyntheticFiles(paths["claims"], paths["inspections"], paths["completions"], paths["objections"],
                           written, advances)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m bench.synthetic --claims N --out FILE`: a trial claims file (CSV, `claims import`)
+    with its inspection, completion and objection files beside it (FILE's stem + -inspections.csv …)."""
+    import argparse
+    import shutil
+    import tempfile
+
+    parser = argparse.ArgumentParser(prog="python -m bench.synthetic", description=main.__doc__)
+    parser.add_argument("--claims", type=int, required=True, help="how many claims")
+    parser.add_argument("--out", type=Path, required=True, help="the claims CSV to write")
+    parser.add_argument("--seed", type=int, default=20200401, help="same seed, same file")
+    args = parser.parse_args(argv)
+    out: Path = args.out
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        files = generate(args.claims, Path(tmp), seed=args.seed)
+        shutil.move(str(files.claims), out)
+        for name, path in (("inspections", files.inspections), ("completions", files.completions),
+                           ("objections", files.objections)):
+            shutil.move(str(path), out.with_name(f"{out.stem}-{name}.csv"))
+    print(f"{files.claims_written} claims written to {out} "
+          f"(and {out.stem}-inspections/-completions/-objections.csv beside it)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -7,6 +7,7 @@ import os
 import typer
 
 from cli import (
+    alerts_cmd,
     check_cmd,
     demo_cmd,
     export_cmd,
@@ -42,7 +43,7 @@ def _options(lang: str | None = typer.Option(
 
 
 for module in (setup_cmd, filing_cmd, lifecycle_cmd, ops_cmd, rules_cmd, export_cmd, check_cmd,
-               demo_cmd, nightly_cmd, lease_cmd, template_cmd):
+               demo_cmd, nightly_cmd, lease_cmd, template_cmd, alerts_cmd):
     module.register(app)
 
 

@@ -15,6 +15,8 @@ import typer
 from cli.bank_cmd import bank_copy, bank_resolve
 from cli.common import ActorOption, OnOption, Table, business_date, console, fail, ready_engine
 from cli.lease_cmd import night_lease
+from flows.events import announce, counts_of
+from models.db import database_url
 from services.access.actors import actor_from
 from services.access.roles import Forbidden
 from services.lookup import AmbiguousClaim, ClaimNotFound
@@ -22,6 +24,7 @@ from services.money.approval import ApprovalError, approve_batch
 from services.money.payments import import_bank_statement
 from services.money.recovery import RECOVERY_REASONS, RecoveryError, demand_recovery, record_returns
 from services.nightly.moves import StaleClaims
+from services.nightly.report import database_label
 from services.objections import ObjectionError, raise_objection, review_objection
 from services.oversight.failures import list_failures, retry
 from services.settings import SettingsError
@@ -47,6 +50,12 @@ def register(app: typer.Typer) -> None:
     bank.command("resolve")(bank_resolve)
     bank.command("copy")(bank_copy)
     app.add_typer(bank, name="bank")
+
+
+def _announce(event: str, report: Any, actor: str | None, role: str, **details: Any) -> None:
+    """The action in the Prefect event feed (best effort, flows.events): who, with what counts."""
+    announce(event, actor_from(actor, role).name, database_label(database_url()),
+             **{**counts_of(report), **details})
 
 
 @contextmanager
@@ -124,6 +133,9 @@ def approve(
     on = business_date(day)
     with _plain_errors():
         report = approve_batch(engine, on=on, actor=actor_from(actor, "approver"), policy=policy)
+    _announce("claims.payments.released", report, actor, "approver", on=on,
+              releases=[{"policy": r.policy, "claims": r.claims, "amount": r.amount, "new": r.new}
+                        for r in report.releases])
     for release in report.releases:
         note = "released" if release.new else "already released"
         console.print(f"{release.policy} {on}: {note}, {release.claims} claims, {release.amount:.2f} yuan; "
@@ -185,6 +197,9 @@ def bank_import(
     engine = ready_engine()
     with _plain_errors(), night_lease(engine, "bank import"):
         report = import_bank_statement(engine, _rows(file), actor=actor_from(actor, "clerk"), on=business_date(on))
+        _announce("claims.bank.imported", report, actor, "clerk", file=file.name)
+        if report.failed:
+            _announce("claims.bank.refused", report, actor, "clerk", file=file.name)
         console.print(f"bank statement: {report.confirmed} confirmed, {report.failed} failed, "
                       f"{report.unchanged} unchanged, {len(report.problems)} not applied")
         if report.claims_failed:
@@ -231,6 +246,8 @@ def retry_cmd(
     with _plain_errors(), night_lease(engine, "retry"):
         report = retry(engine, actor=actor_from(actor, "admin"), on=business_date(on), claim_id=claim_id,
                        policy=policy)
+        _announce("claims.retry.ran", report, actor, "admin", claim_id=claim_id, policy=policy,
+                  moved=sum(sum(r.moved.values()) for r in report.steps.values()))
         if report.note:
             console.print(report.note)
             return

@@ -9,6 +9,7 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.runtime import flow_run
 
+from flows.settings import concrete_annotations, night_timeout_seconds
 from models.db import database_url as configured_url
 from models.db import engine_for
 from models.schema import require_current
@@ -25,7 +26,7 @@ def _run_name() -> str:
     return f"import-{Path(str(flow_run.get_parameters().get('path', ''))).name}"
 
 
-@flow(name="import-file", flow_run_name=_run_name, persist_result=False)
+@flow(name="import-file", flow_run_name=_run_name, persist_result=False, timeout_seconds=night_timeout_seconds())
 def import_claims_file(path: str, on: date | None = None, actor: str | None = None,
                        database_url: str | None = None) -> ImportReport:
     """File every valid row of `path` on business date `on` (default: the run's scheduled day
@@ -51,3 +52,6 @@ def import_claims_file(path: str, on: date | None = None, actor: str | None = No
              "errors": scrub("; ".join(str(e) for e in r.errors))}
             for r in report.rejections[:REJECTIONS_LISTED]])
     return report
+
+
+concrete_annotations(import_claims_file.fn)

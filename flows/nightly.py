@@ -32,6 +32,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.objects import FlowRun
 from prefect.deployments import run_deployment
+from prefect.events import emit_event
 from prefect.futures import PrefectFuture, as_completed
 from prefect.runtime import flow_run
 from prefect.states import Cancelled
@@ -42,9 +43,13 @@ from flows.settings import (
     FANOUT_POLL_SECONDS,
     LEASE_RENEW_SECONDS,
     WORKER_DEPLOYMENT,
+    chunk_timeout_seconds,
+    concrete_annotations,
     default_workers,
     fanout_start_seconds,
+    night_timeout_seconds,
     retry_delays,
+    set_aside_alert_threshold,
 )
 from models.db import database_url as configured_url
 from models.db import engine_for
@@ -52,8 +57,18 @@ from models.schema import require_current
 from services.access.scrub import scrub
 from services.money.outbox import PAYING_STEPS, dispatch
 from services.nightly import lease, leasing
+from services.nightly.business_day import day_just_ended
 from services.nightly.moves import RETRYABLE
-from services.nightly.report import postings_markdown, set_aside_rows, summary_rows
+from services.nightly.report import (
+    batch_lines,
+    night_markdown,
+    postings_markdown,
+    set_aside_count,
+    set_aside_rows,
+    summary_rows,
+    week_rows,
+)
+from services.nightly.report import database_label as database_tag
 from services.nightly.steps import STEP_ORDER, STEP_ZH, Partition, StepResult
 from services.oversight.audit import write_anchor
 from services.settings import load_settings
@@ -157,9 +172,11 @@ def anchor(url: str, as_of: date, run_id: str | None) -> int | None:
 
 
 def _with_retry_delays(io_task: Any) -> Any:
-    """The task with this deployment's retry delays (CLAIMS_NIGHTLY_RETRY_DELAYS), read at run time."""
+    """The task with this deployment's retry delays (CLAIMS_NIGHTLY_RETRY_DELAYS) and time limit
+    (CLAIMS_CHUNK_TIMEOUT_SECONDS), read at run time."""
     delays = list(retry_delays())
-    return io_task.with_options(retries=len(delays), retry_delay_seconds=delays)
+    return io_task.with_options(retries=len(delays), retry_delay_seconds=delays,
+                                timeout_seconds=chunk_timeout_seconds())
 
 
 def _run_step(step: str, parts: list[Partition], url: str, as_of: date, run_id: str | None,
@@ -188,19 +205,87 @@ def _run_step(step: str, parts: list[Partition], url: str, as_of: date, run_id: 
     return merged, errors
 
 
-def _publish(results: dict[str, StepResult], url: str, as_of: date) -> None:
+def artifact_keys(as_of: date) -> dict[str, str]:
+    """The night's artifact keys: one set per business date, so the Artifacts page shows one
+    entry per night whose latest version is the last attempt's."""
+    day = f"{as_of:%Y%m%d}"
+    return {"night": f"nightly-{day}", "summary": f"nightly-summary-{day}",
+            "set aside": f"nightly-set-aside-{day}", "postings": f"nightly-postings-{day}",
+            "progress": f"nightly-progress-{day}"}
+
+
+def week_key(as_of: date) -> str:
+    year, week, _ = as_of.isocalendar()
+    return f"nightly-week-{year}-w{week:02d}"
+
+
+def _best_effort(what: str, action: Callable[[], Any]) -> None:
+    """Run a call to the Prefect API that only dresses the run; a failure is logged, not raised."""
+    try:
+        action()
+    except Exception as exc:  # the night's work must not depend on its decoration
+        get_run_logger().warning("could not %s: %s", what, scrub(str(exc)))
+
+
+def _alert(event: str, url: str, as_of: date, **payload: Any) -> None:
+    """An event the alert automations (flows/alerts.py) listen for; best effort."""
+    label = database_tag(url)
+    _best_effort(f"emit {event}", lambda: emit_event(
+        event, resource={"prefect.resource.id": f"claims.database.{label}",
+                         "prefect.resource.name": label},
+        payload={"as_of": as_of.isoformat(), **payload}))
+
+
+def _tag_run(run_id: str | None, as_of: date, url: str) -> None:
+    """Tag this flow run with its business date and database, so the morning finds it by both."""
+    if not run_id:
+        return
+
+    def tag() -> None:
+        with get_client(sync_client=True) as client:
+            current = client.read_flow_run(UUID(run_id))
+            tags = sorted(set(current.tags) | {f"as_of:{as_of.isoformat()}", database_tag(url)})
+            client.update_flow_run(UUID(run_id), tags=tags)
+    _best_effort("tag the run", tag)
+
+
+def _forget_earlier_attempt(run_id: str | None) -> None:
+    """A retried run (same flow run, run_count > 1) deletes the artifacts its failed attempt
+    made, so the run shows one honest set (the keyed history keeps the failed versions)."""
+    if not run_id or flow_run.get_run_count() <= 1:
+        return
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+
+    def forget() -> None:
+        with get_client(sync_client=True) as client:
+            for artifact in client.read_artifacts(artifact_filter=ArtifactFilter(
+                    flow_run_id=ArtifactFilterFlowRunId(any_=[UUID(run_id)]))):
+                client.delete_artifact(artifact.id)
+    _best_effort("remove the earlier attempt's artifacts", forget)
+
+
+def _publish(results: dict[str, StepResult], url: str, as_of: date, failed: str | None) -> None:
+    keys = artifact_keys(as_of)
     create_table_artifact(
-        table=summary_rows(results), key="nightly-summary",
+        table=summary_rows(results, failed), key=keys["summary"],
         description=f"nightly-{as_of}: claims moved per step and policy, money by kind and "
-                    "policy, claims set aside",
+                    "policy (yuan, numbers), claims set aside and held for release; totals per policy",
     )
     aside = set_aside_rows(results)
+    linked = {"summary 汇总": keys["summary"], "postings 公示": keys["postings"],
+              "progress 进度": keys["progress"], "week 本周": week_key(as_of)}
     if aside:
-        create_table_artifact(table=aside, key="nightly-set-aside",
+        create_table_artifact(table=aside, key=keys["set aside"],
                               description=f"nightly-{as_of}: claims set aside (see `claims failed`)")
-    create_markdown_artifact(markdown=postings_markdown(engine_for(url), as_of),
-                             key="nightly-postings",
+        linked["set aside 搁置"] = keys["set aside"]
+    engine = engine_for(url)
+    create_markdown_artifact(markdown=postings_markdown(engine, as_of), key=keys["postings"],
                              description=f"nightly-{as_of}: new postings, identities masked")
+    create_table_artifact(table=week_rows(engine, as_of), key=week_key(as_of),
+                          description=f"week of {as_of}: money per night and kind (yuan)")
+    create_markdown_artifact(markdown=night_markdown(as_of, results, failed, linked, database_tag(url),
+                                                     batch_lines(engine, as_of)),
+                             key=keys["night"], description=f"nightly-{as_of}: the night on one page")
 
 
 @task(name="anchor-once", retries=DEFAULT_CHUNK_RETRIES, retry_condition_fn=_retry_on_io,
@@ -297,12 +382,26 @@ def _fan_out(as_of: date, url: str, engine: Engine, holder: str, run_key: str, s
     return leasing.results(engine, run_key)
 
 
-@flow(name="nightly", flow_run_name="nightly-{as_of}", persist_result=False,
+def business_date(given: date | str | None) -> date:
+    """The night's business date: `given`, or (a scheduled run) the day that ended before the
+    run's scheduled start, so a late or retried run keeps its date."""
+    if given is None:
+        return day_just_ended(flow_run.get_scheduled_start_time())
+    return given if isinstance(given, date) else date.fromisoformat(given)
+
+
+def _run_name() -> str:
+    return f"nightly-{business_date(flow_run.get_parameters().get('as_of'))}"
+
+
+@flow(name="nightly", flow_run_name=_run_name, persist_result=False,
+      timeout_seconds=night_timeout_seconds(),
       description="Pay advances, apply inspections, assess, post, close postings, pay what is due.")
-def nightly(as_of: date, database_url: str | None = None,
+def nightly(as_of: date | None = None, database_url: str | None = None,
             chunk_size: int | None = None, workers: int | None = None, hosts: int = 0,
             ) -> dict[str, StepResult]:
-    """Run the night of business day `as_of`. Running it again for the same date changes nothing.
+    """Run the night of business day `as_of` (default: the day that ended before the run's
+    scheduled start — the 02:00 deployment). Running it again for the same date changes nothing.
 
     `chunk_size` (claims per partition) defaults to the product setting (services.settings);
     `workers` (partitions at once) to 1 on SQLite, 4 on PostgreSQL (CLAIMS_NIGHTLY_WORKERS).
@@ -310,20 +409,34 @@ def nightly(as_of: date, database_url: str | None = None,
     runs instead, one per worker host of the process pool (`workers` is then not used).
     """
     logger = get_run_logger()
+    day = business_date(as_of)
     url = database_url or configured_url()
     engine = engine_for(url)
     require_current(engine)
     run_id = flow_run.get_id()
+    _tag_run(run_id, day, url)
+    _forget_earlier_attempt(run_id)
+    return _night(day, url, engine, run_id, logger, chunk_size, workers, hosts, database_url)
+
+
+def _night(as_of: date, url: str, engine: Engine, run_id: str | None, logger: Any,
+           chunk_size: int | None, workers: int | None, hosts: int, database_url: str | None,
+           ) -> dict[str, StepResult]:
     parallel = workers or default_workers(url)
     size = chunk_size or load_settings().chunk_size
     holder = lease.holder_name(f"nightly-{as_of} flow run {run_id}")
-    lease.acquire(engine, holder, run_id=str(run_id) if run_id else None)
+    try:
+        lease.acquire(engine, holder, run_id=str(run_id) if run_id else None)
+    except lease.LeaseHeld as exc:
+        _alert("claims.lease.held", url, as_of, message=scrub(str(exc)))
+        raise
     heartbeat = lease.Heartbeat(engine, holder).__enter__()
-    failed = True
     progress_id = cast(UUID, create_progress_artifact(
-        progress=0.0, key="nightly-progress", description=f"nightly-{as_of}: starting"))
+        progress=0.0, key=artifact_keys(as_of)["progress"], description=f"nightly-{as_of}: starting"))
     listing = _with_retry_delays(list_partitions)
     results: dict[str, StepResult] = {}
+    failed: str | None = None
+    finished = False
     try:
         if hosts > 0:
             run_key = str(run_id) if run_id else holder[:64]
@@ -340,7 +453,7 @@ def nightly(as_of: date, database_url: str | None = None,
             dispatch(engine, as_of)
             update_progress_artifact(artifact_id=progress_id, progress=100.0,
                                      description=f"nightly-{as_of} on {hosts} hosts: done")
-            failed = False
+            finished = True
             return results
         for number, step in enumerate(STEP_ORDER):
             lease.renew(engine, holder)
@@ -349,11 +462,19 @@ def nightly(as_of: date, database_url: str | None = None,
                         len(parts), sum(p.claims for p in parts))
             _tell(ChunkProgress(step, 0, len(parts), None))
 
+            succeeded = [0]
+
             def on_done(done: int, result: StepResult | None, error: str | None,
-                        step: str = step, number: int = number, total: int = len(parts)) -> None:
-                share = (number + done / total) / len(STEP_ORDER) * 100
-                update_progress_artifact(artifact_id=progress_id, progress=share,
-                                         description=f"nightly-{as_of}: {step} {done}/{total}")
+                        step: str = step, number: int = number, total: int = len(parts),
+                        succeeded: list[int] = succeeded) -> None:
+                if error is None:
+                    succeeded[0] += 1
+                share = (number + succeeded[0] / total) / len(STEP_ORDER) * 100
+                lost = done - succeeded[0]
+                update_progress_artifact(
+                    artifact_id=progress_id, progress=share,
+                    description=f"nightly-{as_of}: {step} {succeeded[0]}/{total}"
+                                + (f", {lost} failed" if lost else ""))
                 _tell(ChunkProgress(step, done, total, result, error))
 
             merged, errors = _run_step(step, parts, url, as_of, run_id, parallel, on_done)
@@ -361,10 +482,13 @@ def nightly(as_of: date, database_url: str | None = None,
             _log_step(logger, merged)
             if step in PAYING_STEPS and not errors:
                 dispatch(engine, as_of)
-            update_progress_artifact(artifact_id=progress_id,
-                                     progress=(number + 1) / len(STEP_ORDER) * 100,
-                                     description=f"nightly-{as_of}: {step} done")
             if errors:
+                failed = step
+                update_progress_artifact(
+                    artifact_id=progress_id,
+                    progress=(number + (len(parts) - len(errors)) / len(parts)) / len(STEP_ORDER) * 100,
+                    description=f"nightly-{as_of}: FAILED at {step} ({STEP_ZH[step]}): "
+                                f"{len(errors)} of {len(parts)} partitions failed")
                 for error in errors:
                     logger.error("%s", error)
                 raise NightStopped(
@@ -373,20 +497,29 @@ def nightly(as_of: date, database_url: str | None = None,
                     f"cause, then run the night again (claims nightly --as-of {as_of}): work "
                     "already done is not repeated."
                 )
+            update_progress_artifact(artifact_id=progress_id,
+                                     progress=(number + 1) / len(STEP_ORDER) * 100,
+                                     description=f"nightly-{as_of}: {step} done")
         _with_retry_delays(anchor)(url, as_of, run_id)
-        failed = False
+        finished = True
     finally:
         heartbeat.__exit__()
+        if not finished and failed is None:
+            failed = next((s for s in STEP_ORDER if s not in results), None)
+        aside = set_aside_count(results)
+        if aside > set_aside_alert_threshold():
+            _alert("claims.night.set-aside", url, as_of, set_aside=aside,
+                   threshold=set_aside_alert_threshold())
         try:
-            _publish(results, url, as_of)
+            _publish(results, url, as_of, failed)
         except Exception:
-            if not failed:
+            if finished:
                 raise
             logger.warning("publishing the night's artifacts failed after the night's own error",
                            exc_info=True)
         finally:
             # a release error never hides the night's own error
-            lease.release_quietly(engine, holder, raise_errors=not failed)
+            lease.release_quietly(engine, holder, raise_errors=finished)
     return results
 
 
@@ -402,3 +535,6 @@ def _log_step(logger: Any, result: StepResult) -> None:
     if len(result.set_aside) > SET_ASIDE_LOGGED:
         logger.warning("… and %d more set aside by %s; list them with `claims failed`",
                        len(result.set_aside) - SET_ASIDE_LOGGED, result.step)
+
+
+concrete_annotations(nightly.fn)

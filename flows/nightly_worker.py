@@ -23,7 +23,7 @@ from prefect.artifacts import create_table_artifact
 from prefect.runtime import flow_run
 
 from flows import registry
-from flows.settings import retry_delays
+from flows.settings import concrete_annotations, retry_delays
 from models.db import database_url as configured_url
 from models.db import engine_for
 from models.schema import require_current
@@ -105,3 +105,6 @@ def nightly_worker(as_of: date, run_key: str, size: int,
                           description=f"nightly-{as_of} worker {worker}: partitions it took per step")
     return {step: {"partitions": r.chunks, "claims_seen": r.claims_seen, "moved": sum(r.moved.values())}
             for step, r in results.items()}
+
+
+concrete_annotations(nightly_worker.fn)

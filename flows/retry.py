@@ -8,6 +8,7 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import create_table_artifact
 from prefect.runtime import flow_run
 
+from flows.settings import concrete_annotations, night_timeout_seconds
 from models.db import database_url as configured_url
 from models.db import engine_for
 from models.schema import require_current
@@ -22,7 +23,7 @@ def _run_name() -> str:
     return f"retry-{flow_run.get_parameters().get('claim_id') or 'all'}"
 
 
-@flow(name="retry-failed", flow_run_name=_run_name, persist_result=False)
+@flow(name="retry-failed", flow_run_name=_run_name, persist_result=False, timeout_seconds=night_timeout_seconds())
 def retry_failed(claim_id: str | None = None, policy: str | None = None, on: date | None = None,
                  actor: str | None = None, database_url: str | None = None) -> RetryReport:
     """Retry one set-aside claim (`claim_id`) or all of them (None), as an administrator, on
@@ -47,3 +48,6 @@ def retry_failed(claim_id: str | None = None, policy: str | None = None, on: dat
         for f in report.chosen] or [{"claim_id": "-", "policy": "-", "step": "-",
                                      "was": "nothing set aside", "now": "-"}])
     return report
+
+
+concrete_annotations(retry_failed.fn)

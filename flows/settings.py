@@ -10,6 +10,8 @@ environment variable named beside it.
 from __future__ import annotations
 
 import os
+import typing
+from typing import Any
 
 DEFAULT_CHUNK_RETRIES = 3
 DEFAULT_RETRY_DELAYS = (2, 10, 30)
@@ -51,3 +53,43 @@ def retry_delays() -> tuple[float, ...]:
     if configured:
         return tuple(float(s) for s in configured.split(","))
     return DEFAULT_RETRY_DELAYS
+
+
+DEFAULT_NIGHT_TIMEOUT_SECONDS = 4 * 3600
+"""a night (the nightly flow) still running after this fails as TimedOut, so the morning's
+alert fires instead of the night waiting for ever (CLAIMS_NIGHT_TIMEOUT_SECONDS)"""
+
+DEFAULT_CHUNK_TIMEOUT_SECONDS = 1800
+"""one partition's task (one transaction of a few thousand claims) still running after this
+fails; the database's own statement timeout (models.db) normally stops it first
+(CLAIMS_CHUNK_TIMEOUT_SECONDS)"""
+
+
+def _seconds(name: str, default: float) -> float | None:
+    """The env setting `name` in seconds; 0 means no limit."""
+    value = float(os.environ.get(name, default))
+    return value if value > 0 else None
+
+
+def night_timeout_seconds() -> float | None:
+    return _seconds("CLAIMS_NIGHT_TIMEOUT_SECONDS", DEFAULT_NIGHT_TIMEOUT_SECONDS)
+
+
+def chunk_timeout_seconds() -> float | None:
+    return _seconds("CLAIMS_CHUNK_TIMEOUT_SECONDS", DEFAULT_CHUNK_TIMEOUT_SECONDS)
+
+
+def set_aside_alert_threshold() -> int:
+    """A night that sets aside more claims than this emits claims.night.set-aside, which the
+    `claims: set aside` automation turns into an alert (CLAIMS_ALERT_SET_ASIDE_THRESHOLD; unset:
+    0, any claim set aside alerts — the bureau sets its own number). Claims held for a payment
+    release are not set aside and never count."""
+    return int(os.environ.get("CLAIMS_ALERT_SET_ASIDE_THRESHOLD", "0"))
+
+
+def concrete_annotations(fn: Any) -> None:
+    """Turn a flow function's string annotations (`from __future__ import annotations`) into the
+    types themselves. A deployment's runner may carry the function to its subprocess by value,
+    with only the globals its code uses: a parameter typed `date` then no longer resolves
+    ("NightlyModel is not fully defined; define date") and the run fails before it starts."""
+    fn.__annotations__ = typing.get_type_hints(fn)

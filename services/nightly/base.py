@@ -126,6 +126,13 @@ class Batch:
         if values or row.set_aside_step != step or row.set_aside_reason != reason:
             self.update(row, set_aside_step=step, set_aside_reason=reason, **values)
 
+    def hold(self, row: Any, reason: str) -> None:
+        """The claim waits for a payment release: counted as held, not set aside (no alert);
+        the reason stays on the claim so `claims failed` can still say what it waits for."""
+        self.result.held[row.policy] += 1
+        if row.set_aside_step != self.result.step or row.set_aside_reason != reason:
+            self.update(row, set_aside_step=self.result.step, set_aside_reason=reason)
+
     def decide_or_set_aside(self, row: Any, history: list[Grant]) -> Decision | None:
         """The rules' decision, or None when the claim was set aside: facts the rules need are
         missing, or a number the seed leaves open has no local value."""

@@ -69,6 +69,7 @@ def dump_result(result: StepResult) -> str:
         "moved": [[p, s, n] for (p, s), n in sorted(result.moved.items())],
         "money": [[p, k, str(a)] for (p, k), a in sorted(result.money.items())],
         "set_aside": [list(row) for row in result.set_aside],
+        "held": dict(sorted(result.held.items())),
     }, ensure_ascii=False)
 
 
@@ -80,6 +81,7 @@ def load_result(step: str, text: str) -> StepResult:
     for policy, kind, amount in data["money"]:
         result.money[(policy, kind)] = result.money.get((policy, kind), Decimal("0")) + Decimal(amount)
     result.set_aside.extend((p, c, r) for p, c, r in data["set_aside"])
+    result.held.update(data.get("held", {}))
     return result
 
 

@@ -45,7 +45,7 @@ def decide(conn: Connection, rows: list[Any], batch: Batch) -> None:
         if batch.settings.needs_payment_approval(row.policy):
             released = released_policies(conn, batch.run.as_of) if released is None else released
             if row.policy not in released:
-                batch.set_aside(row, f"awaiting payment approval: claims approve --date {batch.run.as_of}")
+                batch.hold(row, f"awaiting payment approval: claims approve --date {batch.run.as_of}")
                 continue
         if row.state == "payment_failed":
             row = batch.move_then(row, "retry_payment", reason=f"payment attempt {row.payment_attempt + 1}")

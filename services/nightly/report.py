@@ -7,13 +7,15 @@ CLI prints the same figures the Prefect UI shows. Identities are masked (intake.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
+from pathlib import PurePath
 
 from sqlalchemy import Engine, func, select
+from sqlalchemy.engine import make_url
 
 from intake.privacy import mask_id, mask_name
-from models.tables import CLAIM, WINDOW
+from models.tables import CLAIM, PAYMENT, WINDOW
 from services.access.scrub import scrub
 from services.nightly.steps import STEP_ORDER, STEP_ZH, StepResult
 
@@ -25,31 +27,121 @@ def _yuan(amount: Decimal) -> str:
     return f"{amount.quantize(Decimal('0.01')):,}"
 
 
-def summary_rows(results: Mapping[str, StepResult]) -> list[dict[str, str | int]]:
-    """One row per step and policy: claims moved (by new state), money (by kind), set aside.
-    A step that found nothing to do still has a row, so the table always shows all six."""
-    rows: list[dict[str, str | int]] = []
+def _number(amount: Decimal) -> float:
+    """Money for a table artifact: a JSON number of the 2-place yuan amount (the database keeps
+    the Decimal; the artifact is for reading and adding up)."""
+    return float(amount.quantize(Decimal("0.01")))
+
+
+def _kinds(results: Mapping[str, StepResult]) -> list[str]:
+    return sorted({k for r in results.values() for _, k in r.money})
+
+
+def step_result(step: str, results: Mapping[str, StepResult], failed: str | None) -> str:
+    """done / failed / not reached: how far the night got with `step`."""
+    if step == failed:
+        return "failed"
+    if step in results:
+        return "done"
+    return "not reached"
+
+
+def summary_rows(results: Mapping[str, StepResult], failed: str | None = None,
+                 ) -> list[dict[str, str | int | float]]:
+    """One row per step and policy: claims moved (by new state), money (by kind, as numbers),
+    set aside, held for a payment release; then one total row per policy and a grand total.
+    A step that found nothing to do still has a row, so the table always shows all six;
+    `failed` names the step that stopped the night (its row says failed, later ones not
+    reached)."""
+    kinds = _kinds(results)
+    rows: list[dict[str, str | int | float]] = []
     for step in STEP_ORDER:
         result = results.get(step)
         policies = sorted(
             {p for p, _ in result.moved} | {p for p, _ in result.money}
-            | {p for p, _, _ in result.set_aside}
+            | {p for p, _, _ in result.set_aside} | set(result.held)
         ) if result else []
         for policy in policies or ["-"]:
             moved = {s: n for (p, s), n in sorted(result.moved.items()) if p == policy} if result else {}
             money = {k: a for (p, k), a in sorted(result.money.items()) if p == policy} if result else {}
             aside = sum(1 for p, _, _ in result.set_aside if p == policy) if result else 0
-            rows.append({
+            row: dict[str, str | int | float] = {
                 "step": step,
                 "步骤": STEP_ZH[step],
                 "policy": policy,
                 "claims moved": sum(moved.values()),
                 "to state": ", ".join(f"{s} {n}" for s, n in moved.items()) or "-",
                 "money (yuan)": ", ".join(f"{k} {_yuan(a)}" for k, a in money.items()) or "-",
+            }
+            row.update({f"{k} (yuan)": _number(money.get(k, Decimal("0"))) for k in kinds})
+            row.update({
                 "set aside": aside,
-                "ran": "yes" if result is not None else "not reached",
+                "held for release": result.held.get(policy, 0) if result else 0,
+                "result": step_result(step, results, failed),
             })
+            rows.append(row)
+    return rows + total_rows(results)
+
+
+def total_rows(results: Mapping[str, StepResult]) -> list[dict[str, str | int | float]]:
+    """合计: per policy (then all policies) the claims moved, money per kind, set aside and held."""
+    kinds = _kinds(results)
+    policies = sorted({p for r in results.values() for p, _ in r.moved}
+                      | {p for r in results.values() for p, _ in r.money}
+                      | {p for r in results.values() for p, _, _ in r.set_aside}
+                      | {p for r in results.values() for p in r.held})
+    rows: list[dict[str, str | int | float]] = []
+    for policy in [*policies, "all"]:
+        def mine(p: str, policy: str = policy) -> bool:
+            return policy == "all" or p == policy
+        money = {k: sum((a for r in results.values() for (p, kk), a in r.money.items()
+                         if kk == k and mine(p)), Decimal("0")) for k in kinds}
+        row: dict[str, str | int | float] = {
+            "step": "total", "步骤": "合计", "policy": policy,
+            "claims moved": sum(n for r in results.values() for (p, _), n in r.moved.items() if mine(p)),
+            "to state": "-",
+            "money (yuan)": ", ".join(f"{k} {_yuan(a)}" for k, a in money.items() if a) or "-",
+        }
+        row.update({f"{k} (yuan)": _number(a) for k, a in money.items()})
+        row.update({
+            "set aside": sum(1 for r in results.values() for p, _, _ in r.set_aside if mine(p)),
+            "held for release": sum(n for r in results.values() for p, n in r.held.items() if mine(p)),
+            "result": "-",
+        })
+        rows.append(row)
     return rows
+
+
+def set_aside_count(results: Mapping[str, StepResult]) -> int:
+    """Claims set aside tonight for an administrator (claims held for a payment release are not)."""
+    return sum(len(r.set_aside) for r in results.values())
+
+
+def night_markdown(as_of: date, results: Mapping[str, StepResult], failed: str | None,
+                   keys: Mapping[str, str], database: str, batch: list[str] | None = None) -> str:
+    """The night's one page: outcome, totals and links to its other artifacts (by key)."""
+    outcome = f"**failed at {failed} ({STEP_ZH[failed]})**" if failed else (
+        "**completed**" if len(results) == len(STEP_ORDER) else "**stopped**")
+    lines = [f"# 夜间批处理 nightly {as_of.isoformat()}", "",
+             f"Database `{database}` — {outcome}", "",
+             "| step | 步骤 | result | claims moved | set aside | held for release |",
+             "|---|---|---|---:|---:|---:|"]
+    for step in STEP_ORDER:
+        r = results.get(step)
+        lines.append(f"| {step} | {STEP_ZH[step]} | {step_result(step, results, failed)} | "
+                     f"{sum(r.moved.values()) if r else 0} | {len(r.set_aside) if r else 0} | "
+                     f"{sum(r.held.values()) if r else 0} |")
+    totals = total_rows(results)
+    kinds = _kinds(results)
+    lines += ["", "## 合计 totals (yuan)", "",
+              "| policy | " + " | ".join(kinds) + " | set aside |",
+              "|---|" + "---:|" * (len(kinds) + 1)]
+    lines += [f"| {t['policy']} | " + " | ".join(_yuan(Decimal(str(t[f'{k} (yuan)']))) for k in kinds)
+              + f" | {t['set aside']} |" for t in totals]
+    lines += ["", *batch, ""] if batch else []
+    lines += ["", "## Artifacts", ""]
+    lines += [f"- {label}: [`{key}`](/artifacts/key/{key})" for label, key in keys.items()]
+    return "\n".join(lines) + "\n"
 
 
 def set_aside_rows(results: Mapping[str, StepResult]) -> list[dict[str, str]]:
@@ -100,3 +192,53 @@ def postings_markdown(engine: Engine, as_of: date, listed: int = POSTINGS_LISTED
         lines += ["", f"… and {count - len(rows)} more. The full notice: "
                       f"`claims export posting --out notice.xlsx --from {as_of} --to {as_of}`."]
     return "\n".join(lines) + "\n"
+
+
+def database_label(url: str) -> str:
+    """`db:<dialect>/<database>` (no host, user or password): the tag a night's run carries."""
+    parsed = make_url(url)
+    name = PurePath(parsed.database or "").name or "-"
+    return f"db:{parsed.get_backend_name()}/{name}"
+
+
+def week_rows(engine: Engine, as_of: date) -> list[dict[str, str | float]]:
+    """Money written per night (business date) of `as_of`'s ISO week, by kind, as numbers:
+    payments sent and recoveries due, the figures the nights' summaries add up to."""
+    monday = as_of - timedelta(days=as_of.weekday())
+    with engine.connect() as conn:
+        found = conn.execute(
+            select(PAYMENT.c.business_date, PAYMENT.c.kind, func.sum(PAYMENT.c.amount))
+            .where(PAYMENT.c.business_date >= monday,
+                   PAYMENT.c.business_date < monday + timedelta(days=7),
+                   PAYMENT.c.status.in_(("sent", "due")))
+            .group_by(PAYMENT.c.business_date, PAYMENT.c.kind)
+        ).all()
+    kinds = sorted({k for _, k, _ in found})
+    money = {(d, k): Decimal(a or 0) for d, k, a in found}
+    rows: list[dict[str, str | float]] = []
+    for offset in range(7):
+        day = monday + timedelta(days=offset)
+        if day > as_of:
+            break
+        row: dict[str, str | float] = {"night": day.isoformat()}
+        row.update({f"{k} (yuan)": _number(money.get((day, k), Decimal("0"))) for k in kinds})
+        row["total (yuan)"] = _number(sum((money.get((day, k), Decimal("0")) for k in kinds), Decimal("0")))
+        rows.append(row)
+    return rows
+
+
+def batch_lines(engine: Engine, as_of: date) -> list[str]:
+    """The night's payment batches (the outbox's payment_batch rows sealed on `as_of`): file name,
+    payments, total and the hash of their rows — what finance compares with the bank's upload."""
+    from models.tables import OUTBOX_BATCH
+
+    with engine.connect() as conn:
+        batches = conn.execute(
+            select(OUTBOX_BATCH.c.file_name, OUTBOX_BATCH.c.rows, OUTBOX_BATCH.c.total, OUTBOX_BATCH.c.hash)
+            .where(OUTBOX_BATCH.c.business_date == as_of).order_by(OUTBOX_BATCH.c.id)).all()
+    if not batches:
+        return ["## 拨付文件 payment batch", "", f"No payment batch for {as_of}."]
+    return ["## 拨付文件 payment batch", "", "| file | payments | total (yuan) | SHA-256 of its rows |",
+            "|---|---:|---:|---|",
+            *(f"| `{b.file_name}` | {b.rows} | {_yuan(Decimal(b.total or 0))} | `{b.hash}` |" for b in batches)]
+

@@ -54,6 +54,8 @@ class StepResult:
     """(policy, payment kind) -> amount written"""
     set_aside: list[tuple[str, str, str]] = field(default_factory=list)
     """(policy, claim_id, reason) set aside for an administrator"""
+    held: Counter[str] = field(default_factory=Counter)
+    """policy -> claims waiting for a payment release (not set aside: nothing is wrong)"""
     chunks: int = 0
 
     def merge(self, other: StepResult) -> None:
@@ -62,6 +64,7 @@ class StepResult:
         for key, amount in other.money.items():
             self.money[key] = self.money.get(key, Decimal("0")) + amount
         self.set_aside.extend(other.set_aside)
+        self.held.update(other.held)
         self.chunks += other.chunks
 
 

@@ -30,7 +30,19 @@ def test_every_deployment_names_a_flow_on_the_process_pool() -> None:
         assert deployment["work_pool"]["name"] == "claims-process", name
     assert deployments["nightly"]["schedules"] == [
         {"cron": "0 2 * * *", "timezone": "Asia/Shanghai", "active": True}]
-    assert deployments["nightly"]["entrypoint"] == "flows/scheduled.py:scheduled_nightly"
+    assert deployments["nightly"]["entrypoint"] == "flows/nightly.py:nightly"
+
+
+def test_deployment_and_flow_names_match_and_claim_changing_deployments_run_one_at_a_time() -> None:
+    deployments = {d["name"]: d for d in _load()["deployments"]}
+    for name, deployment in deployments.items():
+        path, _, attribute = deployment["entrypoint"].partition(":")
+        flow = getattr(importlib.import_module(path.removesuffix(".py").replace("/", ".")), attribute)
+        if name != "nightly-for-date":  # the alias of `nightly`, kept one release
+            assert flow.name == name, (name, flow.name)
+        if name != "nightly-worker":  # N at once by design, one per host
+            assert deployment["concurrency_limit"] == 1, name
+    assert deployments["nightly-for-date"]["entrypoint"] == deployments["nightly"]["entrypoint"]
 
 
 def test_the_nightly_deployments_take_hosts_and_the_worker_deployment_is_the_one_they_start() -> None:

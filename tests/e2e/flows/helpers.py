@@ -39,3 +39,8 @@ def logs(flow_run_id: UUID, *, containing: str, wait: float = 15) -> list[str]:
         if any(containing in m for m in messages) or time.monotonic() > deadline:
             return messages
         time.sleep(0.5)
+
+
+def run_tags(flow_run_id: UUID) -> list[str]:
+    with get_client(sync_client=True) as client:
+        return list(client.read_flow_run(flow_run_id).tags)

@@ -96,12 +96,15 @@ def test_nights_from_the_command_line(db_url: str, prefect_api: str, tmp_path: P
         run, rerun = _run_id(first), _run_id(again)
         assert flow_run_name(run) == flow_run_name(rerun) == "nightly-2020-06-01"
         shown = artifacts(run)
-        postings = shown["nightly-postings"].data
+        postings = shown["nightly-postings-20200601"].data
         assert "| huludao-2019 | G1 | 王*明 | 211402********" in postings
-        summary = json.loads(shown["nightly-summary"].data)
+        summary = json.loads(shown["nightly-summary-20200601"].data)
         assert {"step": "pay_advances", "policy": "huludao-2019", "money (yuan)": "advance 750.00"
                 }.items() <= next(r for r in summary if r["step"] == "pay_advances").items()
-        assert any(r["claim_id"] == "Z1" for r in json.loads(shown["nightly-set-aside"].data))
+        assert any(r["claim_id"] == "Z1" for r in json.loads(shown["nightly-set-aside-20200601"].data))
+        page = shown["nightly-20200601"].data
+        assert "| `payments-2020-06-01-B00000001.csv` | 1 | 750.00 | `" in page, page
+        assert "(/artifacts/key/nightly-set-aside-20200601)" in page
         everything = json.dumps([a.data for a in [*shown.values(), *artifacts(rerun).values()]],
                                 ensure_ascii=False)
         assert not any(pid in everything for pid in (WORKER, TRAINEE, ZHU))

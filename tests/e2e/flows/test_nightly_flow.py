@@ -6,6 +6,7 @@ test_nightly_cli.py). Checks what operations staff see: the run's name, its arti
 from __future__ import annotations
 
 import json
+import time
 from collections import Counter
 from datetime import date
 from decimal import Decimal
@@ -19,9 +20,14 @@ from flows.nightly import nightly
 from models.tables import CLAIM, LEASE, WINDOW
 from services.nightly import lease
 from services.nightly.moves import StaleClaims
+from services.nightly.report import database_label
 from services.nightly.steps import STEP_ORDER, Partition, StepResult
 
-from .helpers import artifacts, flow_run_name, logs
+from .helpers import artifacts, flow_run_name, logs, run_tags
+
+KEYS = {"summary": "nightly-summary-20200604", "postings": "nightly-postings-20200604",
+        "progress": "nightly-progress-20200604", "set aside": "nightly-set-aside-20200604",
+        "night": "nightly-20200604", "week": "nightly-week-2020-w23"}
 
 pytestmark = pytest.mark.prefect
 
@@ -93,22 +99,25 @@ def test_night_is_named_by_date_and_shows_masked_artifacts(
     assert flow_run_name(run_id) == "nightly-2020-06-04"
     assert fake.calls[("post", 10)] == 2, "a stale chunk is retried"
     found = artifacts(run_id)
-    assert set(found) >= {"nightly-summary", "nightly-postings", "nightly-progress",
-                          "nightly-set-aside"}
-    summary = json.loads(found["nightly-summary"].data)
+    assert set(found) >= set(KEYS.values())
+    summary = json.loads(found[KEYS["summary"]].data)
     post = next(r for r in summary if r["step"] == "post" and r["policy"] == "huludao-2019")
     assert post["claims moved"] == 1 and post["to state"] == "publicly_posted 1"
     advance = next(r for r in summary if r["step"] == "pay_advances")
-    assert advance["money (yuan)"] == "advance 450.00"
+    assert advance["money (yuan)"] == "advance 450.00" and advance["advance (yuan)"] == 450.0
+    assert {r["result"] for r in summary if r["step"] != "total"} == {"done"}
     assert [r["step"] for r in summary if r["policy"] == "-"] == [
         "apply_inspections", "close_postings", "pay_due"]
-    assert json.loads(found["nightly-set-aside"].data) == [{
+    assert json.loads(found[KEYS["set aside"]].data) == [{
         "step": "assess", "policy": "zhumadian-2019", "claim_id": "Z007",
         "reason": "missing_parameter X (person 210102********1234)"}]
-    postings = found["nightly-postings"].data
+    postings = found[KEYS["postings"]].data
     assert "| huludao-2019 | G001 | 王*明 | 210102********1234 | skill_certificate | 1,500.00 |" \
         in postings
-    assert found["nightly-progress"].data == 100.0
+    assert found[KEYS["progress"]].data == 100.0
+    assert "completed" in found[KEYS["night"]].data
+    assert f"(/artifacts/key/{KEYS['set aside']})" in found[KEYS["night"]].data
+    assert set(run_tags(run_id)) >= {"as_of:2020-06-04", database_label(db_url)}
     messages = logs(run_id, containing="Z007")
     assert any("Z007" in m and "210102********1234" in m for m in messages)
     everything = postings + json.dumps(summary, ensure_ascii=False) + "\n".join(messages)
@@ -131,6 +140,13 @@ def test_failing_partition_stops_the_night_and_frees_the_lease(
     assert fake.calls[("assess", 0)] == 1, "the other partitions of the step still ran"
     assert fake.calls[("post", 0)] == 0, "later steps do not run"
     run_id = state.state_details.flow_run_id
+    found = artifacts(run_id)
+    summary = json.loads(found[KEYS["summary"]].data)
+    results = {r["step"]: r["result"] for r in summary if r["step"] != "total"}
+    assert results["assess"] == "failed" and results["post"] == "not reached"
+    assert results["apply_inspections"] == "done"
+    assert found[KEYS["progress"]].data == pytest.approx((2 + 1 / 2) / 6 * 100), "as far as it got"
+    assert "failed at assess" in found[KEYS["night"]].data
     messages = logs(run_id, containing="1 of 2 partitions failed")
     assert any("assess partition 1" in m and "210102********1234" in m for m in messages)
     assert not any(PERSON_ID in m for m in messages)
@@ -150,3 +166,48 @@ def test_a_held_lease_refuses_a_second_run(
     assert "another nightly run holds the lease since" in str(state.message) + str(
         state.result(raise_on_failure=False))
     assert sum(fake.calls.values()) == 0
+
+
+def test_a_retried_night_replaces_its_failed_attempt(
+        engine: Engine, db_url: str, prefect_api: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = FakeSteps(engine, _file_claim(engine), fail={
+        ("assess", 10): [ValueError("bad row")]})
+    fake.install(monkeypatch)
+    monkeypatch.setenv("CLAIMS_NIGHTLY_RETRY_DELAYS", "0")
+
+    state = nightly.with_options(retries=1, retry_delay_seconds=0)(
+        as_of=AS_OF, database_url=db_url, return_state=True)
+
+    assert state.is_completed(), state.message
+    run_id = state.state_details.flow_run_id
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+    with get_client(sync_client=True) as client:
+        keys = [a.key for a in client.read_artifacts(artifact_filter=ArtifactFilter(
+            flow_run_id=ArtifactFilterFlowRunId(any_=[run_id])))]
+    assert sorted(keys) == sorted(set(keys)), "one artifact per key, not one per attempt"
+    summary = json.loads(artifacts(run_id)[KEYS["summary"]].data)
+    assert {r["result"] for r in summary if r["step"] != "total"} == {"done"}
+    assert artifacts(run_id)[KEYS["progress"]].data == 100.0
+
+
+def test_a_chunk_past_its_time_limit_fails_the_night(
+        engine: Engine, db_url: str, prefect_api: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = FakeSteps(engine, _file_claim(engine))
+    fake.install(monkeypatch)
+    slow = registry.steps()
+
+    def sleepy(engine: Engine, part: Partition, as_of: date, run_id: str | None) -> StepResult:
+        time.sleep(10)
+        return StepResult("pay_advances")
+    monkeypatch.setattr(registry, "steps", lambda: {**slow, "pay_advances": (fake.partitions, sleepy)})
+    monkeypatch.setenv("CLAIMS_NIGHTLY_RETRY_DELAYS", "0")
+    monkeypatch.setenv("CLAIMS_CHUNK_TIMEOUT_SECONDS", "1")
+
+    started = time.monotonic()
+    state = nightly(as_of=AS_OF, database_url=db_url, return_state=True)
+
+    assert state.is_failed()
+    assert time.monotonic() - started < 30
+    messages = logs(state.state_details.flow_run_id, containing="exceeded timeout")
+    assert any("exceeded timeout of 1.0 second" in m for m in messages), messages

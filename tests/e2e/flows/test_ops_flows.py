@@ -4,8 +4,10 @@ with the real service layer: what they do and what they show (masked)."""
 from __future__ import annotations
 
 import json
+import time
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, select, update
@@ -14,6 +16,7 @@ from flows.import_file import import_claims_file
 from flows.nightly import nightly
 from flows.retry import retry_failed
 from models.tables import CLAIM
+from services.nightly.report import database_label
 from tests.unit.intake.claimrows import write_csv
 
 from .helpers import artifacts, flow_run_name
@@ -60,3 +63,24 @@ def test_import_then_a_set_aside_claim_retried(
     assert "missing_parameter" in row["was"]
     with engine.connect() as conn:
         assert conn.execute(select(CLAIM.c.set_aside_step)).scalar_one() == "assess"
+
+
+def test_an_admin_retry_shows_in_the_event_feed_with_actor_and_counts(
+        engine: Engine, db_url: str, prefect_api: str) -> None:
+    from prefect.client.orchestration import get_client
+
+    from tests.conftest import run_claims
+
+    done = run_claims("retry", "--all", "--on", "2020-06-02", "--actor", "系统管理员", db=db_url)
+    assert done.returncode == 0, done.stderr
+    events: list[dict[str, Any]] = []
+    deadline = time.monotonic() + 15  # the server stores events a moment after taking them
+    while not events and time.monotonic() < deadline:
+        time.sleep(0.5)
+        with get_client(sync_client=True) as client:
+            response = client.request("POST", "/events/filter", json={  # type: ignore[arg-type]
+                "filter": {"event": {"name": ["claims.retry.ran"]},
+                           "any_resource": {"id": [f"claims.database.{database_label(db_url)}"]}},
+                "limit": 10})
+        events = response.json()["events"]
+    assert any(e["payload"]["actor"] == "系统管理员" and "moved" in e["payload"] for e in events), events

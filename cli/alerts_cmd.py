@@ -1,0 +1,64 @@
+"""`claims ops setup`: the Prefect automations that alert operations staff (flows/alerts.py)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import typer
+
+from cli.common import console, fail
+
+
+def register(app: typer.Typer) -> None:
+    ops = typer.Typer(help="Operations on the Prefect server: alerts (告警).", no_args_is_help=True)
+    ops.command("setup")(setup)
+    ops.command("release-code")(release_code)
+    app.add_typer(ops, name="ops")
+
+
+def setup(
+    webhook: str = typer.Option(..., "--webhook", help="URL the alerts are posted to (a Prefect webhook "
+                                                       "notification block named claims-alerts)"),
+    late_hours: float = typer.Option(..., "--late-hours",
+                                     help="a started night not completed within this many hours alerts "
+                                          "(the bureau's choice, e.g. 4 for 02:00 → 06:00)"),
+    missing_hours: float = typer.Option(..., "--missing-hours",
+                                        help="no night completed within this many hours alerts "
+                                             "(the bureau's choice, e.g. 26)"),
+) -> None:
+    """Create (or replace) the alert automations on the Prefect server at PREFECT_API_URL: night
+    failed, night late, night missing, claims set aside above the threshold
+    (CLAIMS_ALERT_SET_ASIDE_THRESHOLD), bank refusals, lease held.
+
+    Example: claims ops setup --webhook https://chat.example/hook --late-hours 4 --missing-hours 26
+    """
+    from flows.alerts import AlertWindows, install
+
+    try:
+        made = install(webhook, AlertWindows(late=timedelta(hours=late_hours),
+                                             missing=timedelta(hours=missing_hours)))
+    except Exception as exc:
+        fail(f"could not reach the Prefect server to create the automations: {exc}")
+        return
+    for name, automation_id in made.items():
+        console.print(f"{name}: {automation_id}")
+
+
+def release_code(
+    actor: str = typer.Option(..., "--actor", help="the approver, as on the actor list (CLAIMS_ACTORS)"),
+    code: str = typer.Option(..., "--code", prompt=True, hide_input=True, confirmation_prompt=True,
+                             help="the personal release code (asked for when not given)"),
+) -> None:
+    """Set an approver's personal release code for the release-payments form in the Prefect UI;
+    stored hashed beside the actor list (CLAIMS_RELEASE_CODES, default <CLAIMS_ACTORS>.codes.yaml).
+
+    Example: claims ops release-code --actor 赵审批
+    """
+    from services.money.release_codes import ReleaseCodeError, set_code
+
+    try:
+        path = set_code(actor, code)
+    except ReleaseCodeError as exc:
+        fail(str(exc))
+        return
+    console.print(f"release code of {actor} stored (hashed) in {path}")

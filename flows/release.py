@@ -1,0 +1,74 @@
+"""The `release-payments` flow: the day's payment batch released from the Prefect UI.
+
+It shows the batch (claims and amount per policy) as an artifact, then pauses with a form
+(ReleaseInput: approver name and personal release code). Resumed, it checks the code
+(services/money/release_codes.py) and releases through the same service as `claims approve`
+(services/money/approval.approve_batch: role and segregation of duties). Not resumed within
+`wait_minutes`, it ends and says the batch stays held. This flow only orchestrates; the
+release is the approval service's, so re-pointing it at a payment outbox changes nothing here.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from prefect import flow, get_run_logger
+from prefect.artifacts import create_markdown_artifact
+from prefect.exceptions import FlowPauseTimeout
+from prefect.flow_runs import pause_flow_run
+from prefect.input import RunInput
+
+from flows.events import announce
+from flows.settings import concrete_annotations
+from models.db import database_url as configured_url
+from models.db import engine_for
+from services.access.actors import Actor
+from services.money.approval import approve_batch
+from services.money.release_codes import batch_markdown, check_code, waiting_for_release
+from services.nightly.report import database_label
+
+
+class ReleaseInput(RunInput):
+    """拨付审批: your name as on the actor list, and your personal release code."""
+
+    approver: str
+    release_code: str
+
+
+def release_key(on: date) -> str:
+    return f"release-{on:%Y%m%d}"
+
+
+@flow(name="release-payments", flow_run_name="release-payments-{on}", persist_result=False)
+def release_payments(on: date, database_url: str | None = None, wait_minutes: float = 480) -> str:
+    """Show the batch of `on`, wait for an approver's release, release it (or say it is held)."""
+    logger = get_run_logger()
+    url = database_url or configured_url()
+    engine = engine_for(url)
+    waiting = waiting_for_release(engine)
+    if not waiting:
+        return f"no claims wait for payment release on {on}"
+    create_markdown_artifact(markdown=batch_markdown(on, waiting), key=release_key(on),
+                             description=f"payment batch of {on} waiting for release")
+    try:
+        given = pause_flow_run(wait_for_input=ReleaseInput, timeout=max(1, int(wait_minutes * 60)),
+                               key=release_key(on))
+    except FlowPauseTimeout:
+        message = f"not released within {wait_minutes:g} min: the batch of {on} stays held (未审批, 暂停拨付)"
+        create_markdown_artifact(markdown=batch_markdown(on, waiting) + f"\n**{message}**\n",
+                                 key=release_key(on), description=message)
+        logger.warning("%s", message)
+        return message
+    check_code(given.approver, given.release_code)
+    report = approve_batch(engine, on=on, actor=Actor(given.approver, "approver"))
+    released = ", ".join(f"{r.policy} {r.claims} claims {r.amount:.2f}" for r in report.releases)
+    message = f"released by {given.approver}: {released}"
+    create_markdown_artifact(markdown=batch_markdown(on, waiting) + f"\n**{message}**\n",
+                             key=release_key(on), description=message)
+    announce("claims.payments.released", given.approver, database_label(url), on=on,
+             releases=[{"policy": r.policy, "claims": r.claims, "amount": r.amount} for r in report.releases])
+    logger.info("%s", message)
+    return message
+
+
+concrete_annotations(release_payments.fn)
