@@ -9,6 +9,7 @@ from cli import (
     demo_cmd,
     export_cmd,
     filing_cmd,
+    inspect_cmd,
     lifecycle_cmd,
     nightly_cmd,
     ops_cmd,
@@ -30,7 +31,7 @@ app = typer.Typer(
 )
 
 for module in (setup_cmd, filing_cmd, lifecycle_cmd, ops_cmd, rules_cmd, export_cmd, check_cmd,
-               demo_cmd, nightly_cmd):
+               demo_cmd, nightly_cmd, inspect_cmd):
     module.register(app)
 
 

@@ -12,6 +12,7 @@ in CLAIMS_SETTINGS and/or single environment variables (which win over the file)
       required: true                # CLAIMS_INSPECTION_REQUIRED (true/false)
       not_required:                 # exceptions: policy -> kinds ("*" = every policy/kind)
         ordos-2019: [employment_service]
+      sample_rate: 10%              # claims inspect plan's random share; CLAIMS_INSPECTION_SAMPLE_RATE (no default)
     payment:
       channel: file                 # file | failing; CLAIMS_PAYMENT_CHANNEL
       dir: ./payments               # CLAIMS_PAYMENT_DIR (the file channel's batches)
@@ -54,6 +55,8 @@ class Settings:
     chunk_size: int = DEFAULT_CHUNK_SIZE
     inspection_required: bool = True
     inspection_not_required: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    inspection_sample_rate: str | None = None
+    """`claims inspect plan`'s random share (e.g. "10%"); the seeds state none, so none by default"""
     payment_approval_required: bool = False
     payment_approval_by_policy: Mapping[str, bool] = field(default_factory=dict)
     payment_channel: str = "file"
@@ -111,6 +114,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
                                   "inspection.required"),
         inspection_not_required={str(p): frozenset(_list(kinds)) for p, kinds in
                                  (inspection.get("not_required") or {}).items()},
+        inspection_sample_rate=(str(env.get("CLAIMS_INSPECTION_SAMPLE_RATE", inspection.get("sample_rate")) or "")
+                                or None),
         payment_channel=str(env.get("CLAIMS_PAYMENT_CHANNEL", payment.get("channel", "file"))),
         payment_dir=Path(env.get("CLAIMS_PAYMENT_DIR", payment.get("dir", DEFAULT_PAYMENT_DIR))),
         payment_approval_required=_bool(
