@@ -13,6 +13,7 @@ from cli import (
     lifecycle_cmd,
     nightly_cmd,
     ops_cmd,
+    reference_cmd,
     rules_cmd,
     setup_cmd,
 )
@@ -31,7 +32,7 @@ app = typer.Typer(
 )
 
 for module in (setup_cmd, filing_cmd, lifecycle_cmd, ops_cmd, rules_cmd, export_cmd, check_cmd,
-               demo_cmd, nightly_cmd, inspect_cmd):
+               demo_cmd, nightly_cmd, inspect_cmd, reference_cmd):
     module.register(app)
 
 

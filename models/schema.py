@@ -19,6 +19,7 @@ from sqlalchemy import (
 )
 from sqlmodel import Session, SQLModel, select
 
+import models.oversight  # registers the reference tables (version 60)
 import models.tables  # registers the tables on SQLModel.metadata
 from models.tables import SchemaVersion
 
@@ -76,12 +77,19 @@ def _work_partition_result(engine: Engine) -> None:
         conn.execute(text("ALTER TABLE work_partition ADD COLUMN result TEXT"))
 
 
+def _reference_tables(engine: Engine) -> None:
+    # certificate registry and insurance extracts (issue 23); a fresh database has them from version 1
+    models.oversight.REF_CERTIFICATE.create(engine, checkfirst=True)
+    models.oversight.REF_INSURANCE.create(engine, checkfirst=True)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _initial),
     Migration(2, "index claim.claim_id", _index_claim_id),
     Migration(3, "payment releases by an approver", _payment_release),
     Migration(4, "work partitions shared by several workers", _work_leases),
     Migration(5, "work partitions keep what they did", _work_partition_result),
+    Migration(60, "reference extracts: certificate registry and insurance", _reference_tables),
 )
 
 

@@ -46,11 +46,29 @@ def test_a_version_4_database_keeps_its_work_rows_and_gains_the_partition_result
     with engine.begin() as conn:
         conn.execute(text("INSERT INTO work_partition (run_key, step, lo, hi, claims, status, worker) "
                           "VALUES ('night-1', 'assess', 0, 10, 3, 'done', 'w1')"))
-    assert [m.version for m in upgrade(engine)] == [5]
-    assert current_version(engine) == 5
+    assert [m.version for m in upgrade(engine)] == [m.version for m in MIGRATIONS if m.version > 4]
+    assert current_version(engine) == MIGRATIONS[-1].version
     with engine.connect() as conn:
         row = conn.execute(text("SELECT worker, result FROM work_partition")).one()
     assert tuple(row) == ("w1", None)
+    assert upgrade(engine) == []
+    engine.dispose()
+
+
+def test_a_version_5_database_gains_the_reference_tables(db_url: str) -> None:
+    from models.oversight import REF_CERTIFICATE, REF_INSURANCE
+
+    engine = make_engine(db_url)
+    for migration in MIGRATIONS[:5]:
+        migration.apply(engine)
+        with Session(engine) as session:
+            session.add(SchemaVersion(version=migration.version, name=migration.name))
+            session.commit()
+    REF_CERTIFICATE.drop(engine)  # as a version-5 database made before they existed
+    REF_INSURANCE.drop(engine)
+    assert "reference_certificate" not in inspect(engine).get_table_names()
+    assert 60 in [m.version for m in upgrade(engine)]
+    assert {"reference_certificate", "reference_insurance"} <= set(inspect(engine).get_table_names())
     assert upgrade(engine) == []
     engine.dispose()
 
