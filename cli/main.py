@@ -14,6 +14,7 @@ from cli import (
     nightly_cmd,
     ops_cmd,
     reference_cmd,
+    replay_cmd,
     rules_cmd,
     setup_cmd,
 )
@@ -32,7 +33,7 @@ app = typer.Typer(
 )
 
 for module in (setup_cmd, filing_cmd, lifecycle_cmd, ops_cmd, rules_cmd, export_cmd, check_cmd,
-               demo_cmd, nightly_cmd, inspect_cmd, reference_cmd):
+               demo_cmd, nightly_cmd, inspect_cmd, reference_cmd, replay_cmd):
     module.register(app)
 
 
