@@ -50,6 +50,7 @@ def plan(
                                     "and written into the roster so the plan can be drawn again)"),
     policy: str | None = typer.Option(None, "--policy", help="only this policy's claims"),
     out: Path = typer.Option(Path("inspection-plan.xlsx"), "--out", help="roster template (.xlsx or .csv)"),
+    chart: Path | None = typer.Option(None, "--chart", help="also draw the picks by reason (.png)"),
 ) -> None:
     """Choose classes and claims to inspect on --on: a random share plus risk picks (high amounts,
     a body's first class, class surges, trainees in overlapping classes), each with its reason.
@@ -88,3 +89,10 @@ def plan(
                   f"{result.waiting_classes} classes drawn at random; written to {out}")
     for reason in REASONS:
         console.print(f"  {reason} {REASON_ZH[reason]}: {result.count(reason)}")
+    if chart is not None:
+        from exports.oversight_charts import bar_chart
+
+        bar_chart([("待检查申领", result.waiting_claims), ("抽中申领", len(result.picks)),
+                   *((REASON_ZH[r], result.count(r)) for r in REASONS)],
+                  chart, f"现场检查抽查计划 {day}（比例{share:%}，种子{drawn_seed}）", "件")
+        console.print(f"chart: {chart}")

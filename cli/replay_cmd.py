@@ -25,6 +25,7 @@ def replay_command(
                                           help="an amended local override file"),
     policy: str | None = typer.Option(None, "--policy", help="only this policy's claims"),
     out: Path = typer.Option(Path("replay.xlsx"), "--out", help="the list (.xlsx or .csv)"),
+    chart: Path | None = typer.Option(None, "--chart", help="also draw the totals (.png)"),
 ) -> None:
     """Re-evaluate paid and decided claims under an amended pack or overrides and list, without
     changing anything, those whose eligibility or amount would change, with totals: candidates
@@ -76,5 +77,11 @@ def replay_command(
               "调整后是否符合", "调整后金额(元)", "差额(元)", "建议", "调整后不予补贴原因")
     preamble = [f"政策调整重新测算（不改变任何申领）：{pack or ''} {overrides or ''}".strip()]
     write_document(out, [Section("重新测算", header, rows(), preamble=preamble, footer=footer)])
+    if chart is not None:
+        from exports.oversight_charts import bar_chart
+
+        bar_chart([("现行政策金额", float(totals["before"])), ("调整后金额", float(totals["after"])),
+                   ("应补发", float(totals["top_up"])), ("应追回", float(totals["recover"]))],
+                  chart, f"政策调整重新测算：{totals['n']}件申领金额或资格变化", "元")
     console.print(f"replay: {totals['n']} claims would change; amount {totals['before']} -> {totals['after']}; "
                   f"top-up {totals['top_up']}, recovery {totals['recover']}; written to {out}")

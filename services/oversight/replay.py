@@ -69,10 +69,11 @@ class Change:
 
     @property
     def action(self) -> str:
-        """top_up: more is due than was paid; recover: more was paid than is due; review: open claims."""
+        """recover: more went out than is due; top_up: a paid claim is due more than it got;
+        review: an open claim whose amount or eligibility is to be decided again before payment."""
         if self.paid > self.after_amount:
             return "recover"
-        if self.paid and self.after_amount > self.paid:
+        if self.state == "paid" and self.after_amount > self.paid:
             return "top_up"
         return "review"
 

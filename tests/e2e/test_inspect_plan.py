@@ -28,7 +28,9 @@ def test_plan_is_reproducible_and_loads_back(tmp_path: Path, db_url: str) -> Non
     out = _ok("inspect", "plan", "--on", "2020-12-31", "--rate", "10%", "--seed", "s1", "--out", str(first), db=db_url)
     assert "rate 10% seed s1" in out
     _ok("inspect", "plan", "--on", "2020-12-31", "--rate", "10%", "--seed", "s1", "--out", str(again), db=db_url)
-    _ok("inspect", "plan", "--on", "2020-12-31", "--rate", "10%", "--seed", "s2", "--out", str(other), db=db_url)
+    _ok("inspect", "plan", "--on", "2020-12-31", "--rate", "10%", "--seed", "s2", "--out", str(other),
+        "--chart", str(tmp_path / "plan.png"), db=db_url)
+    assert (tmp_path / "plan.png").read_bytes()[:4] == b"\x89PNG"
     assert first.read_bytes() == again.read_bytes()
     assert first.read_bytes() != other.read_bytes()
     with first.open(encoding="utf-8-sig") as fh:

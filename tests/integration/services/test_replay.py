@@ -45,7 +45,8 @@ def test_replay_lists_the_amended_level_only(engine: Engine, db_url: str, paymen
     assert "value: 2000," in text
     amended.write_text(text.replace("value: 2000,", "value: 1800,", 1), encoding="utf-8")
     out = tmp_path / "replay.csv"
-    done = run_claims("rules", "replay", "--pack", str(amended), "--out", str(out), db=db_url)
+    done = run_claims("rules", "replay", "--pack", str(amended), "--out", str(out),
+                      "--chart", str(tmp_path / "replay.png"), db=db_url)
     assert done.returncode == 0, done.stderr
     assert "2 claims would change" in done.stdout and "recovery 200.00" in done.stdout
     with out.open(encoding="utf-8-sig") as fh:
@@ -54,5 +55,6 @@ def test_replay_lists_the_amended_level_only(engine: Engine, db_url: str, paymen
     assert set(listed) == {"L4-PAID", "L4-OPEN"}
     assert listed["L4-PAID"][10] == "追回" and Decimal(listed["L4-PAID"][9]) == Decimal("-200.00")
     assert listed["L4-OPEN"][10] == "待审核调整"
+    assert (tmp_path / "replay.png").stat().st_size > 0
     assert rows[-1][0] == "合计" and Decimal(rows[-1][9]) == Decimal("-400.00")
     assert _snapshot(engine) == before
