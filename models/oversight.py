@@ -10,11 +10,13 @@ Created by migration 60 (models/schema.py); the handles below are for core SQL.
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from typing import cast
 
 from sqlalchemy import Table, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from models.money import Money
 from models.tables import utcnow
 
 
@@ -45,3 +47,18 @@ class InsuranceRecord(SQLModel, table=True):
 
 REF_CERTIFICATE = cast(Table, CertificateRecord.__table__)  # type: ignore[attr-defined]
 REF_INSURANCE = cast(Table, InsuranceRecord.__table__)  # type: ignore[attr-defined]
+
+
+class FundAccount(SQLModel, table=True):
+    """专账: a budget per policy, year and region (from the settings) and what was drawn on it.
+    Payments draw on the row under its lock (services/money/funds.py)."""
+
+    __tablename__ = "fund_account"
+    policy: str = Field(primary_key=True, max_length=32)
+    year: int = Field(primary_key=True)
+    region: str = Field(primary_key=True, max_length=6)
+    budget: Decimal = Field(sa_type=Money)
+    drawn: Decimal = Field(default=Decimal("0"), sa_type=Money)
+
+
+FUND = cast(Table, FundAccount.__table__)  # type: ignore[attr-defined]

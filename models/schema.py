@@ -83,6 +83,11 @@ def _reference_tables(engine: Engine) -> None:
     models.oversight.REF_INSURANCE.create(engine, checkfirst=True)
 
 
+def _fund_accounts(engine: Engine) -> None:
+    # the fund ledger (专账): budget and drawn per policy, year and region (issue 23)
+    models.oversight.FUND.create(engine, checkfirst=True)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _initial),
     Migration(2, "index claim.claim_id", _index_claim_id),
@@ -90,6 +95,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "work partitions shared by several workers", _work_leases),
     Migration(5, "work partitions keep what they did", _work_partition_result),
     Migration(60, "reference extracts: certificate registry and insurance", _reference_tables),
+    Migration(61, "fund ledger: budget per policy, year and region", _fund_accounts),
 )
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, or_
 
 from services.money.channel import current_channel
+from services.money.funds import draw
 from services.money.payments import next_attempt, payments_of, send
 from services.nightly.base import CLAIM, ZERO, Batch, Run
 from services.nightly.grants import grants_in_range
@@ -59,6 +60,7 @@ def decide(conn: Connection, rows: list[Any], batch: Batch) -> None:
             items.append((row, KIND, 1, decision.advance_amount))
         else:
             batch.update(row, advance_amount=ZERO, set_aside_step=None, set_aside_reason=None)
+    items = draw(conn, items, run.as_of, batch.settings, batch.set_aside)
     for sent in send(current_channel(batch.settings), items, run.as_of):
         claim, amount = sent.claim, sent.row["amount"]
         batch.pay(sent.row, claim.policy)
