@@ -9,6 +9,7 @@ from cli import (
     demo_cmd,
     export_cmd,
     filing_cmd,
+    funds_cmd,
     inspect_cmd,
     lifecycle_cmd,
     nightly_cmd,
@@ -33,7 +34,7 @@ app = typer.Typer(
 )
 
 for module in (setup_cmd, filing_cmd, lifecycle_cmd, ops_cmd, rules_cmd, export_cmd, check_cmd,
-               demo_cmd, nightly_cmd, inspect_cmd, reference_cmd, replay_cmd):
+               demo_cmd, nightly_cmd, inspect_cmd, reference_cmd, replay_cmd, funds_cmd):
     module.register(app)
 
 

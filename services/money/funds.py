@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -76,4 +77,67 @@ def unlimited_warning(settings: Settings) -> str | None:
     """The night's warning when no budget is configured at all."""
     if settings.fund_budgets:
         return None
-    return "no fund budget configured (funds: in CLAIMS_SETTINGS): payments are not limited by a 专账 budget"
+    return ("未设专账预算，拨付不受预算限制 — no fund budget configured (funds: in CLAIMS_SETTINGS): "
+            "payments are not limited by a budget")
+
+
+@dataclass(frozen=True, slots=True)
+class FundLine:
+    policy: str
+    year: int
+    region: str
+    budget: Decimal | None
+    committed: Decimal
+    paid: Decimal
+    recovered: Decimal
+    drawn: Decimal
+
+    @property
+    def remaining(self) -> Decimal | None:
+        return None if self.budget is None else self.budget - self.drawn
+
+
+def fund_lines(conn: Connection, year: int, settings: Settings) -> list[FundLine]:
+    """Per (policy, region) for `year`: budget, committed (approved, not paid), paid and recovered
+    (payments dated in the year), drawn on the ledger. Grouped queries, no row per claim."""
+    from sqlalchemy import extract, func
+
+    from models.money import Money
+    from models.tables import CLAIM, PAYMENT
+    from states.lifecycle import sources
+
+    keys: set[tuple[str, str]] = {(p, r) for (p, y, r) in settings.fund_budgets if y == year}
+    committed: dict[tuple[str, str], Decimal] = {}
+    for policy, region, amount, advance, final in conn.execute(
+            select(CLAIM.c.policy, CLAIM.c.region, func.sum(CLAIM.c.amount, type_=Money()),
+                   func.sum(CLAIM.c.advance_paid, type_=Money()), func.sum(CLAIM.c.final_paid, type_=Money()))
+            .where(CLAIM.c.state.in_(sources("pay", "retry_payment")))
+            .group_by(CLAIM.c.policy, CLAIM.c.region)):
+        committed[(policy, region)] = _yuan(amount) - _yuan(advance) - _yuan(final)
+    money: dict[tuple[str, str, str], Decimal] = {}
+    for policy, region, kind, total in conn.execute(
+            select(CLAIM.c.policy, CLAIM.c.region, PAYMENT.c.kind, func.sum(PAYMENT.c.amount, type_=Money()))
+            .join(CLAIM, CLAIM.c.id == PAYMENT.c.claim_pk)
+            .where(extract("year", PAYMENT.c.business_date) == year,
+                   PAYMENT.c.status.in_(("sent", "confirmed")))
+            .group_by(CLAIM.c.policy, CLAIM.c.region, PAYMENT.c.kind)):
+        money[(policy, region, kind)] = _yuan(total)
+    drawn = {(p, r): _yuan(d) for p, r, d in conn.execute(
+        select(FUND.c.policy, FUND.c.region, FUND.c.drawn).where(FUND.c.year == year))}
+    keys |= set(committed) | {(p, r) for p, r, _ in money} | set(drawn)
+    lines = []
+    for policy, region in sorted(keys):
+        paid = money.get((policy, region, "advance"), ZERO) + money.get((policy, region, "final"), ZERO)
+        lines.append(FundLine(policy, year, region, settings.fund_budgets.get((policy, year, region)),
+                              committed.get((policy, region), ZERO), paid,
+                              money.get((policy, region, "recovery"), ZERO), drawn.get((policy, region), ZERO)))
+    return lines
+
+
+ZERO = Decimal("0.00")
+
+
+def _yuan(value: Any) -> Decimal:
+    from models.money import to_yuan
+
+    return to_yuan(Decimal(str(value or 0)))

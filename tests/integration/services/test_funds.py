@@ -3,6 +3,7 @@ reason; two workers drawing on one account at once never overspend it."""
 
 from __future__ import annotations
 
+import csv
 import threading
 import time
 from datetime import date
@@ -18,6 +19,7 @@ from models.oversight import FUND
 from services.money.funds import draw, unlimited_warning
 from services.nightly.runner import run_night
 from services.settings import Settings
+from tests.conftest import run_claims
 from tests.factories import claim_row, insert_claims
 from tests.integration.services.conftest import claims_by_id, payments
 
@@ -31,7 +33,7 @@ def _drawn(engine: Engine) -> Decimal:
 
 
 def test_a_night_pays_what_fits_in_filing_order_and_holds_the_rest(
-        engine: Engine, payment_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        engine: Engine, db_url: str, payment_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     settings = tmp_path / "settings.yaml"
     settings.write_text('funds: {huludao-2019: {2020: {"211402": 5000}}}\n', encoding="utf-8")
     monkeypatch.setenv("CLAIMS_SETTINGS", str(settings))
@@ -47,6 +49,13 @@ def test_a_night_pays_what_fits_in_filing_order_and_holds_the_rest(
     settings.write_text('funds: {huludao-2019: {2020: {"211402": 6000}}}\n', encoding="utf-8")
     run_night(engine, date(2020, 6, 9))
     assert claims_by_id(engine)["G1"].state == "paid" and _drawn(engine) == Decimal("6000.00")
+    out = tmp_path / "funds.csv"
+    done = run_claims("report", "funds", "--year", "2020", "--out", str(out), "--chart", str(tmp_path / "f.png"),
+                      db=db_url, env={"CLAIMS_SETTINGS": str(settings)})
+    assert done.returncode == 0, done.stderr
+    [line] = [r for r in csv.reader(out.open(encoding="utf-8-sig")) if r and r[0] == "huludao-2019"]
+    assert line[2:] == ["211402", "6000.00", "0.00", "6000.00", "0.00", "6000.00", "0.00"]
+    assert (tmp_path / "f.png").stat().st_size > 0
 
 
 def test_two_workers_never_overspend_one_account(engine: Engine) -> None:
