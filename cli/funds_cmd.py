@@ -52,9 +52,10 @@ def report_funds(
         from exports.oversight_charts import bar_chart
 
         pairs: list[tuple[str, float]] = []
-        for ln in lines:
+        for ln in [ln for ln in lines if ln.budget is not None] or lines:  # the budgeted accounts
             label = f"{ln.policy} {ln.region}"
             if ln.budget is not None:
                 pairs.append((f"{label} 预算", float(ln.budget)))
-            pairs += [(f"{label} 已拨付", float(ln.paid)), (f"{label} 待拨付", float(ln.committed))]
+            pairs += [(f"{label} 专账已列支", float(ln.drawn)), (f"{label} 已拨付", float(ln.paid)),
+                      (f"{label} 待拨付", float(ln.committed))]
         bar_chart(pairs or [("无数据", 0.0)], chart, f"{year}年专账资金", "元")
