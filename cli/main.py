@@ -14,6 +14,7 @@ from cli import (
     lifecycle_cmd,
     nightly_cmd,
     ops_cmd,
+    oversight_cmd,
     reference_cmd,
     replay_cmd,
     rules_cmd,
@@ -34,7 +35,7 @@ app = typer.Typer(
 )
 
 for module in (setup_cmd, filing_cmd, lifecycle_cmd, ops_cmd, rules_cmd, export_cmd, check_cmd,
-               demo_cmd, nightly_cmd, inspect_cmd, reference_cmd, replay_cmd, funds_cmd):
+               demo_cmd, nightly_cmd, inspect_cmd, reference_cmd, replay_cmd, funds_cmd, oversight_cmd):
     module.register(app)
 
 
