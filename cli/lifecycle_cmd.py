@@ -1,4 +1,5 @@
-"""`claims inspect`, `claims complete`, `claims show`: recording facts and looking at one claim."""
+"""`claims inspect record` (registered by cli/inspect_cmd.py), `claims complete`, `claims show`:
+recording facts and looking at one claim."""
 
 from __future__ import annotations
 
@@ -15,7 +16,6 @@ from services.lookup import AmbiguousClaim, ClaimNotFound
 
 
 def register(app: typer.Typer) -> None:
-    app.command("inspect")(inspect)
     app.command("complete")(complete)
     app.command("show")(show)
 

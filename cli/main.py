@@ -12,10 +12,15 @@ from cli import (
     demo_cmd,
     export_cmd,
     filing_cmd,
+    funds_cmd,
+    inspect_cmd,
     lease_cmd,
     lifecycle_cmd,
     nightly_cmd,
     ops_cmd,
+    oversight_cmd,
+    reference_cmd,
+    replay_cmd,
     rules_cmd,
     setup_cmd,
     template_cmd,
@@ -43,7 +48,8 @@ def _options(lang: str | None = typer.Option(
 
 
 for module in (setup_cmd, filing_cmd, lifecycle_cmd, ops_cmd, rules_cmd, export_cmd, check_cmd,
-               demo_cmd, nightly_cmd, lease_cmd, template_cmd, alerts_cmd):
+               demo_cmd, nightly_cmd, lease_cmd, template_cmd, alerts_cmd, inspect_cmd, reference_cmd,
+               replay_cmd, funds_cmd, oversight_cmd):
     module.register(app)
 
 

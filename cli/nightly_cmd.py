@@ -200,4 +200,9 @@ def _print_summary(day: date, results: Mapping[str, StepResult]) -> None:
     aside = sum(len(r.set_aside) for r in results.values())
     if aside:
         console.print(f"{aside} claims set aside: see `claims failed`")
+    from services.money.funds import unlimited_warning
+    from services.settings import load_settings
+
+    if warning := unlimited_warning(load_settings()):
+        console.print(f"[yellow]warning:[/yellow] {warning}")
 

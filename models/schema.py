@@ -19,6 +19,7 @@ from sqlalchemy import (
 )
 from sqlmodel import Session, SQLModel, select
 
+import models.oversight  # registers the reference tables (version 60)
 import models.tables  # registers the tables on SQLModel.metadata
 from models.tables import SchemaVersion
 
@@ -98,6 +99,15 @@ def _lease_holder(engine: Engine) -> None:
             if column not in present:
                 conn.execute(text(f"ALTER TABLE lease ADD COLUMN {column} {kind}"))
     models.tables.LEASE_RELEASE.create(engine, checkfirst=True)
+def _reference_tables(engine: Engine) -> None:
+    # certificate registry and insurance extracts (issue 23); a fresh database has them from version 1
+    models.oversight.REF_CERTIFICATE.create(engine, checkfirst=True)
+    models.oversight.REF_INSURANCE.create(engine, checkfirst=True)
+
+
+def _fund_accounts(engine: Engine) -> None:
+    # the fund ledger (专账): budget and drawn per policy, year and region (issue 23)
+    models.oversight.FUND.create(engine, checkfirst=True)
 
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -109,6 +119,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(10, "claims keep the months their amount pays", _claim_months_paid),
     Migration(20, "payment outbox: batches, their orders, handovers", _payment_outbox),
     Migration(30, "the lease names its holder and carries a fencing generation", _lease_holder),
+    Migration(60, "reference extracts: certificate registry and insurance", _reference_tables),
+    Migration(61, "fund ledger: budget per policy, year and region", _fund_accounts),
 )
 
 

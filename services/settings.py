@@ -12,6 +12,9 @@ in CLAIMS_SETTINGS and/or single environment variables (which win over the file)
       required: true                # CLAIMS_INSPECTION_REQUIRED (true/false)
       not_required:                 # exceptions: policy -> kinds ("*" = every policy/kind)
         ordos-2019: [employment_service]
+      sample_rate: 10%              # claims inspect plan's random share; CLAIMS_INSPECTION_SAMPLE_RATE (no default)
+    funds:                          # 专账 budget per policy, year, region (元); none = unlimited
+      huludao-2019: {2020: {"211402": <yuan>}}   # the seeds name the fund (专账), not its size
     payment:
       channel: file                 # file | failing; CLAIMS_PAYMENT_CHANNEL
       dir: ./payments               # CLAIMS_PAYMENT_DIR (the file channel's batches)
@@ -26,6 +29,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +58,10 @@ class Settings:
     chunk_size: int = DEFAULT_CHUNK_SIZE
     inspection_required: bool = True
     inspection_not_required: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    inspection_sample_rate: str | None = None
+    fund_budgets: Mapping[tuple[str, int, str], Decimal] = field(default_factory=dict)
+    """(policy, year, region) -> budget in yuan (funds: {policy: {year: {region: amount}}}); none = unlimited"""
+    """`claims inspect plan`'s random share (e.g. "10%"); the seeds state none, so none by default"""
     payment_approval_required: bool = False
     payment_approval_by_policy: Mapping[str, bool] = field(default_factory=dict)
     payment_channel: str = "file"
@@ -111,6 +119,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
                                   "inspection.required"),
         inspection_not_required={str(p): frozenset(_list(kinds)) for p, kinds in
                                  (inspection.get("not_required") or {}).items()},
+        inspection_sample_rate=(str(env.get("CLAIMS_INSPECTION_SAMPLE_RATE", inspection.get("sample_rate")) or "")
+                                or None),
+        fund_budgets=_budgets(data.get("funds") or {}),
         payment_channel=str(env.get("CLAIMS_PAYMENT_CHANNEL", payment.get("channel", "file"))),
         payment_dir=Path(env.get("CLAIMS_PAYMENT_DIR", payment.get("dir", DEFAULT_PAYMENT_DIR))),
         payment_approval_required=_bool(
@@ -123,6 +134,24 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     if settings.payment_channel not in ("file", "failing"):
         raise SettingsError(f"payment.channel: {settings.payment_channel!r} is not file or failing")
     return settings
+
+
+def _budgets(raw: Any) -> dict[tuple[str, int, str], Decimal]:
+    """funds: {policy: {year: {region: yuan}}} -> {(policy, year, region): Decimal yuan}."""
+    if not isinstance(raw, Mapping):
+        raise SettingsError("funds: a mapping of policy -> year -> region -> budget (元)")
+    out: dict[tuple[str, int, str], Decimal] = {}
+    for policy, years in raw.items():
+        for year, regions in (years or {}).items():
+            for region, amount in (regions or {}).items():
+                try:
+                    value = Decimal(str(amount)).quantize(Decimal("0.01"))
+                except ArithmeticError:
+                    raise SettingsError(f"funds.{policy}.{year}.{region}: {amount!r} is not an amount") from None
+                if value < 0:
+                    raise SettingsError(f"funds.{policy}.{year}.{region}: a budget cannot be negative")
+                out[(str(policy), int(year), str(region))] = value
+    return out
 
 
 def _section(data: Mapping[str, Any], name: str) -> Mapping[str, Any]:

@@ -23,6 +23,7 @@ from rules.record import CERTIFICATE_KINDS
 from services.nightly.base import CLAIM, ZERO, Batch, Run
 from services.nightly.grants import grant_of, grants_in_range
 from services.oversight.fraud import CertificateHolders, findings
+from services.oversight.reference import References, reference_findings
 from services.settings import Settings
 from states.lifecycle import sources
 
@@ -78,6 +79,7 @@ def _trace_text(trace: tuple[TraceEntry, ...]) -> str:
 def decide(conn: Connection, rows: list[Any], batch: Batch) -> None:
     history = grants_in_range(conn, rows[0].person_key, max(r.person_key for r in rows) + 1)
     holders = CertificateHolders(conn, rows)
+    refs = References(conn, rows)
     owed: list[tuple[Any, Any, str]] = []
     for row in rows:
         if row.completion_result == "fail":
@@ -88,7 +90,8 @@ def decide(conn: Connection, rows: list[Any], batch: Batch) -> None:
         decision = batch.decide_or_set_aside(row, history.get(row.person_id, []))
         if decision is None:
             continue
-        if decision.eligible and (found := findings(row, history.get(row.person_id, []), holders)):
+        if decision.eligible and (found := [*findings(row, history.get(row.person_id, []), holders),
+                                            *reference_findings(row, refs)]):
             _refuse(batch, row, tuple(f.code for f in found),
                     [*decision.citations, *(f.citation for f in found if f.citation)], decision, owed,
                     detail="; ".join(f.message for f in found))

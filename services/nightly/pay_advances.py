@@ -19,6 +19,7 @@ from sqlalchemy import Connection, and_, or_
 
 from rules.advance import claim_problem, is_final, unpaid_reason
 from services.money.channel import current_channel
+from services.money.funds import draw
 from services.money.payments import next_attempt, payments_of, send
 from services.nightly.base import CLAIM, ZERO, Batch, Run
 from services.nightly.grants import grants_in_range
@@ -67,6 +68,7 @@ def decide(conn: Connection, rows: list[Any], batch: Batch) -> None:
             groups = [g for g in (row.groups or "").split(";") if g]
             batch.set_aside(row, unpaid_reason(row.policy, row.kind, row.payee_type, groups, row.class_id,
                                                list(decision.reasons)), advance_amount=ZERO)
+    items = draw(conn, items, run.as_of, batch.settings, batch.set_aside)
     for sent in send(current_channel(batch.settings), items, run.as_of):
         claim, amount = sent.claim, sent.row["amount"]
         batch.pay(sent.row, claim.policy)

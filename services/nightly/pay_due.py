@@ -18,6 +18,7 @@ from sqlalchemy import ColumnElement, Connection, and_, or_
 
 from services.money.approval import released_policies
 from services.money.channel import current_channel
+from services.money.funds import draw
 from services.money.payments import send
 from services.nightly.base import CLAIM, Batch, Run
 from services.settings import Settings
@@ -61,6 +62,7 @@ def decide(conn: Connection, rows: list[Any], batch: Batch) -> None:
                               f"{excess:.2f} to recover",
                        recovery_owed=row.recovery_owed + excess)
             owed.append((row, excess, "advance above the assessed amount"))
+    items = draw(conn, items, batch.run.as_of, batch.settings, batch.set_aside)
     for sent in send(current_channel(batch.settings), items, batch.run.as_of):
         claim, amount = sent.claim, sent.row["amount"]
         batch.pay(sent.row, claim.policy)

@@ -99,6 +99,24 @@ def test_a_version_5_lease_gains_its_holder_and_generation_and_keeps_its_row(db_
     engine.dispose()
 
 
+def test_a_version_5_database_gains_the_reference_tables(db_url: str) -> None:
+    from models.oversight import REF_CERTIFICATE, REF_INSURANCE
+
+    engine = make_engine(db_url)
+    for migration in MIGRATIONS[:5]:
+        migration.apply(engine)
+        with Session(engine) as session:
+            session.add(SchemaVersion(version=migration.version, name=migration.name))
+            session.commit()
+    REF_CERTIFICATE.drop(engine)  # as a version-5 database made before they existed
+    REF_INSURANCE.drop(engine)
+    assert "reference_certificate" not in inspect(engine).get_table_names()
+    assert 60 in [m.version for m in upgrade(engine)]
+    assert {"reference_certificate", "reference_insurance"} <= set(inspect(engine).get_table_names())
+    assert upgrade(engine) == []
+    engine.dispose()
+
+
 def test_a_new_sqlite_database_gets_the_product_page_size_and_an_old_one_keeps_its_own(
         tmp_path: Path) -> None:
     old = tmp_path / "old.db"
