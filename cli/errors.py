@@ -86,7 +86,8 @@ def roles_note(argv: list[str]) -> None:
     """Once per state-changing command without an actor list: roles are not enforced."""
     command = next((a for a in argv if not a.startswith("-")), None)
     if command in STATE_CHANGING and not os.environ.get("CLAIMS_ACTORS"):
-        print("note: no actor list (CLAIMS_ACTORS): roles and segregation by person are not enforced",
+        print("note: no actor list (CLAIMS_ACTORS): roles are not enforced (one name still cannot both act on "
+              "a claim and review or release it)",
               file=sys.stderr)
 
 

@@ -36,7 +36,7 @@ def test_a_locked_sqlite_file_is_one_sentence_and_exit_3_and_debug_shows_the_tra
         assert "Traceback" not in done.stderr and "the database is locked by another process" in done.stderr
         assert f"details: {tmp_path / 'logs' / 'claims-errors.log'}" in done.stderr
         assert "Traceback" in (tmp_path / "logs" / "claims-errors.log").read_text(encoding="utf-8")
-        assert done.stderr.count("roles and segregation by person are not enforced") == 1
+        assert done.stderr.count("no actor list (CLAIMS_ACTORS): roles are not enforced") == 1
         debug = run_claims("--debug", "import", str(claims), db=db, env=env)
         assert debug.returncode != 0 and "Traceback" in debug.stderr
         holder.execute("ROLLBACK")

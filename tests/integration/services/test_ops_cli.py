@@ -36,7 +36,8 @@ def test_object_and_review_from_the_command_line(engine: Engine, db_url: str, pa
                         "2020-09-03", db=db_url)
     assert upheld.returncode == 0, upheld.stderr
     run_claims("object", "G2", "--reason", "疑似重复", "--on", "2020-09-02", db=db_url)
-    dismissed = run_claims("review", "G2", "--dismiss", "--reason", "无重复", "--on", "2020-09-03", db=db_url)
+    dismissed = run_claims("review", "G2", "--dismiss", "--reason", "无重复", "--actor", "李复核", "--on", "2020-09-03",
+                          db=db_url)
     assert dismissed.returncode == 0, dismissed.stderr
     claims = claims_by_id(engine)
     assert (claims["G1"].state, claims["G1"].reasons) == ("rejected", "objection_upheld")

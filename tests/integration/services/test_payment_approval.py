@@ -49,7 +49,7 @@ def test_the_batch_waits_for_an_approver_who_did_not_inspect(
     refused = run_claims("approve", "--date", CLOSES.isoformat(), "--actor", "李检查", db=db_url,
                          env=approval_required)
     assert refused.returncode != 0
-    assert "cannot approve" in refused.stderr
+    assert "cannot release its payment" in refused.stderr
 
     done = run_claims("approve", "--date", CLOSES.isoformat(), "--actor", "赵审批", db=db_url,
                       env=approval_required)
