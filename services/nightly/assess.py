@@ -76,7 +76,8 @@ def _trace_text(trace: tuple[TraceEntry, ...]) -> str:
 
 
 def decide(conn: Connection, rows: list[Any], batch: Batch) -> None:
-    history = grants_in_range(conn, rows[0].person_key, max(r.person_key for r in rows) + 1)
+    history = grants_in_range(conn, rows[0].person_key, max(r.person_key for r in rows) + 1,
+                              persons=(r.person_id for r in rows))
     holders = CertificateHolders(conn, rows)
     owed: list[tuple[Any, Any, str]] = []
     for row in rows:

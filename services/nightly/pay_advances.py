@@ -38,7 +38,8 @@ def source(run: Run, settings: Settings) -> Any:
 
 def decide(conn: Connection, rows: list[Any], batch: Batch) -> None:
     run = batch.run
-    history = grants_in_range(conn, rows[0].person_key, max(r.person_key for r in rows) + 1)
+    history = grants_in_range(conn, rows[0].person_key, max(r.person_key for r in rows) + 1,
+                              persons=(r.person_id for r in rows))
     retries = [r for r in rows if r.advance_amount is not None]
     earlier = payments_of(conn, [r.id for r in retries], KIND) if retries else {}
     items: list[tuple[Any, str, int, Any]] = []
