@@ -145,11 +145,11 @@ def main(argv: list[str] | None = None) -> int:
             "without other load" if product.schema is None else "")
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cpus (figures are wall-clock{note})")
 
-    problems = differences(product.engine, floor_db.engine)
+    problems = differences(product.engine, floor_db.engine, (workdir / "payments", workdir / "floor-payments"))
     for problem in problems:
         print("END STATES DIFFER: " + problem, file=sys.stderr)
     if not problems:
-        print("end states agree: states, amounts, payments, events per transition, claim by claim")
+        print("end states agree: states, amounts, payments, events and their reasons, hash heads, batch files")
 
     figures = {"claims": args.claims, "seconds": round(seconds, 3), "floor_seconds": round(floor_seconds, 3),
                "ratio": round(seconds / floor_seconds, 3), "import_rows_per_s": round(rows_per_s),

@@ -2,12 +2,13 @@
 
 Builds H settled claims of earlier years in bulk (direct inserts of paid skill-upgrade claims with
 their amounts: the grants assessment reads; no events, batches or payments are built for them),
-mostly of the persons the night's M new claims belong to, then imports the night's M synthetic
+a few for most persons of the night's M new claims, the rest for other persons, then imports the night's M synthetic
 claims and runs their lifecycle (every night until they are settled). The same night runs over an
 empty history in a second database. The ratio is history/empty of the nights' step seconds; the
 LAST line is the JSON object (ratio, cpu_ratio, peak MB, times, build time).
 
-The share of history built for the night's persons (--share) and the years the history lies in
+The share of the night's persons with history (--share), their 1-3 earlier claims, the other
+persons' 2 each and the years the history lies in
 are benchmark settings, not policy numbers. History certificates lie in 2017-2019 under
 occupations of their own, so they count toward no 2020 cap and change no decision of the night:
 both runs must end in the same states, which the benchmark checks.
@@ -25,7 +26,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,10 @@ from services.settings import DEFAULT_CHUNK_SIZE
 HISTORY_YEARS = (2017, 2018, 2019)
 HISTORY_AMOUNT = Decimal("1000.00")
 """the amount stored on a history claim: a bench setting (the claims are only read as grants)"""
+PER_PERSON = (1, 2, 3)
+"""earlier claims of a night's person who has history (drawn from this list): a bench setting"""
+PER_PERSON_OTHERS = 2
+"""earlier claims of each other person of the history"""
 INSERT_ROWS = 10_000
 """history rows per bulk INSERT"""
 
@@ -53,8 +58,8 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.steady", description=__doc__.splitlines()[0])
     parser.add_argument("--history", type=int, required=True, help="settled claims of earlier years")
     parser.add_argument("--night", type=int, required=True, help="new claims of the night")
-    parser.add_argument("--share", type=float, default=0.9,
-                        help="share of the history built for the night's persons (the rest: other persons)")
+    parser.add_argument("--share", type=float, default=0.8,
+                        help="share of the night's persons who have history (1-3 earlier claims each)")
     parser.add_argument("--database-url", default=None, help="a PostgreSQL server URL; default temp SQLite files")
     parser.add_argument("--chunk-size", type=int, default=DEFAULT_CHUNK_SIZE)
     parser.add_argument("--workdir", type=Path, default=None)
@@ -72,26 +77,37 @@ def night_persons(claims_csv: Path) -> list[tuple[str, str, str]]:
 
 
 def history_rows(h: int, persons: list[tuple[str, str, str]], share: float, seed: int) -> Iterator[dict[str, Any]]:
-    """H paid claims of earlier years: `share` of them of the night's persons, the rest of others."""
+    """H paid claims of earlier years: `share` of the night's persons get 1 to PER_PERSON[-1] of
+    them each, the rest of H goes to other persons, PER_PERSON_OTHERS each."""
     rng = random.Random(seed)
-    for i in range(h):
-        year = HISTORY_YEARS[i % len(HISTORY_YEARS)]
-        if persons and rng.random() < share:
-            person_id, name, region = persons[rng.randrange(len(persons))]
-        else:
-            region = persons[0][2] if persons else "211402"
-            birth = date(1960 + i % 40, 1 + i % 12, 1 + i % 28)
-            person_id, name = make_person_id(region, birth, (i // 480) % 1000), "往年申领人"
-        certified = date(year, 1 + i % 12, 1 + i % 28)
-        yield {
-            "claim_id": f"H{i:010d}", "policy": "huludao-2019", "kind": "skill_upgrade",
-            "person_id": person_id, "person_name": name, "groups": "enterprise_employee", "region": region,
-            "filed_on": certified, "payee_type": "individual", "payee_id": person_id,
-            "occupation": f"往年工种{i % 97}", "level": "L4", "certificate_no": f"HIST{i:012d}",
-            "certificate_date": certified, "person_key": person_key(person_id),
-            "content_hash": f"{i:064d}", "state": "paid", "state_on": certified,
-            "amount": HISTORY_AMOUNT, "final_paid": HISTORY_AMOUNT, "citations": "", "reasons": "",
-        }
+    i = 0
+    for person in persons:
+        if rng.random() < share:
+            for _ in range(rng.choice(PER_PERSON)):
+                if i == h:
+                    return
+                yield _history_claim(i, person)
+                i += 1
+    region = persons[0][2] if persons else "211402"
+    while i < h:
+        p = i // PER_PERSON_OTHERS
+        birth = date(1950, 1, 1) + timedelta(days=p // 1000)
+        yield _history_claim(i, (make_person_id(region, birth, p % 1000), "往年申领人", region))
+        i += 1
+
+
+def _history_claim(i: int, person: tuple[str, str, str]) -> dict[str, Any]:
+    person_id, name, region = person
+    certified = date(HISTORY_YEARS[i % len(HISTORY_YEARS)], 1 + i % 12, 1 + i % 28)
+    return {
+        "claim_id": f"H{i:010d}", "policy": "huludao-2019", "kind": "skill_upgrade",
+        "person_id": person_id, "person_name": name, "groups": "enterprise_employee", "region": region,
+        "filed_on": certified, "payee_type": "individual", "payee_id": person_id,
+        "occupation": f"往年工种{i % 97}", "level": "L4", "certificate_no": f"HIST{i:012d}",
+        "certificate_date": certified, "person_key": person_key(person_id),
+        "content_hash": f"{i:064d}", "state": "paid", "state_on": certified,
+        "amount": HISTORY_AMOUNT, "final_paid": HISTORY_AMOUNT, "citations": "", "reasons": "",
+    }
 
 
 def build_history(engine: Engine, rows: Iterator[dict[str, Any]]) -> int:
