@@ -31,7 +31,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, func, insert, select, text
+from sqlalchemy import Engine, func, insert, select
 
 from bench import databases
 from bench.lifecycle import IMPORTER, peak_rss_mb
@@ -111,7 +111,7 @@ def _history_claim(i: int, person: tuple[str, str, str]) -> dict[str, Any]:
 
 
 def build_history(engine: Engine, rows: Iterator[dict[str, Any]]) -> int:
-    """Bulk INSERTs of INSERT_ROWS rows, one transaction each; ANALYZE afterwards."""
+    """Bulk INSERTs of INSERT_ROWS rows, one transaction each."""
     written, batch = 0, []
     for row in rows:
         batch.append(row)
@@ -123,8 +123,6 @@ def build_history(engine: Engine, rows: Iterator[dict[str, Any]]) -> int:
         with engine.begin() as conn:
             conn.execute(insert(CLAIM), batch)
         written += len(batch)
-    with engine.begin() as conn:
-        conn.execute(text("ANALYZE"))
     return written
 
 
@@ -150,8 +148,7 @@ def _run(name: str, args: argparse.Namespace, workdir: Path, files: Any, history
     began = time.perf_counter()
     report = import_file(database.engine, files.claims, actor=IMPORTER, on=IMPORT_DAY)
     import_seconds = time.perf_counter() - began
-    with database.engine.begin() as conn:
-        conn.execute(text("ANALYZE"))
+    databases.analyze(database)  # both runs alike, after their import, before the nights
     cpu = time.process_time()
     timings: Timings = run_lifecycle(database.engine, database.url, files, size=args.chunk_size, log=lambda _: None)
     cpu = time.process_time() - cpu
