@@ -66,6 +66,20 @@ def trace_json(decision: Decision) -> str:
     return found
 
 
+_CITATIONS: dict[tuple[str, ...], str] = {}
+"""citations -> their JSON: one text per decision shape"""
+
+
+def citations_json(citations: tuple[str, ...] | list[str]) -> str:
+    key = tuple(citations)
+    found = _CITATIONS.get(key)
+    if found is None:
+        if len(_CITATIONS) >= 10_000:
+            _CITATIONS.clear()
+        found = _CITATIONS[key] = json.dumps(list(key), ensure_ascii=False)
+    return found
+
+
 def _trace_text(trace: tuple[TraceEntry, ...]) -> str:
     entries = []
     for entry in trace:
@@ -95,7 +109,7 @@ def decide(conn: Connection, rows: list[Any], batch: Batch) -> None:
                     detail="; ".join(f.message for f in found))
         elif decision.eligible:
             batch.move(row, "assess", reason=f"eligible: {decision.amount:.2f}",
-                       amount=decision.amount, citations=json.dumps(list(decision.citations), ensure_ascii=False),
+                       amount=decision.amount, citations=citations_json(decision.citations),
                        decision_trace=trace_json(decision), draft=decision.draft, reasons="")
             history.setdefault(row.person_id, []).append(grant_of(row, decision.amount))
             holders.granted(row)
@@ -109,7 +123,7 @@ def _refuse(batch: Batch, row: Any, reasons: tuple[str, ...], citations: list[st
     codes = ";".join(reasons)
     why = f"not eligible: {codes}" + (f" — {detail}" if detail else "")
     batch.move(row, "refuse", reason=why, amount=ZERO, reasons=codes,
-               citations=json.dumps(citations, ensure_ascii=False),
+               citations=citations_json(citations),
                decision_trace=trace_json(decision) if decision else None,
                draft=decision.draft if decision else row.draft,
                recovery_owed=row.recovery_owed + row.advance_paid)
