@@ -155,6 +155,7 @@ def _run(name: str, args: argparse.Namespace, workdir: Path, files: Any, history
     seconds = sum(timings.seconds.values())
     print(f"{name}: import {report.filed:,} claims {import_seconds:.2f} s; lifecycle {seconds:.2f} s "
           f"(cpu of this process {cpu:.2f} s) over {timings.nights} nights; assess {timings.seconds['assess']:.2f} s")
+    print("  " + ", ".join(f"{step} {secs:.2f}" for step, secs in timings.seconds.items()))
     states = _states(database.engine)
     databases.drop(database, args.database_url)
     return {"seconds": seconds, "cpu": cpu, "assess": timings.seconds["assess"], "build": build_seconds,
