@@ -53,9 +53,12 @@ def batch_file_differences(product_dir: Path, floor_dir: Path) -> list[str]:
     return found
 
 
-def differences(product: Engine, floor: Engine, batch_dirs: tuple[Path, Path] | None = None) -> list[str]:
+def differences(product: Engine, floor: Engine, batch_dirs: tuple[Path, Path] | None = None, *,
+                heads: bool = True) -> list[str]:
     """Plain-language differences, empty when the two end states agree (and, given the two
-    payment directories, their batch files)."""
+    payment directories, their batch files). `heads=False` leaves the hash heads out, for a
+    product whose nights ran under other run ids than the floor's `bench-DAY` (the hashes cover
+    the run id)."""
     found: list[str] = batch_file_differences(*batch_dirs) if batch_dirs else []
     for name, sql in AGGREGATES.items():
         ours, theirs = _rows(product, sql), _rows(floor, sql)
@@ -64,7 +67,8 @@ def differences(product: Engine, floor: Engine, batch_dirs: tuple[Path, Path] | 
             only_floor = sorted(set(theirs) - set(ours), key=str)[:SHOWN]
             found.append(f"{name}: product only {only_product}; floor only {only_floor}")
     with product.connect() as a, floor.connect() as b:
-        per_claim = text(PER_CLAIM).execution_options(stream_results=True, max_row_buffer=5000)
+        sql = PER_CLAIM if heads else PER_CLAIM.replace("event_head, ", "")
+        per_claim = text(sql).execution_options(stream_results=True, max_row_buffer=5000)
         left, right = a.execute(per_claim), b.execute(per_claim)
         shown = 0
         for a_row, b_row in zip_longest(left, right):
