@@ -3,12 +3,14 @@ a copy of the imported claims for the floor on the same kind of database."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, event, text
 from sqlmodel import SQLModel
 
 from models.db import make_engine
@@ -91,3 +93,52 @@ def drop(database: BenchDatabase, server_url: str | None) -> None:
         with admin.connect() as conn:
             conn.execute(text(f'DROP SCHEMA "{database.schema}" CASCADE'))
         admin.dispose()
+
+
+def analyze(database: BenchDatabase) -> None:
+    """Fresh planner statistics for every product table of this database (PostgreSQL: table by
+    table in its schema, never the whole server's database; SQLite: ANALYZE)."""
+    with database.engine.begin() as conn:
+        if database.schema is None:
+            conn.execute(text("ANALYZE"))
+            return
+        for table in _copied_tables():
+            conn.execute(text(f'ANALYZE "{database.schema}".{table}'))
+
+
+class ServerCpu:
+    """CPU seconds the PostgreSQL server spent in this engine's connections (its backends'
+    utime + stime from /proc: only for a server on this machine that /proc shows; None when not
+    obtainable). The pool is emptied at start so that every connection is seen from its birth;
+    a backend that ends before `seconds()` is read is not counted."""
+
+    def __init__(self, database: BenchDatabase) -> None:
+        self._pids: set[int] = set()
+        self.available = database.schema is not None and Path("/proc").is_dir()
+        if not self.available:
+            return
+        database.engine.dispose()
+
+        def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("SELECT pg_backend_pid()")
+            self._pids.add(int(cursor.fetchone()[0]))
+            cursor.close()
+
+        event.listen(database.engine, "connect", _on_connect)
+
+    @staticmethod
+    def _cpu(pid: int) -> float | None:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def seconds(self) -> float | None:
+        if not self.available or not self._pids:
+            return None
+        seen = [self._cpu(pid) for pid in self._pids]
+        if all(s is None for s in seen):
+            return None
+        return round(sum(s for s in seen if s is not None), 2)

@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, text
 
 from bench import floor_rates
-from bench.floor_sql import analyze, as_text, now, register_sha256, sha256_sql, transition
+from bench.floor_sql import analyze, as_text, now, register_sha256, sha256_sql, transition, yuan
 from bench.product import CLERK, PUBLIC, REVIEWER, Timings
 from bench.schedule import COMPLETION_DAY, OBJECTION_DAY, REVIEW_DAY, SETTLED_STATES, nights
 from bench.synthetic import SyntheticFiles
@@ -53,7 +53,7 @@ def _key(kind: str, attempt: str) -> str:
 def _insert_payments(conn: Connection, *, source: str, where: str, kind: str, attempt: str, amount: str,
                      status: str, note: str, on: date) -> int:
     key = _key(kind, attempt)
-    reference = f"'PAY' || UPPER(SUBSTR({sha256_sql(conn, key)}, 1, 17))" if status == "sent" else "NULL"
+    reference = _reference(conn, kind, attempt) if status == "sent" else "NULL"
     result = conn.execute(text(
         "INSERT INTO payment (claim_pk, kind, attempt, amount, status, idempotency_key, payee_type, payee_id, "
         "business_date, reference, settled_on, note, created_at) "
@@ -62,11 +62,18 @@ def _insert_payments(conn: Connection, *, source: str, where: str, kind: str, at
     return int(result.rowcount or 0)
 
 
+def _reference(conn: Connection, kind: str, attempt: str) -> str:
+    """The payment reference the channel gives a sent row (as _insert_payments writes it)."""
+    return f"'PAY' || UPPER(SUBSTR({sha256_sql(conn, _key(kind, attempt))}, 1, 17))"
+
+
 def _recovery_rows(conn: Connection, *, source: str, where: str, amount: str, note: str, on: date) -> None:
-    attempt = ("(COALESCE((SELECT MAX(p.attempt) FROM payment p WHERE p.claim_pk = c.id "
-               "AND p.kind = 'recovery'), 0) + 1)")
-    _insert_payments(conn, source=source, where=f"({where}) AND {amount} > 0", kind="recovery",
-                     attempt=attempt, amount=amount, status="due", note=note, on=on)
+    # the earlier recovery attempts joined as one grouped derived table, not a correlated MAX
+    # subquery per row: PostgreSQL's plan for that changed tenfold with its statistics
+    earlier = ("LEFT JOIN (SELECT claim_pk, MAX(attempt) AS last FROM payment WHERE kind = 'recovery' "
+               "GROUP BY claim_pk) pr ON pr.claim_pk = c.id")
+    _insert_payments(conn, source=f"{source} {earlier}", where=f"({where}) AND {amount} > 0", kind="recovery",
+                     attempt="(COALESCE(pr.last, 0) + 1)", amount=amount, status="due", note=note, on=on)
 
 
 def _append_batch_file(conn: Connection, out_dir: Path, kind: str, on: date) -> None:
@@ -210,7 +217,8 @@ class Floor:
                             status="sent", note=f"'in batch payments-{on.isoformat()}.csv'", on=on):
             _append_batch_file(conn, self.payment_dir, "advance", on)
         transition(conn, source=self.join, where=paid, to_state="'advance_paid'", trigger="pay_advance",
-                   reason="'advance ' || " + as_text("r.advance") + " || ' fen'", actor=SYSTEM, on=on,
+                   reason="'advance ' || " + yuan("r.advance") + " || ' (' || " + _reference(conn, "advance", "1")
+                   + " || ')'", actor=SYSTEM, on=on,
                    run_id=run_id, sets={"advance_amount": "r.advance", "advance_paid": "r.advance"})
 
     def apply_inspections(self, conn: Connection, on: date, run_id: str) -> None:
@@ -277,7 +285,7 @@ class Floor:
         src = "claim c JOIN floor_assess a ON a.id = c.id"
         grant = "a.eligible = 1 AND (a.cap IS NULL OR a.used + a.rn - 1 < a.cap)"
         transition(conn, source=src, where=grant, to_state="'assessed'", trigger="assess",
-                   reason="'eligible: ' || " + as_text("a.amount") + " || ' fen'", actor=SYSTEM, on=on,
+                   reason="'eligible: ' || " + yuan("a.amount"), actor=SYSTEM, on=on,
                    run_id=run_id, sets={"amount": "a.amount", "citations": "a.citations",
                                         "decision_trace": "a.trace", "reasons": "''",
                                         "draft": "CASE WHEN a.draft = 1 THEN TRUE ELSE FALSE END"})
@@ -308,14 +316,16 @@ class Floor:
                 {"p": policy, "on": on, "closes": add_working_days(on, days), "n": days})
         transition(conn, source="claim c JOIN posting_window w ON w.policy = c.policy AND w.opened_on = :on",
                    where="c.state = 'assessed'", to_state="'publicly_posted'", trigger="post",
-                   reason="'posted ' || " + as_text("w.opened_on") + " || ' until ' || " + as_text("w.closes_on"),
+                   reason="'posted ' || " + as_text("w.opened_on") + " || ' until ' || " + as_text("w.closes_on")
+                   + " || ' (' || " + as_text("w.working_days") + " || ' working days)'",
                    actor=SYSTEM, on=on, run_id=run_id, params={"on": on},
                    sets={"posting_window_id": "w.id", "posting_closes_on": "w.closes_on"})
 
     def close_postings(self, conn: Connection, on: date, run_id: str) -> None:
         transition(conn, source="claim c", where="c.state = 'publicly_posted' AND c.posting_closes_on <= :on",
                    to_state="'approved'", trigger="close_posting",
-                   reason="'posting window closed on ' || " + as_text("c.posting_closes_on"),
+                   reason="'posting window closed on ' || " + as_text("c.posting_closes_on")
+                   + " || ' with no objection open'",
                    actor=SYSTEM, on=on, run_id=run_id, params={"on": on})
 
     def pay_due(self, conn: Connection, on: date, run_id: str) -> None:
@@ -325,7 +335,8 @@ class Floor:
                             amount=rest, status="sent", note=f"'in batch payments-{on.isoformat()}.csv'", on=on):
             _append_batch_file(conn, self.payment_dir, "final", on)
         transition(conn, source="claim c", where=due, to_state="'paid'", trigger="pay",
-                   reason="'paid ' || " + as_text(rest) + " || ' fen'", actor=SYSTEM, on=on, run_id=run_id,
+                   reason="'paid ' || " + yuan(rest) + " || ' (' || "
+                   + _reference(conn, "final", "c.payment_attempt + 1") + " || ')'", actor=SYSTEM, on=on, run_id=run_id,
                    sets={"final_paid": f"c.final_paid + {rest}", "payment_attempt": "c.payment_attempt + 1"})
         transition(conn, source="claim c", where=f"c.state = 'approved' AND {rest} = 0", to_state="'paid'",
                    trigger="pay", reason="'settled by the advance: nothing more to pay'", actor=SYSTEM, on=on,
@@ -334,7 +345,9 @@ class Floor:
         _recovery_rows(conn, source="claim c", where=excess, amount=f"(0 - {rest})",
                        note="'advance above the assessed amount'", on=on)
         transition(conn, source="claim c", where=excess, to_state="'recovery_due'", trigger="recover_excess",
-                   reason="'assessed below the advance'", actor=SYSTEM, on=on, run_id=run_id,
+                   reason="'assessed ' || " + yuan("c.amount") + " || ' is below the ' || " + yuan("c.advance_paid")
+                   + " || ' paid: ' || " + yuan(f"0 - {rest}") + " || ' to recover'",
+                   actor=SYSTEM, on=on, run_id=run_id,
                    sets={"recovery_owed": f"c.recovery_owed - {rest}"})
 
     def unsettled(self, conn: Connection) -> int:

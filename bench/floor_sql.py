@@ -50,6 +50,13 @@ def as_text(expr: str) -> str:
     return f"CAST({expr} AS VARCHAR)"
 
 
+def yuan(expr: str) -> str:
+    """A non-negative amount in fen (an integer expression) as the product writes yuan in event
+    reasons: 2000.00, 0.50."""
+    return (f"{as_text(f'({expr}) / 100')} || '.' || "
+            f"SUBSTR({as_text(f'100 + ({expr}) % 100')}, 2, 2)")
+
+
 def now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 

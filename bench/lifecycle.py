@@ -4,7 +4,10 @@ Generates N synthetic claims (bench.synthetic), imports the CSV into a fresh dat
 SQLite file, or a fresh schema on the PostgreSQL server given), copies the imported claims for
 the floor, runs the product's lifecycle (rosters, objections, every night until every claim is
 settled), runs the floor (bench.floor) on the copy, checks both end states agree, and prints the
-figures; the LAST line is the CONTRACT §5 JSON object.
+figures; the LAST line is the CONTRACT §5 JSON object: wall-clock `ratio`, `cpu_ratio` (this
+process's cpu, plus on PostgreSQL the server backends' cpu when /proc shows them) and
+`import_ratio` (the import against bench.floor_import's no-checks read + executemany). On
+PostgreSQL both databases are ANALYZEd before the nights are timed.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from pathlib import Path
 
 from bench import databases
 from bench.floor import Floor
+from bench.floor_import import floor_import
 from bench.product import Timings, run_lifecycle
 from bench.schedule import IMPORT_DAY
 from bench.synthetic import SyntheticFiles, generate
@@ -120,6 +124,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"warning: {report.rejected} synthetic rows were rejected", file=sys.stderr)
 
     floor_db = databases.clone_imported(product, server, workdir, "floor")
+    floor_rows, floor_import_seconds = floor_import(floor_db.engine, files.claims)
+    import_ratio = import_seconds / max(floor_import_seconds, 1e-9)
+    print(f"import floor (csv.reader + executemany, no checks, one transaction): {floor_rows:,} rows in "
+          f"{floor_import_seconds:.2f} s; import_ratio {import_ratio:.2f}")
+    if server:
+        for database in (product, floor_db):
+            databases.analyze(database)
+    product_server, floor_server = databases.ServerCpu(product), databases.ServerCpu(floor_db)
 
     began, cpu = time.perf_counter(), time.process_time()
     timings = run_lifecycle(product.engine, product.url, files, size=args.chunk_size, prefect=args.prefect,
@@ -141,19 +153,34 @@ def main(argv: list[str] | None = None) -> int:
     floor_seconds, floor_cpu = time.perf_counter() - began, time.process_time() - cpu
     _print_steps(f"floor: {floor_seconds:.2f} s (cpu of this process {floor_cpu:.2f} s) over "
                  f"{floor_timings.nights} nights", floor_timings)
-    note = (f"; this process's cpu ratio {product_cpu / max(floor_cpu, 1e-9):.2f} is the same comparison "
-            "without other load" if product.schema is None else "")
+    server_cpu, floor_server_cpu = product_server.seconds(), floor_server.seconds()
+    cpu_ratio = product_cpu / max(floor_cpu, 1e-9)
+    if server_cpu is not None and floor_server_cpu is not None:
+        cpu_ratio = (product_cpu + server_cpu) / max(floor_cpu + floor_server_cpu, 1e-9)
+        print(f"PostgreSQL server cpu (its backends for these connections): product {server_cpu:.2f} s, "
+              f"floor {floor_server_cpu:.2f} s")
+    elif server:
+        print("PostgreSQL server cpu: not obtainable here (server not on this machine or /proc not readable); "
+              "cpu_ratio compares this process's cpu only")
+    print(f"cpu of this process: product {product_cpu:.2f} s, floor {floor_cpu:.2f} s; cpu_ratio {cpu_ratio:.2f}"
+          f"{' (with the server backends)' if server_cpu is not None and floor_server_cpu is not None else ''}")
+    note = (f"; the cpu ratio {cpu_ratio:.2f} is the same comparison without other load"
+            if product.schema is None else "")
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cpus (figures are wall-clock{note})")
 
-    problems = differences(product.engine, floor_db.engine)
+    problems = differences(product.engine, floor_db.engine, (workdir / "payments", workdir / "floor-payments"))
     for problem in problems:
         print("END STATES DIFFER: " + problem, file=sys.stderr)
     if not problems:
-        print("end states agree: states, amounts, payments, events per transition, claim by claim")
+        print("end states agree: states, amounts, payments, events and their reasons, hash heads, batch files")
 
     figures = {"claims": args.claims, "seconds": round(seconds, 3), "floor_seconds": round(floor_seconds, 3),
-               "ratio": round(seconds / floor_seconds, 3), "import_rows_per_s": round(rows_per_s),
+               "ratio": round(seconds / floor_seconds, 3), "cpu_seconds": round(product_cpu, 3),
+               "floor_cpu_seconds": round(floor_cpu, 3), "cpu_ratio": round(cpu_ratio, 3),
+               "import_ratio": round(import_ratio, 3), "import_rows_per_s": round(rows_per_s),
                "peak_rss_mb": peak_rss_mb()}
+    if server_cpu is not None and floor_server_cpu is not None:
+        figures.update(server_cpu_seconds=server_cpu, floor_server_cpu_seconds=floor_server_cpu)
     for database in (product, floor_db):
         databases.drop(database, server)
     if args.workdir is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from itertools import zip_longest
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, text
@@ -14,6 +15,7 @@ AGGREGATES: dict[str, str] = {
                                     "GROUP BY kind, status, attempt",
     "events per transition": 'SELECT "trigger", from_state, to_state, "on", COUNT(*) FROM claim_event '
                              'GROUP BY "trigger", from_state, to_state, "on"',
+    "event reasons": 'SELECT "trigger", reason, COUNT(*) FROM claim_event GROUP BY "trigger", reason',
     "inspections, completions, objections": "SELECT 'inspection', COUNT(*) FROM inspection UNION ALL "
                                             "SELECT 'completion', COUNT(*) FROM completion UNION ALL "
                                             "SELECT 'objection ' || status, COUNT(*) FROM objection GROUP BY status",
@@ -21,7 +23,8 @@ AGGREGATES: dict[str, str] = {
                        "GROUP BY policy, opened_on, closes_on",
 }
 PER_CLAIM = ("SELECT id, state, amount, advance_amount, advance_paid, final_paid, recovery_owed, reasons, "
-             "event_seq, payment_attempt, posting_closes_on, completion_result FROM claim ORDER BY id")
+             "event_seq, event_head, payment_attempt, posting_closes_on, completion_result FROM claim ORDER BY id")
+"""event_head is the hash chain's head: equal only when every event (reason included) is equal"""
 SHOWN = 10
 
 
@@ -30,9 +33,33 @@ def _rows(engine: Engine, sql: str) -> list[tuple[Any, ...]]:
         return sorted((tuple(str(v) for v in row) for row in conn.execute(text(sql))), key=str)
 
 
-def differences(product: Engine, floor: Engine) -> list[str]:
-    """Plain-language differences, empty when the two end states agree."""
-    found: list[str] = []
+def batch_file_differences(product_dir: Path, floor_dir: Path) -> list[str]:
+    """The payment batch files (payments-DATE.csv) of both sides: the same files, the same
+    header and the same rows byte for byte. The order of the rows is not compared: the product
+    appends each partition's rows as its chunk finishes (by person within the chunk), the floor
+    one INSERT … SELECT per day."""
+    ours = {p.name: p.read_bytes().splitlines() for p in sorted(product_dir.glob("payments-*.csv"))}
+    theirs = {p.name: p.read_bytes().splitlines() for p in sorted(floor_dir.glob("payments-*.csv"))}
+    found = [f"batch file {name}: product only" for name in sorted(set(ours) - set(theirs))]
+    found += [f"batch file {name}: floor only" for name in sorted(set(theirs) - set(ours))]
+    for name in sorted(set(ours) & set(theirs)):
+        a, b = ours[name], theirs[name]
+        if a[:1] != b[:1]:
+            found.append(f"batch file {name}: headers differ: product {a[:1]} floor {b[:1]}")
+        only_a, only_b = sorted(set(a[1:]) - set(b[1:]))[:SHOWN], sorted(set(b[1:]) - set(a[1:]))[:SHOWN]
+        if only_a or only_b or len(a) != len(b):
+            found.append(f"batch file {name}: {len(a) - 1} rows in the product's, {len(b) - 1} in the "
+                         f"floor's; product only {only_a}; floor only {only_b}")
+    return found
+
+
+def differences(product: Engine, floor: Engine, batch_dirs: tuple[Path, Path] | None = None, *,
+                heads: bool = True) -> list[str]:
+    """Plain-language differences, empty when the two end states agree (and, given the two
+    payment directories, their batch files). `heads=False` leaves the hash heads out, for a
+    product whose nights ran under other run ids than the floor's `bench-DAY` (the hashes cover
+    the run id)."""
+    found: list[str] = batch_file_differences(*batch_dirs) if batch_dirs else []
     for name, sql in AGGREGATES.items():
         ours, theirs = _rows(product, sql), _rows(floor, sql)
         if ours != theirs:
@@ -40,7 +67,8 @@ def differences(product: Engine, floor: Engine) -> list[str]:
             only_floor = sorted(set(theirs) - set(ours), key=str)[:SHOWN]
             found.append(f"{name}: product only {only_product}; floor only {only_floor}")
     with product.connect() as a, floor.connect() as b:
-        per_claim = text(PER_CLAIM).execution_options(stream_results=True, max_row_buffer=5000)
+        sql = PER_CLAIM if heads else PER_CLAIM.replace("event_head, ", "")
+        per_claim = text(sql).execution_options(stream_results=True, max_row_buffer=5000)
         left, right = a.execute(per_claim), b.execute(per_claim)
         shown = 0
         for a_row, b_row in zip_longest(left, right):

@@ -67,6 +67,20 @@ def trace_json(decision: Decision) -> str:
     return found
 
 
+_CITATIONS: dict[tuple[str, ...], str] = {}
+"""citations -> their JSON: one text per decision shape"""
+
+
+def citations_json(citations: tuple[str, ...] | list[str]) -> str:
+    key = tuple(citations)
+    found = _CITATIONS.get(key)
+    if found is None:
+        if len(_CITATIONS) >= 10_000:
+            _CITATIONS.clear()
+        found = _CITATIONS[key] = json.dumps(list(key), ensure_ascii=False)
+    return found
+
+
 def _trace_text(trace: tuple[TraceEntry, ...]) -> str:
     entries = []
     for entry in trace:
@@ -77,7 +91,8 @@ def _trace_text(trace: tuple[TraceEntry, ...]) -> str:
 
 
 def decide(conn: Connection, rows: list[Any], batch: Batch) -> None:
-    history = grants_in_range(conn, rows[0].person_key, max(r.person_key for r in rows) + 1)
+    history = grants_in_range(conn, rows[0].person_key, max(r.person_key for r in rows) + 1,
+                              persons=(r.person_id for r in rows))
     holders = CertificateHolders(conn, rows)
     refs = References(conn, rows)
     owed: list[tuple[Any, Any, str]] = []
@@ -97,7 +112,7 @@ def decide(conn: Connection, rows: list[Any], batch: Batch) -> None:
                     detail="; ".join(f.message for f in found))
         elif decision.eligible:
             batch.move(row, "assess", reason=f"eligible: {decision.amount:.2f}",
-                       amount=decision.amount, citations=json.dumps(list(decision.citations), ensure_ascii=False),
+                       amount=decision.amount, citations=citations_json(decision.citations),
                        decision_trace=trace_json(decision), draft=decision.draft, reasons="",
                        months_paid=decision.months_paid if row.months is not None else None)
             history.setdefault(row.person_id, []).append(
@@ -113,7 +128,7 @@ def _refuse(batch: Batch, row: Any, reasons: tuple[str, ...], citations: list[st
     codes = ";".join(reasons)
     why = f"not eligible: {codes}" + (f" — {detail}" if detail else "")
     batch.move(row, "refuse", reason=why, amount=ZERO, reasons=codes,
-               citations=json.dumps(citations, ensure_ascii=False),
+               citations=citations_json(citations),
                decision_trace=trace_json(decision) if decision else None,
                draft=decision.draft if decision else row.draft,
                recovery_owed=row.recovery_owed + row.advance_paid)

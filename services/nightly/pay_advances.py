@@ -36,12 +36,16 @@ def source(run: Run, settings: Settings) -> Any:
                  CLAIM.c.advance_amount.is_(None))
     again = and_(CLAIM.c.state.in_(sources("pay_advance", "pass_inspection")), CLAIM.c.set_aside_step == STEP,
                  CLAIM.c.advance_amount > ZERO, CLAIM.c.advance_paid == ZERO)
-    return or_(first, again)
+    # the states of both terms once more at the top: an OR alone makes SQLite scan every claim,
+    # years of history included, instead of the (state, person_key) index
+    return and_(CLAIM.c.state.in_(sorted({*sources("pay_advance"), *sources("pay_advance", "pass_inspection")})),
+                or_(first, again))
 
 
 def decide(conn: Connection, rows: list[Any], batch: Batch) -> None:
     run = batch.run
-    history = grants_in_range(conn, rows[0].person_key, max(r.person_key for r in rows) + 1)
+    history = grants_in_range(conn, rows[0].person_key, max(r.person_key for r in rows) + 1,
+                              persons=(r.person_id for r in rows))
     retries = [r for r in rows if r.advance_amount is not None]
     earlier = payments_of(conn, [r.id for r in retries], KIND) if retries else {}
     items: list[tuple[Any, str, int, Any]] = []

@@ -115,6 +115,8 @@ def assert_moved_and_paid_once(backlog: Backlog) -> None:
 def assert_floor_agrees(backlog: Backlog, workdir: Path) -> None:
     """The end state is the one plain set-based SQL reaches from the same claims."""
     Floor(backlog.floor.engine, backlog.files, workdir / "floor-payments").run()
-    assert differences(backlog.engine, backlog.floor.engine) == []
+    # heads left out: these nights ran under run keys of their own (night-DAY, a flow's), which the
+    # event hashes cover; tests/integration/scale/test_floor_agrees.py compares heads
+    assert differences(backlog.engine, backlog.floor.engine, heads=False) == []
     databases.drop(backlog.floor, _server(backlog.url))
     backlog.engine.dispose()

@@ -26,7 +26,10 @@ def test_benchmark_prints_the_contract_line_and_agrees_with_the_floor(tmp_path: 
     done = _bench("--claims", "2000", "--workdir", str(tmp_path / "run"), cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-3000:]
     last = json.loads(done.stdout.strip().splitlines()[-1])
-    assert set(last) == {"claims", "seconds", "floor_seconds", "ratio", "import_rows_per_s", "peak_rss_mb"}
+    assert set(last) == {"claims", "seconds", "floor_seconds", "ratio", "cpu_seconds", "floor_cpu_seconds",
+                         "cpu_ratio", "import_ratio", "import_rows_per_s", "peak_rss_mb"}
+    assert last["cpu_ratio"] == pytest.approx(last["cpu_seconds"] / last["floor_cpu_seconds"], rel=0.01)
+    assert last["import_ratio"] > 0 and "import floor" in done.stdout
     assert last["claims"] == 2000
     assert last["ratio"] == pytest.approx(last["seconds"] / last["floor_seconds"], rel=0.01)
     assert "end states agree" in done.stdout
@@ -44,6 +47,7 @@ def test_benchmark_on_postgresql(pg_available: bool, tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr[-3000:]
     last = json.loads(done.stdout.strip().splitlines()[-1])
     assert last["claims"] == 1000 and last["floor_seconds"] > 0
+    assert last["cpu_ratio"] > 0 and last["import_ratio"] > 0
     assert "end states agree" in done.stdout
 
 
