@@ -25,7 +25,7 @@ from sqlalchemy import Connection, Engine, text
 
 from bench import floor_rates
 from bench.floor_sql import analyze, as_text, now, register_sha256, sha256_sql, transition, yuan
-from bench.product import CLERK, PUBLIC, REVIEWER, Timings
+from bench.product import CLERK, INSPECTOR, PUBLIC, REVIEWER, Timings
 from bench.schedule import COMPLETION_DAY, OBJECTION_DAY, REVIEW_DAY, SETTLED_STATES, nights
 from bench.synthetic import SyntheticFiles
 from intake.privacy import safe_cell
@@ -136,7 +136,7 @@ class Floor:
         self.join = f"claim c JOIN floor_rate r ON {floor_rates.join_condition('c', 'r')}"
 
     # --- rosters -------------------------------------------------------------------------
-    def record_inspections(self, conn: Connection) -> None:
+    def record_inspections(self, conn: Connection, on: date) -> None:
         _stage(conn, "floor_si", "claim_id VARCHAR(64), policy VARCHAR(32), inspected_on DATE, "
                "inspector VARCHAR(100), result VARCHAR(8), note TEXT", self.files.inspections,
                {"inspected_on": _date})
@@ -146,9 +146,12 @@ class Floor:
         conn.execute(text("INSERT INTO inspection (claim_pk, inspected_on, inspector, result, note, recorded_at) "
                           f"SELECT c.id, s.inspected_on, s.inspector, s.result, s.note, :at FROM {src} WHERE {cond}"),
                      {"at": now()})
-        conn.execute(text("UPDATE claim SET inspection_result = s.result, inspected_on = s.inspected_on "
-                          "FROM floor_si s WHERE claim.claim_id = s.claim_id AND claim.policy = s.policy "
-                          "AND claim.state IN ('filed', 'advance_paid')"))
+        # an event in the chain, as the product writes it: the acting actor and the file's inspector
+        transition(conn, source=src, where=cond, to_state="c.state", trigger="record_inspection",
+                   reason="'inspection ' || s.result || ' on ' || " + as_text("s.inspected_on")
+                          + " || ' by inspector ' || COALESCE(NULLIF(TRIM(s.inspector), ''), :inspector)",
+                   actor=INSPECTOR, on=on, run_id=None, params={"inspector": INSPECTOR.name},
+                   sets={"inspection_result": "s.result", "inspected_on": "s.inspected_on"})
 
     def record_completions(self, conn: Connection, on: date) -> None:
         _stage(conn, "floor_sc", "claim_id VARCHAR(64), policy VARCHAR(32), certificate_no VARCHAR(64), "
@@ -361,7 +364,7 @@ class Floor:
         start = time.perf_counter()
         with self.engine.begin() as conn:
             floor_rates.build(conn)
-            self.record_inspections(conn)
+            self.record_inspections(conn, next(iter(nights())))
         timings.add("rates and inspections", time.perf_counter() - start, 0)
         for day in nights():
             run_id = f"bench-{day}"

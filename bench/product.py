@@ -127,17 +127,20 @@ def prefect_fixed_cost(engine: Engine, url: str, day: date, size: int) -> tuple[
     return flow_seconds, time.perf_counter() - start
 
 
+def _inspections(engine: Engine, path: Path, day: date) -> int:
+    from services.importing.rosters import record_inspections
+
+    return record_inspections(engine, read_rows(path), actor=INSPECTOR, on=day).recorded
+
+
 def run_lifecycle(engine: Engine, url: str, files: SyntheticFiles, *, size: int, prefect: bool = False,
                   log: Callable[[str], None] = print) -> Timings:
     """Record the rosters and run every night until every claim is settled."""
-    from services.importing.rosters import record_inspections
-
     timings = Timings()
     first = True
     for day in nights():
         if first:
-            _timed(timings, "record inspections", lambda: record_inspections(
-                engine, read_rows(files.inspections), actor=INSPECTOR).recorded)
+            _timed(timings, "record inspections", partial(_inspections, engine, files.inspections, day))
             first = False
         if day == COMPLETION_DAY:
             _timed(timings, "record completions", partial(_completions, engine, files.completions, day))

@@ -33,22 +33,36 @@ def _rows(engine: Engine, sql: str) -> list[tuple[Any, ...]]:
         return sorted((tuple(str(v) for v in row) for row in conn.execute(text(sql))), key=str)
 
 
+def _by_day(directory: Path) -> dict[str, list[bytes]]:
+    """A side's payment files per business day: the product seals a day's orders into batches
+    (payments-DATE-B<id>.csv, with a last column 批次号), the floor writes one file a day
+    (payments-DATE.csv). The rows compared are the orders without the batch id."""
+    days: dict[str, list[bytes]] = {}
+    for path in sorted(directory.glob("payments-*.csv")):
+        day = path.name.removeprefix("payments-")[:10]
+        lines = path.read_bytes().splitlines()
+        batched = lines[:1] and lines[0].rstrip().endswith("批次号".encode())
+        if batched:
+            lines = [line.rsplit(b",", 1)[0] for line in lines]
+        header, rows = lines[:1], lines[1:]
+        days.setdefault(day, list(header)).extend(rows)
+    return days
+
+
 def batch_file_differences(product_dir: Path, floor_dir: Path) -> list[str]:
-    """The payment batch files (payments-DATE.csv) of both sides: the same files, the same
-    header and the same rows byte for byte. The order of the rows is not compared: the product
-    appends each partition's rows as its chunk finishes (by person within the chunk), the floor
-    one INSERT … SELECT per day."""
-    ours = {p.name: p.read_bytes().splitlines() for p in sorted(product_dir.glob("payments-*.csv"))}
-    theirs = {p.name: p.read_bytes().splitlines() for p in sorted(floor_dir.glob("payments-*.csv"))}
-    found = [f"batch file {name}: product only" for name in sorted(set(ours) - set(theirs))]
-    found += [f"batch file {name}: floor only" for name in sorted(set(theirs) - set(ours))]
-    for name in sorted(set(ours) & set(theirs)):
-        a, b = ours[name], theirs[name]
+    """The payment files of both sides, per business day: the same header and the same rows byte
+    for byte. The order of the rows is not compared: the product appends each partition's rows as
+    its chunk finishes (by person within the chunk), the floor one INSERT … SELECT per day."""
+    ours, theirs = _by_day(product_dir), _by_day(floor_dir)
+    found = [f"batch files of {day}: product only" for day in sorted(set(ours) - set(theirs))]
+    found += [f"batch files of {day}: floor only" for day in sorted(set(theirs) - set(ours))]
+    for day in sorted(set(ours) & set(theirs)):
+        a, b = ours[day], theirs[day]
         if a[:1] != b[:1]:
-            found.append(f"batch file {name}: headers differ: product {a[:1]} floor {b[:1]}")
+            found.append(f"batch files of {day}: headers differ: product {a[:1]} floor {b[:1]}")
         only_a, only_b = sorted(set(a[1:]) - set(b[1:]))[:SHOWN], sorted(set(b[1:]) - set(a[1:]))[:SHOWN]
         if only_a or only_b or len(a) != len(b):
-            found.append(f"batch file {name}: {len(a) - 1} rows in the product's, {len(b) - 1} in the "
+            found.append(f"batch files of {day}: {len(a) - 1} rows in the product's, {len(b) - 1} in the "
                          f"floor's; product only {only_a}; floor only {only_b}")
     return found
 
