@@ -106,7 +106,9 @@ def anchor_after(argv: list[str]) -> None:
 
         engine = get_engine()
         if applied_versions(engine):
-            write_anchor(engine, business_date(None), f"claims {command}")
+            # one anchor per invocation: its own run id (command, time, process)
+            stamp = f"{datetime.now(UTC):%Y%m%dT%H%M%S.%f} pid {os.getpid()}"
+            write_anchor(engine, business_date(None), f"claims {command} {stamp}")
     except Exception as exc:  # the command itself is done; the next anchor covers its events
         print(f"warning: anchoring the audit log after `claims {command}` failed: {classify(exc)[1]}",
               file=sys.stderr)

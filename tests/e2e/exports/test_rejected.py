@@ -22,9 +22,11 @@ GLOSSARY_REASONS = {
 
 def test_every_glossary_reason_has_plain_chinese() -> None:
     from rules.reasons import REASONS
+    from services.oversight.reference import REASON_ZH as REFERENCE_REASONS
 
     assert set(REASON_ZH) >= GLOSSARY_REASONS
-    assert set(REASON_ZH) <= GLOSSARY_REASONS | set(REASONS)  # plus the rules' own new codes
+    # plus the rules' own new codes and the reference checks' (certificate registry, insurance extract)
+    assert set(REASON_ZH) <= GLOSSARY_REASONS | set(REASONS) | set(REFERENCE_REASONS)
     assert reasons_zh("annual_limit;fraud") == (
         "每人每年享受职业培训补贴不超过3次，本年度已满；查实虚假培训或套取、骗取补贴资金")
 

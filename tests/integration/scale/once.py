@@ -55,7 +55,9 @@ def import_backlog(pg_url: str, workdir: Path, claims: int) -> Backlog:
     assert report.filed == claims
     floor = databases.clone_imported(databases.BenchDatabase(pg_url, engine, _schema(pg_url)),
                                      _server(pg_url), workdir, "floor")
-    record_inspections(engine, read_rows(files.inspections), actor=Actor("bench-inspector", "inspector"))
+    # on the first night's date, as the benchmark's product side and the floor record them
+    record_inspections(engine, read_rows(files.inspections), actor=Actor("bench-inspector", "inspector"),
+                       on=next(iter(nights())))
     return Backlog(pg_url, engine, files, floor, claims)
 
 
