@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -14,9 +17,12 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    exists,
+    insert,
     inspect,
     text,
 )
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, SQLModel, select
 
 import models.oversight  # registers the reference tables (version 60)
@@ -89,6 +95,43 @@ def _payment_outbox(engine: Engine) -> None:
     # (fresh databases already have them from the initial migration: checkfirst)
     for table in (models.tables.OUTBOX_BATCH, models.tables.BATCH_ORDER, models.tables.HANDOVER):
         table.create(engine, checkfirst=True)
+    _adopt_sent_payments(engine)
+
+
+LEGACY_BATCH_ACTOR = "migration 20: sent before the outbox"
+
+
+def _adopt_sent_payments(engine: Engine) -> None:
+    # payments the file channel sent before the outbox existed went out in its day files
+    # (payments-DATE.csv): each day's becomes a batch already handed over under that file's name, so
+    # the outbox never seals them into a new batch nor writes them again
+    payment, batch = models.tables.PAYMENT, models.tables.OUTBOX_BATCH
+    order, handover = models.tables.BATCH_ORDER, models.tables.HANDOVER
+    with engine.begin() as conn:
+        in_batch = exists().where(order.c.payment_id == payment.c.id)
+        sent = conn.execute(
+            sa_select(payment.c.id, payment.c.reference, payment.c.idempotency_key, payment.c.amount,
+                   payment.c.business_date)
+            .where(payment.c.kind.in_(("advance", "final")), payment.c.status.in_(("sent", "confirmed", "failed")),
+                   payment.c.reference.is_not(None), ~in_batch)
+            .order_by(payment.c.business_date, payment.c.id)).all()
+        by_day: dict[date, list[Any]] = {}
+        for row in sent:
+            by_day.setdefault(row.business_date, []).append(row)
+        for day, rows in by_day.items():
+            digest = hashlib.sha256()
+            for row in rows:
+                digest.update(f"{row.reference}|{row.idempotency_key}|{row.amount:.2f}\n".encode())
+            name = f"payments-{day.isoformat()}.csv"
+            batch_id = conn.execute(insert(batch).values(
+                business_date=day, file_name=name, rows=len(rows), total=sum(r.amount for r in rows),
+                hash=digest.hexdigest()).returning(batch.c.id)).scalar_one()
+            conn.execute(insert(order), [{"payment_id": r.id, "batch_id": batch_id, "line": number}
+                                         for number, r in enumerate(rows, start=1)])
+            conn.execute(insert(handover).values(batch_id=batch_id, file_name=name, is_copy=False,
+                                                 actor=LEGACY_BATCH_ACTOR))
+
+
 def _lease_holder(engine: Engine) -> None:
     # the lease names its holder (host, pid, flow run id) and carries a fencing generation
     present = {c["name"] for c in inspect(engine).get_columns("lease")}

@@ -95,3 +95,35 @@ def test_orders_sealed_before_a_crash_are_written_by_the_next_days_night_once(
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(OUTBOX_BATCH)).scalar_one() == 1
     assert reconcile(engine).holds
+
+
+def test_payments_sent_before_the_outbox_are_one_handed_over_batch_per_day_and_never_sent_again(
+        engine: Engine, rules: FakeRules, payment_dir: Path) -> None:
+    from sqlalchemy import delete
+
+    from models.schema import LEGACY_BATCH_ACTOR, _adopt_sent_payments
+
+    with engine.begin() as conn:
+        insert_claims(conn, _advance("E1"), _advance("E2"))
+    run_night(engine, date(2020, 6, 1))
+    # the database as the file channel left it before migration 20: payments sent, no batch rows,
+    # one day file payments-DATE.csv
+    with engine.begin() as conn:
+        for table in (HANDOVER, BATCH_ORDER, OUTBOX_BATCH):
+            conn.execute(delete(table))
+    for path in payment_dir.glob("payments-*.csv"):
+        path.rename(payment_dir / "payments-2020-06-01.csv")
+    _adopt_sent_payments(engine)
+    _adopt_sent_payments(engine)  # idempotent: adopted payments are in a batch
+    with engine.connect() as conn:
+        [batch] = conn.execute(select(OUTBOX_BATCH)).all()
+        orders = conn.execute(select(func.count()).select_from(BATCH_ORDER)).scalar_one()
+        [handover] = conn.execute(select(HANDOVER)).all()
+    assert (batch.file_name, batch.rows, str(batch.total), orders) == ("payments-2020-06-01.csv", 2, "1000.00", 2)
+    assert (handover.actor, handover.is_copy) == (LEGACY_BATCH_ACTOR, False)
+    assert seal_batches(engine, date(2020, 6, 2)) == []  # nothing sealed again, nothing written again
+    run_night(engine, date(2020, 6, 2))
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(OUTBOX_BATCH)).scalar_one() == 1
+    assert sorted(p.name for p in payment_dir.glob("payments-*.csv")) == ["payments-2020-06-01.csv"]
+    assert reconcile(engine).holds
