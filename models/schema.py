@@ -153,6 +153,18 @@ def _fund_accounts(engine: Engine) -> None:
     models.oversight.FUND.create(engine, checkfirst=True)
 
 
+def _claim_later_fields(engine: Engine) -> None:
+    # optional claim fields added after the first schema (rules/record.py LATER_FIELDS): the payee's
+    # bank (开户行) and a student apprentice's actual allowance (学徒实习津贴, money in fen); a fresh
+    # database has them from version 1
+    present = {c["name"] for c in inspect(engine).get_columns("claim")}
+    wanted = (("bank_name", "VARCHAR(100)"), ("apprentice_allowance_actual", "BIGINT"))
+    with engine.begin() as conn:
+        for column, kind in wanted:
+            if column not in present:
+                conn.execute(text(f"ALTER TABLE claim ADD COLUMN {column} {kind}"))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _initial),
     Migration(2, "index claim.claim_id", _index_claim_id),
@@ -164,6 +176,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(30, "the lease names its holder and carries a fencing generation", _lease_holder),
     Migration(60, "reference extracts: certificate registry and insurance", _reference_tables),
     Migration(61, "fund ledger: budget per policy, year and region", _fund_accounts),
+    Migration(90, "claims: optional bank name and apprentice's actual allowance", _claim_later_fields),
 )
 
 

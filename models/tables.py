@@ -63,6 +63,9 @@ class Claim(SQLModel, table=True):
     insured_months: int | None = None
     employed_months: int | None = None
     employed_in_province: bool | None = None
+    # optional fields added later (rules/record.py LATER_FIELDS; version 90)
+    bank_name: str | None = Field(default=None, max_length=100)
+    apprentice_allowance_actual: Decimal | None = Field(default=None, sa_type=Money)
     # --- bookkeeping ---
     person_key: int = Field(default=0, description="stable hash of person_id: work is partitioned by it")
     content_hash: str = Field(max_length=64)
