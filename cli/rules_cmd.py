@@ -52,6 +52,8 @@ class Outcome:
     claim: ClaimRecord | None = None
     decision: Decision | None = None
     error: str | None = None
+    missing_fact: str | None = None
+    """the field a valid claim lacks for its rule (ClaimFactsError: reason missing_facts)"""
 
 
 def _overrides(path: Path | None) -> LocalOverrides:
@@ -80,7 +82,8 @@ def evaluate_file(path: Path, overrides: LocalOverrides) -> Iterator[Outcome]:
         try:
             decision = evaluate(claim, grants, pack, overrides)
         except ClaimFactsError as exc:
-            yield Outcome(row, claim.claim_id, claim, error=f"row {row}: {exc}")
+            yield Outcome(row, claim.claim_id, claim, error=f"row {row}: {exc.reason}: {exc}",
+                          missing_fact=exc.field)
             continue
         if decision.eligible:
             grants.append(grant_from(claim, decision))
@@ -140,6 +143,11 @@ def evaluate_cmd(
         for outcome in evaluate_file(file, local):
             if outcome.decision is not None:
                 obj = decision_json(outcome.decision)
+            elif outcome.missing_fact is not None:
+                bad = True
+                obj = {"claim_id": outcome.claim_id, "eligible": False, "amount": "0.00",
+                       "reasons": [ClaimFactsError.reason], "missing_facts": [outcome.missing_fact],
+                       "error": outcome.error}
             else:
                 bad = True
                 obj = {"claim_id": outcome.claim_id, "error": outcome.error}
@@ -316,6 +324,12 @@ def render_explanation(out: Console, row: int, claim: ClaimRecord | None,
         elif spec.basis == "per_day":
             cut = f" (capped from {claim.days})" if decision.days_paid != claim.days else ""
             out.print(f"4. amount = {rate} × {decision.days_paid} days{cut} = {decision.amount}")
+        elif (actual := next((t for t in decision.trace if t.note.startswith("claimed:")
+                              and t.parameter in RECORD_FIELDS and t.parameter != "catalog_standard"), None)):
+            ceiling = next((t.value for t in decision.trace if t.note.startswith("ceiling")), "—")
+            out.print(f"4. amount = the lesser of the claimed {actual.parameter} {actual.value} and the "
+                      f"ceiling {ceiling} = {decision.amount}"
+                      + (" (capped)" if "capped" in decision.notes else ""))
         else:
             out.print(f"4. amount = {decision.amount} ({spec.basis}), rounded half up to the fen")
         if decision.advance_amount is not None:

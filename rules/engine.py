@@ -8,6 +8,7 @@ only when the claim lacks a fact its kind needs (intake should have refused it).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from functools import partial
@@ -142,6 +143,8 @@ def _amount(run: Evaluation, spec: KindSpec, row: RateRow | None) -> Decimal | N
     rate = run.read(row.param)
     if rate is None:
         return None
+    if row.actual:
+        return _actual_up_to(run, row, rate)
     if spec.basis == "per_month":
         if claim.months is None:
             raise ClaimFactsError("months", "work-based training is paid per month; give the months")
@@ -151,6 +154,35 @@ def _amount(run: Evaluation, spec: KindSpec, row: RateRow | None) -> Decimal | N
             raise ClaimFactsError("days", "the living allowance is paid per training day; give the days")
         return rate * _class_days(run, spec)
     return rate
+
+
+def _actual_up_to(run: Evaluation, row: RateRow, ceiling: Decimal) -> Decimal:
+    """The claim's actual figure paid up to the ceiling (Nanxun 四(一)2: 学生学徒补贴金额一般按学徒月实习
+    津贴标准确定，每人每年不高于3000元). The ceiling is not "taken" as a bound: it only caps. Without the
+    figure the claim lacks a fact."""
+    assert row.actual is not None
+    claim = run.claim
+    entry = run.pack.parameters[row.param].at(run.on)
+    source = entry.source if entry is not None else run.pack.spec.kinds[claim.kind].source
+    actual: Decimal | None = getattr(claim, row.actual)
+    if actual is None:
+        raise ClaimFactsError(row.actual, f"the amount is the apprentice's actual monthly allowance "
+                              f"(学徒月实习津贴) paid up to {ceiling:.2f} ({source}); give it")
+    for i, traced in enumerate(run.trace):  # the ceiling caps the claimed figure; it is not paid as such
+        if traced.parameter == row.param and traced.note.startswith("took the bound"):
+            run.trace[i] = replace(traced, note=f"ceiling ({traced.kind} {traced.value}): caps the "
+                                                f"claim's {row.actual}")
+    run.trace.append(TraceEntry(row.actual, f"{actual:.2f}", "fixed", run.on, source, False,
+                                "claimed: the apprentice's actual monthly allowance (学徒月实习津贴) as the "
+                                "claim gives it, not a local setting"))
+    if actual <= ceiling:
+        return actual
+    if "capped" not in run.notes:
+        run.notes.append("capped")
+    run.trace.append(TraceEntry("amount_paid", f"{ceiling:.2f}", "fixed", run.on, source, False,
+                                f"capped: claimed {actual:.2f} yuan, paid {ceiling:.2f} — 每人每年不高于 "
+                                f"{ceiling:.2f}"))
+    return ceiling
 
 
 def _class_days(run: Evaluation, spec: KindSpec) -> int:

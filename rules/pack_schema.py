@@ -106,6 +106,10 @@ class RateRow(Strict):
     """parameter capping apprenticeship years (unit years)"""
     min_tenure_months: str | None = None
     """parameter: months employed before the claim (checked where employed_months is given)"""
+    actual: Literal["apprentice_allowance_actual"] | None = None
+    """the claim's own figure (a record field) is the amount, paid up to `param`, which must be a
+    ceiling (不高于/不超过): "一般按学徒月实习津贴标准确定，每人每年不高于3000元". Without the figure the
+    claim lacks a fact (`missing_facts`), never paid the ceiling"""
 
     @field_validator("level")
     @classmethod
@@ -333,6 +337,11 @@ class PackSpec(Strict):
         for ref, where in self._parameter_refs():
             if ref not in names:
                 raise ValueError(f"{where} names parameter {ref!r}, which the pack does not define")
+        for kind, spec in self.kinds.items():
+            for row in spec.rates:
+                if row.actual and any(e.kind != "maximum" for e in self.parameters[row.param].values):
+                    raise ValueError(f"kinds.{kind}: a rate paying the claim's {row.actual} needs a "
+                                     f"ceiling (maximum), not {row.param}'s kinds")
         for rule in self.payees:
             bad = [k for k in rule.kinds if k not in KINDS]
             if bad:

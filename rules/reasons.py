@@ -17,8 +17,10 @@ REASONS: dict[str, str] = {
     "not_covered": "the seed gives no subsidy for this claim kind or certificate level",
     "not_insured": "the subsidy is for insured trainees (参保职工, 参加失业保险): the claim's insured "
     "months are fewer than the seed states, or it neither gives them nor names the unemployment_insured group",
-    "capped": "核减 — months beyond the term or what earlier grants left, or days beyond the class, "
-    "were cut; the rest is paid (a note on an eligible decision, never a refusal)",
+    "capped": "核减 — months beyond the term or what earlier grants left, days beyond the class, or an "
+    "actual allowance beyond its ceiling were cut; the rest is paid (a note on an eligible decision, never a refusal)",
+    "missing_facts": "the claim lacks a fact its rule needs (e.g. a student apprentice's actual "
+    "allowance, a per-day claim's class dates): it waits for the fact (claims amend), never paid without it",
     "condition_not_met": "a fact the rule depends on is not met (job within 6 months, in-province, "
     "employment or tenure length)",
 }

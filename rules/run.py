@@ -17,7 +17,10 @@ ZERO = Decimal("0.00")
 
 
 class ClaimFactsError(ValueError):
-    """The claim lacks a fact its kind needs; names the field."""
+    """The claim lacks a fact its kind needs; names the field (reason `missing_facts`: the claim
+    waits for the fact, by `claims amend`, and is never paid without it)."""
+
+    reason = "missing_facts"
 
     def __init__(self, field: str, message: str) -> None:
         super().__init__(f"{field}: {message}")

@@ -139,7 +139,7 @@ class Batch:
         try:
             decision = self.rules.evaluate(row, history)
         except BadFacts as exc:
-            self.set_aside(row, f"claim facts: {exc}")
+            self.set_aside(row, f"missing_facts: {exc}")
             return None
         if decision.missing:
             self.set_aside(row, "missing_parameter: " + ", ".join(decision.missing))

@@ -186,3 +186,33 @@ def test_help_has_examples(sqlite_url: str) -> None:
     for command in ("evaluate", "show", "explain"):
         result = run_claims("rules", command, "--help", db=sqlite_url)
         assert result.returncode == 0 and "Example" in result.stdout
+
+
+def test_a_student_apprentice_is_paid_the_actual_allowance_up_to_3000(tmp_path: Path, sqlite_url: str) -> None:
+    """Nanxun 四(一)2 学生学徒补贴金额一般按学徒月实习津贴标准确定，每人每年不高于3000元: 2999.99 paid as
+    claimed, 3000.01 paid 3000 (capped), none given is a missing fact (reason missing_facts)."""
+    local = tmp_path / "local.yaml"  # the draft's start (自印发之日起) as the deployment confirms it
+    local.write_text("policies:\n  nanxun-2019:\n    in_force_from: 2019-01-01\n", "utf-8")
+    student = {"policy": "nanxun-2019", "kind": "apprenticeship", "region": "330503",
+               "groups": "", "insured_months": "", "apprentice_type": "student", "apprentice_year": "1",
+               "payee_type": "enterprise", "payee_id": org_id(3, "330503"), "certificate_date": "2020-07-01"}
+    path = _jsonl(tmp_path, [
+        student | {"claim_id": "S1", "person_id": person_id("330503", 1), "apprentice_allowance_actual": "2999.99"},
+        student | {"claim_id": "S2", "person_id": person_id("330503", 2), "apprentice_allowance_actual": "3000.01"},
+        student | {"claim_id": "S3", "person_id": person_id("330503", 3)},
+    ])
+    result = run_claims("rules", "evaluate", str(path), "--overrides", str(local), db=sqlite_url)
+    assert result.returncode == 1, result.stderr  # S3 lacks a fact
+    out = _lines(result.stdout)
+    assert [(o["eligible"], o["amount"]) for o in out] == [(True, "2999.99"), (True, "3000.00"), (False, "0.00")]
+    assert "notes" not in out[0]  # the ceiling capped nothing and is not paid as a bound taken
+    assert not any("apprenticeship.student.amount" in b for b in out[0]["bounds"])  # type: ignore[union-attr]
+    assert out[1]["notes"] == ["capped"]
+    assert "claimed 3000.01 yuan, paid 3000.00" in out[1]["capped"][0]  # type: ignore[index]
+    assert out[2]["reasons"] == ["missing_facts"] and out[2]["missing_facts"] == ["apprentice_allowance_actual"]
+    assert "002_726346298f4f3b50.txt 四(一)2" in str(out[2]["error"])
+    shown = run_claims("rules", "explain", str(path), "--claim", "S2", "--overrides", str(local),
+                       db=sqlite_url, env={"COLUMNS": "250"})
+    assert shown.returncode == 0, shown.stderr
+    assert "apprentice_allowance_actual = 3000.01" in shown.stdout and "claimed" in shown.stdout
+    assert "the lesser of the claimed apprentice_allowance_actual 3000.01 and the ceiling 3000" in shown.stdout

@@ -51,8 +51,9 @@ def _record(policy: str, n: int, fields_: dict[str, Any]) -> ClaimRecord:
         individual = data.get("payee_type") == "individual"
         data["payee_id"] = data["person_id"] if individual else org_id(n, region)
     data["groups"] = tuple(data.get("groups", ()))
-    if "catalog_standard" in data and data["catalog_standard"] is not None:
-        data["catalog_standard"] = Decimal(str(data["catalog_standard"]))
+    for money in ("catalog_standard", "apprentice_allowance_actual"):
+        if data.get(money) is not None:
+            data[money] = Decimal(str(data[money]))
     return ClaimRecord(**data)
 
 

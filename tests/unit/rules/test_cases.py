@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from rules.engine import evaluate
+from rules.engine import ClaimFactsError, evaluate
 from rules.packs import load_pack
 from tests.unit.rules.casefile import Case, all_cases
 
@@ -16,8 +16,14 @@ CASES = all_cases()
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_case(case: Case) -> None:
     pack = load_pack(case.policy)
-    decision = evaluate(case.claim, case.history, pack, case.overrides)
     expect = case.expect
+    if "missing_facts" in expect:  # a valid claim lacking a fact its rule needs: never paid, named
+        with pytest.raises(ClaimFactsError) as lacking:
+            evaluate(case.claim, case.history, pack, case.overrides)
+        assert [lacking.value.field] == expect["missing_facts"] and lacking.value.reason == "missing_facts"
+        assert case.clause.split(" ", 1)[1] in str(lacking.value), str(lacking.value)
+        return
+    decision = evaluate(case.claim, case.history, pack, case.overrides)
     assert decision.eligible is expect["eligible"], decision
     assert decision.amount == Decimal(str(expect.get("amount", "0.00"))), decision
     if "payee" in expect:
@@ -54,6 +60,9 @@ def test_case(case: Case) -> None:
     for name in expect.get("bound_taken", []):
         entry = next(t for t in decision.trace if t.parameter == name)
         assert entry.note.startswith("took the bound") and not entry.local
+    if "amount_capped_from" in expect:  # an actual figure above its ceiling: the ceiling is paid
+        note = next(t for t in decision.trace if t.parameter == "amount_paid")
+        assert note.note.startswith(f"capped: claimed {expect['amount_capped_from']} yuan, paid {decision.amount}")
     for name in expect.get("claimed", []):  # what the claimant supplied is labelled claimed, never local
         entry = next(t for t in decision.trace if t.parameter == name)
         assert entry.note.startswith("claimed:") and not entry.local, entry
