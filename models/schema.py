@@ -153,6 +153,11 @@ def _fund_accounts(engine: Engine) -> None:
     models.oversight.FUND.create(engine, checkfirst=True)
 
 
+def _config_seen(engine: Engine) -> None:
+    # the overrides and settings each night saw, so a change shows in the event feed (issue 21)
+    models.oversight.CONFIG_SEEN.create(engine, checkfirst=True)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _initial),
     Migration(2, "index claim.claim_id", _index_claim_id),
@@ -164,6 +169,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(30, "the lease names its holder and carries a fencing generation", _lease_holder),
     Migration(60, "reference extracts: certificate registry and insurance", _reference_tables),
     Migration(61, "fund ledger: budget per policy, year and region", _fund_accounts),
+    Migration(95, "the overrides and settings each night saw", _config_seen),
 )
 
 
