@@ -16,9 +16,8 @@ import smtplib
 from email.message import EmailMessage
 
 import anyio
-from pydantic import Field, SecretStr
-
 from prefect.blocks.abstract import NotificationBlock
+from pydantic import Field, SecretStr
 
 SMTP_TIMEOUT_SECONDS = 30.0
 """how long one alert waits for the mail server before the automation's action fails"""
