@@ -6,7 +6,8 @@ the server, all notifying through one notification block.
   night missing     after a completed night, none completed within --missing-hours (proactive)
   set aside         the night emitted claims.night.set-aside (more set aside than the threshold)
   bank refusals     a bank statement failed payments (claims.bank.refused)
-  lease held        a night was refused because another run holds the lease (claims.lease.held)
+  lease held        a night was refused because another run holds the lease (claims.lease.held),
+                    or took over a lease its last holder kept past its lapse (claims.lease.lapsed)
 
 They notify through a webhook block (`CustomWebhookNotificationBlock`, claims-alerts), an
 e-mail block (flows/email_block.SmtpEmail over SMTP, claims-alerts-email), or both: each
@@ -86,10 +87,11 @@ def automations(block_ids: UUID | Sequence[UUID], windows: AlertWindows) -> list
     def notify(subject: str) -> list[Any]:
         return [SendNotification(block_document_id=block_id, subject=subject, body=BODY) for block_id in blocks]
 
-    def on(event: str, name: str, what: str) -> AutomationCore:
+    def on(events: str | set[str], name: str, what: str) -> AutomationCore:
         return AutomationCore(
             name=PREFIX + name, description=what,
-            trigger=EventTrigger(expect={event}, match={"prefect.resource.id": "claims.*"},
+            trigger=EventTrigger(expect={events} if isinstance(events, str) else events,
+                                 match={"prefect.resource.id": "claims.*"},
                                  posture=Posture.Reactive, threshold=1),
             actions=notify(f"[补贴系统] {what}"))
 
@@ -118,7 +120,8 @@ def automations(block_ids: UUID | Sequence[UUID], windows: AlertWindows) -> list
             actions=notify("[补贴系统] 没有完成的夜间批处理 no night completed")),
         on("claims.night.set-aside", "set aside", "搁置件超过阈值 claims set aside above the threshold"),
         on("claims.bank.refused", "bank refusals", "银行退票 the bank refused payments"),
-        on("claims.lease.held", "lease held", "夜间租约被占用 a night found the lease held"),
+        on({"claims.lease.held", "claims.lease.lapsed"}, "lease held",
+           "夜间租约被占用 a night found the lease held, or held past its lapse by a run that never released it"),
     ]
 
 

@@ -446,11 +446,17 @@ def _night(as_of: date, url: str, engine: Engine, run_id: str | None, logger: An
     parallel = workers or default_workers(url)
     size = chunk_size or load_settings().chunk_size
     holder = lease.holder_name(f"nightly-{as_of} flow run {run_id}")
+    previous = lease.show(engine)
     try:
         lease.acquire(engine, holder, run_id=str(run_id) if run_id else None)
     except lease.LeaseHeld as exc:
         _alert("claims.lease.held", url, as_of, message=scrub(str(exc)))
         raise
+    lapsed = lease.takeover_reason(previous, run_id=str(run_id) if run_id else None) if previous else None
+    if previous is not None and lapsed and previous.run_id != (str(run_id) if run_id else None):
+        # the last holder never released it: it died or hung holding the lease past its lapse
+        _alert("claims.lease.lapsed", url, as_of, holder=scrub(previous.holder), reason=lapsed,
+               lapsed_at=previous.expires_at.isoformat(), generation=previous.generation)
     heartbeat = lease.Heartbeat(engine, holder).__enter__()
     _note_config(engine, url, as_of, logger)
     progress_id = cast(UUID, create_progress_artifact(
