@@ -8,6 +8,7 @@ from datetime import timedelta
 import typer
 
 from cli.common import console, fail
+from intake.messages import msg
 
 
 def register(app: typer.Typer) -> None:
@@ -50,13 +51,13 @@ def setup(
 
     settings = None
     if not webhook and not email:
-        fail("say where the alerts go: --webhook URL, --email ADDRESS, or both")
+        fail(msg("ops.alerts_nowhere"))
         return
     if email:
         missing = [flag for flag, value in (("--smtp-host", smtp_host), ("--smtp-port", smtp_port),
                                             ("--smtp-from", smtp_from)) if value is None]
         if missing:
-            fail(f"--email needs {', '.join(missing)} (the bureau's mail relay)")
+            fail(msg("ops.email_needs_relay", flags=", ".join(missing)))
             return
         assert smtp_host is not None and smtp_port is not None and smtp_from is not None
         settings = EmailSettings(recipients=list(email), host=smtp_host, port=smtp_port, sender=smtp_from,
