@@ -82,5 +82,11 @@ def release(actor: str | None = ActorOption) -> None:
     with engine.begin() as conn:
         conn.execute(insert(LEASE_RELEASE).values(name=current.name, holder=current.holder,
                                                   generation=current.generation, actor=who.name))
+    from flows.events import announce
+    from models.db import database_url
+    from services.nightly.report import database_label
+
+    announce("claims.lease.released", who.name, database_label(database_url()), holder=current.holder,
+             generation=current.generation, released=1)
     console.print(f"released the nightly lease of {current.holder} (generation {current.generation}) "
                   f"as {who.name}")

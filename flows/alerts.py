@@ -6,7 +6,12 @@ the server, all notifying through one notification block.
   night missing     after a completed night, none completed within --missing-hours (proactive)
   set aside         the night emitted claims.night.set-aside (more set aside than the threshold)
   bank refusals     a bank statement failed payments (claims.bank.refused)
-  lease held        a night was refused because another run holds the lease (claims.lease.held)
+  lease held        a night was refused because another run holds the lease (claims.lease.held),
+                    or took over a lease its last holder kept past its lapse (claims.lease.lapsed)
+
+They notify through a webhook block (`CustomWebhookNotificationBlock`, claims-alerts), an
+e-mail block (flows/email_block.SmtpEmail over SMTP, claims-alerts-email), or both: each
+automation then carries one SendNotification action per block.
 
 Prefect 3's open-source server evaluates proactive triggers (server/events/triggers.py,
 evaluate_proactive_triggers), so "did not happen" needs no scheduled check flow.
@@ -14,7 +19,7 @@ evaluate_proactive_triggers), so "did not happen" needs no scheduled check flow.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -27,9 +32,11 @@ from prefect.events.actions import SendNotification
 from prefect.events.schemas.automations import AutomationCore
 
 BLOCK_NAME = "claims-alerts"
+EMAIL_BLOCK_NAME = "claims-alerts-email"
 PREFIX = "claims: "
 NIGHT: dict[str, str | list[str]] = {"prefect.resource.role": "flow", "prefect.resource.name": "nightly"}
 BODY = ("{{ event.event }} — {{ event.resource.get('prefect.resource.name', '') }}"
+        "{% if event.payload.get('actor') %} by {{ event.payload['actor'] }}{% endif %}"
         " {{ event.payload | tojson }}")
 
 
@@ -49,14 +56,42 @@ def webhook_block(url: str, name: str = BLOCK_NAME) -> UUID:
     return UUID(str(block.save(name, overwrite=True)))
 
 
-def automations(block_id: UUID, windows: AlertWindows) -> list[AutomationCore]:
-    def notify(subject: str) -> list[Any]:
-        return [SendNotification(block_document_id=block_id, subject=subject, body=BODY)]
+@dataclass(frozen=True)
+class EmailSettings:
+    """Where the alert e-mails go and the SMTP relay that carries them (the bureau's)."""
+    recipients: list[str]
+    host: str
+    port: int
+    sender: str
+    username: str | None = None
+    password: str | None = None
+    starttls: bool = False
 
-    def on(event: str, name: str, what: str) -> AutomationCore:
+
+def email_block(settings: EmailSettings, name: str = EMAIL_BLOCK_NAME) -> UUID:
+    """Save (overwrite) the SMTP e-mail notification block the automations send through."""
+    from pydantic import SecretStr
+
+    from flows.email_block import SmtpEmail
+
+    block = SmtpEmail(smtp_host=settings.host, smtp_port=settings.port, sender=settings.sender,
+                      recipients=list(settings.recipients), username=settings.username,
+                      password=SecretStr(settings.password) if settings.password else None,
+                      starttls=settings.starttls)
+    return UUID(str(block.save(name, overwrite=True)))
+
+
+def automations(block_ids: UUID | Sequence[UUID], windows: AlertWindows) -> list[AutomationCore]:
+    blocks = [block_ids] if isinstance(block_ids, UUID) else list(block_ids)
+
+    def notify(subject: str) -> list[Any]:
+        return [SendNotification(block_document_id=block_id, subject=subject, body=BODY) for block_id in blocks]
+
+    def on(events: str | set[str], name: str, what: str) -> AutomationCore:
         return AutomationCore(
             name=PREFIX + name, description=what,
-            trigger=EventTrigger(expect={event}, match={"prefect.resource.id": "claims.*"},
+            trigger=EventTrigger(expect={events} if isinstance(events, str) else events,
+                                 match={"prefect.resource.id": "claims.*"},
                                  posture=Posture.Reactive, threshold=1),
             actions=notify(f"[补贴系统] {what}"))
 
@@ -85,16 +120,23 @@ def automations(block_id: UUID, windows: AlertWindows) -> list[AutomationCore]:
             actions=notify("[补贴系统] 没有完成的夜间批处理 no night completed")),
         on("claims.night.set-aside", "set aside", "搁置件超过阈值 claims set aside above the threshold"),
         on("claims.bank.refused", "bank refusals", "银行退票 the bank refused payments"),
-        on("claims.lease.held", "lease held", "夜间租约被占用 a night found the lease held"),
+        on({"claims.lease.held", "claims.lease.lapsed"}, "lease held",
+           "夜间租约被占用 a night found the lease held, or held past its lapse by a run that never released it"),
     ]
 
 
-def install(webhook_url: str, windows: AlertWindows) -> Mapping[str, UUID]:
-    """Create the block and the automations; earlier automations of the same names are replaced."""
-    block_id = webhook_block(webhook_url)
+def install(webhook_url: str | None, windows: AlertWindows,
+            email: EmailSettings | None = None) -> Mapping[str, UUID]:
+    """Create the blocks (webhook, e-mail or both) and the automations; earlier automations of the
+    same names are replaced."""
+    blocks = [webhook_block(webhook_url)] if webhook_url else []
+    if email is not None:
+        blocks.append(email_block(email))
+    if not blocks:
+        raise ValueError("give a webhook URL, an e-mail address, or both")
     made: dict[str, UUID] = {}
     with get_client(sync_client=True) as client:
-        for automation in automations(block_id, windows):
+        for automation in automations(blocks, windows):
             for old in client.read_automations_by_name(automation.name):
                 client.delete_automation(old.id)
             made[automation.name] = client.create_automation(automation)

@@ -236,6 +236,27 @@ def _alert(event: str, url: str, as_of: date, **payload: Any) -> None:
         payload={"as_of": as_of.isoformat(), **payload}))
 
 
+def _note_config(engine: Engine, url: str, as_of: date, logger: Any) -> None:
+    """Overrides or settings other than the last night's: recorded (config_seen) and told to the
+    event feed as claims.overrides.changed / claims.settings.changed, with the file's owner as
+    actor and the entries that changed. Never stops the night."""
+    from services.oversight.config_watch import note_changes
+
+    try:
+        changes = note_changes(engine, as_of)
+    except Exception as exc:
+        logger.warning("could not compare the overrides and settings with the last night's: %s", scrub(str(exc)))
+        return
+    for change in changes:
+        logger.info("%s %s: %s (%d entries changed: %s)", change.kind, change.source,
+                    "first seen" if change.previous is None else "changed since the last night",
+                    len(change.changed), ", ".join(change.changed[:20]))
+        _alert(f"claims.{change.kind}.changed", url, as_of, actor=change.owner or "unknown",
+               actor_is="the file's owner on disk", source=change.source, sha256=change.sha256,
+               previous=change.previous, first_seen=change.previous is None,
+               changed=len(change.changed), entries=change.changed[:50])
+
+
 def _tag_run(run_id: str | None, as_of: date, url: str) -> None:
     """Tag this flow run with its business date and database, so the morning finds it by both."""
     if not run_id:
@@ -425,12 +446,19 @@ def _night(as_of: date, url: str, engine: Engine, run_id: str | None, logger: An
     parallel = workers or default_workers(url)
     size = chunk_size or load_settings().chunk_size
     holder = lease.holder_name(f"nightly-{as_of} flow run {run_id}")
+    previous = lease.show(engine)
     try:
         lease.acquire(engine, holder, run_id=str(run_id) if run_id else None)
     except lease.LeaseHeld as exc:
         _alert("claims.lease.held", url, as_of, message=scrub(str(exc)))
         raise
+    lapsed = lease.takeover_reason(previous, run_id=str(run_id) if run_id else None) if previous else None
+    if previous is not None and lapsed and previous.run_id != (str(run_id) if run_id else None):
+        # the last holder never released it: it died or hung holding the lease past its lapse
+        _alert("claims.lease.lapsed", url, as_of, holder=scrub(previous.holder), reason=lapsed,
+               lapsed_at=previous.expires_at.isoformat(), generation=previous.generation)
     heartbeat = lease.Heartbeat(engine, holder).__enter__()
+    _note_config(engine, url, as_of, logger)
     progress_id = cast(UUID, create_progress_artifact(
         progress=0.0, key=artifact_keys(as_of)["progress"], description=f"nightly-{as_of}: starting"))
     listing = _with_retry_delays(list_partitions)

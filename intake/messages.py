@@ -43,6 +43,14 @@ MESSAGES: dict[str, dict[str, str]] = {
     "import.report_written": {
         "en": "wrote every rejected row to {path}", "zh": "全部未受理的行已写入 {path}",
     },
+    "ops.alerts_nowhere": {
+        "en": "say where the alerts go: --webhook URL, --email ADDRESS, or both",
+        "zh": "请指定告警发往何处：--webhook 网址、--email 邮箱，或两者都给",
+    },
+    "ops.email_needs_relay": {
+        "en": "--email needs {flags} (the bureau's mail relay)",
+        "zh": "--email 还需要 {flags}（本局的邮件服务器）",
+    },
 }
 
 NOUNS: dict[str, dict[str, tuple[str, str]]] = {

@@ -13,7 +13,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import cast
 
-from sqlalchemy import Table, UniqueConstraint
+from sqlalchemy import Table, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models.money import Money
@@ -62,3 +62,21 @@ class FundAccount(SQLModel, table=True):
 
 
 FUND = cast(Table, FundAccount.__table__)  # type: ignore[attr-defined]
+
+
+class ConfigSeen(SQLModel, table=True):
+    """A version of the deployment's local overrides or settings as a night first saw it (issue 21):
+    the next night that sees other content records it again and tells the Prefect event feed."""
+
+    __tablename__ = "config_seen"
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=32, index=True, description="overrides | settings")
+    source: str = Field(max_length=500, description="the file, or 'environment and defaults'")
+    sha256: str = Field(max_length=64)
+    content: str = Field(sa_type=Text, description="the file's text / the effective settings (JSON)")
+    owner: str | None = Field(default=None, max_length=100, description="the file's owner on disk")
+    business_date: date
+    seen_at: datetime = Field(default_factory=utcnow)
+
+
+CONFIG_SEEN = cast(Table, ConfigSeen.__table__)  # type: ignore[attr-defined]

@@ -165,6 +165,11 @@ def _claim_later_fields(engine: Engine) -> None:
                 conn.execute(text(f"ALTER TABLE claim ADD COLUMN {column} {kind}"))
 
 
+def _config_seen(engine: Engine) -> None:
+    # the overrides and settings each night saw, so a change shows in the event feed (issue 21)
+    models.oversight.CONFIG_SEEN.create(engine, checkfirst=True)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _initial),
     Migration(2, "index claim.claim_id", _index_claim_id),
@@ -177,6 +182,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(60, "reference extracts: certificate registry and insurance", _reference_tables),
     Migration(61, "fund ledger: budget per policy, year and region", _fund_accounts),
     Migration(90, "claims: optional bank name and apprentice's actual allowance", _claim_later_fields),
+    Migration(95, "the overrides and settings each night saw", _config_seen),
 )
 
 

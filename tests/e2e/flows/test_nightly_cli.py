@@ -105,12 +105,16 @@ def test_nights_from_the_command_line(db_url: str, prefect_api: str, tmp_path: P
         page = shown["nightly-20200601"].data
         assert "| `payments-2020-06-01-B00000001.csv` | 1 | 750.00 | `" in page, page
         assert "(/artifacts/key/nightly-set-aside-20200601)" in page
+        assert "(/artifacts/key/nightly-postings-20200601)" in page
+        assert re.search(r"\| `payments-2020-06-01-B00000001.csv` \| 1 \| 750.00 \| `[0-9a-f]{64}` \|", page), page
         everything = json.dumps([a.data for a in [*shown.values(), *artifacts(rerun).values()]],
                                 ensure_ascii=False)
         assert not any(pid in everything for pid in (WORKER, TRAINEE, ZHU))
 
-        _ok("nightly", "--as-of", "2020-06-08", db=db_url, env=env)
+        monday = _ok("nightly", "--as-of", "2020-06-08", db=db_url, env=env)
         assert _state(engine)["G1"] == ("paid", None)
+        week = json.loads(artifacts(_run_id(monday))["nightly-week-2020-w24"].data)
+        assert week == [{"night": "2020-06-08", "final (yuan)": 2000.0, "total (yuan)": 2000.0}], week
         with engine.connect() as conn:
             paid = conn.execute(select(PAYMENT.c.kind, PAYMENT.c.amount)
                                 .order_by(PAYMENT.c.id)).all()
