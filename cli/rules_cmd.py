@@ -277,7 +277,9 @@ def render_pack(out: Console, pack: PolicyPack, local: LocalOverrides, *, in_for
     out.print(f"caps 限制: {caps.annual_limit} counts {', '.join(caps.annual_limit_kinds)}; "
               f"same occupation and level once ({caps.duplicate_occupation_level_source})")
     for pair in caps.not_combinable:
-        out.print(f"not combinable 不得重复享受: {' / '.join(pair.kinds)} ({pair.source}) {pair.quote}")
+        only = "; ".join(f"{kind} only with {', '.join(groups)}" for kind, groups in pair.only_groups.items())
+        out.print(f"not combinable 不得重复享受: {' / '.join(pair.kinds)} ({pair.source}) {pair.quote}"
+                  + (f" ({only})" if only else ""))
     for cross in caps.cross_policy:
         out.print(f"cross-policy 跨政策: {cross.rule_zh} — {cross.rule_en} ({cross.source}); "
                   f"policies counted: {', '.join(cross.policies) or 'none in this system'}")
