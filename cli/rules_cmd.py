@@ -255,7 +255,10 @@ def render_pack(out: Console, pack: PolicyPack, local: LocalOverrides, *, in_for
         kinds.add_column(col, overflow="fold")
     for code, k in spec.kinds.items():
         groups = ", ".join(k.groups_any) + (f" (not {', '.join(k.groups_none)})" if k.groups_none else "")
-        kinds.add_row(code, k.label_zh, k.basis, groups or "—", k.source, k.note)
+        rows = [f"{r.apprentice_type or 'any'}: the claim's {r.actual} up to {r.param}" for r in k.rates if r.actual]
+        rows += [f"{r.apprentice_type}: after the other scheme {r.term_after_other_scheme}"
+                 for r in k.rates if r.term_after_other_scheme]
+        kinds.add_row(code, k.label_zh, k.basis, groups or "—", k.source, "; ".join([k.note, *rows]).strip("; "))
     out.print(kinds)
     payees = Table(title="who is paid 补贴对象")
     for col in ("kinds", "groups", "enterprise_funded", "payee", "source"):
