@@ -255,7 +255,10 @@ def render_pack(out: Console, pack: PolicyPack, local: LocalOverrides, *, in_for
         kinds.add_column(col, overflow="fold")
     for code, k in spec.kinds.items():
         groups = ", ".join(k.groups_any) + (f" (not {', '.join(k.groups_none)})" if k.groups_none else "")
-        kinds.add_row(code, k.label_zh, k.basis, groups or "—", k.source, k.note)
+        rows = [f"{r.apprentice_type or 'any'}: the claim's {r.actual} up to {r.param}" for r in k.rates if r.actual]
+        rows += [f"{r.apprentice_type}: after the other scheme {r.term_after_other_scheme}"
+                 for r in k.rates if r.term_after_other_scheme]
+        kinds.add_row(code, k.label_zh, k.basis, groups or "—", k.source, "; ".join([k.note, *rows]).strip("; "))
     out.print(kinds)
     payees = Table(title="who is paid 补贴对象")
     for col in ("kinds", "groups", "enterprise_funded", "payee", "source"):
@@ -277,7 +280,9 @@ def render_pack(out: Console, pack: PolicyPack, local: LocalOverrides, *, in_for
     out.print(f"caps 限制: {caps.annual_limit} counts {', '.join(caps.annual_limit_kinds)}; "
               f"same occupation and level once ({caps.duplicate_occupation_level_source})")
     for pair in caps.not_combinable:
-        out.print(f"not combinable 不得重复享受: {' / '.join(pair.kinds)} ({pair.source}) {pair.quote}")
+        only = "; ".join(f"{kind} only with {', '.join(groups)}" for kind, groups in pair.only_groups.items())
+        out.print(f"not combinable 不得重复享受: {' / '.join(pair.kinds)} ({pair.source}) {pair.quote}"
+                  + (f" ({only})" if only else ""))
     for cross in caps.cross_policy:
         out.print(f"cross-policy 跨政策: {cross.rule_zh} — {cross.rule_en} ({cross.source}); "
                   f"policies counted: {', '.join(cross.policies) or 'none in this system'}")

@@ -73,7 +73,7 @@ FIELD_DOCS: dict[str, FieldDoc] = {
     "bank_name": FieldDoc("收款账户的开户行", "选填", "中国工商银行湖州南浔支行"),
     "apprentice_allowance_actual": FieldDoc(
         "学生学徒实际的学徒月实习津贴（元/月）；南浔学生学徒补贴按此数确定，每人每年不高于3000元",
-        "南浔学生学徒必填", "2400.00"),
+        "南浔学生学徒须填（未填则待补正，不予核定）", "2400.00"),
     "inspected_on": FieldDoc("现场检查日期", "必填（或命令行给 --on）", "2020/6/2"),
     "inspector": FieldDoc("检查人；不填时为导入人", "选填", "李检查"),
     "result": FieldDoc("结果：通过或不通过", "必填", "通过"),

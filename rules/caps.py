@@ -55,9 +55,10 @@ def cap_reasons(
         run.count(same_cert)
         run.refuse("duplicate_certificate")  # the person's own certificate, under any policy
     for pair in caps.not_combinable:
-        if claim.kind in pair.kinds:
+        if claim.kind in pair.kinds and _named(pair.only_groups.get(claim.kind), claim.groups):
             other = pair.kinds[1] if pair.kinds[0] == claim.kind else pair.kinds[0]
-            if others := [g for g in grants if g.kind == other]:
+            only = pair.only_groups.get(other)
+            if others := [g for g in grants if g.kind == other and _named(only, g.groups)]:
                 run.count(others)
                 run.refuse("not_combinable", pair.source)
     if spec.months_cap:
@@ -70,6 +71,11 @@ def cap_reasons(
             run.refuse("term_limit", spec.source)
         if row is not None and row.term:
             _term(run, row, grants)
+
+
+def _named(only: list[str] | None, groups: Sequence[str]) -> bool:
+    """A claim or grant is of the sort a not-combinable pair names: any, or one of `only`'s groups."""
+    return not only or any(g in only for g in groups)
 
 
 def _months(run: Evaluation, spec: KindSpec, grants: list[Grant]) -> None:
@@ -107,6 +113,15 @@ def _term(run: Evaluation, row: RateRow, grants: list[Grant]) -> None:
     if years is None:
         return
     claim = run.claim
+    if row.term_after_other_scheme and claim.apprentice_type is not None:
+        other = [g for g in grants if g.kind == "apprenticeship"
+                 and g.apprentice_type not in (None, claim.apprentice_type)]
+        if other:  # the seed's conversion rule between the schemes, where it states one
+            run.count(other)
+            converted = run.read(row.term_after_other_scheme)
+            if converted is None:
+                return  # missing_parameter names it
+            years = min(years, converted)
     same_type = _same_scheme(claim.apprentice_type, grants)
     run.count(same_type)
     if (claim.apprentice_year is not None and claim.apprentice_year > years) or len(same_type) >= years:

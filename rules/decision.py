@@ -30,6 +30,8 @@ class Grant:
     training_start: date | None = None
     training_end: date | None = None
     class_id: str | None = None
+    groups: tuple[str, ...] = ()
+    """the granted claim's groups (e.g. newly_hired: a pre-job grant for a 新录用人员, Zhumadian 二(三)1)"""
 
 
 @dataclass(frozen=True, slots=True)

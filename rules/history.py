@@ -23,4 +23,5 @@ def grant_from(claim: ClaimRecord, decision: Decision) -> Grant:
         training_start=claim.training_start,
         training_end=claim.training_end,
         class_id=claim.class_id,
+        groups=tuple(claim.groups),
     )

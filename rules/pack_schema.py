@@ -104,6 +104,11 @@ class RateRow(Strict):
     param: str
     term: str | None = None
     """parameter capping apprenticeship years (unit years)"""
+    term_after_other_scheme: str | None = None
+    """parameter: this scheme's years for a person already granted the other apprenticeship scheme
+    (a student apprentice who becomes an employee apprentice, or the reverse). Open where the seed
+    states no conversion rule: such a claim is `missing_parameter` naming it until the deployment
+    sets it; the term still caps it"""
     min_tenure_months: str | None = None
     """parameter: months employed before the claim (checked where employed_months is given)"""
     actual: Literal["apprentice_allowance_actual"] | None = None
@@ -216,6 +221,17 @@ class NotCombinable(Strict):
     kinds: list[str] = Field(min_length=2, max_length=2)
     source: str
     quote: str = ""
+    only_groups: dict[str, list[str]] = {}
+    """per kind of the pair, the groups a claim or grant of that kind must name to count: the seed
+    names only one sort of it (新录用人员岗前技能培训: pre_job_training with newly_hired, attested)"""
+
+    @field_validator("only_groups")
+    @classmethod
+    def _only_groups(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        unknown = [g for groups in value.values() for g in groups if g not in GROUPS]
+        if unknown:
+            raise ValueError(f"unknown group code(s) {unknown} (GLOSSARY)")
+        return value
 
     _source = field_validator("source")(_citation)
 
@@ -367,7 +383,7 @@ class PackSpec(Strict):
             if spec.insured and spec.insured.months_min:
                 refs.append((spec.insured.months_min, f"kinds.{kind}.insured.months_min"))
             for i, row in enumerate(spec.rates):
-                for ref in (row.param, row.term, row.min_tenure_months):
+                for ref in (row.param, row.term, row.min_tenure_months, row.term_after_other_scheme):
                     if ref:
                         refs.append((ref, f"kinds.{kind}.rates.{i}"))
             for i, cond in enumerate(spec.conditions):

@@ -62,6 +62,9 @@ GROUPS: dict[str, str] = {
     # added by the product (docs/glossary-additions.md): the claimant attests drawing, or being
     # entitled to draw, a monthly pension — Huludao 二(二)2 free training is for 不具有…资格的人员
     "pension_eligible": "具有按月领取养老金资格的人员",
+    # added by the product: the claimant attests the trainee is newly recruited by the employer —
+    # Zhumadian 二(三)1 以工代训补贴和新录用人员岗前技能培训补贴不得重复享受 names only that pre-job kind
+    "newly_hired": "新录用人员",
 }
 
 PAYEE_TYPES: dict[str, str] = {

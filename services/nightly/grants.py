@@ -50,13 +50,14 @@ def grant_of(row: Any, amount: Decimal | None = None, months_paid: int | None = 
         apprentice_year=row.apprentice_year, months=row.months if paid is None else paid,
         apprentice_type=row.apprentice_type,
         training_start=row.training_start, training_end=row.training_end, class_id=row.class_id,
+        groups=tuple(g for g in (getattr(row, "groups", "") or "").split(";") if g),
     )
 
 
 GRANT_COLUMNS = [CLAIM.c[name] for name in (
     "claim_id", "policy", "kind", "amount", "certificate_date", "occupation", "level", "certificate_no",
     "apprentice_year", "apprentice_type", "months", "months_paid", "training_start", "training_end", "class_id",
-    "person_id", "filed_on")]
+    "person_id", "filed_on", "groups")]
 """what `grant_of` and `person_order` read of a granted claim"""
 _GrantRow = namedtuple("_GrantRow", [c.name for c in GRANT_COLUMNS])  # type: ignore[misc]
 

@@ -40,3 +40,16 @@ def test_grants_of_the_chunks_persons_only(engine: Engine) -> None:
     assert [g.claim_id for g in by_person[ALICE]] == ["A1", "A2"] == [g.claim_id for g in by_range[ALICE]]
     assert by_person[ALICE] == by_range[ALICE]
     assert {p: [g.claim_id for g in gs] for p, gs in across_queries.items()} == {ALICE: ["A1", "A2"], BOB: ["B1"]}
+
+
+def test_a_grant_keeps_its_claims_groups(engine: Engine) -> None:
+    """The groups a granted claim attested travel with its grant: Zhumadian 二(三)1 counts only a
+    新录用人员's pre-job subsidy (group newly_hired) against 以工代训."""
+    with engine.begin() as conn:
+        insert_claims(conn, _granted("P1", ALICE, 10, kind="pre_job_training",
+                                     groups="enterprise_employee;newly_hired"),
+                      _granted("P2", BOB, 11, kind="pre_job_training", groups=""))
+    with engine.connect() as conn:
+        found = grants_in_range(conn, 0, 100, persons=[ALICE, BOB])
+    assert found[ALICE][0].groups == ("enterprise_employee", "newly_hired")
+    assert found[BOB][0].groups == ()

@@ -89,3 +89,28 @@ def test_months_beyond_the_six_are_cut_and_the_months_paid_kept(engine: Engine, 
         (Decimal("2000.00"), 4), (Decimal("1000.00"), 2)]
     assert "capped: claimed 4 months, paid 2" in claims["W2"].decision_trace
     assert (claims["W3"].state, claims["W3"].reasons) == ("rejected", "term_limit")
+
+
+def test_a_student_apprentice_without_the_actual_allowance_waits_for_it(
+        engine: Engine, payment_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nanxun 四(一)2 学生学徒补贴金额一般按学徒月实习津贴标准确定，每人每年不高于3000元: without the
+    claim's apprentice_allowance_actual the night sets it aside as missing_facts (never paid the
+    ceiling); with 2400 given, 2400 is assessed."""
+    overrides = tmp_path / "local.yaml"
+    overrides.write_text("policies:\n  nanxun-2019:\n    in_force: true\n    in_force_from: 2019-01-01\n",
+                         encoding="utf-8")
+    monkeypatch.setenv("CLAIMS_LOCAL_OVERRIDES", str(overrides))
+    with engine.begin() as conn:
+        insert_claims(conn, claim_row("S1", policy="nanxun-2019", region="330503", kind="apprenticeship",
+                                      apprentice_type="student", apprentice_year=1, payee_type="enterprise",
+                                      payee_id="52211400MJ0000000X", groups="", **READY))
+    result = run_night(engine, date(2020, 6, 1))
+    [(policy, claim_id, reason)] = result["assess"].set_aside
+    assert (policy, claim_id) == ("nanxun-2019", "S1")
+    assert reason.startswith("missing_facts: apprentice_allowance_actual:"), reason
+    from tests.integration.services.conftest import CLAIM
+    with engine.begin() as conn:
+        conn.execute(CLAIM.update().values(apprentice_allowance_actual=Decimal("2400.00")))
+    retry(engine, actor=Actor("root", "admin"), on=date(2020, 6, 2), claim_id="S1")
+    claim = claims_by_id(engine)["S1"]
+    assert (claim.state, claim.amount, claim.set_aside_step) == ("assessed", Decimal("2400.00"), None)

@@ -63,6 +63,7 @@ def _grant(policy: str, n: int, raw: dict[str, Any]) -> Grant:
     if unknown:
         raise ValueError(f"unknown grant fields {unknown}")
     data["amount"] = Decimal(str(data["amount"]))
+    data["groups"] = tuple(data.get("groups", ()))
     return Grant(**data)
 
 
