@@ -257,7 +257,7 @@ def read_issuers(conn: Connection) -> dict[str, str]:
     issuers: dict[str, str] = {}
     query = (select(REF_CERTIFICATE.c.certificate_no, REF_CERTIFICATE.c.issuer)
              .where(REF_CERTIFICATE.c.issuer.is_not(None)).order_by(REF_CERTIFICATE.c.extract_on))
-    for number, issuer in conn.execution_options(yield_per=chunk_size()).execute(query):
+    for number, issuer in conn.execute(query.execution_options(yield_per=chunk_size())):
         issuers[number] = issuer
     return issuers
 
@@ -271,7 +271,7 @@ def read_rosters(conn: Connection) -> list[Seat]:
                    CLAIM.c.kind, CLAIM.c.state, CLAIM.c.filed_on, CLAIM.c.certificate_no,
                    CLAIM.c.certificate_date).where(CLAIM.c.state != "withdrawn")
     seats = []
-    for r in conn.execution_options(yield_per=chunk_size()).execute(query):
+    for r in conn.execute(query.execution_options(yield_per=chunk_size())):
         body = r.organizer or (r.payee_id if r.payee_type == "institution" else None)
         issuer = issuers.get(r.certificate_no) if r.certificate_no else None
         if body or issuer:
