@@ -151,6 +151,15 @@ def hold_rows(conn: Connection, status: str | None = "open") -> list[dict[str, s
              "raised_on": r.raised_on.isoformat(), "status": r.status} for r in conn.execute(query)]
 
 
+def waiting_count(engine: Engine) -> int:
+    """Claims with an open signal hold."""
+    from sqlalchemy import distinct, func
+
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count(distinct(SIGNAL_HOLD.c.claim_pk)))
+                                .where(SIGNAL_HOLD.c.status == "open")).scalar_one())
+
+
 def night_lines(engine: Engine, as_of: date, settings: Settings) -> list[str]:
     """The night's oversight section: the fund-budget warning and the signals holding claims."""
     from services.money.funds import unlimited_warning

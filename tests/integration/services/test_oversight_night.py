@@ -1,0 +1,48 @@
+"""The night's oversight section and the advance: a claim a signal holds gets no advance, and the
+night's page names the signals holding claims and warns when no fund budget is configured."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+from sqlalchemy import Engine, select
+
+from models.tables import CLAIM
+from services.nightly.runner import run_step
+from services.oversight.holds import night_lines, waiting_count
+from services.settings import Settings
+from tests.factories import claim_row, insert_claims
+
+MAY = dict(training_start=date(2020, 5, 1), training_end=date(2020, 5, 20))
+
+
+def _claim(claim_id: str, person: int, body: str, class_id: str, **extra: object) -> dict[str, object]:
+    pid = f"21140219900101{person:04d}"
+    return claim_row(claim_id, person_id=pid, organizer=body, class_id=class_id,
+                     person_key=int(hashlib.sha1(pid.encode()).hexdigest()[:7], 16), **MAY, **extra)
+
+
+def test_a_held_claim_gets_no_advance_and_the_night_page_says_so(engine: Engine, payment_dir: Path) -> None:
+    advance = dict(advance_requested=True, payee_type="institution", payee_id="91211400MA0000000X")
+    with engine.begin() as conn:  # 甲 and 乙 list trainee 1 at overlapping dates
+        insert_claims(conn, _claim("H-A1", 1, "甲", "A1", **advance), _claim("H-B1", 1, "乙", "B1"),
+                      _claim("H-A2", 2, "甲", "A1"))
+    result = run_step(engine, "pay_advances", date(2020, 6, 1))
+    assert [(c, r.split(":")[0]) for _, c, r in result.set_aside] == [("H-A1", "oversight_signal")]
+    with engine.connect() as conn:
+        row = conn.execute(select(CLAIM.c.state, CLAIM.c.advance_paid, CLAIM.c.set_aside_reason)
+                           .where(CLAIM.c.claim_id == "H-A1")).one()
+    assert (row.state, row.advance_paid) == ("filed", Decimal("0"))
+    assert "shared_trainees" in row.set_aside_reason and "claims oversight clear|confirm" in row.set_aside_reason
+    assert waiting_count(engine) == 2
+    page = "\n".join(night_lines(engine, date(2020, 6, 1), Settings()))
+    assert "未设专账预算" in page
+    assert "| shared_trainees | 同期多机构学员 | 2 | 2 |" in page
+    assert "age_min" not in page and "implausible_age" in page  # not computed: named
+    budgeted = Settings(fund_budgets={("huludao-2019", 2020, "211402"): Decimal("100.00")},
+                        oversight_age_min=16, oversight_age_max=60, oversight_surge_ratio=Decimal("1.5"))
+    page = "\n".join(night_lines(engine, date(2020, 6, 2), budgeted))
+    assert "未设专账预算" not in page and "Not computed" not in page and "| 2 | 0 |" in page
