@@ -284,9 +284,9 @@ def _publish(results: dict[str, StepResult], url: str, as_of: date, failed: str 
     create_table_artifact(table=week_rows(engine, as_of), key=week_key(as_of),
                           description=f"week of {as_of}: money per night and kind (yuan)")
     from services.oversight.holds import night_lines  # signals holding claims, the fund-budget warning
+    oversight = night_lines(engine, as_of, load_settings())
     create_markdown_artifact(markdown=night_markdown(as_of, results, failed, linked, database_tag(url),
-                                                     batch_lines(engine, as_of)
-                                                     + ["", *night_lines(engine, as_of, load_settings())]),
+                                                     [*batch_lines(engine, as_of), "", *oversight]),
                              key=keys["night"], description=f"nightly-{as_of}: the night on one page")
 
 
