@@ -212,7 +212,7 @@ def read_candidates(conn: Connection, on: date, policy: str | None = None) -> li
     if policy:
         query = query.where(CLAIM.c.policy == policy)
     out: list[Candidate] = []
-    for r in conn.execution_options(yield_per=chunk_size()).execute(query):
+    for r in conn.execute(query.execution_options(yield_per=chunk_size())):
         out.append(Candidate(r.id, r.claim_id, r.policy, r.class_id, r.organizer, r.person_id, r.person_name,
                              r.training_start, r.training_end,
                              _stated(r.amount, r.advance_amount, r.catalog_standard)))
