@@ -169,12 +169,17 @@ def main() -> None:
     t = time.perf_counter()
     _claims(url, env, "rules", "replay", "--pack", str(pack), "--out", str(work / "replay.csv"))
     with (work / "replay.csv").open(encoding="utf-8-sig") as fh:
-        listed = {r["申领编号"] for r in csv.DictReader(fh) if r.get("申领编号") and r["申领编号"] != "合计"}
+        next(fh)  # the title line
+        listed = {r["申领编号"]: r["差额(元)"] for r in csv.DictReader(fh) if r["申领编号"] not in ("", "合计")}
+    from services.oversight.replay import DECIDED
+
     with engine.connect() as conn:
-        planted = set(conn.execute(select(CLAIM.c.claim_id).where(
-            CLAIM.c.policy == "huludao-2019", CLAIM.c.level == "L4", CLAIM.c.amount == Decimal("2000"))).scalars())
+        decided = conn.execute(select(CLAIM.c.claim_id, CLAIM.c.amount, CLAIM.c.reasons).where(
+            CLAIM.c.policy == "huludao-2019", CLAIM.c.level == "L4", CLAIM.c.state.in_(DECIDED))).all()
+    planted = {c for c, amount, _ in decided if amount == Decimal("2000")}  # the L4 claims the rules granted
     print(f"4. replay (Huludao L4 2000 -> 1800): {len(listed)} listed, {len(planted)} planted; exactly the planted: "
-          f"{listed == planted} ({time.perf_counter() - t:.0f} s)")
+          f"{set(listed) == planted}; every difference -200.00: {set(listed.values()) <= {'-200.00'}} "
+          f"({time.perf_counter() - t:.0f} s)")
     print(f"total {time.perf_counter() - started:.0f} s")
     engine.dispose()
 
