@@ -178,11 +178,137 @@ def flagged(seed: int = 23) -> list[Signal]:
     return signals(rosters(seed).seats, PARAMETERS)
 
 
+def measures(seed: int = 23) -> dict[str, tuple[list[float], list[float], float | None]]:
+    """Per signal, what it looks at: (clean bodies' values, planted bodies' values, the line it
+    draws) — the largest share of a body's trainees also at another body at once, the largest
+    share of a class's roster found in another class, the largest class over the largest
+    earlier one, ages on the first training day, school years per job-based class, the largest
+    month over the largest earlier one per evaluation body."""
+    from collections import defaultdict
+
+    from services.oversight.signals import JOB_BASED_KINDS, age_on, birth_date, school_year
+
+    data = rosters(seed)
+    planted_bodies = set().union(*PLANTED.values())
+    classes: dict[tuple[str, str], list[Seat]] = defaultdict(list)
+    months: dict[str, dict[tuple[int, int], int]] = defaultdict(lambda: defaultdict(int))
+    for s in data.seats:
+        if s.organizer and s.class_id:
+            classes[(s.organizer, s.class_id)].append(s)
+        if s.issuer and s.certificate_date:
+            months[s.issuer][(s.certificate_date.year, s.certificate_date.month)] += 1
+    by_person: dict[str, list[Seat]] = defaultdict(list)
+    for members in classes.values():
+        for s in members:
+            by_person[s.person_id].append(s)
+    out: dict[str, tuple[list[float], list[float], float | None]] = {}
+
+    def split(values: dict[str, float], signal: str) -> tuple[list[float], list[float]]:
+        return ([v for b, v in values.items() if b not in planted_bodies],
+                [v for b, v in values.items() if b in PLANTED[signal]])
+
+    bodies = sorted({b for b, _ in classes})
+    shared: dict[str, float] = {}
+    overlap: dict[str, float] = {}
+    surge: dict[str, float] = {}
+    for body in bodies:
+        mine = [k for k in classes if k[0] == body]
+        people = {s.person_id for k in mine for s in classes[k]}
+        at_once = {s.person_id for k in mine for s in classes[k] for o in by_person[s.person_id]
+                   if o.organizer != body and s.start and s.end and o.start and o.end
+                   and s.start <= o.end and o.start <= s.end}
+        shared[body] = len(at_once) / len(people)
+        best = 0.0
+        for k in mine:
+            roster = {s.person_id for s in classes[k]}
+            for other, members in classes.items():
+                if other != k:
+                    best = max(best, len(roster & {s.person_id for s in members}) / len(roster))
+        overlap[body] = best
+        ordered = sorted(mine, key=lambda k: min(s.start or date.max for s in classes[k]))
+        ratios, biggest = [], 0
+        for k in ordered:
+            if biggest:
+                ratios.append(len(classes[k]) / biggest)
+            biggest = max(biggest, len(classes[k]))
+        if ratios:
+            surge[body] = max(ratios)
+    out["shared_trainees"] = (*split(shared, "shared_trainees"), None)
+    out["repeated_roster"] = (*split(overlap, "repeated_roster"), None)
+    out["class_surge"] = (*split(surge, "class_surge"), float(PARAMETERS.surge_ratio or 0))
+    ages: tuple[list[float], list[float]] = ([], [])
+    old = PLANTED["implausible_age"]
+    years: dict[str, float] = {}
+    for (body, cid), members in classes.items():
+        for s in members:
+            born = birth_date(s.person_id)
+            if born and s.start and (body in old or body not in planted_bodies):
+                ages[body in old].append(age_on(born, s.start))
+        if all(s.kind in JOB_BASED_KINDS for s in members):
+            span = {school_year(b) for s in members if (b := birth_date(s.person_id))}
+            key = f"{body}/{cid}"
+            years[key] = len(span)
+    out["implausible_age"] = (ages[0], ages[1], None)
+    out["student_group"] = ([v for k, v in years.items() if k.split("/")[0] not in planted_bodies],
+                            [v for k, v in years.items() if k.split("/")[0] in planted_bodies
+                             and k.startswith("学生F")], 1.0)
+    cert: dict[str, float] = {}
+    for issuer, counts in months.items():
+        ordered_counts = [counts[m] for m in sorted(counts)]
+        cert[issuer] = max(n / max(ordered_counts[:i]) for i, n in enumerate(ordered_counts) if i)
+    out["certificate_surge"] = ([v for b, v in cert.items() if b != "评价G"], [cert["评价G"]],
+                                float(PARAMETERS.surge_ratio or 0))
+    return out
+
+
+def explain_chart(path: Path, seed: int = 23) -> None:
+    """One panel per signal: what it measures, clean bodies (grey) against planted (red)."""
+    import matplotlib.pyplot as plt
+
+    from exports.charts import _save, cjk_drawing
+
+    titles = {
+        "shared_trainees": ("同期多机构学员", "本机构学员中同期在其他机构的比例"),
+        "repeated_roster": ("花名册与其他班次重复", "班次花名册出现在另一班次中的最大比例"),
+        "class_surge": ("班次人数激增", "班次人数 ÷ 此前最大班次人数（最大值）"),
+        "implausible_age": ("学员年龄与补贴不符", "首个培训日年龄（岁）"),
+        "student_group": ("学生群体申领岗位类补贴", "岗位类补贴班次学员的出生学年数"),
+        "certificate_surge": ("评价机构发证激增", "单月发证数 ÷ 此前最大单月（最大值）"),
+    }
+    data = measures(seed)
+    with cjk_drawing():
+        fig, axes = plt.subplots(3, 2, figsize=(11, 10))
+        for ax, (signal, (title, xlabel)) in zip(axes.flat, titles.items(), strict=True):
+            clean, planted, line = data[signal]
+            bins = 30
+            ax.hist(clean, bins=bins, color="#9a9a9a", label=f"正常（{len(clean)}）")
+            ax.hist(planted, bins=bins, color="#c0392b", label=f"埋入（{len(planted)}）")
+            if signal == "implausible_age":
+                for bound in (PARAMETERS.age_min, PARAMETERS.age_max):
+                    ax.axvline(float(bound or 0), color="#3a78b5", linestyle="--")
+            elif line is not None:
+                ax.axvline(line, color="#3a78b5", linestyle="--", label="界限" if signal != "student_group"
+                           else "同一学年")
+            ax.set_title(f"{signal} {title}")
+            ax.set_xlabel(xlabel)
+            ax.set_yscale("log")
+            ax.set_ylim(bottom=0.5)
+            ax.legend(fontsize=8)
+        fig.suptitle(f"各信号所看的量：正常数据（含双胞胎、同场地、重考等近似情形）与埋入案例（种子{seed}；"
+                     f"年龄界限{PARAMETERS.age_min}–{PARAMETERS.age_max}岁、激增倍数{PARAMETERS.surge_ratio}为示例设置）",
+                     fontsize=10)
+        fig.tight_layout()
+        _save(fig, path)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seed", type=int, default=23)
     parser.add_argument("--chart", type=Path)
+    parser.add_argument("--explain", type=Path, help="also draw what each signal measures (.png)")
     args = parser.parse_args()
+    if args.explain:
+        explain_chart(args.explain, args.seed)
     pairs: list[tuple[str, float]] = []
     for signal, (planted, false, clean) in measure(args.seed).items():
         print(f"{signal}: planted {sorted(PLANTED[signal])} found {sorted(planted)}; "
