@@ -96,8 +96,9 @@ def plan(
             fail(str(exc), 2)
             return
         result = waiver.plan
-        console.print(f"on-site check waived for {waiver.waived} claims not drawn (one event each, naming the "
-                      f"plan and the seed clause); {waiver.advances_kept} with an advance still wait for theirs")
+        from intake.messages import msg
+
+        console.print(msg("inspect.waived", waived=waiver.waived, kept=waiver.advances_kept))
     else:
         with engine.connect() as conn:
             result = make_plan(conn, on=day, rate=share, seed=drawn_seed, policy=policy)

@@ -56,8 +56,9 @@ def report_oversight(
                                                 "涉及申报"), rows)])
     console.print(f"oversight: {len(found)} signals at {len({s.organizer for s in found})} bodies; written to {out}")
     if params.missing:
-        console.print("[yellow]not computed[/yellow] (settings oversight: age_min/age_max/surge_ratio not given): "
-                      + ", ".join(params.missing))
+        from intake.messages import msg
+
+        console.print(msg("oversight.not_computed", names=", ".join(params.missing)))
     if chart is not None:
         from exports.oversight_charts import bar_chart
 
@@ -102,9 +103,11 @@ def scan_now(on: str | None = OnOption) -> None:
     settings = load_settings()
     with engine.begin() as conn:
         result = scan(conn, business_date(on), settings)
-    console.print(f"oversight: {len(result.signals)} signals; {result.held} claims newly set aside for a reviewer")
+    from intake.messages import msg
+
+    console.print(msg("oversight.scan", signals=len(result.signals), held=result.held))
     if result.missing:
-        console.print("[yellow]not computed[/yellow] (settings oversight: not given): " + ", ".join(result.missing))
+        console.print(msg("oversight.not_computed", names=", ".join(result.missing)))
 
 
 def _review(claim_id: str, confirm: bool, reason: str, policy: str | None, actor: str | None, on: str | None) -> None:
@@ -122,10 +125,16 @@ def _review(claim_id: str, confirm: bool, reason: str, policy: str | None, actor
     except (HoldError, Forbidden, ClaimNotFound, AmbiguousClaim, IllegalTransition, StaleClaims) as exc:
         fail(str(exc))
         return
-    owed = f", {outcome.recovery:.2f} to recover" if outcome.recovery > 0 else ""
-    verb = "confirmed" if confirm else "cleared"
-    console.print(f"claim {outcome.claim_id} ({outcome.policy}): {verb} {', '.join(outcome.signals)}; "
-                  f"{outcome.state}{owed}")
+    from intake.messages import msg
+
+    names = ", ".join(outcome.signals)
+    if confirm:
+        owed = msg("oversight.owed", amount=f"{outcome.recovery:.2f}") if outcome.recovery > 0 else ""
+        console.print(msg("oversight.confirmed", claim_id=outcome.claim_id, policy=outcome.policy, signals=names,
+                          state=outcome.state, owed=owed))
+    else:
+        console.print(msg("oversight.cleared", claim_id=outcome.claim_id, policy=outcome.policy, signals=names,
+                          state=outcome.state))
 
 
 def clear(
