@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, false, or_, select
 
 from models.oversight import REF_CERTIFICATE
 from models.tables import CLAIM
@@ -269,7 +269,11 @@ def read_rosters(conn: Connection) -> list[Seat]:
     query = select(CLAIM.c.id, CLAIM.c.organizer, CLAIM.c.payee_type, CLAIM.c.payee_id, CLAIM.c.policy,
                    CLAIM.c.class_id, CLAIM.c.person_id, CLAIM.c.training_start, CLAIM.c.training_end,
                    CLAIM.c.kind, CLAIM.c.state, CLAIM.c.filed_on, CLAIM.c.certificate_no,
-                   CLAIM.c.certificate_date).where(CLAIM.c.state != "withdrawn")
+                   CLAIM.c.certificate_date).where(
+        CLAIM.c.state != "withdrawn",
+        # only claims a signal can look at: with a training body, or a certificate when a registry is loaded
+        or_(CLAIM.c.organizer.is_not(None), CLAIM.c.payee_type == "institution",
+            CLAIM.c.certificate_no.is_not(None) if issuers else false()))
     seats = []
     for r in conn.execute(query.execution_options(yield_per=chunk_size())):
         body = r.organizer or (r.payee_id if r.payee_type == "institution" else None)

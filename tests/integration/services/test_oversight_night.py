@@ -46,3 +46,25 @@ def test_a_held_claim_gets_no_advance_and_the_night_page_says_so(engine: Engine,
                         oversight_age_min=16, oversight_age_max=60, oversight_surge_ratio=Decimal("1.5"))
     page = "\n".join(night_lines(engine, date(2020, 6, 2), budgeted))
     assert "未设专账预算" not in page and "Not computed" not in page and "| 2 | 0 |" in page
+
+
+def test_evaluation_bodies_come_from_the_registry_and_surge_against_their_months(engine: Engine) -> None:
+    from models.oversight import REF_CERTIFICATE
+    from services.oversight.signals import Parameters, read_rosters, signals
+
+    months = {1: 4, 2: 5, 3: 12}  # 评价丙 issues 4, 5, then 12 certificates a month
+    rows, refs = [], []
+    for month, n in months.items():
+        for i in range(n):
+            number = f"Z{month}-{i}"
+            rows.append(claim_row(number, person_id=f"2114021990{month:02d}01{i:04d}", certificate_no=number,
+                                  certificate_date=date(2020, month, 10)))
+            refs.append({"certificate_no": number, "person_id": "x", "issuer": "评价丙",
+                         "extract_on": date(2020, 4, 1)})
+    with engine.begin() as conn:
+        insert_claims(conn, *rows)
+        conn.execute(REF_CERTIFICATE.insert(), refs)
+        seats = read_rosters(conn)
+    assert len(seats) == 21 and {s.issuer for s in seats} == {"评价丙"}
+    [surge] = signals(seats, Parameters(surge_ratio=Decimal("1.5")))
+    assert (surge.organizer, surge.signal, surge.count, len(surge.claims)) == ("评价丙", "certificate_surge", 1, 12)
