@@ -54,8 +54,9 @@ JOB_BASED_KINDS = frozenset({"pre_job_training", "job_transfer_training", "enter
 """subsidies that presuppose a job (岗前、转岗转业、企业职工培训、以工代训): not for a school class"""
 GROUP_MIN = 3
 """a 'group' is three or more: two of one school year can be twins"""
-HOLD_STATES = ("filed", "advance_paid", "on_site_inspected")
-"""claims a signal sets aside: those not yet assessed"""
+HOLD_STATES = ("filed", "advance_paid", "on_site_inspected", "assessed", "publicly_posted", "approved")
+"""claims a signal sets aside: those not yet paid (not assessed: no advance, no assessment; assessed:
+the posting goes on, the payment waits)"""
 
 
 @dataclass(frozen=True, slots=True)

@@ -68,3 +68,18 @@ def test_evaluation_bodies_come_from_the_registry_and_surge_against_their_months
     assert len(seats) == 21 and {s.issuer for s in seats} == {"评价丙"}
     [surge] = signals(seats, Parameters(surge_ratio=Decimal("1.5")))
     assert (surge.organizer, surge.signal, surge.count, len(surge.claims)) == ("评价丙", "certificate_surge", 1, 12)
+
+
+def test_an_approved_claim_a_signal_points_at_is_not_paid(engine: Engine, payment_dir: Path) -> None:
+    from models.tables import PAYMENT
+
+    approved = dict(state="approved", amount=Decimal("1000.00"))
+    with engine.begin() as conn:  # 甲 and 乙 list trainee 1 at overlapping dates; 丙's trainee 3 is clean
+        insert_claims(conn, _claim("P-A1", 1, "甲", "A1", **approved), _claim("P-B1", 1, "乙", "B1", **approved),
+                      _claim("P-C3", 3, "丙", "C1", **approved))
+    run_step(engine, "pay_advances", date(2020, 6, 1))  # the night's first listing scans
+    result = run_step(engine, "pay_due", date(2020, 6, 1))
+    assert sorted(c for _, c, r in result.set_aside if r.startswith("oversight_signal")) == ["P-A1", "P-B1"]
+    with engine.connect() as conn:
+        paid = set(conn.execute(select(CLAIM.c.claim_id).join(PAYMENT, PAYMENT.c.claim_pk == CLAIM.c.id)).scalars())
+    assert "P-A1" not in paid and "P-B1" not in paid
