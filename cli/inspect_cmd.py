@@ -13,7 +13,7 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
-from cli.common import OnOption, business_date, console, fail, ready_engine
+from cli.common import ActorOption, OnOption, business_date, console, fail, ready_engine
 from cli.lifecycle_cmd import inspect as record_command
 from exports.writer import Section, UnsupportedFile, check_suffix, write_document
 from services.oversight.sampling import REASON_ZH, REASONS, ROSTER_HEADER, make_plan, parse_rate, roster_rows
@@ -51,11 +51,16 @@ def plan(
     policy: str | None = typer.Option(None, "--policy", help="only this policy's claims"),
     out: Path = typer.Option(Path("inspection-plan.xlsx"), "--out", help="roster template (.xlsx or .csv)"),
     chart: Path | None = typer.Option(None, "--chart", help="also draw the picks by reason (.png)"),
+    waive: bool = typer.Option(False, "--waive", help="waive the on-site check of the waiting claims not drawn "
+                               "(never advances); only where inspection.waive_unsampled is true (off by default)"),
+    actor: str | None = ActorOption,
 ) -> None:
     """Choose classes and claims to inspect on --on: a random share plus risk picks (high amounts,
     a body's first class, class surges, trainees in overlapping classes), each with its reason.
     The same database, --on, --rate and --seed give the same plan. The template is filled in
     (inspected_on, inspector, result) and loaded with `claims inspect FILE`.
+
+    With --waive (where the deployment allows it) the claims not drawn pass without a check.
 
     Example: claims inspect plan --on 2020-06-02 --rate 10% --seed 2020Q2 --out plan.xlsx
     """
@@ -80,8 +85,23 @@ def plan(
     day = business_date(on)
     drawn_seed = seed or secrets.token_hex(4)
     engine = ready_engine()
-    with engine.connect() as conn:
-        result = make_plan(conn, on=day, rate=share, seed=drawn_seed, policy=policy)
+    if waive:
+        from services.access.actors import actor_from
+        from services.oversight.waiver import WaiverError, waive_unsampled
+
+        try:
+            waiver = waive_unsampled(engine, load_settings(), on=day, rate=share, seed=drawn_seed,
+                                     actor=actor_from(actor, "inspector"), policy=policy)
+        except WaiverError as exc:
+            fail(str(exc), 2)
+            return
+        result = waiver.plan
+        from intake.messages import msg
+
+        console.print(msg("inspect.waived", waived=waiver.waived, kept=waiver.advances_kept))
+    else:
+        with engine.connect() as conn:
+            result = make_plan(conn, on=day, rate=share, seed=drawn_seed, policy=policy)
     rows: list[Any] = roster_rows(result)
     write_document(out, [Section("抽查名单", ROSTER_HEADER, rows)])
     console.print(f"inspection plan {day} rate {share:%} seed {drawn_seed}: {len(result.picks)} of "

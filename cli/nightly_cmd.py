@@ -205,4 +205,9 @@ def _print_summary(day: date, results: Mapping[str, StepResult]) -> None:
 
     if warning := unlimited_warning(load_settings()):
         console.print(f"[yellow]warning:[/yellow] {warning}")
+    from services.oversight.holds import waiting_count
+
+    if waiting := waiting_count(ready_engine()):
+        console.print(f"{waiting} claims set aside by an institution signal wait for a reviewer: "
+                      "claims oversight list")
 

@@ -20,6 +20,7 @@ REASON_ZH: dict[str, str] = {
     "inspection_failed": "现场检查未通过",
     "completion_failed": "培训考核未合格",
     "objection_upheld": "公示期间异议成立",
+    "signal_confirmed": "机构风险信号经复核属实",
     "fraud": "查实虚假培训或套取、骗取补贴资金",
     "certificate_not_in_registry": "证书联网查询无此证书编号",
     "certificate_mismatch": "证书信息与证书查询系统不一致",

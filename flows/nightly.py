@@ -304,8 +304,10 @@ def _publish(results: dict[str, StepResult], url: str, as_of: date, failed: str 
                              description=f"nightly-{as_of}: new postings, identities masked")
     create_table_artifact(table=week_rows(engine, as_of), key=week_key(as_of),
                           description=f"week of {as_of}: money per night and kind (yuan)")
+    from services.oversight.holds import night_lines  # signals holding claims, the fund-budget warning
+    oversight = night_lines(engine, as_of, load_settings())
     create_markdown_artifact(markdown=night_markdown(as_of, results, failed, linked, database_tag(url),
-                                                     batch_lines(engine, as_of)),
+                                                     [*batch_lines(engine, as_of), "", *oversight]),
                              key=keys["night"], description=f"nightly-{as_of}: the night on one page")
 
 

@@ -51,6 +51,29 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "--email needs {flags} (the bureau's mail relay)",
         "zh": "--email 还需要 {flags}（本局的邮件服务器）",
     },
+    "oversight.cleared": {
+        "en": "claim {claim_id} ({policy}): cleared {signals}; {state} — it moves on the next night",
+        "zh": "申报 {claim_id}（{policy}）：风险信号 {signals} 经复核排除；状态 {state}，下一夜继续办理",
+    },
+    "oversight.confirmed": {
+        "en": "claim {claim_id} ({policy}): confirmed {signals}; {state}{owed}",
+        "zh": "申报 {claim_id}（{policy}）：风险信号 {signals} 经复核属实；状态 {state}{owed}",
+    },
+    "oversight.owed": {"en": ", {amount} to recover", "zh": "，应追回 {amount} 元"},
+    "oversight.scan": {
+        "en": "oversight: {signals} signals; {held} claims newly set aside for a reviewer",
+        "zh": "机构风险信号 {signals} 项；新搁置待复核申报 {held} 件",
+    },
+    "oversight.not_computed": {
+        "en": "not computed (settings oversight: age_min/age_max/surge_ratio not given): {names}",
+        "zh": "未计算（未设置 oversight: age_min/age_max/surge_ratio）：{names}",
+    },
+    "inspect.waived": {
+        "en": "on-site check waived for {waived} claims not drawn (one event each, naming the plan and the "
+              "seed clause); {kept} with an advance still wait for theirs",
+        "zh": "未抽中的 {waived} 件申报免于现场检查（每件一条事件，写明抽查计划与政策条款）；"
+              "涉及预支的 {kept} 件仍须现场检查",
+    },
 }
 
 NOUNS: dict[str, dict[str, tuple[str, str]]] = {

@@ -80,3 +80,26 @@ class ConfigSeen(SQLModel, table=True):
 
 
 CONFIG_SEEN = cast(Table, ConfigSeen.__table__)  # type: ignore[attr-defined]
+
+
+class SignalHold(SQLModel, table=True):
+    """A claim an institution signal set aside for a reviewer (issue 23): open until the reviewer
+    clears it (the claim moves on the next night) or confirms it (the claim is rejected). One row
+    per claim and signal: a cleared signal does not set the claim aside again."""
+
+    __tablename__ = "signal_hold"
+    __table_args__ = (UniqueConstraint("claim_pk", "signal", name="uq_signal_hold_claim_signal"),)
+    id: int | None = Field(default=None, primary_key=True)
+    claim_pk: int = Field(foreign_key="claim.id", index=True)
+    signal: str = Field(max_length=32)
+    body: str = Field(max_length=200, description="the training or evaluation body the signal is about")
+    score: str = Field(max_length=16, description="the signal's score for the body (a share, 3 places)")
+    detail: str = Field(max_length=400)
+    raised_on: date
+    status: str = Field(default="open", max_length=10, description="open, cleared or confirmed")
+    reviewer: str | None = Field(default=None, max_length=100)
+    reviewed_on: date | None = None
+    review_reason: str | None = Field(default=None, max_length=400)
+
+
+SIGNAL_HOLD = cast(Table, SignalHold.__table__)  # type: ignore[attr-defined]

@@ -170,6 +170,11 @@ def _config_seen(engine: Engine) -> None:
     models.oversight.CONFIG_SEEN.create(engine, checkfirst=True)
 
 
+def _signal_holds(engine: Engine) -> None:
+    # claims set aside by an institution signal until a reviewer clears or confirms (issue 23)
+    models.oversight.SIGNAL_HOLD.create(engine, checkfirst=True)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _initial),
     Migration(2, "index claim.claim_id", _index_claim_id),
@@ -183,6 +188,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(61, "fund ledger: budget per policy, year and region", _fund_accounts),
     Migration(90, "claims: optional bank name and apprentice's actual allowance", _claim_later_fields),
     Migration(95, "the overrides and settings each night saw", _config_seen),
+    Migration(96, "claims an institution signal set aside for a reviewer", _signal_holds),
 )
 
 

@@ -13,6 +13,12 @@ in CLAIMS_SETTINGS and/or single environment variables (which win over the file)
       not_required:                 # exceptions: policy -> kinds ("*" = every policy/kind)
         ordos-2019: [employment_service]
       sample_rate: 10%              # claims inspect plan's random share; CLAIMS_INSPECTION_SAMPLE_RATE (no default)
+      waive_unsampled: false        # claims inspect plan --waive waives the on-site check of claims not drawn
+                                    # (off: Huludao makes 培训过程现场检查 a control); CLAIMS_INSPECTION_WAIVE_UNSAMPLED
+    oversight:                      # institution signals (claims report oversight, the night's set-aside)
+      age_min: <years>              # implausible_age: below this age on the first training day (no default)
+      age_max: <years>              # implausible_age: above it (no default: retirement ages change)
+      surge_ratio: <ratio>          # class_surge / certificate_surge: more than ratio x the largest earlier
     funds:                          # 专账 budget per policy, year, region (元); none = unlimited
       huludao-2019: {2020: {"211402": <yuan>}}   # the seeds name the fund (专账), not its size
     payment:
@@ -59,6 +65,10 @@ class Settings:
     inspection_required: bool = True
     inspection_not_required: Mapping[str, frozenset[str]] = field(default_factory=dict)
     inspection_sample_rate: str | None = None
+    inspection_waive_unsampled: bool = False
+    oversight_age_min: int | None = None
+    oversight_age_max: int | None = None
+    oversight_surge_ratio: Decimal | None = None
     fund_budgets: Mapping[tuple[str, int, str], Decimal] = field(default_factory=dict)
     """(policy, year, region) -> budget in yuan (funds: {policy: {year: {region: amount}}}); none = unlimited"""
     """`claims inspect plan`'s random share (e.g. "10%"); the seeds state none, so none by default"""
@@ -106,6 +116,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     posting = _section(data, "posting_window")
     inspection = _section(data, "inspection")
     payment = _section(data, "payment")
+    oversight = _section(data, "oversight")
     approval = _section(payment, "approval")
     settings = Settings(
         posting_working_days=_positive(
@@ -121,6 +132,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
                                  (inspection.get("not_required") or {}).items()},
         inspection_sample_rate=(str(env.get("CLAIMS_INSPECTION_SAMPLE_RATE", inspection.get("sample_rate")) or "")
                                 or None),
+        inspection_waive_unsampled=_bool(env.get("CLAIMS_INSPECTION_WAIVE_UNSAMPLED",
+                                                 inspection.get("waive_unsampled", False)),
+                                         "inspection.waive_unsampled"),
+        oversight_age_min=_optional_positive(oversight.get("age_min"), "oversight.age_min"),
+        oversight_age_max=_optional_positive(oversight.get("age_max"), "oversight.age_max"),
+        oversight_surge_ratio=_ratio(oversight.get("surge_ratio")),
         fund_budgets=_budgets(data.get("funds") or {}),
         payment_channel=str(env.get("CLAIMS_PAYMENT_CHANNEL", payment.get("channel", "file"))),
         payment_dir=Path(env.get("CLAIMS_PAYMENT_DIR", payment.get("dir", DEFAULT_PAYMENT_DIR))),
@@ -152,6 +169,22 @@ def _budgets(raw: Any) -> dict[tuple[str, int, str], Decimal]:
                     raise SettingsError(f"funds.{policy}.{year}.{region}: a budget cannot be negative")
                 out[(str(policy), int(year), str(region))] = value
     return out
+
+
+def _optional_positive(value: Any, name: str) -> int | None:
+    return None if value is None or str(value).strip() == "" else _positive(value, name)
+
+
+def _ratio(value: Any) -> Decimal | None:
+    if value is None or str(value).strip() == "":
+        return None
+    try:
+        ratio = Decimal(str(value))
+    except ArithmeticError:
+        raise SettingsError(f"oversight.surge_ratio: {value!r} is not a number") from None
+    if not ratio.is_finite() or ratio < 1:
+        raise SettingsError(f"oversight.surge_ratio: must be at least 1, not {value}")
+    return ratio
 
 
 def _section(data: Mapping[str, Any], name: str) -> Mapping[str, Any]:

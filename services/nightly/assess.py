@@ -23,6 +23,7 @@ from rules.record import CERTIFICATE_KINDS
 from services.nightly.base import CLAIM, ZERO, Batch, Run
 from services.nightly.grants import grant_of, grants_in_range
 from services.oversight.fraud import CertificateHolders, findings
+from services.oversight.holds import hold_reason, open_holds
 from services.oversight.reference import References, reference_findings
 from services.settings import Settings
 from states.lifecycle import sources
@@ -95,8 +96,12 @@ def decide(conn: Connection, rows: list[Any], batch: Batch) -> None:
                               persons=(r.person_id for r in rows))
     holders = CertificateHolders(conn, rows)
     refs = References(conn, rows)
+    held = open_holds(conn, [r.id for r in rows])
     owed: list[tuple[Any, Any, str]] = []
     for row in rows:
+        if row.id in held:  # an institution signal: a reviewer clears or confirms it first
+            batch.set_aside(row, hold_reason(held[row.id]))
+            continue
         if row.completion_result == "fail":
             _refuse(batch, row, (COMPLETION_FAILED,), [], None, owed)
             continue

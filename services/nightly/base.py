@@ -178,6 +178,8 @@ def person_partitions(engine: Engine, module: StepModule, run: Run, size: int,
                       settings: Settings | None = None) -> list[Partition]:
     """Ranges of person_key holding about `size` of the step's claims each (one GROUP BY)."""
     settings = settings or load_settings()
+    if (prepare := getattr(module, "prepare", None)) is not None:
+        prepare(engine, run, settings)  # the first step's once-a-night work (pay_advances: signals)
     with engine.connect() as conn:
         counts = conn.execute(
             select(CLAIM.c.person_key, func.count())

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, and_, or_
+from sqlalchemy import Connection, Engine, and_, or_
 
 from rules.advance import claim_problem, is_final, unpaid_reason
 from services.money.channel import current_channel
@@ -23,6 +23,7 @@ from services.money.funds import draw
 from services.money.payments import next_attempt, payments_of, send
 from services.nightly.base import CLAIM, ZERO, Batch, Run
 from services.nightly.grants import grants_in_range
+from services.oversight.holds import hold_reason, open_holds, scan
 from services.settings import Settings
 from states.lifecycle import sources
 
@@ -42,14 +43,24 @@ def source(run: Run, settings: Settings) -> Any:
                 or_(first, again))
 
 
+def prepare(engine: Engine, run: Run, settings: Settings) -> None:
+    """Once a night, before any step lists its work: institution signals set claims aside."""
+    with engine.begin() as conn:
+        scan(conn, run.as_of, settings)
+
+
 def decide(conn: Connection, rows: list[Any], batch: Batch) -> None:
     run = batch.run
+    held = open_holds(conn, [r.id for r in rows])
     history = grants_in_range(conn, rows[0].person_key, max(r.person_key for r in rows) + 1,
                               persons=(r.person_id for r in rows))
     retries = [r for r in rows if r.advance_amount is not None]
     earlier = payments_of(conn, [r.id for r in retries], KIND) if retries else {}
     items: list[tuple[Any, str, int, Any]] = []
     for row in rows:
+        if row.id in held:  # no advance on a claim a signal holds for a reviewer
+            batch.set_aside(row, hold_reason(held[row.id]))
+            continue
         if not batch.rules.in_force(row.policy):
             batch.set_aside(row, "policy_not_in_force")
             continue

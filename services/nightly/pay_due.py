@@ -21,6 +21,7 @@ from services.money.channel import current_channel
 from services.money.funds import draw
 from services.money.payments import send
 from services.nightly.base import CLAIM, Batch, Run
+from services.oversight.holds import hold_reason, open_holds
 from services.settings import Settings
 from states.lifecycle import sources
 
@@ -42,7 +43,11 @@ def decide(conn: Connection, rows: list[Any], batch: Batch) -> None:
     items: list[tuple[Any, str, int, Any]] = []
     owed: list[tuple[Any, Any, str]] = []
     released: set[str] | None = None
+    held = open_holds(conn, [r.id for r in rows if r.state == "approved"])
     for row in rows:
+        if row.id in held:  # an institution signal: not paid until a reviewer clears it
+            batch.set_aside(row, hold_reason(held[row.id]))
+            continue
         if row.draft and not batch.rules.in_force(row.policy):
             batch.set_aside(row, "policy_not_in_force")
             continue

@@ -7,7 +7,9 @@ today's rulebook (shipped packs, the deployment's overrides) and once under the 
 A claim is listed when its eligibility or amount differs between the two, with what was paid:
 the candidates for a top-up (补发) or a recovery (追回). Comparing two evaluations made now, not
 the stored amount, lists exactly what the amendment changes: refusals for other causes (failed
-inspection, upheld objection, fraud) are not the amendment's doing. Reads only, in chunks.
+inspection, upheld objection, fraud, reference checks, a confirmed signal) are not the amendment's
+doing — such a claim is not listed and, as at night, does not count as a grant towards the
+person's caps. Reads only, in chunks.
 """
 
 from __future__ import annotations
@@ -29,6 +31,12 @@ from services.nightly.rulebook import record_of
 from services.settings import chunk_size
 
 DECIDED: tuple[str, ...] = (*GRANTED_STATES, "rejected", "recovery_due", "recovered")
+REFUSED_STATES: frozenset[str] = frozenset({"rejected", "recovery_due", "recovered"})
+OTHER_CAUSES: frozenset[str] = frozenset({
+    "inspection_failed", "objection_upheld", "fraud", "duplicate_certificate", "completion_failed",
+    "certificate_not_in_registry", "certificate_mismatch", "insured_months_not_confirmed", "signal_confirmed"})
+"""refusals that are not the rules' decision: a replay neither lists such a claim (no amendment changes
+it) nor counts it as a grant in the person's history (the night does not either: services/nightly/grants.py)"""
 ZERO = Decimal("0.00")
 
 
@@ -105,6 +113,8 @@ def replay(conn: Connection, before: Rulebook, after: Rulebook, policy: str | No
 def _person(rows: list[Any], before: Rulebook, after: Rulebook) -> Iterator[Change]:
     histories: dict[str, list[Grant]] = defaultdict(list)
     for row in sorted(rows, key=person_order):
+        if row.state in REFUSED_STATES and row.reasons and set(row.reasons.split(";")) <= OTHER_CAUSES:
+            continue  # refused for a cause that is not the rules': no amendment changes it, and no grant
         old = before.decide(row, histories["before"])
         new = after.decide(row, histories["after"])
         was, was_amount = _amount(old)

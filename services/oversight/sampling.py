@@ -12,7 +12,9 @@ was chosen:
                   this is its earliest waiting class;
 - `surge`       — a class with more trainees than any earlier class of the same body;
 - `flagged`     — a claim whose trainee is in another class at overlapping dates (the `fraud`
-                  check of services/oversight/fraud.py, made before assessment).
+                  check of services/oversight/fraud.py, made before assessment);
+- `signal`      — a claim an institution signal set aside for a reviewer (services/oversight/holds.py):
+                  the on-site check is the reviewer's evidence.
 
 The seeds give no sampling share, so `rate` has no default: it is an open parameter the
 deployment states (`--rate`, or `inspection.sample_rate` in the settings file). Picks by risk
@@ -26,7 +28,7 @@ import math
 import random
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 
@@ -45,6 +47,7 @@ REASON_ZH: dict[str, str] = {
     "first_class": "培训机构首个班次",
     "surge": "班次人数超过该机构以往各班",
     "flagged": "学员在其他班次培训时间重叠",
+    "signal": "机构风险信号待复核",
 }
 REASONS: tuple[str, ...] = tuple(REASON_ZH)
 
@@ -63,6 +66,8 @@ class Candidate:
     training_start: date | None
     training_end: date | None
     stated_amount: Decimal | None
+    signals: tuple[str, ...] = ()
+    """the institution signals holding the claim for a reviewer"""
 
     @property
     def unit(self) -> str:
@@ -189,6 +194,11 @@ def choose(candidates: Sequence[Candidate], prior: Iterable[PriorClass],
                 details[c.pk].append(f"与班次{class_id}（{start}至{end}）重叠")
                 break
 
+    for c in candidates:
+        if c.signals:
+            reasons[c.pk].append("signal")
+            details[c.pk].append("机构风险信号：" + "、".join(c.signals))
+
     for c in sorted(candidates, key=lambda c: (c.unit, c.claim_id, c.pk)):
         if reasons.get(c.pk):
             plan.picks.append(Pick(c, tuple(dict.fromkeys(reasons[c.pk])), "；".join(details[c.pk])))
@@ -212,11 +222,14 @@ def read_candidates(conn: Connection, on: date, policy: str | None = None) -> li
     if policy:
         query = query.where(CLAIM.c.policy == policy)
     out: list[Candidate] = []
-    for r in conn.execution_options(yield_per=chunk_size()).execute(query):
+    for r in conn.execute(query.execution_options(yield_per=chunk_size())):
         out.append(Candidate(r.id, r.claim_id, r.policy, r.class_id, r.organizer, r.person_id, r.person_name,
                              r.training_start, r.training_end,
                              _stated(r.amount, r.advance_amount, r.catalog_standard)))
-    return out
+    from services.oversight.holds import open_holds  # signal holds: one query per 1,000 candidates
+
+    held = open_holds(conn, [c.pk for c in out])
+    return [replace(c, signals=tuple(h[0] for h in held[c.pk])) if c.pk in held else c for c in out]
 
 
 def read_prior(conn: Connection, candidates: Sequence[Candidate]) -> list[PriorClass]:

@@ -117,6 +117,8 @@ def test_night_is_named_by_date_and_shows_masked_artifacts(
     assert found[KEYS["progress"]].data == 100.0
     assert "completed" in found[KEYS["night"]].data
     assert f"(/artifacts/key/{KEYS['set aside']})" in found[KEYS["night"]].data
+    assert "## 监管 oversight" in found[KEYS["night"]].data  # signals holding claims, and no budget: warned
+    assert "未设专账预算" in found[KEYS["night"]].data
     assert set(run_tags(run_id)) >= {"as_of:2020-06-04", database_label(db_url)}
     messages = logs(run_id, containing="Z007")
     assert any("Z007" in m and "210102********1234" in m for m in messages)

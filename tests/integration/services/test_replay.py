@@ -33,6 +33,9 @@ def test_replay_lists_the_amended_level_only(engine: Engine, db_url: str, paymen
             conn,
             claim_row("L4-PAID", **READY),
             claim_row("L3-SAME", level="L3", person_id="211402199102021232", **READY),
+            # refused for a failed inspection: no amendment changes it, so it is not listed
+            claim_row("L4-FAILED", person_id="211402199304041234", inspection_result="fail",
+                      inspected_on=date(2020, 6, 1)),
         )
     run_night(engine, date(2020, 6, 1))
     run_night(engine, date(2020, 6, 8))  # L4-PAID and L3-SAME paid after the posting

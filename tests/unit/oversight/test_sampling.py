@@ -73,3 +73,14 @@ def test_rate_is_a_share(text: str, value: Decimal) -> None:
 def test_rate_out_of_range_is_refused(text: str) -> None:
     with pytest.raises(ValueError):
         parse_rate(text)
+
+
+def test_a_claim_a_signal_holds_is_picked_with_its_reason() -> None:
+    from dataclasses import replace
+
+    people = [_c(1, "K1"), replace(_c(2, "K2"), signals=("shared_trainees",)), _c(3, "K3")]
+    plan = choose(people, [PriorClass("甲培训学校", "OLD", 9, date(2019, 1, 1))], [], on=ON,
+                  rate=Decimal("0.01"), seed="s")
+    picked = {p.candidate.pk: p for p in plan.picks}
+    assert "signal" in picked[2].reasons and "机构风险信号：shared_trainees" in picked[2].detail
+    assert plan.count("signal") == 1
