@@ -111,3 +111,25 @@ def test_an_advance_that_cannot_be_paid_is_named(db_url: str, tmp_path: Path) ->
     assert "C000002" in failed and "C000003" not in failed
     show = run_claims("show", "C000020", db=db_url, env={"COLUMNS": "200"})
     assert "no class filing number" in show.stdout and "set aside" in show.stdout
+
+
+def test_a_genuine_xls_from_an_older_excel_imports(db_url: str, tmp_path: Path) -> None:
+    """tests/e2e/fixtures/office_claims.xls is BIFF8 (Excel 97-2003, written by xlwt through
+    make_office_xls.py): Chinese headers, 申报日期 as a date cell, 身份证号码 as text."""
+    fixture = Path(__file__).parent / "fixtures" / "office_claims.xls"
+    assert fixture.read_bytes()[:8] == bytes.fromhex("d0cf11e0a1b11ae1")  # an OLE2 compound file
+    copy = tmp_path / "区县申报.xls"
+    copy.write_bytes(fixture.read_bytes())
+    assert run_claims("init", db=db_url).returncode == 0
+    done = run_claims("import", str(copy), "--on", "2020-06-01", db=db_url)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "filed 9" in done.stdout and "rejected 0" in done.stdout, done.stdout
+    assert "not a claim field" not in done.stdout
+    engine = make_engine(db_url)
+    with engine.connect() as conn:
+        stored = {r.claim_id: r for r in conn.execute(select(CLAIM))}
+    engine.dispose()
+    for i in range(9):
+        want, got = good_row(i), stored[good_row(i)["claim_id"]]
+        assert (got.person_id, got.policy, got.kind, got.region, got.filed_on.isoformat()) == (
+            want["person_id"], want["policy"], want["kind"], want["region"], "2020-05-10")
