@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 
 from cli.common import Table, console, err_console
+from intake.messages import msg
 from intake.readers import UnreadableFile, read_rows
 from intake.validate import InvalidRecord, parse_record
 from rules.decision import Decision, Grant
@@ -58,7 +59,7 @@ def _overrides(path: Path | None) -> LocalOverrides:
     try:
         return load_overrides(path)
     except PackError as exc:
-        err_console.print(f"[red]error:[/red] {exc}")
+        err_console.print(f"[red]{msg('cli.error')}[/red] {exc}")
         raise typer.Exit(2) from None
 
 
@@ -145,7 +146,7 @@ def evaluate_cmd(
                 obj = {"claim_id": outcome.claim_id, "error": outcome.error}
             out.write(json.dumps(obj, ensure_ascii=False) + "\n")
     except UnreadableFile as exc:
-        err_console.print(f"[red]error:[/red] {file}: {exc}")
+        err_console.print(f"[red]{msg('cli.error')}[/red] {file}: {exc}")
         raise typer.Exit(2) from None
     out.flush()
     if bad:
@@ -166,7 +167,7 @@ def show_cmd(
     try:
         pack = load_pack(policy)
     except PackError as exc:
-        err_console.print(f"[red]error:[/red] {exc}")
+        err_console.print(f"[red]{msg('cli.error')}[/red] {exc}")
         raise typer.Exit(2) from None
     local = _overrides(overrides)
     render_pack(console, pack, local, in_force=policy_in_force(pack, local))
@@ -193,9 +194,9 @@ def explain_cmd(
                     raise typer.Exit(1)
                 return
     except UnreadableFile as exc:
-        err_console.print(f"[red]error:[/red] {file}: {exc}")
+        err_console.print(f"[red]{msg('cli.error')}[/red] {file}: {exc}")
         raise typer.Exit(2) from None
-    err_console.print(f"[red]error:[/red] no claim {claim!r} in {file}")
+    err_console.print(f"[red]{msg('cli.error')}[/red] {msg('cli.no_claim_in_file', claim=claim, file=file)}")
     raise typer.Exit(1)
 
 
