@@ -41,7 +41,7 @@ def setup(
         made = install(webhook, AlertWindows(late=timedelta(hours=late_hours),
                                              missing=timedelta(hours=missing_hours)))
     except Exception as exc:
-        fail(msg("cli.prefect_unreachable", problem=exc))
+        fail(msg("cli.prefect_unreachable", problem=exc), 3)
         return
     for name, automation_id in made.items():
         console.print(f"{name}: {automation_id}")

@@ -198,7 +198,7 @@ def summary(
     first, last = _date(date_from, "--from"), _date(date_to, "--to")
     assert first is not None and last is not None
     if last < first:
-        fail(msg("cli.to_before_from"))
+        fail(msg("cli.to_before_from"), 2)
     engine = ready_engine()
     try:
         xlsx, png, figures = write_summary_report(engine, date_from=first, date_to=last,

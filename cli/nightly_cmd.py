@@ -65,9 +65,9 @@ def nightly(
         return
     day = business_date(as_of)
     if hosts and no_prefect:
-        fail(msg("cli.hosts_no_prefect"))
+        fail(msg("cli.hosts_no_prefect"), 2)
     if hosts and not os.environ.get("PREFECT_API_URL"):
-        fail(msg("cli.hosts_need_server"))
+        fail(msg("cli.hosts_need_server"), 3)
     engine = ready_engine()
     results = (_without_prefect(engine, day, chunk_size) if no_prefect
                else _with_prefect(day, chunk_size, workers, hosts))
@@ -143,7 +143,7 @@ def _with_prefect(day: date, chunk_size: int | None, workers: int | None,
             state: Any = nightly_flow(as_of=day, chunk_size=chunk_size, workers=workers,
                                       hosts=hosts, return_state=True)
         except Exception as exc:  # the flow's own errors come back as its state: this is Prefect
-            fail(msg("cli.prefect_failed", problem=scrub(str(exc))))
+            fail(msg("cli.prefect_failed", problem=scrub(str(exc))), 3)
             raise
         finally:
             remove()

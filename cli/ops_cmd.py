@@ -110,7 +110,7 @@ def review(
     Example: claims review G001 --dismiss --reason "签到表核实到场" --actor 王复核
     """
     if uphold is None:
-        fail(msg("cli.review_choice"))
+        fail(msg("cli.review_choice"), 2)
         return
     engine = ready_engine()
     with _plain_errors():
@@ -242,7 +242,7 @@ def retry_cmd(
     Example: claims retry --all --on 2020-06-12 --actor 系统管理员
     """
     if (claim_id is None) == (not all_):
-        fail(msg("cli.retry_choice"))
+        fail(msg("cli.retry_choice"), 2)
     engine = ready_engine()
     with _plain_errors(), night_lease(engine, "retry"):
         report = retry(engine, actor=actor_from(actor, "admin"), on=business_date(on), claim_id=claim_id,

@@ -53,6 +53,8 @@ class Outcome:
     claim: ClaimRecord | None = None
     decision: Decision | None = None
     error: str | None = None
+    error_code: str | None = None
+    """stable code of the error (docs/errors.md)"""
 
 
 def _overrides(path: Path | None) -> LocalOverrides:
@@ -70,18 +72,19 @@ def evaluate_file(path: Path, overrides: LocalOverrides) -> Iterator[Outcome]:
         try:
             claim = parse_record(raw)
         except InvalidRecord as exc:
-            yield Outcome(row, exc.claim_id, error=f"row {row}: {exc}")
+            yield Outcome(row, exc.claim_id, error=f"row {row}: {exc}", error_code="invalid_record")
             continue
         pack = load_pack(claim.policy)
         conflict = payee_conflict(claim, pack)
         if conflict:
-            yield Outcome(row, claim.claim_id, claim, error=f"row {row}: {conflict}")
+            yield Outcome(row, claim.claim_id, claim, error=f"row {row}: {conflict}",
+                          error_code="payee_conflict")
             continue
         grants = history.setdefault((claim.policy, claim.person_id), [])
         try:
             decision = evaluate(claim, grants, pack, overrides)
         except ClaimFactsError as exc:
-            yield Outcome(row, claim.claim_id, claim, error=f"row {row}: {exc}")
+            yield Outcome(row, claim.claim_id, claim, error=f"row {row}: {exc}", error_code="claim_facts")
             continue
         if decision.eligible:
             grants.append(grant_from(claim, decision))
@@ -119,6 +122,7 @@ def decision_json(decision: Decision) -> dict[str, Any]:
     if decision.missing:
         out["missing"] = list(decision.missing)
         out["error"] = "missing parameter: " + "; ".join(decision.missing)
+        out["error_code"] = "missing_parameter"
     return out
 
 
@@ -130,7 +134,8 @@ def evaluate_cmd(
     """Evaluate every record of FILE and print one JSON object per record, in file order.
 
     Earlier eligible lines count as granted for the caps of later ones. Invalid records print
-    {"claim_id", "error"} and make the exit status 1. Nothing is written to the database.
+    {"claim_id", "error", "error_code"} and make the exit status 1 (codes: docs/errors.md).
+    Nothing is written to the database.
 
     Example: claims rules evaluate claims.csv --overrides local.yaml > decisions.jsonl
     """
@@ -143,7 +148,8 @@ def evaluate_cmd(
                 obj = decision_json(outcome.decision)
             else:
                 bad = True
-                obj = {"claim_id": outcome.claim_id, "error": outcome.error}
+                obj = {"claim_id": outcome.claim_id, "error": outcome.error,
+                       "error_code": outcome.error_code}
             out.write(json.dumps(obj, ensure_ascii=False) + "\n")
     except UnreadableFile as exc:
         err_console.print(f"[red]{msg('cli.error')}[/red] {file}: {exc}")

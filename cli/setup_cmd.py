@@ -68,7 +68,7 @@ def diagram(
             done = subprocess.run(["dot", f"-T{fmt}", str(dot_path), "-o", str(target)],
                                   capture_output=True, text=True)
             if done.returncode != 0:
-                fail(msg("cli.graphviz_failed", problem=done.stderr.strip()))
+                fail(msg("cli.graphviz_failed", problem=done.stderr.strip()), 3)
             written.append(target)
     for path in written:
         console.print(f"wrote {path}")

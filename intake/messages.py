@@ -300,6 +300,30 @@ MESSAGES.update({
 })
 """One-line summaries of the commands (`claims --help`), id help.<command path>."""
 
+MESSAGES.update({
+    "error.policy_not_in_force": {"en": "the policy is not in force that day ({detail})",
+                                  "zh": "该政策当日未生效（{detail}）"},
+    "error.missing_parameter": {"en": "a number the policy leaves open has no local value ({detail})",
+                                "zh": "政策未规定的参数尚无本地取值（{detail}）"},
+    "error.claim_facts": {"en": "the claim lacks facts the rules need ({detail})",
+                          "zh": "申报缺少审核所需的信息（{detail}）"},
+    "error.advance_not_payable": {"en": "the advance cannot be paid ({detail})",
+                                  "zh": "预支无法拨付（{detail}）"},
+    "error.advance_not_allowed": {"en": "no advance is allowed here ({detail})",
+                                  "zh": "不予预支（{detail}）"},
+    "error.advance_refused": {"en": "the advance payment was refused ({detail})",
+                              "zh": "预支拨付被拒（{detail}）"},
+    "error.payment_refused": {"en": "the payment was refused ({detail})", "zh": "拨付被拒（{detail}）"},
+    "error.bank_failed": {"en": "the bank failed the payment ({detail})", "zh": "银行退回拨付（{detail}）"},
+    "error.awaiting_release": {"en": "waits for the payment release ({detail})",
+                               "zh": "等待拨付审批（{detail}）"},
+    "error.invalid_record": {"en": "the record is invalid ({detail})", "zh": "记录有误（{detail}）"},
+    "error.payee_conflict": {"en": "the payee does not fit the policy ({detail})",
+                             "zh": "收款人与政策规定不符（{detail}）"},
+    "error.set_aside": {"en": "set aside ({detail})", "zh": "已搁置（{detail}）"},
+})
+"""Human text of the machine outputs' error codes (services/error_codes.py, docs/errors.md)."""
+
 NOUNS: dict[str, dict[str, tuple[str, str]]] = {
     "row": {"en": ("row", "rows"), "zh": ("行", "行")},
     "claim": {"en": ("claim", "claims"), "zh": ("件", "件")},

@@ -111,6 +111,22 @@ def test_an_advance_that_cannot_be_paid_is_named(db_url: str, tmp_path: Path) ->
     assert "C000002" in failed and "C000003" not in failed
     show = run_claims("show", "C000020", db=db_url, env={"COLUMNS": "200"})
     assert "no class filing number" in show.stdout and "set aside" in show.stdout
+    # machine outputs: codes and English field names in both languages, only `message` differs
+    assert failed["C000020"]["error_code"] == "advance_not_payable"
+    outputs = {}
+    for lang in ("zh", "en"):
+        listed = json.loads(run_claims("failed", "--json", db=db_url, env={"CLAIMS_LANG": lang}).stdout)
+        shown = json.loads(run_claims("--lang", lang, "show", "C000020", "--json", db=db_url).stdout)
+        outputs[lang] = (listed, shown)
+    (zh_list, zh_show), (en_list, en_show) = outputs["zh"], outputs["en"]
+    assert zh_show["set_aside"]["error_code"] == "advance_not_payable"
+    assert zh_show["set_aside"]["message"].startswith("预支无法拨付")
+    assert en_show["set_aside"]["message"].startswith("the advance cannot be paid")
+    for zh, en in [(zh_show["set_aside"], en_show["set_aside"]), *zip(zh_list, en_list, strict=True)]:
+        assert {k: v for k, v in zh.items() if k != "message"} == {
+            k: v for k, v in en.items() if k != "message"}
+    zh_show.pop("set_aside"), en_show.pop("set_aside")
+    assert zh_show == en_show
 
 
 def test_a_genuine_xls_from_an_older_excel_imports(db_url: str, tmp_path: Path) -> None:
