@@ -15,7 +15,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from cli.common import ActorOption, OnOption, Table, business_date, console, fail, ready_engine
-from intake.messages import count, explain, msg
+from intake.messages import count, explain, localise_stored, msg
 from intake.privacy import safe_cell
 from intake.readers import UnreadableFile, estimate_rows
 from services.access.actors import actor_from
@@ -102,7 +102,8 @@ def _summary(result: ImportReport) -> None:
     for rejection in result.rejections[:SHOWN_REJECTIONS]:
         for i, error in enumerate(rejection.errors):
             table.add_row(str(rejection.row) if i == 0 else "",
-                          (rejection.claim_id or "") if i == 0 else "", error.field, error.message)
+                          (rejection.claim_id or "") if i == 0 else "", error.field,
+                          localise_stored(error.message))
     console.print(table)
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import Engine, select
 from exports.labels import IMPORT_REJECTION_ZH, kind_label, label, reasons_zh, state_label
 from exports.query import stream
 from exports.writer import Row, Section
+from intake.messages import count, localise_stored
 from intake.privacy import mask_id, mask_name
 from models.tables import BATCH, CLAIM, REJECTION
 
@@ -95,7 +96,7 @@ class _ClaimRows:
 
     def footer(self) -> list[Row]:
         return [("合计" if self.lang == "zh" else "Total",
-                 f"{self.count}件" if self.lang == "zh" else f"{self.count} claims")]
+                 count(self.count, "claim", self.lang))]
 
 
 @dataclass
@@ -115,11 +116,12 @@ class _ImportRows:
             for field, message in error_items(row.errors):
                 self.count += 1
                 yield (self.count, row.file_name, row.row_number, scrub(row.claim_id or ""),
-                       label(IMPORT_REJECTION_ZH, row.kind, self.lang), field, message)
+                       label(IMPORT_REJECTION_ZH, row.kind, self.lang), field,
+                       localise_stored(message, self.lang))
 
     def footer(self) -> list[Row]:
         return [("合计" if self.lang == "zh" else "Total",
-                 f"{self.count}项" if self.lang == "zh" else f"{self.count} problems")]
+                 count(self.count, "problem", self.lang))]
 
 
 def rejected_sections(engine: Engine, lang: str = "zh") -> list[Section]:

@@ -9,6 +9,8 @@ Counts go through `count`: "1 row" / "2 rows" in English, a measure word in Chin
 from __future__ import annotations
 
 import os
+import re
+import string
 from typing import Any
 
 LANGS = ("zh", "en")
@@ -324,6 +326,40 @@ MESSAGES.update({
 })
 """Human text of the machine outputs' error codes (services/error_codes.py, docs/errors.md)."""
 
+MESSAGES.update({
+    "row.too_long": {"en": "is {length} characters long; at most {limit} are allowed",
+                     "zh": "长度为{length}个字符，最多允许{limit}个"},
+    "row.formula": {"en": "{value} looks like a spreadsheet formula; enter the value itself",
+                    "zh": "{value} 像是电子表格公式，请填写数值本身"},
+    "row.unknown_code": {"en": "{value} is not a known code; use one of {choices}",
+                         "zh": "{value} 不是有效代码，可填：{choices}"},
+    "row.not_real_date": {"en": "{value} is not a real calendar date", "zh": "{value} 不是真实存在的日期"},
+    "row.not_a_date": {"en": "{value} is not a date; write it as YYYY-MM-DD (2020/6/1, 2020-6-1 and "
+                             "2020年6月1日 are read too)",
+                       "zh": "{value} 不是日期，请写成 YYYY-MM-DD（也可写 2020/6/1、2020-6-1 或 2020年6月1日）"},
+    "row.not_yes_no": {"en": "{value} is not yes or no; write true/false, 1/0 or 是/否",
+                       "zh": "{value} 不是“是/否”，请填写 是/否、true/false 或 1/0"},
+    "row.not_whole": {"en": "{value} is not a whole number", "zh": "{value} 不是整数"},
+    "row.out_of_range": {"en": "{number} is out of range; it must be between {low} and {high}",
+                         "zh": "{number} 超出范围，应在 {low} 至 {high} 之间"},
+    "row.not_money": {"en": "{value} is not an amount in yuan like 1500 or 1500.00",
+                      "zh": "{value} 不是以元为单位的金额（如 1500 或 1500.00）"},
+    "row.negative": {"en": "{value} is negative; amounts are 0 or more", "zh": "{value} 为负数，金额应不小于0"},
+    "row.fen": {"en": "{value} has more than 2 decimal places (fen)", "zh": "{value} 小数超过2位（分）"},
+    "row.above_bound": {"en": "{value} yuan is above the sanity bound of {bound} yuan",
+                        "zh": "{value} 元超过合理上限 {bound} 元"},
+    "row.not_region": {"en": "{value} is not a 6-digit administrative division code",
+                       "zh": "{value} 不是6位行政区划代码"},
+    "row.required": {"en": "is required and missing", "zh": "为必填项，未填写"},
+    "row.required_for_kind": {"en": "is required for kind {kind}", "zh": "补贴类别 {kind} 必须填写"},
+    "row.required_unless_advance": {
+        "en": "is required for kind {kind} (a claim asking for an advance may leave it empty until "
+              "completion)",
+        "zh": "补贴类别 {kind} 必须填写（申请预支的申报可在结业前暂不填写）"},
+})
+"""Why an import row was not filed (intake/validate.py). The stored text is the English one;
+`localise_stored` gives it in the reader's language (import output, the 导入未受理 sheet)."""
+
 NOUNS: dict[str, dict[str, tuple[str, str]]] = {
     "row": {"en": ("row", "rows"), "zh": ("行", "行")},
     "claim": {"en": ("claim", "claims"), "zh": ("件", "件")},
@@ -370,3 +406,30 @@ def explain(exc: BaseException) -> str:
     if message_id in MESSAGES:
         return msg(message_id, **getattr(exc, "message_values", {}))
     return str(exc)
+
+
+_STORED_IDS = tuple(m for m in MESSAGES if m.startswith("row."))
+_PATTERNS: list[tuple[str, re.Pattern[str]]] = []
+
+
+def _pattern(template: str) -> re.Pattern[str]:
+    parts = []
+    for literal, name, _spec, _conv in string.Formatter().parse(template):
+        parts.append(re.escape(literal))
+        if name:
+            parts.append(f"(?P<{name}>.+?)")
+    return re.compile("".join(parts) + r"\Z", re.S)
+
+
+def localise_stored(text: str, lang: str | None = None) -> str:
+    """A row message stored in English (`row.*` ids) in `lang`; any other text as it is."""
+    if (lang or current_lang()) == "en":
+        return text
+    if not _PATTERNS:
+        longest_first = sorted(_STORED_IDS, key=lambda m: -len(MESSAGES[m]["en"]))
+        _PATTERNS.extend((m, _pattern(MESSAGES[m]["en"])) for m in longest_first)
+    for message_id, pattern in _PATTERNS:
+        found = pattern.match(text)
+        if found:
+            return msg(message_id, lang, **found.groupdict())
+    return text

@@ -149,3 +149,30 @@ def test_a_genuine_xls_from_an_older_excel_imports(db_url: str, tmp_path: Path) 
         want, got = good_row(i), stored[good_row(i)["claim_id"]]
         assert (got.person_id, got.policy, got.kind, got.region, got.filed_on.isoformat()) == (
             want["person_id"], want["policy"], want["kind"], want["region"], "2020-05-10")
+
+
+def test_rejected_rows_read_in_chinese_at_import_and_in_the_rejected_list(
+        db_url: str, tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    from tests.unit.intake.claimrows import write_csv
+
+    assert run_claims("init", db=db_url).returncode == 0
+    bad_date = {**good_row(0), "filed_on": "2020-02-30"}
+    no_region = {k: v for k, v in good_row(1).items() if k != "region"}
+    path = write_csv(tmp_path / "c.csv", [bad_date, no_region, good_row(2)])
+    done = run_claims("import", str(path), "--on", "2020-06-01", db=db_url,
+                      env={"CLAIMS_LANG": "zh", "COLUMNS": "200"})
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "不是真实存在的日期" in done.stdout and "为必填项，未填写" in done.stdout, done.stdout
+    english = run_claims("--lang", "en", "export", "rejected", "--out", str(tmp_path / "en.xlsx"),
+                         db=db_url)
+    assert english.returncode == 0, english.stderr
+    out = tmp_path / "未受理.xlsx"
+    assert run_claims("export", "rejected", "--out", str(out), db=db_url,
+                      env={"CLAIMS_LANG": "zh"}).returncode == 0
+    sheet = load_workbook(out)["导入未受理"]
+    messages = [str(c.value) for c in sheet["G"] if c.value]
+    assert any("不是真实存在的日期" in m for m in messages), messages
+    assert "为必填项，未填写" in messages, messages
+    assert any(str(c.value) == "2项" for row in sheet.iter_rows() for c in row), "footer counts 2 problems"

@@ -91,3 +91,28 @@ def test_explained_errors_read_in_the_readers_language(monkeypatch: pytest.Monke
     monkeypatch.setenv("CLAIMS_LANG", "zh")
     assert explain(exc) == "“李”可担任 inspector，不能担任 admin"
     assert explain(ValueError("plain")) == "plain"
+
+
+@pytest.mark.parametrize(("stored", "chinese"), [
+    ("'2020/13/1' is not a real calendar date", "'2020/13/1' 不是真实存在的日期"),
+    ("is required and missing", "为必填项，未填写"),
+    ("is required for kind skill_upgrade (a claim asking for an advance may leave it empty until "
+     "completion)", "补贴类别 skill_upgrade 必须填写（申请预支的申报可在结业前暂不填写）"),
+    ("42 is out of range; it must be between 1 and 12", "42 超出范围，应在 1 至 12 之间"),
+    ("a message the catalogue does not know", "a message the catalogue does not know"),
+])
+def test_row_messages_stored_in_english_read_in_chinese(stored: str, chinese: str) -> None:
+    from intake.messages import localise_stored
+
+    assert localise_stored(stored, "zh") == chinese
+    assert localise_stored(stored, "en") == stored
+
+
+def test_the_validator_writes_the_catalogue_english_text() -> None:
+    from intake.validate import InvalidRecord, parse_record
+    from tests.unit.intake.claimrows import good_row
+
+    with pytest.raises(InvalidRecord) as refused:
+        parse_record({**good_row(0), "filed_on": "2020-02-30", "months": "x"})
+    texts = {e.field: e.message for e in refused.value.errors}
+    assert texts["filed_on"] == msg("row.not_real_date", "en", value="'2020-02-30'")
