@@ -360,6 +360,26 @@ MESSAGES.update({
 """Why an import row was not filed (intake/validate.py). The stored text is the English one;
 `localise_stored` gives it in the reader's language (import output, the 导入未受理 sheet)."""
 
+MESSAGES.update({
+    "artifact.summary": {
+        "en": "nightly-{day}: claims moved per step and policy, money by kind and policy (yuan, "
+              "numbers), claims set aside and held for release; totals per policy",
+        "zh": "nightly-{day}：各环节、各政策流转的申报，按类别和政策的金额（元），搁置和待审批的申报；各政策合计"},
+    "artifact.set_aside": {"en": "nightly-{day}: claims set aside (see `claims failed`)",
+                           "zh": "nightly-{day}：搁置的申报（见 `claims failed`）"},
+    "artifact.postings": {"en": "nightly-{day}: new postings, identities masked",
+                          "zh": "nightly-{day}：新公示的申报（身份信息脱敏）"},
+    "artifact.week": {"en": "week of {day}: money per night and kind (yuan)",
+                      "zh": "{day} 所在周：每晚按类别的金额（元）"},
+    "artifact.night": {"en": "nightly-{day}: the night on one page", "zh": "nightly-{day}：夜间处理一览"},
+    "artifact.failed_at": {"en": "failed at {step} ({step_zh})", "zh": "在 {step}（{step_zh}）失败"},
+    "artifact.completed": {"en": "completed", "zh": "已完成"},
+    "artifact.stopped": {"en": "stopped", "zh": "已中止"},
+    "artifact.database": {"en": "Database `{database}` — {outcome}", "zh": "数据库 `{database}` — {outcome}"},
+    "artifact.links": {"en": "Artifacts", "zh": "相关产出"},
+})
+"""Human text of the night's Prefect artifacts (flows/nightly.py, services/nightly/report.py)."""
+
 NOUNS: dict[str, dict[str, tuple[str, str]]] = {
     "row": {"en": ("row", "rows"), "zh": ("行", "行")},
     "claim": {"en": ("claim", "claims"), "zh": ("件", "件")},
