@@ -380,6 +380,20 @@ MESSAGES.update({
 })
 """Human text of the night's Prefect artifacts (flows/nightly.py, services/nightly/report.py)."""
 
+MESSAGES.update({
+    "rejected.claims_sheet": {"en": "rejected claims", "zh": "不予补贴"},
+    "rejected.claims_title": {"en": "Rejected claims", "zh": "不予补贴申报名单"},
+    "rejected.claims_header": {
+        "en": "No.|Claim ID|Policy|Name|ID number|Subsidy kind|State|Reasons|Reason codes|Date",
+        "zh": "序号|申报编号|政策|姓名|身份证号码|补贴类别|状态|不予补贴原因|原因代码|日期"},
+    "rejected.imports_sheet": {"en": "rejected import rows", "zh": "导入未受理"},
+    "rejected.imports_title": {"en": "Import rows not filed", "zh": "导入未受理数据行"},
+    "rejected.imports_header": {"en": "No.|File|Row|Claim ID|Type|Field|Message",
+                                "zh": "序号|导入文件|行号|申报编号|类型|字段|说明"},
+    "rejected.total": {"en": "Total", "zh": "合计"},
+})
+"""The rejected list's sheets (exports/rejected.py); a header is its columns joined by |."""
+
 NOUNS: dict[str, dict[str, tuple[str, str]]] = {
     "row": {"en": ("row", "rows"), "zh": ("行", "行")},
     "claim": {"en": ("claim", "claims"), "zh": ("件", "件")},
