@@ -377,6 +377,11 @@ MESSAGES.update({
     "artifact.stopped": {"en": "stopped", "zh": "已中止"},
     "artifact.database": {"en": "Database `{database}` — {outcome}", "zh": "数据库 `{database}` — {outcome}"},
     "artifact.links": {"en": "Artifacts", "zh": "相关产出"},
+    "artifact.import": {"en": "import of {file} on {day}", "zh": "{day} 导入 {file}"},
+    "artifact.import_rejections": {
+        "en": "rows of {file} not filed (all of them: claims export rejected)",
+        "zh": "{file} 中未受理的行（全部见 claims export rejected）"},
+    "artifact.retry": {"en": "claims retried on {day}", "zh": "{day} 重新处理的申报"},
 })
 """Human text of the night's Prefect artifacts (flows/nightly.py, services/nightly/report.py)."""
 
