@@ -12,7 +12,9 @@ from intake.messages import msg
 
 
 def register(app: typer.Typer) -> None:
-    ops = typer.Typer(help="Operations on the Prefect server: alerts (告警).", no_args_is_help=True)
+    ops = typer.Typer(help="Operations on the Prefect server: alerts (告警).\n\n"
+                           "Example: claims ops setup --webhook https://chat.example/hook --late-hours 4 "
+                           "--missing-hours 26", no_args_is_help=True)
     ops.command("setup")(setup)
     ops.command("release-code")(release_code)
     app.add_typer(ops, name="ops")
@@ -67,7 +69,7 @@ def setup(
         made = install(webhook, AlertWindows(late=timedelta(hours=late_hours),
                                              missing=timedelta(hours=missing_hours)), email=settings)
     except Exception as exc:
-        fail(f"could not reach the Prefect server to create the automations: {exc}")
+        fail(msg("cli.prefect_unreachable", problem=exc), 3)
         return
     for name, automation_id in made.items():
         console.print(f"{name}: {automation_id}")
@@ -88,6 +90,6 @@ def release_code(
     try:
         path = set_code(actor, code)
     except ReleaseCodeError as exc:
-        fail(str(exc))
+        fail(exc)
         return
     console.print(f"release code of {actor} stored (hashed) in {path}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from cli.common import ActorOption, OnOption, business_date, console, fail, ready_engine
+from intake.messages import msg
 from services.access.actors import actor_from
 from services.money.payments import CONFIRMED, FAILED, BankResolveError, resolve_conflict
 
@@ -22,13 +23,13 @@ def bank_resolve(
     Example: claims bank resolve PAY0123456789ABCDEF0 --failed --actor wang
     """
     if confirmed == failed:
-        fail("say --confirmed or --failed", code=2)
+        fail(msg("cli.bank_choice"), code=2)
     engine = ready_engine()
     try:
         outcome = resolve_conflict(engine, reference, CONFIRMED if confirmed else FAILED,
                                    actor=actor_from(actor, "admin"), on=business_date(on))
     except BankResolveError as exc:
-        fail(str(exc))
+        fail(exc)
         return
     console.print(outcome)
 
@@ -49,6 +50,6 @@ def bank_copy(
     try:
         path = write_copy(engine, batch_id, outbox_dir(), actor=actor_from(actor, "clerk").name)
     except NoSuchBatch as exc:
-        fail(str(exc))
+        fail(exc)
         return
     console.print(f"副本 written: {path}")

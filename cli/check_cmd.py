@@ -8,6 +8,7 @@ import typer
 from rich.markup import escape
 
 from cli.common import Table, console, err_console, ready_engine
+from intake.messages import count, msg
 from services.oversight.audit import verify
 from services.oversight.reconcile import ReconcileReport, reconcile
 
@@ -32,7 +33,7 @@ def audit_verify() -> None:
         console.print("[green]the event log is intact 流转记录完整[/green]")
         return
     for problem in report.problems:
-        err_console.print(f"[red]broken:[/red] {problem}")
+        err_console.print(f"[red]{msg('cli.broken')}[/red] {problem}")
     raise typer.Exit(1)
 
 
@@ -84,5 +85,5 @@ def _print_report(report: ReconcileReport) -> None:
         return
     for b in report.breaches:
         line = f"{b.policy} claim {b.claim_id} ({b.state}) {b.check}: {b.message}"
-        err_console.print(f"[red]breach:[/red] {escape(line)}", highlight=False, soft_wrap=True)
-    err_console.print(f"{len(report.broken_claims)} claims break an invariant")
+        err_console.print(f"[red]{msg('cli.breach')}[/red] {escape(line)}", highlight=False, soft_wrap=True)
+    err_console.print(msg("cli.claims_break", claims=count(len(report.broken_claims), "claim")))

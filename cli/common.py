@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table as RichTable
 
+from intake.messages import explain, msg
 from models.db import get_engine
 from models.schema import require_current
 
@@ -28,7 +29,7 @@ def business_date(value: str | None) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise typer.BadParameter(f"{value!r} is not a date; write it as YYYY-MM-DD") from None
+        raise typer.BadParameter(msg("cli.not_a_date", value=value)) from None
 
 
 def ready_engine():  # type: ignore[no-untyped-def]
@@ -42,8 +43,10 @@ def ready_engine():  # type: ignore[no-untyped-def]
     return engine
 
 
-def fail(message: str, code: int = 1) -> None:
-    err_console.print(f"[red]error:[/red] {message}")
+def fail(message: str | BaseException, code: int = 1) -> None:
+    """Print `message` (an exception: its catalogued text in the reader's language) and exit."""
+    text = explain(message) if isinstance(message, BaseException) else message
+    err_console.print(f"[red]{msg('cli.error')}[/red] {text}")
     raise typer.Exit(code)
 
 

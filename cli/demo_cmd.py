@@ -10,6 +10,7 @@ from pathlib import Path
 import typer
 
 from cli.common import console, err_console
+from intake.messages import msg
 
 
 def register(app: typer.Typer) -> None:
@@ -47,7 +48,7 @@ def register(app: typer.Typer) -> None:
         failures = Demo(out, run_in_process, prefect=prefect).run()
         if failures:
             for failure in failures:
-                err_console.print(f"[red]demo: {failure}[/red]")
+                err_console.print(f"[red]{msg('cli.demo_failed', problem=failure)}[/red]")
             raise typer.Exit(1)
         console.print(f"[green]demo finished: everything it made is in {out}/[/green]")
 

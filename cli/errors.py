@@ -38,25 +38,25 @@ def classify(exc: BaseException) -> tuple[int, str]:
     """(exit code, one plain sentence) for an error that reached the top."""
     from sqlalchemy.exc import DBAPIError, OperationalError
 
+    from intake.messages import explain, msg
     from models.db import busy_seconds
     from services.access.roles import Forbidden
     from services.access.scrub import scrub
     from services.nightly.lease import LeaseHeld, LeaseLost
 
-    first = scrub(str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__)
+    text = explain(exc).strip()
+    first = scrub(text.splitlines()[0] if text else type(exc).__name__)
     if isinstance(exc, Forbidden):  # a refused actor: a check failed, nothing recorded
-        return ROWS_FAILED, f"refused: {first}; nothing was recorded"
+        return ROWS_FAILED, msg("cli.refused", problem=first)
     if isinstance(exc, LeaseHeld | LeaseLost):
         return ENVIRONMENT, first
     if isinstance(exc, OperationalError) and "locked" in str(exc).lower():
-        return ENVIRONMENT, (f"the database is locked by another process; waited {busy_seconds():.0f} s "
-                             "for it. Try again when that process (another import or a night) has finished.")
+        return ENVIRONMENT, msg("cli.db_locked", seconds=f"{busy_seconds():.0f}")
     if isinstance(exc, DBAPIError) and (exc.connection_invalidated or isinstance(exc, OperationalError)):
-        return ENVIRONMENT, (f"the database cannot be reached or refused the work ({first}); check "
-                             "CLAIMS_DATABASE_URL and that the database server runs.")
+        return ENVIRONMENT, msg("cli.db_unreachable", problem=first)
     if isinstance(exc, OSError):
-        return ENVIRONMENT, f"the file system refused: {first}"
-    return ROWS_FAILED, f"unexpected error ({type(exc).__name__}): {first}"
+        return ENVIRONMENT, msg("cli.fs_refused", problem=first)
+    return ROWS_FAILED, msg("cli.unexpected", kind=type(exc).__name__, problem=first)
 
 
 def log_dir() -> Path:
@@ -84,11 +84,11 @@ def write_log(exc: BaseException, argv: list[str]) -> Path | None:
 
 def roles_note(argv: list[str]) -> None:
     """Once per state-changing command without an actor list: roles are not enforced."""
+    from intake.messages import msg
+
     command = next((a for a in argv if not a.startswith("-")), None)
-    if command in STATE_CHANGING and not os.environ.get("CLAIMS_ACTORS"):
-        print("note: no actor list (CLAIMS_ACTORS): roles are not enforced (one name still cannot both act on "
-              "a claim and review or release it)",
-              file=sys.stderr)
+    if command in STATE_CHANGING and not os.environ.get("CLAIMS_ACTORS") and "--help" not in argv:
+        print(msg("cli.roles_note"), file=sys.stderr)
 
 
 def anchor_after(argv: list[str]) -> None:
@@ -110,33 +110,53 @@ def anchor_after(argv: list[str]) -> None:
             stamp = f"{datetime.now(UTC):%Y%m%dT%H%M%S.%f} pid {os.getpid()}"
             write_anchor(engine, business_date(None), f"claims {command} {stamp}")
     except Exception as exc:  # the command itself is done; the next anchor covers its events
-        print(f"warning: anchoring the audit log after `claims {command}` failed: {classify(exc)[1]}",
-              file=sys.stderr)
+        from intake.messages import msg
+
+        print(msg("cli.anchor_failed", command=command, problem=classify(exc)[1]), file=sys.stderr)
+
+
+def language_from(argv: list[str]) -> None:
+    """`claims --lang en ...`: set CLAIMS_LANG before any help or message is made (the group's
+    own --lang option is parsed after a subcommand's help is already printed)."""
+    for i, arg in enumerate(argv):
+        value = arg.removeprefix("--lang=") if arg.startswith("--lang=") else (
+            argv[i + 1] if arg == "--lang" and i + 1 < len(argv) else None)
+        if value:
+            os.environ["CLAIMS_LANG"] = value
+            return
 
 
 def run(app: Any) -> None:
-    """Run the Typer app under the one handler."""
+    """Run the Typer app under the one handler, its help summaries in the reader's language."""
+    import typer.main
+
+    from cli.help_text import localise
+    from intake.messages import msg
+
     argv = sys.argv[1:]
+    language_from(argv)
     debug = "--debug" in argv or os.environ.get("CLAIMS_DEBUG", "") not in ("", "0")
     if "--debug" in sys.argv:
         sys.argv.remove("--debug")
         argv = sys.argv[1:]
     roles_note(argv)
     try:
-        app()
+        command = typer.main.get_command(app)
+        localise(command)
+        command()
     except SystemExit as done:
         if done.code in (0, 1, None):
             anchor_after(argv)
         raise
     except KeyboardInterrupt:
-        print("stopped (Ctrl-C); work of this command that was not committed is not kept", file=sys.stderr)
+        print(msg("cli.stopped"), file=sys.stderr)
         sys.exit(130)
     except Exception as exc:
         if debug:
             raise
         code, message = classify(exc)
         where = write_log(exc, argv)
-        print(f"error: {message}", file=sys.stderr)
+        print(f"{msg('cli.error')} {message}", file=sys.stderr)
         if where is not None:
-            print(f"details: {where} (or run again with --debug)", file=sys.stderr)
+            print(msg("cli.details", path=where), file=sys.stderr)
         sys.exit(code)

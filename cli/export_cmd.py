@@ -21,6 +21,7 @@ from exports.summary_report import write_summary_report
 from exports.target_report import write_targets_report
 from exports.targets import NoTargetTable
 from exports.writer import Section, UnsupportedFile, check_suffix, write_document
+from intake.messages import msg
 from rules.record import POLICIES
 
 export_app = typer.Typer(help="Files for the bureau: posting notice, payment batch, rejected list.\n\n"
@@ -41,13 +42,13 @@ def register(app: typer.Typer) -> None:
 
 def _lang(value: str) -> str:
     if value not in ("zh", "en"):
-        raise typer.BadParameter("--lang takes zh or en")
+        raise typer.BadParameter(msg("cli.lang_choice"))
     return value
 
 
 def _policy(value: str | None) -> str | None:
     if value is not None and value not in POLICIES:
-        raise typer.BadParameter(f"unknown policy {value!r}; use one of: {', '.join(POLICIES)}")
+        raise typer.BadParameter(msg("cli.unknown_policy", value=value, choices=", ".join(POLICIES)))
     return value
 
 
@@ -57,7 +58,7 @@ def _date(value: str | None, name: str) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise typer.BadParameter(f"{name} {value!r} is not a date; write it as YYYY-MM-DD") from None
+        raise typer.BadParameter(msg("cli.named_not_a_date", name=name, value=value)) from None
 
 
 @contextmanager
@@ -73,7 +74,7 @@ def _write(out: Path, sections: Sequence[Section], label: str, total: int | None
     try:
         check_suffix(out)
     except UnsupportedFile as exc:
-        fail(str(exc))
+        fail(exc)
     with _progress(label, total) as advance:
         write_document(out, sections, progress=advance)
 
@@ -100,8 +101,7 @@ def posting(
     engine = ready_engine()
     windows = posted_windows(engine, policy=policy, date_from=first, date_to=last)
     if not windows:
-        fail("no claims are on a posting notice in that range: check --policy/--from/--to, or "
-             "run `claims nightly --as-of DATE` so assessed claims get posted")
+        fail(msg("cli.no_postings"))
     sections = notice_sections(engine, policy=policy, date_from=first, date_to=last, lang=lang)
     _write(out, sections, "公示名单", sum(w.claims for w in windows))
     console.print(f"wrote {out}: {sum(w.claims for w in windows)} claims in "
@@ -172,7 +172,7 @@ def targets(
         xlsx, png, progress = write_targets_report(engine, policy=str(checked), year=year,
                                                    out_dir=out, lang=lang)
     except (NoTargetTable, FontMissing) as exc:
-        fail(str(exc))
+        fail(exc)
         return
     for tp in progress:
         pct = f"{tp.total.percent}%" if tp.total.percent is not None else "target not stated"
@@ -198,12 +198,12 @@ def summary(
     first, last = _date(date_from, "--from"), _date(date_to, "--to")
     assert first is not None and last is not None
     if last < first:
-        fail("--to is before --from; swap them")
+        fail(msg("cli.to_before_from"), 2)
     engine = ready_engine()
     try:
         xlsx, png, figures = write_summary_report(engine, date_from=first, date_to=last,
                                                   out_dir=out, lang=lang)
     except FontMissing as exc:
-        fail(str(exc))
+        fail(exc)
         return
     console.print(f"{figures.claims} claims filed {first}..{last}; wrote {xlsx} and {png}")

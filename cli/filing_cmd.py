@@ -15,7 +15,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from cli.common import ActorOption, OnOption, Table, business_date, console, fail, ready_engine
-from intake.messages import count, msg
+from intake.messages import count, explain, localise_stored, msg
 from intake.privacy import safe_cell
 from intake.readers import UnreadableFile, estimate_rows
 from services.access.actors import actor_from
@@ -47,8 +47,7 @@ def one_import_at_a_time(engine: Any, file: Path) -> Iterator[None]:
                         name=f"import {digest}", wait=lease.wait_seconds()):
             yield
     except lease.LeaseHeld as exc:
-        fail(f"another import of this same file is running; waited {lease.wait_seconds():.0f} s for it "
-             f"({exc})", code=3)
+        fail(msg("cli.import_busy", seconds=f"{lease.wait_seconds():.0f}", problem=explain(exc)), code=3)
 
 
 def import_claims(
@@ -78,7 +77,7 @@ def import_claims(
             fail(msg("import.nothing_filed", problem=exc), code=2)
             return
         except Forbidden as exc:
-            fail(str(exc), code=3)
+            fail(exc, code=3)
             return
     _summary(result)
     if report is not None:
@@ -103,7 +102,8 @@ def _summary(result: ImportReport) -> None:
     for rejection in result.rejections[:SHOWN_REJECTIONS]:
         for i, error in enumerate(rejection.errors):
             table.add_row(str(rejection.row) if i == 0 else "",
-                          (rejection.claim_id or "") if i == 0 else "", error.field, error.message)
+                          (rejection.claim_id or "") if i == 0 else "", error.field,
+                          localise_stored(error.message))
     console.print(table)
 
 
@@ -137,10 +137,10 @@ def amend(
     try:
         result = amend_file(engine, file, actor=actor_from(actor, "clerk"), on=business_date(on))
     except UnreadableFile as exc:
-        fail(f"{exc}; nothing was changed", code=2)
+        fail(msg("cli.nothing_changed", problem=explain(exc)), code=2)
         return
     except Forbidden as exc:
-        fail(str(exc), code=3)
+        fail(exc, code=3)
         return
     console.print(f"{file.name}: {result.rows} rows — [green]amended {result.amended}[/green], "
                   f"unchanged {result.unchanged}, [red]refused {len(result.refused)}[/red]")
@@ -175,9 +175,9 @@ def withdraw(
         state = withdraw_claim(engine, claim_id, policy=policy, reason=reason,
                                actor=actor_from(actor, "clerk"), on=business_date(on))
     except WithdrawRefused as exc:
-        fail(str(exc))
+        fail(exc)
         return
     except Forbidden as exc:
-        fail(str(exc), code=3)
+        fail(exc, code=3)
         return
     console.print(f"claim {claim_id} withdrawn: now {state}")

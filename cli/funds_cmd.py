@@ -33,7 +33,7 @@ def report_funds(
         check_suffix(out)
         settings = load_settings()
     except (UnsupportedFile, SettingsError) as exc:
-        fail(str(exc), 2)
+        fail(exc, 2)
         return
     engine = ready_engine()
     with engine.connect() as conn:

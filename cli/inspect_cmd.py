@@ -16,6 +16,7 @@ from typer.core import TyperGroup
 from cli.common import ActorOption, OnOption, business_date, console, fail, ready_engine
 from cli.lifecycle_cmd import inspect as record_command
 from exports.writer import Section, UnsupportedFile, check_suffix, write_document
+from intake.messages import msg
 from services.oversight.sampling import REASON_ZH, REASONS, ROSTER_HEADER, make_plan, parse_rate, roster_rows
 
 
@@ -70,17 +71,16 @@ def plan(
         check_suffix(out)
         configured = load_settings().inspection_sample_rate
     except (UnsupportedFile, SettingsError) as exc:
-        fail(str(exc), 2)
+        fail(exc, 2)
         return
     text = rate or configured
     if not text:
-        fail("no sampling share: give --rate (e.g. 10%) or set inspection.sample_rate; "
-             "the seeds state none, so the product does not assume one", 2)
+        fail(msg("cli.no_sample_rate"), 2)
         return
     try:
         share = parse_rate(text)
     except ValueError as exc:
-        fail(str(exc), 2)
+        fail(exc, 2)
         return
     day = business_date(on)
     drawn_seed = seed or secrets.token_hex(4)

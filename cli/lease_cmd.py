@@ -16,6 +16,7 @@ import typer
 from sqlalchemy import insert
 
 from cli.common import ActorOption, console, fail, ready_engine
+from intake.messages import explain, msg
 from models.tables import LEASE_RELEASE
 from services.access.actors import actor_from
 from services.access.roles import Forbidden, check_role
@@ -33,12 +34,13 @@ def night_lease(engine: Any, label: str) -> Iterator[None]:
         with lease.held(engine, holder, wait=lease.wait_seconds()):
             yield
     except lease.LeaseHeld as exc:
-        fail(f"claims {label} waited {lease.wait_seconds():.0f} s for the nightly lease: {exc}",
+        fail(msg("cli.lease_wait", label=label, seconds=f"{lease.wait_seconds():.0f}", problem=explain(exc)),
              ENVIRONMENT)
 
 
 def register(app: typer.Typer) -> None:
-    group = typer.Typer(help="The nightly lease (夜间批处理锁): who holds it; an administrator's release.",
+    group = typer.Typer(help="The nightly lease (夜间批处理锁): who holds it; an administrator's release.\n\n"
+                             "Example: claims lease show; claims lease release --actor 系统管理员",
                         no_args_is_help=True)
     group.command("show")(show)
     group.command("release")(release)
@@ -74,7 +76,7 @@ def release(actor: str | None = ActorOption) -> None:
     try:
         check_role(who)
     except Forbidden as exc:
-        fail(str(exc))
+        fail(exc)
     current = lease.force_release(engine)
     if current is None:
         console.print("the nightly lease is free: nothing released")

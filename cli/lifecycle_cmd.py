@@ -89,7 +89,7 @@ def show(
     try:
         view = claim_view(engine, claim_id, policy)
     except (ClaimNotFound, AmbiguousClaim) as exc:
-        fail(str(exc))
+        fail(exc)
         return
     if as_json:
         typer.echo(json.dumps(view, ensure_ascii=False, indent=2))

@@ -15,6 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 
 from cli.common import Table, business_date, console, fail, ready_engine
 from flows.settings import EPHEMERAL_STARTUP_SECONDS
+from intake.messages import msg
 from services.access.scrub import scrub
 from services.nightly.report import summary_rows
 from services.nightly.steps import STEP_ORDER, STEP_ZH, Partition, StepResult
@@ -60,15 +61,13 @@ def nightly(
     if ctx.invoked_subcommand is not None:
         return
     if as_of is None:
-        fail("--as-of is required: the business day to run, YYYY-MM-DD "
-             "(e.g. claims nightly --as-of 2020-06-04)", code=2)
+        fail(msg("cli.as_of_required"), code=2)
         return
     day = business_date(as_of)
     if hosts and no_prefect:
-        fail("--hosts runs the night on Prefect workers; it cannot be used with --no-prefect")
+        fail(msg("cli.hosts_no_prefect"), 2)
     if hosts and not os.environ.get("PREFECT_API_URL"):
-        fail("--hosts needs the Prefect server the worker hosts poll: set PREFECT_API_URL "
-             "(docs/scaling.md)")
+        fail(msg("cli.hosts_need_server"), 3)
     engine = ready_engine()
     results = (_without_prefect(engine, day, chunk_size) if no_prefect
                else _with_prefect(day, chunk_size, workers, hosts))
@@ -144,9 +143,7 @@ def _with_prefect(day: date, chunk_size: int | None, workers: int | None,
             state: Any = nightly_flow(as_of=day, chunk_size=chunk_size, workers=workers,
                                       hosts=hosts, return_state=True)
         except Exception as exc:  # the flow's own errors come back as its state: this is Prefect
-            fail(f"Prefect could not run the flow: {scrub(str(exc))}. Is the Prefect server at "
-                 "PREFECT_API_URL running? (`prefect server start`; or run this night without "
-                 "Prefect: claims nightly --no-prefect)")
+            fail(msg("cli.prefect_failed", problem=scrub(str(exc))), 3)
             raise
         finally:
             remove()
@@ -182,7 +179,7 @@ def _without_prefect(engine: Any, day: date, chunk_size: int | None) -> dict[str
                 results = run_night(engine, day, run_id=run_id, size=size, on_chunk=show)
                 write_anchor(engine, day, run_id)
         except lease.LeaseHeld as exc:
-            fail(str(exc), 3)
+            fail(exc, 3)
             raise
     return results
 

@@ -16,6 +16,7 @@ from cli.bank_cmd import bank_copy, bank_resolve
 from cli.common import ActorOption, OnOption, Table, business_date, console, fail, ready_engine
 from cli.lease_cmd import night_lease
 from flows.events import announce, counts_of
+from intake.messages import msg
 from models.db import database_url
 from services.access.actors import actor_from
 from services.access.roles import Forbidden
@@ -63,7 +64,7 @@ def _plain_errors() -> Iterator[None]:
     try:
         yield
     except EXPECTED as exc:
-        fail(str(exc))
+        fail(exc)
 
 
 def _rows(path: Path) -> list[tuple[int, Any]]:
@@ -109,7 +110,7 @@ def review(
     Example: claims review G001 --dismiss --reason "签到表核实到场" --actor 王复核
     """
     if uphold is None:
-        fail("say --uphold or --dismiss")
+        fail(msg("cli.review_choice"), 2)
         return
     engine = ready_engine()
     with _plain_errors():
@@ -241,7 +242,7 @@ def retry_cmd(
     Example: claims retry --all --on 2020-06-12 --actor 系统管理员
     """
     if (claim_id is None) == (not all_):
-        fail("give one CLAIM_ID or --all")
+        fail(msg("cli.retry_choice"), 2)
     engine = ready_engine()
     with _plain_errors(), night_lease(engine, "retry"):
         report = retry(engine, actor=actor_from(actor, "admin"), on=business_date(on), claim_id=claim_id,

@@ -44,7 +44,7 @@ def report_oversight(
     try:
         check_suffix(out)
     except UnsupportedFile as exc:
-        fail(str(exc), 2)
+        fail(exc, 2)
         return
     engine = ready_engine()
     params = Parameters.of(load_settings())

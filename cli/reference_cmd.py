@@ -11,7 +11,9 @@ from cli.common import business_date, console, fail, ready_engine
 from services.oversight.reference import import_certificates, import_insurance
 
 reference_app = typer.Typer(help="Reference extracts the assessment checks claims against "
-                                 "(证书联网查询, 参保记录).", no_args_is_help=True)
+                                 "(证书联网查询, 参保记录).\n\n"
+                                 "Example: claims reference import registry.xlsx --kind certificates "
+                                 "--extract-on 2020-06-01", no_args_is_help=True)
 
 
 class Kind(StrEnum):

@@ -11,6 +11,7 @@ import typer
 from cli.common import console, fail, ready_engine
 from cli.rules_cmd import rules_app
 from exports.writer import Section, UnsupportedFile, check_suffix, write_document
+from intake.messages import msg
 from states.lifecycle import STATE_ZH
 
 
@@ -38,7 +39,7 @@ def replay_command(
     from services.oversight.replay import ACTION_ZH, Rulebook, replay
 
     if pack is None and overrides is None:
-        fail("give --pack FILE or --overrides FILE (or both): the amendment to replay", 2)
+        fail(msg("cli.replay_needs"), 2)
     try:
         check_suffix(out)
         current = load_packs()
@@ -49,7 +50,7 @@ def replay_command(
             amended[changed.policy] = changed
         after = Rulebook(amended, load_overrides(overrides) if overrides else before.overrides)
     except (PackError, UnsupportedFile) as exc:
-        fail(str(exc), 2)
+        fail(exc, 2)
         return
     engine = ready_engine()
     totals: dict[str, Any] = {"n": 0, "before": Decimal("0.00"), "after": Decimal("0.00"),

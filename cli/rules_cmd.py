@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 
 from cli.common import Table, console, err_console
+from intake.messages import msg
 from intake.readers import UnreadableFile, read_rows
 from intake.validate import InvalidRecord, parse_record
 from rules.decision import Decision, Grant
@@ -54,13 +55,15 @@ class Outcome:
     error: str | None = None
     missing_fact: str | None = None
     """the field a valid claim lacks for its rule (ClaimFactsError: reason missing_facts)"""
+    error_code: str | None = None
+    """stable code of the error (docs/errors.md)"""
 
 
 def _overrides(path: Path | None) -> LocalOverrides:
     try:
         return load_overrides(path)
     except PackError as exc:
-        err_console.print(f"[red]error:[/red] {exc}")
+        err_console.print(f"[red]{msg('cli.error')}[/red] {exc}")
         raise typer.Exit(2) from None
 
 
@@ -71,19 +74,20 @@ def evaluate_file(path: Path, overrides: LocalOverrides) -> Iterator[Outcome]:
         try:
             claim = parse_record(raw)
         except InvalidRecord as exc:
-            yield Outcome(row, exc.claim_id, error=f"row {row}: {exc}")
+            yield Outcome(row, exc.claim_id, error=f"row {row}: {exc}", error_code="invalid_record")
             continue
         pack = load_pack(claim.policy)
         conflict = payee_conflict(claim, pack)
         if conflict:
-            yield Outcome(row, claim.claim_id, claim, error=f"row {row}: {conflict}")
+            yield Outcome(row, claim.claim_id, claim, error=f"row {row}: {conflict}",
+                          error_code="payee_conflict")
             continue
         grants = history.setdefault((claim.policy, claim.person_id), [])
         try:
             decision = evaluate(claim, grants, pack, overrides)
         except ClaimFactsError as exc:
             yield Outcome(row, claim.claim_id, claim, error=f"row {row}: {exc.reason}: {exc}",
-                          missing_fact=exc.field)
+                          missing_fact=exc.field, error_code="missing_facts")
             continue
         if decision.eligible:
             grants.append(grant_from(claim, decision))
@@ -121,6 +125,7 @@ def decision_json(decision: Decision) -> dict[str, Any]:
     if decision.missing:
         out["missing"] = list(decision.missing)
         out["error"] = "missing parameter: " + "; ".join(decision.missing)
+        out["error_code"] = "missing_parameter"
     return out
 
 
@@ -132,7 +137,8 @@ def evaluate_cmd(
     """Evaluate every record of FILE and print one JSON object per record, in file order.
 
     Earlier eligible lines count as granted for the caps of later ones. Invalid records print
-    {"claim_id", "error"} and make the exit status 1. Nothing is written to the database.
+    {"claim_id", "error", "error_code"} and make the exit status 1 (codes: docs/errors.md).
+    Nothing is written to the database.
 
     Example: claims rules evaluate claims.csv --overrides local.yaml > decisions.jsonl
     """
@@ -147,13 +153,14 @@ def evaluate_cmd(
                 bad = True
                 obj = {"claim_id": outcome.claim_id, "eligible": False, "amount": "0.00",
                        "reasons": [ClaimFactsError.reason], "missing_facts": [outcome.missing_fact],
-                       "error": outcome.error}
+                       "error": outcome.error, "error_code": outcome.error_code}
             else:
                 bad = True
-                obj = {"claim_id": outcome.claim_id, "error": outcome.error}
+                obj = {"claim_id": outcome.claim_id, "error": outcome.error,
+                       "error_code": outcome.error_code}
             out.write(json.dumps(obj, ensure_ascii=False) + "\n")
     except UnreadableFile as exc:
-        err_console.print(f"[red]error:[/red] {file}: {exc}")
+        err_console.print(f"[red]{msg('cli.error')}[/red] {file}: {exc}")
         raise typer.Exit(2) from None
     out.flush()
     if bad:
@@ -174,7 +181,7 @@ def show_cmd(
     try:
         pack = load_pack(policy)
     except PackError as exc:
-        err_console.print(f"[red]error:[/red] {exc}")
+        err_console.print(f"[red]{msg('cli.error')}[/red] {exc}")
         raise typer.Exit(2) from None
     local = _overrides(overrides)
     render_pack(console, pack, local, in_force=policy_in_force(pack, local))
@@ -201,9 +208,9 @@ def explain_cmd(
                     raise typer.Exit(1)
                 return
     except UnreadableFile as exc:
-        err_console.print(f"[red]error:[/red] {file}: {exc}")
+        err_console.print(f"[red]{msg('cli.error')}[/red] {file}: {exc}")
         raise typer.Exit(2) from None
-    err_console.print(f"[red]error:[/red] no claim {claim!r} in {file}")
+    err_console.print(f"[red]{msg('cli.error')}[/red] {msg('cli.no_claim_in_file', claim=claim, file=file)}")
     raise typer.Exit(1)
 
 

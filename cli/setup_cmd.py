@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 
 from cli.common import console, err_console, fail
+from intake.messages import msg
 from models.db import get_engine
 from models.schema import MIGRATIONS, current_version, upgrade
 from states.diagram import dot, mermaid
@@ -30,7 +31,7 @@ def init() -> None:
     refused = outside_log.refuse_beside_database(database_url())
     if refused:
         for message in refused:
-            err_console.print(f"[red]error:[/red] {message}")
+            err_console.print(f"[red]{msg('cli.error')}[/red] {message}")
         raise typer.Exit(2)
     engine = get_engine()
     applied = upgrade(engine)
@@ -67,7 +68,7 @@ def diagram(
             done = subprocess.run(["dot", f"-T{fmt}", str(dot_path), "-o", str(target)],
                                   capture_output=True, text=True)
             if done.returncode != 0:
-                fail(f"graphviz failed: {done.stderr.strip()}")
+                fail(msg("cli.graphviz_failed", problem=done.stderr.strip()), 3)
             written.append(target)
     for path in written:
         console.print(f"wrote {path}")

@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from cli.common import console, err_console
+from intake.messages import msg
 
 
 def register(app: typer.Typer) -> None:
@@ -25,10 +26,10 @@ def register(app: typer.Typer) -> None:
         from exports.template import TEMPLATES, write_template
 
         if kind not in TEMPLATES:
-            err_console.print(f"--kind must be one of {', '.join(TEMPLATES)}")
+            err_console.print(msg("cli.template_kind", choices=", ".join(TEMPLATES)))
             raise typer.Exit(2)
         if out.suffix.lower() != ".xlsx":
-            err_console.print("--out must be a file ending in .xlsx")
+            err_console.print(msg("cli.template_out"))
             raise typer.Exit(2)
         write_template(out, kind)
         console.print(f"wrote {out}")

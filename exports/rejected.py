@@ -15,6 +15,7 @@ from sqlalchemy import Engine, select
 from exports.labels import IMPORT_REJECTION_ZH, kind_label, label, reasons_zh, state_label
 from exports.query import stream
 from exports.writer import Row, Section
+from intake.messages import LANGS, count, localise_stored, msg
 from intake.privacy import mask_id, mask_name
 from models.tables import BATCH, CLAIM, REJECTION
 
@@ -24,16 +25,8 @@ REFUSED_STATES: tuple[str, ...] = ("rejected", "recovery_due", "recovered")
 # 17 digits and a check character (identity number) or 18 of [0-9A-Z] (credit code).
 _ID_LIKE = re.compile(r"(?<![0-9A-Za-z])(\d{17}[\dXx]|[0-9A-HJ-NP-RTUWXY]{18})(?![0-9A-Za-z])")
 
-CLAIM_HEADERS = {
-    "zh": ("序号", "申报编号", "政策", "姓名", "身份证号码", "补贴类别", "状态", "不予补贴原因",
-           "原因代码", "日期"),
-    "en": ("No.", "Claim ID", "Policy", "Name", "ID number", "Subsidy kind", "State", "Reasons",
-           "Reason codes", "Date"),
-}
-IMPORT_HEADERS = {
-    "zh": ("序号", "导入文件", "行号", "申报编号", "类型", "字段", "说明"),
-    "en": ("No.", "File", "Row", "Claim ID", "Type", "Field", "Message"),
-}
+CLAIM_HEADERS = {lang: tuple(msg("rejected.claims_header", lang).split("|")) for lang in LANGS}
+IMPORT_HEADERS = {lang: tuple(msg("rejected.imports_header", lang).split("|")) for lang in LANGS}
 
 
 def scrub(text: str) -> str:
@@ -94,8 +87,7 @@ class _ClaimRows:
                    row.reasons, row.state_on)
 
     def footer(self) -> list[Row]:
-        return [("合计" if self.lang == "zh" else "Total",
-                 f"{self.count}件" if self.lang == "zh" else f"{self.count} claims")]
+        return [(msg("rejected.total", self.lang), count(self.count, "claim", self.lang))]
 
 
 @dataclass
@@ -115,24 +107,23 @@ class _ImportRows:
             for field, message in error_items(row.errors):
                 self.count += 1
                 yield (self.count, row.file_name, row.row_number, scrub(row.claim_id or ""),
-                       label(IMPORT_REJECTION_ZH, row.kind, self.lang), field, message)
+                       label(IMPORT_REJECTION_ZH, row.kind, self.lang), field,
+                       localise_stored(message, self.lang))
 
     def footer(self) -> list[Row]:
-        return [("合计" if self.lang == "zh" else "Total",
-                 f"{self.count}项" if self.lang == "zh" else f"{self.count} problems")]
+        return [(msg("rejected.total", self.lang), count(self.count, "problem", self.lang))]
 
 
 def rejected_sections(engine: Engine, lang: str = "zh") -> list[Section]:
-    zh = lang == "zh"
     claims = _ClaimRows(engine, lang)
     imports = _ImportRows(engine, lang)
     return [
-        Section(name="不予补贴" if zh else "rejected claims", header=CLAIM_HEADERS[lang],
+        Section(name=msg("rejected.claims_sheet", lang), header=CLAIM_HEADERS[lang],
                 rows=claims, footer=claims.footer,
-                preamble=["不予补贴申报名单" if zh else "Rejected claims"],
+                preamble=[msg("rejected.claims_title", lang)],
                 widths=(6, 16, 18, 10, 22, 18, 14, 50, 30, 12)),
-        Section(name="导入未受理" if zh else "rejected import rows", header=IMPORT_HEADERS[lang],
+        Section(name=msg("rejected.imports_sheet", lang), header=IMPORT_HEADERS[lang],
                 rows=imports, footer=imports.footer,
-                preamble=["导入未受理数据行" if zh else "Import rows not filed"],
+                preamble=[msg("rejected.imports_title", lang)],
                 widths=(6, 30, 8, 16, 18, 18, 60)),
     ]

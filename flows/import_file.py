@@ -10,6 +10,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.runtime import flow_run
 
 from flows.settings import concrete_annotations, night_timeout_seconds
+from intake.messages import msg
 from models.db import database_url as configured_url
 from models.db import engine_for
 from models.schema import require_current
@@ -39,18 +40,18 @@ def import_claims_file(path: str, on: date | None = None, actor: str | None = No
     logger.info("%s: %d rows — filed %d, skipped %d, conflicts %d, rejected %d", report.file_name,
                 report.rows, report.filed, report.skipped, report.conflicts, report.rejected)
     create_markdown_artifact(
-        key="import-summary", description=f"import of {report.file_name} on {day}",
+        key="import-summary", description=msg("artifact.import", file=report.file_name, day=day),
         markdown=(f"# {report.file_name} (batch {report.batch_id})\n\n"
                   "| rows | filed | skipped | conflicts | rejected |\n|---:|---:|---:|---:|---:|\n"
                   f"| {report.rows} | {report.filed} | {report.skipped} | {report.conflicts} | "
                   f"{report.rejected} |\n"
                   + "".join(f"\n- {scrub(w)}" for w in report.warnings)))
     if report.rejections:
-        create_table_artifact(key="import-rejections", description=f"rows of {report.file_name} "
-                              "not filed (all of them: claims export rejected)", table=[
+        create_table_artifact(key="import-rejections", table=[
             {"row": r.row, "claim_id": r.claim_id or "", "kind": r.kind,
              "errors": scrub("; ".join(str(e) for e in r.errors))}
-            for r in report.rejections[:REJECTIONS_LISTED]])
+            for r in report.rejections[:REJECTIONS_LISTED]],
+            description=msg("artifact.import_rejections", file=report.file_name))
     return report
 
 

@@ -51,6 +51,7 @@ from flows.settings import (
     retry_delays,
     set_aside_alert_threshold,
 )
+from intake.messages import msg
 from models.db import database_url as configured_url
 from models.db import engine_for
 from models.schema import require_current
@@ -289,26 +290,25 @@ def _publish(results: dict[str, StepResult], url: str, as_of: date, failed: str 
     keys = artifact_keys(as_of)
     create_table_artifact(
         table=summary_rows(results, failed), key=keys["summary"],
-        description=f"nightly-{as_of}: claims moved per step and policy, money by kind and "
-                    "policy (yuan, numbers), claims set aside and held for release; totals per policy",
+        description=msg("artifact.summary", day=as_of),
     )
     aside = set_aside_rows(results)
     linked = {"summary 汇总": keys["summary"], "postings 公示": keys["postings"],
               "progress 进度": keys["progress"], "week 本周": week_key(as_of)}
     if aside:
         create_table_artifact(table=aside, key=keys["set aside"],
-                              description=f"nightly-{as_of}: claims set aside (see `claims failed`)")
+                              description=msg("artifact.set_aside", day=as_of))
         linked["set aside 搁置"] = keys["set aside"]
     engine = engine_for(url)
     create_markdown_artifact(markdown=postings_markdown(engine, as_of), key=keys["postings"],
-                             description=f"nightly-{as_of}: new postings, identities masked")
+                             description=msg("artifact.postings", day=as_of))
     create_table_artifact(table=week_rows(engine, as_of), key=week_key(as_of),
-                          description=f"week of {as_of}: money per night and kind (yuan)")
+                          description=msg("artifact.week", day=as_of))
     from services.oversight.holds import night_lines  # signals holding claims, the fund-budget warning
     oversight = night_lines(engine, as_of, load_settings())
     create_markdown_artifact(markdown=night_markdown(as_of, results, failed, linked, database_tag(url),
                                                      [*batch_lines(engine, as_of), "", *oversight]),
-                             key=keys["night"], description=f"nightly-{as_of}: the night on one page")
+                             key=keys["night"], description=msg("artifact.night", day=as_of))
 
 
 @task(name="anchor-once", retries=DEFAULT_CHUNK_RETRIES, retry_condition_fn=_retry_on_io,

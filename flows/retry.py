@@ -9,6 +9,7 @@ from prefect.artifacts import create_table_artifact
 from prefect.runtime import flow_run
 
 from flows.settings import concrete_annotations, night_timeout_seconds
+from intake.messages import msg
 from models.db import database_url as configured_url
 from models.db import engine_for
 from models.schema import require_current
@@ -42,7 +43,7 @@ def retry_failed(claim_id: str | None = None, policy: str | None = None, on: dat
         logger.info("%s", report.note)
     still = {f.claim_pk for f in report.still_failed}
     logger.info("retried %d claims; %d still set aside", len(report.chosen), len(still))
-    create_table_artifact(key="retry-failed", description=f"claims retried on {day}", table=[
+    create_table_artifact(key="retry-failed", description=msg("artifact.retry", day=day), table=[
         {"claim_id": f.claim_id, "policy": f.policy, "step": f.step,
          "was": scrub(f.reason), "now": "still set aside" if f.claim_pk in still else "released"}
         for f in report.chosen] or [{"claim_id": "-", "policy": "-", "step": "-",

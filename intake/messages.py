@@ -9,6 +9,8 @@ Counts go through `count`: "1 row" / "2 rows" in English, a measure word in Chin
 from __future__ import annotations
 
 import os
+import re
+import string
 from typing import Any
 
 LANGS = ("zh", "en")
@@ -75,11 +77,376 @@ MESSAGES: dict[str, dict[str, str]] = {
               "涉及预支的 {kept} 件仍须现场检查",
     },
 }
+MESSAGES.update({
+    "cli.error": {"en": "error:", "zh": "错误："},
+    "cli.details": {"en": "details: {path} (or run again with --debug)",
+                    "zh": "详情：{path}（或加 --debug 重新运行）"},
+    "cli.stopped": {"en": "stopped (Ctrl-C); work of this command that was not committed is not kept",
+                    "zh": "已中止（Ctrl-C）；本命令尚未提交的工作不保留"},
+    "cli.refused": {"en": "refused: {problem}; nothing was recorded",
+                    "zh": "已拒绝：{problem}；未记录任何内容"},
+    "cli.db_locked": {
+        "en": "the database is locked by another process; waited {seconds} s for it. Try again when "
+              "that process (another import or a night) has finished.",
+        "zh": "数据库被另一进程锁定，已等待 {seconds} 秒。请待该进程（另一次导入或夜间处理）结束后重试。",
+    },
+    "cli.db_unreachable": {
+        "en": "the database cannot be reached or refused the work ({problem}); check "
+              "CLAIMS_DATABASE_URL and that the database server runs.",
+        "zh": "无法连接数据库或数据库拒绝执行（{problem}）；请检查 CLAIMS_DATABASE_URL 以及数据库服务器是否运行。",
+    },
+    "cli.fs_refused": {"en": "the file system refused: {problem}", "zh": "文件系统拒绝：{problem}"},
+    "cli.unexpected": {"en": "unexpected error ({kind}): {problem}", "zh": "意外错误（{kind}）：{problem}"},
+    "cli.roles_note": {
+        "en": "note: no actor list (CLAIMS_ACTORS): roles are not enforced (one name still cannot "
+              "both act on a claim and review or release it)",
+        "zh": "注意：未配置人员名单（CLAIMS_ACTORS），不校验角色（同一人仍不能既经办又复核或审批同一申报）",
+    },
+    "cli.anchor_failed": {
+        "en": "warning: anchoring the audit log after `claims {command}` failed: {problem}",
+        "zh": "提示：`claims {command}` 之后为审计日志加锚点失败：{problem}",
+    },
+    "cli.not_a_date": {"en": "{value!r} is not a date; write it as YYYY-MM-DD",
+                       "zh": "“{value}”不是日期，请写成 YYYY-MM-DD"},
+    "cli.named_not_a_date": {"en": "{name} {value!r} is not a date; write it as YYYY-MM-DD",
+                             "zh": "{name} “{value}”不是日期，请写成 YYYY-MM-DD"},
+    "cli.lang_choice": {"en": "--lang takes zh or en", "zh": "--lang 只能是 zh 或 en"},
+    "cli.unknown_policy": {"en": "unknown policy {value!r}; use one of: {choices}",
+                           "zh": "未知政策“{value}”；可选：{choices}"},
+    "cli.import_busy": {
+        "en": "another import of this same file is running; waited {seconds} s for it ({problem})",
+        "zh": "同一文件的另一次导入正在进行，已等待 {seconds} 秒（{problem}）；请在其结束后重新导入",
+    },
+    "cli.nothing_changed": {"en": "{problem}; nothing was changed", "zh": "{problem}；未作任何更改"},
+    "cli.template_kind": {"en": "--kind must be one of {choices}", "zh": "--kind 只能是 {choices} 之一"},
+    "cli.template_out": {"en": "--out must be a file ending in .xlsx",
+                         "zh": "--out 必须是以 .xlsx 结尾的文件"},
+    "cli.bank_choice": {"en": "say --confirmed or --failed", "zh": "请指定 --confirmed 或 --failed"},
+    "cli.review_choice": {"en": "say --uphold or --dismiss", "zh": "请指定 --uphold 或 --dismiss"},
+    "cli.retry_choice": {"en": "give one CLAIM_ID or --all", "zh": "请给出一个申报编号或 --all"},
+    "cli.no_sample_rate": {
+        "en": "no sampling share: give --rate (e.g. 10%) or set inspection.sample_rate; the seeds "
+              "state none, so the product does not assume one",
+        "zh": "没有抽查比例：请给出 --rate（如 10%）或设置 inspection.sample_rate；政策文件未规定，系统不代为确定",
+    },
+    "cli.replay_needs": {"en": "give --pack FILE or --overrides FILE (or both): the amendment to replay",
+                         "zh": "请给出 --pack 文件或 --overrides 文件（或两者）：要重放的修订"},
+    "cli.lease_wait": {"en": "claims {label} waited {seconds} s for the nightly lease: {problem}",
+                       "zh": "claims {label} 等待夜间批处理锁 {seconds} 秒：{problem}"},
+    "cli.no_postings": {
+        "en": "no claims are on a posting notice in that range: check --policy/--from/--to, or "
+              "run `claims nightly --as-of DATE` so assessed claims get posted",
+        "zh": "该范围内没有公示的申报：请检查 --policy/--from/--to，"
+              "或运行 `claims nightly --as-of 日期` 使已审核的申报进入公示",
+    },
+    "cli.to_before_from": {"en": "--to is before --from; swap them", "zh": "--to 早于 --from，请对调"},
+    "cli.as_of_required": {
+        "en": "--as-of is required: the business day to run, YYYY-MM-DD (e.g. claims nightly "
+              "--as-of 2020-06-04)",
+        "zh": "必须给出 --as-of：要处理的业务日，YYYY-MM-DD（如 claims nightly --as-of 2020-06-04）",
+    },
+    "cli.hosts_no_prefect": {
+        "en": "--hosts runs the night on Prefect workers; it cannot be used with --no-prefect",
+        "zh": "--hosts 在 Prefect 工作进程上运行夜间处理，不能与 --no-prefect 同用",
+    },
+    "cli.hosts_need_server": {
+        "en": "--hosts needs the Prefect server the worker hosts poll: set PREFECT_API_URL "
+              "(docs/scaling.md)",
+        "zh": "--hosts 需要工作主机轮询的 Prefect 服务器：请设置 PREFECT_API_URL（见 docs/scaling.md）",
+    },
+    "cli.prefect_failed": {
+        "en": "Prefect could not run the flow: {problem}. Is the Prefect server at "
+              "PREFECT_API_URL running? (`prefect server start`; or run this night without "
+              "Prefect: claims nightly --no-prefect)",
+        "zh": "Prefect 无法运行流程：{problem}。PREFECT_API_URL 的 Prefect 服务器是否在运行？"
+              "`claims nightly --no-prefect` 可不经 Prefect 运行。",
+    },
+    "cli.prefect_unreachable": {
+        "en": "could not reach the Prefect server to create the automations: {problem}",
+        "zh": "无法连接 Prefect 服务器建立告警规则：{problem}",
+    },
+    "cli.graphviz_failed": {"en": "graphviz failed: {problem}", "zh": "graphviz 失败：{problem}"},
+    "cli.no_claim_in_file": {"en": "no claim {claim!r} in {file}", "zh": "{file} 中没有申报“{claim}”"},
+    "cli.broken": {"en": "broken:", "zh": "损坏："},
+    "cli.breach": {"en": "breach:", "zh": "不一致："},
+    "cli.claims_break": {"en": "{claims} break an invariant", "zh": "{claims}不满足一致性要求"},
+    "cli.demo_failed": {"en": "demo: {problem}", "zh": "演示：{problem}"},
+    "cli.lang_option": {"en": "language of messages: zh (default) or en; also CLAIMS_LANG",
+                        "zh": "信息语言：zh（默认）或 en；也可设 CLAIMS_LANG"},
+    "access.not_listed": {"en": "{name!r} is not on the deployment's list of actors ({path})",
+                          "zh": "“{name}”不在本部署的人员名单中（{path}）"},
+    "access.wrong_role": {"en": "{name!r} may act as {roles}, not as {role}",
+                          "zh": "“{name}”可担任 {roles}，不能担任 {role}"},
+    "access.inspector_reviews": {
+        "en": "{name!r} inspected claim {claim_id} and cannot review its objection",
+        "zh": "“{name}”检查过申报 {claim_id}，不能复核其异议"},
+    "access.objector_reviews": {
+        "en": "{name!r} objected to claim {claim_id} and cannot review the objection",
+        "zh": "“{name}”对申报 {claim_id} 提出了异议，不能复核该异议"},
+    "access.handler_reviews": {
+        "en": "{name!r} did {done} on claim {claim_id} and cannot review its objection",
+        "zh": "“{name}”对申报 {claim_id} 做过 {done}，不能复核其异议"},
+    "access.reviewer_recovers": {
+        "en": "{name!r} reviewed claim {claim_id}'s objection and cannot mark its recovery",
+        "zh": "“{name}”复核过申报 {claim_id} 的异议，不能将其列为追回"},
+    "access.handler_approves": {
+        "en": "{name!r} inspected, reviewed, loaded inspections or completions of, or amended "
+              "claims in this batch and cannot release its payment",
+        "zh": "“{name}”检查、复核、导入过检查或结业名册、或更正过本批次中的申报，不能审批放行本批拨付"},
+    "lease.held": {
+        "en": "another nightly run holds the lease since {since} UTC ({holder}); it lapses at "
+              "{until} UTC unless its heartbeat renews it. Wait for that run to finish; a crashed "
+              "run's lease is taken over by the next run at once (same host) or after the lapse. "
+              "`claims lease show` tells who holds it.",
+        "zh": "另一次夜间处理自 {since} UTC 起持有批处理锁（{holder}）；若心跳不续期，将于 {until} UTC 到期。"
+              "请等待其结束；崩溃的运行所持的锁由下一次运行立即（同一主机）或到期后接管。"
+              "`claims lease show` 可查看持有者。",
+    },
+    "lease.lapsed": {
+        "en": "the nightly lease of {holder} lapsed and another run took it; this run stops before "
+              "its next step",
+        "zh": "{holder} 的夜间批处理锁已过期并被另一次运行接管；本次运行在下一步之前停止"},
+    "lease.taken_over": {
+        "en": "this run's nightly lease (generation {generation}) was taken over (now generation "
+              "{current}); nothing of this transaction is kept",
+        "zh": "本次运行的夜间批处理锁（第 {generation} 代）已被接管（现为第 {current} 代）；本事务的内容不保留"},
+    "lease.released_under": {
+        "en": "this run's nightly lease (generation {generation}) was taken over (released); "
+              "nothing of this transaction is kept",
+        "zh": "本次运行的夜间批处理锁（第 {generation} 代）已被释放；本事务的内容不保留"},
+})
+"""CLI errors and notes, refusals by the actor list, lease messages."""
+
+MESSAGES.update({
+    "help.claims": {
+        "en": "Vocational-training subsidy claims (职业技能提升行动补贴): import, rules, the claim "
+              "lifecycle, nightly Prefect runs, notices, payment batches and reports.",
+        "zh": "职业技能提升行动补贴申报：导入、规则、申报流转、夜间批处理、公示、拨付和报表。",
+    },
+    "help.oversight": {"en": "Claims an institution signal set aside for a reviewer: list them, clear or confirm.",
+                       "zh": "机构风险信号搁置待复核的申报：列出、排除或确认。"},
+    "help.oversight.list": {"en": "List the claims signals set aside (open, cleared, confirmed or all).",
+                            "zh": "列出风险信号搁置的申报（待复核、已排除、已确认或全部）。"},
+    "help.oversight.scan": {"en": "Compute the signals now and set aside the claims they point at.",
+                            "zh": "立即计算风险信号并搁置其指向的申报。"},
+    "help.oversight.clear": {"en": "Clear a claim's signals as reviewer; it moves on the next night.",
+                             "zh": "复核排除申报的风险信号；下一夜继续办理。"},
+    "help.oversight.confirm": {"en": "Confirm a claim's signals as reviewer; the claim is rejected.",
+                               "zh": "复核确认申报的风险信号；申报不予通过。"},
+    "help.init": {"en": "Create the database schema, or upgrade it to the current version.",
+                  "zh": "建立数据库结构，或升级到当前版本。"},
+    "help.diagram": {"en": "Draw the claim lifecycle (Mermaid, Graphviz dot, PNG/SVG).",
+                     "zh": "绘制申报流转图（Mermaid、Graphviz dot、PNG/SVG）。"},
+    "help.import": {"en": "File the claims of a CSV/XLSX/XLS file; rows that cannot be filed are "
+                          "listed with row, field and reason.",
+                    "zh": "导入申报文件（CSV/XLSX/XLS）；不能受理的行列出行号、字段和原因。"},
+    "help.amend": {"en": "Correct filed claims before assessment.",
+                   "zh": "审核前更正已受理的申报。"},
+    "help.withdraw": {"en": "Withdraw a claim before assessment (a paid advance becomes money to "
+                            "recover).",
+                      "zh": "审核前撤回申报（已拨付的预支转为待追回）。"},
+    "help.complete": {"en": "Record training completion (结业/证书 roster).",
+                      "zh": "登记培训结业（结业/证书名册）。"},
+    "help.show": {"en": "Show one claim: state, amount, payments and its history.",
+                  "zh": "查看一件申报：状态、金额、拨付和全部经过。"},
+    "help.object": {"en": "Record an objection (异议) during the posting window.",
+                    "zh": "在公示期内登记异议。"},
+    "help.review": {"en": "Resolve an objection as reviewer: uphold or dismiss.",
+                    "zh": "复核异议：成立（不予补贴）或不成立（恢复公示）。"},
+    "help.recover": {"en": "Mark all money paid on a claim as to be recovered (追回).",
+                     "zh": "将一件申报已拨付的资金全部列为待追回。"},
+    "help.recovered": {"en": "Record money actually returned (已追回).",
+                       "zh": "登记实际追回的资金。"},
+    "help.failed": {"en": "List claims the nights set aside, with step and reason.",
+                    "zh": "列出夜间处理搁置的申报及其环节和原因。"},
+    "help.retry": {"en": "Run again the step a claim was set aside in (administrator).",
+                   "zh": "重新执行申报被搁置的环节（系统管理员）。"},
+    "help.approve": {"en": "Release the day's payment batch (拨付审批).",
+                     "zh": "审批放行当日拨付批次。"},
+    "help.reconcile": {"en": "Check money and states claim by claim; totals per policy and day.",
+                       "zh": "逐件核对资金与状态；按政策和日期汇总。"},
+    "help.demo": {"en": "Demo claims for all five policies through their whole life.",
+                  "zh": "演示：五项政策的申报走完全部流程。"},
+    "help.template": {"en": "Write a blank import template (.xlsx) with Chinese headers.",
+                      "zh": "生成空白导入模板（.xlsx，中文表头）。"},
+    "help.bank": {"en": "The bank's statements (银行回单): confirming or failing payments.",
+                  "zh": "银行回单：确认或退回拨付。"},
+    "help.bank.import": {"en": "Apply a bank statement: settle confirmed payments, fail refused "
+                               "ones.",
+                         "zh": "导入银行回单：成功的拨付结清，失败的退回待重拨。"},
+    "help.bank.resolve": {"en": "Decide a payment two statement lines contradicted.",
+                          "zh": "裁定两条回单相互矛盾的拨付。"},
+    "help.bank.copy": {"en": "Write a payment batch's file again, marked as a copy (副本).",
+                       "zh": "重新生成拨付批次文件，标明“副本”。"},
+    "help.rules": {"en": "The seed policies as packs and the rules engine (no database writes).",
+                   "zh": "政策规则包与规则引擎（不写数据库）。"},
+    "help.rules.evaluate": {"en": "Evaluate every record of a file; one JSON object per record.",
+                            "zh": "逐条评估文件中的记录，每条输出一个 JSON 对象。"},
+    "help.rules.show": {"en": "Print a policy pack: validity, parameters and seed clauses.",
+                        "zh": "显示政策规则包：有效期、参数及政策条款。"},
+    "help.rules.explain": {"en": "Explain step by step how one claim was decided.",
+                           "zh": "逐步说明一件申报的审核结果。"},
+    "help.rules.replay": {"en": "Re-evaluate decided claims under an amended pack; list what "
+                                "would change.",
+                          "zh": "按修订后的规则重新评估已审核申报，列出会变化的申报。"},
+    "help.export": {"en": "Files for the bureau: posting notice, payment batch, rejected list.",
+                    "zh": "报送文件：公示名单、拨付清单、不予补贴名单。"},
+    "help.export.posting": {"en": "The public posting notice (公示名单), identities masked.",
+                            "zh": "公示名单（身份信息脱敏）。"},
+    "help.export.payments": {"en": "The day's payment list for the finance bureau (拨付清单).",
+                             "zh": "报财政部门的当日拨付清单。"},
+    "help.export.rejected": {"en": "Rejected claims and rejected import rows.",
+                             "zh": "不予补贴申报和导入未受理数据行。"},
+    "help.report": {"en": "Reports: progress against targets, quarterly/annual summary.",
+                    "zh": "报表：目标任务进度、季报和年报。"},
+    "help.report.targets": {"en": "Progress against the seed's target table.",
+                            "zh": "目标任务完成进度。"},
+    "help.report.summary": {"en": "The quarterly / annual report (季报、年报).",
+                            "zh": "季报、年报。"},
+    "help.report.funds": {"en": "Budget, committed, paid, recovered and remaining funds.",
+                          "zh": "资金：预算、已承诺、已拨付、已追回和结余。"},
+    "help.report.oversight": {"en": "Named risk signals per training body (read-only).",
+                              "zh": "各培训机构的风险信号（只读）。"},
+    "help.audit": {"en": "The tamper-evident event log.", "zh": "防篡改的事件日志。"},
+    "help.audit.verify": {"en": "Check every claim's hash-chained history and the nightly "
+                                "anchors.",
+                          "zh": "校验每件申报的哈希链记录和夜间锚点。"},
+    "help.nightly": {"en": "Run the night of a business day: advances, inspections, assessment, "
+                           "postings, payment.",
+                     "zh": "执行某一业务日的夜间处理：预支、检查、审核、公示、拨付。"},
+    "help.nightly.worker": {"en": "Run one worker of a night that several workers share.",
+                            "zh": "运行多机夜间处理中的一个工作进程。"},
+    "help.lease": {"en": "The nightly lease (夜间批处理锁): who holds it; an administrator's "
+                         "release.",
+                   "zh": "夜间批处理锁：谁持有；系统管理员释放。"},
+    "help.lease.show": {"en": "Who holds the nightly lease and when it lapses.",
+                        "zh": "查看夜间批处理锁的持有者和到期时间。"},
+    "help.lease.release": {"en": "Release the nightly lease by hand (administrator only).",
+                           "zh": "手工释放夜间批处理锁（仅系统管理员）。"},
+    "help.ops": {"en": "Operations on the Prefect server: alerts (告警).",
+                 "zh": "Prefect 服务器运维：告警。"},
+    "help.ops.setup": {"en": "Create or replace the alert automations on the Prefect server.",
+                       "zh": "在 Prefect 服务器上建立或替换告警规则。"},
+    "help.ops.release-code": {"en": "Set an approver's personal release code.",
+                              "zh": "设置审批人的个人放行码。"},
+    "help.inspect": {"en": "On-site inspections (现场检查): `record FILE` (also `claims inspect "
+                           "FILE`) records results; `plan` chooses what to inspect.",
+                     "zh": "现场检查：`record 文件`（或 `claims inspect 文件`）登记结果；`plan` 制定检查计划。"},
+    "help.inspect.record": {"en": "Record on-site inspection results from a roster.",
+                            "zh": "按名册登记现场检查结果。"},
+    "help.inspect.plan": {"en": "Choose the classes and claims to inspect, each with its reason.",
+                          "zh": "选定要检查的班级和申报，并说明原因。"},
+    "help.reference": {"en": "Reference extracts the assessment checks claims against.",
+                       "zh": "审核比对用的参照数据（证书联网查询、参保记录）。"},
+    "help.reference.import": {"en": "Load a reference extract as dated rows.",
+                              "zh": "导入参照数据（注明提取日期）。"},
+})
+"""One-line summaries of the commands (`claims --help`), id help.<command path>."""
+
+MESSAGES.update({
+    "error.policy_not_in_force": {"en": "the policy is not in force that day ({detail})",
+                                  "zh": "该政策当日未生效（{detail}）"},
+    "error.missing_parameter": {"en": "a number the policy leaves open has no local value ({detail})",
+                                "zh": "政策未规定的参数尚无本地取值（{detail}）"},
+    "error.missing_facts": {"en": "the claim lacks facts the rules need ({detail})",
+                          "zh": "申报缺少审核所需的信息（{detail}）"},
+    "error.advance_not_payable": {"en": "the advance cannot be paid ({detail})",
+                                  "zh": "预支无法拨付（{detail}）"},
+    "error.advance_not_allowed": {"en": "no advance is allowed here ({detail})",
+                                  "zh": "不予预支（{detail}）"},
+    "error.advance_refused": {"en": "the advance payment was refused ({detail})",
+                              "zh": "预支拨付被拒（{detail}）"},
+    "error.payment_refused": {"en": "the payment was refused ({detail})", "zh": "拨付被拒（{detail}）"},
+    "error.bank_failed": {"en": "the bank failed the payment ({detail})", "zh": "银行退回拨付（{detail}）"},
+    "error.awaiting_release": {"en": "waits for the payment release ({detail})",
+                               "zh": "等待拨付审批（{detail}）"},
+    "error.invalid_record": {"en": "the record is invalid ({detail})", "zh": "记录有误（{detail}）"},
+    "error.payee_conflict": {"en": "the payee does not fit the policy ({detail})",
+                             "zh": "收款人与政策规定不符（{detail}）"},
+    "error.set_aside": {"en": "set aside ({detail})", "zh": "已搁置（{detail}）"},
+})
+"""Human text of the machine outputs' error codes (services/error_codes.py, docs/errors.md)."""
+
+MESSAGES.update({
+    "row.too_long": {"en": "is {length} characters long; at most {limit} are allowed",
+                     "zh": "长度为{length}个字符，最多允许{limit}个"},
+    "row.formula": {"en": "{value} looks like a spreadsheet formula; enter the value itself",
+                    "zh": "{value} 像是电子表格公式，请填写数值本身"},
+    "row.unknown_code": {"en": "{value} is not a known code; use one of {choices}",
+                         "zh": "{value} 不是有效代码，可填：{choices}"},
+    "row.not_real_date": {"en": "{value} is not a real calendar date", "zh": "{value} 不是真实存在的日期"},
+    "row.not_a_date": {"en": "{value} is not a date; write it as YYYY-MM-DD (2020/6/1, 2020-6-1 and "
+                             "2020年6月1日 are read too)",
+                       "zh": "{value} 不是日期，请写成 YYYY-MM-DD（也可写 2020/6/1、2020-6-1 或 2020年6月1日）"},
+    "row.not_yes_no": {"en": "{value} is not yes or no; write true/false, 1/0 or 是/否",
+                       "zh": "{value} 不是“是/否”，请填写 是/否、true/false 或 1/0"},
+    "row.not_whole": {"en": "{value} is not a whole number", "zh": "{value} 不是整数"},
+    "row.out_of_range": {"en": "{number} is out of range; it must be between {low} and {high}",
+                         "zh": "{number} 超出范围，应在 {low} 至 {high} 之间"},
+    "row.not_money": {"en": "{value} is not an amount in yuan like 1500 or 1500.00",
+                      "zh": "{value} 不是以元为单位的金额（如 1500 或 1500.00）"},
+    "row.negative": {"en": "{value} is negative; amounts are 0 or more", "zh": "{value} 为负数，金额应不小于0"},
+    "row.fen": {"en": "{value} has more than 2 decimal places (fen)", "zh": "{value} 小数超过2位（分）"},
+    "row.above_bound": {"en": "{value} yuan is above the sanity bound of {bound} yuan",
+                        "zh": "{value} 元超过合理上限 {bound} 元"},
+    "row.not_region": {"en": "{value} is not a 6-digit administrative division code",
+                       "zh": "{value} 不是6位行政区划代码"},
+    "row.required": {"en": "is required and missing", "zh": "为必填项，未填写"},
+    "row.required_for_kind": {"en": "is required for kind {kind}", "zh": "补贴类别 {kind} 必须填写"},
+    "row.required_unless_advance": {
+        "en": "is required for kind {kind} (a claim asking for an advance may leave it empty until "
+              "completion)",
+        "zh": "补贴类别 {kind} 必须填写（申请预支的申报可在结业前暂不填写）"},
+})
+"""Why an import row was not filed (intake/validate.py). The stored text is the English one;
+`localise_stored` gives it in the reader's language (import output, the 导入未受理 sheet)."""
+
+MESSAGES.update({
+    "artifact.summary": {
+        "en": "nightly-{day}: claims moved per step and policy, money by kind and policy (yuan, "
+              "numbers), claims set aside and held for release; totals per policy",
+        "zh": "nightly-{day}：各环节、各政策流转的申报，按类别和政策的金额（元），搁置和待审批的申报；各政策合计"},
+    "artifact.set_aside": {"en": "nightly-{day}: claims set aside (see `claims failed`)",
+                           "zh": "nightly-{day}：搁置的申报（见 `claims failed`）"},
+    "artifact.postings": {"en": "nightly-{day}: new postings, identities masked",
+                          "zh": "nightly-{day}：新公示的申报（身份信息脱敏）"},
+    "artifact.week": {"en": "week of {day}: money per night and kind (yuan)",
+                      "zh": "{day} 所在周：每晚按类别的金额（元）"},
+    "artifact.night": {"en": "nightly-{day}: the night on one page", "zh": "nightly-{day}：夜间处理一览"},
+    "artifact.failed_at": {"en": "failed at {step} ({step_zh})", "zh": "在 {step}（{step_zh}）失败"},
+    "artifact.completed": {"en": "completed", "zh": "已完成"},
+    "artifact.stopped": {"en": "stopped", "zh": "已中止"},
+    "artifact.database": {"en": "Database `{database}` — {outcome}", "zh": "数据库 `{database}` — {outcome}"},
+    "artifact.links": {"en": "Artifacts", "zh": "相关产出"},
+    "artifact.import": {"en": "import of {file} on {day}", "zh": "{day} 导入 {file}"},
+    "artifact.import_rejections": {
+        "en": "rows of {file} not filed (all of them: claims export rejected)",
+        "zh": "{file} 中未受理的行（全部见 claims export rejected）"},
+    "artifact.retry": {"en": "claims retried on {day}", "zh": "{day} 重新处理的申报"},
+})
+"""Human text of the night's Prefect artifacts (flows/nightly.py, services/nightly/report.py)."""
+
+MESSAGES.update({
+    "rejected.claims_sheet": {"en": "rejected claims", "zh": "不予补贴"},
+    "rejected.claims_title": {"en": "Rejected claims", "zh": "不予补贴申报名单"},
+    "rejected.claims_header": {
+        "en": "No.|Claim ID|Policy|Name|ID number|Subsidy kind|State|Reasons|Reason codes|Date",
+        "zh": "序号|申报编号|政策|姓名|身份证号码|补贴类别|状态|不予补贴原因|原因代码|日期"},
+    "rejected.imports_sheet": {"en": "rejected import rows", "zh": "导入未受理"},
+    "rejected.imports_title": {"en": "Import rows not filed", "zh": "导入未受理数据行"},
+    "rejected.imports_header": {"en": "No.|File|Row|Claim ID|Type|Field|Message",
+                                "zh": "序号|导入文件|行号|申报编号|类型|字段|说明"},
+    "rejected.total": {"en": "Total", "zh": "合计"},
+})
+"""The rejected list's sheets (exports/rejected.py); a header is its columns joined by |."""
 
 NOUNS: dict[str, dict[str, tuple[str, str]]] = {
     "row": {"en": ("row", "rows"), "zh": ("行", "行")},
     "claim": {"en": ("claim", "claims"), "zh": ("件", "件")},
     "request": {"en": ("request", "requests"), "zh": ("件", "件")},
+    "payment": {"en": ("payment", "payments"), "zh": ("笔", "笔")},
+    "person": {"en": ("person", "people"), "zh": ("人", "人")},
+    "problem": {"en": ("problem", "problems"), "zh": ("项", "项")},
 }
 """Count words: English singular/plural, Chinese measure word."""
 
@@ -101,3 +468,48 @@ def count(n: int, noun: str, lang: str | None = None) -> str:
     if (lang or current_lang()) == "zh":
         return f"{n}{one}"
     return f"{n} {one if n == 1 else many}"
+
+
+def explained(exc_type: type[Exception], message_id: str, **values: Any) -> Exception:
+    """An exception whose text is catalogued: `str()` is the English text (logs, tests), and
+    `explain()` gives it in the reader's language."""
+    exc = exc_type(msg(message_id, "en", **values))
+    exc.message_id = message_id  # type: ignore[attr-defined]
+    exc.message_values = values  # type: ignore[attr-defined]
+    return exc
+
+
+def explain(exc: BaseException) -> str:
+    """An exception's text in the current language when it was raised through `explained`,
+    else its own text (first line)."""
+    message_id = getattr(exc, "message_id", None)
+    if message_id in MESSAGES:
+        return msg(message_id, **getattr(exc, "message_values", {}))
+    return str(exc)
+
+
+_STORED_IDS = tuple(m for m in MESSAGES if m.startswith("row."))
+_PATTERNS: list[tuple[str, re.Pattern[str]]] = []
+
+
+def _pattern(template: str) -> re.Pattern[str]:
+    parts = []
+    for literal, name, _spec, _conv in string.Formatter().parse(template):
+        parts.append(re.escape(literal))
+        if name:
+            parts.append(f"(?P<{name}>.+?)")
+    return re.compile("".join(parts) + r"\Z", re.S)
+
+
+def localise_stored(text: str, lang: str | None = None) -> str:
+    """A row message stored in English (`row.*` ids) in `lang`; any other text as it is."""
+    if (lang or current_lang()) == "en":
+        return text
+    if not _PATTERNS:
+        longest_first = sorted(_STORED_IDS, key=lambda m: -len(MESSAGES[m]["en"]))
+        _PATTERNS.extend((m, _pattern(MESSAGES[m]["en"])) for m in longest_first)
+    for message_id, pattern in _PATTERNS:
+        found = pattern.match(text)
+        if found:
+            return msg(message_id, lang, **found.groupdict())
+    return text

@@ -22,6 +22,7 @@ from intake.identity import credit_code_problem as _credit_code_problem
 from intake.identity import identity_problem as _identity_problem
 from intake.jurisdictions import JURISDICTIONS
 from intake.limits import INT_RANGES, MAX_MONEY, TEXT_LIMITS
+from intake.messages import msg
 from intake.privacy import mask_account, mask_id
 from intake.readers import RowProblem, _clean
 from rules.packs import load_pack
@@ -130,11 +131,10 @@ class _Row:
 def _text(row: _Row, field: str, value: str) -> Any:
     limit = TEXT_LIMITS[field]
     if len(value) > limit:
-        row.fail(field, f"is {len(value)} characters long; at most {limit} are allowed")
+        row.fail(field, msg("row.too_long", "en", length=len(value), limit=limit))
         return None
     if looks_like_formula(value):
-        row.fail(field, f"{show(field, value)} looks like a spreadsheet formula; "
-                        "enter the value itself")
+        row.fail(field, msg("row.formula", "en", value=show(field, value)))
         return None
     return value
 
@@ -174,8 +174,7 @@ def _code(table: Mapping[str, str],
         code = labels.get(normal_header(value))
         if code is not None:
             return code
-        row.fail(field, f"{show(field, value)} is not a known code; use one of "
-                        f"{', '.join(table)}")
+        row.fail(field, msg("row.unknown_code", "en", value=show(field, value), choices=", ".join(table)))
         return None
     return parse
 
@@ -200,7 +199,7 @@ def _date(row: _Row, field: str, value: str) -> Any:
         try:
             return _remember(_KNOWN_DATES, value, date.fromisoformat(value))
         except ValueError:
-            row.fail(field, f"{show(field, value)} is not a real calendar date")
+            row.fail(field, msg("row.not_real_date", "en", value=show(field, value)))
             return None
     text = half_width(value)
     loose = _LOOSE_DATE.fullmatch(text)
@@ -208,14 +207,13 @@ def _date(row: _Row, field: str, value: str) -> Any:
         try:
             return _remember(_KNOWN_DATES, value, date(*map(int, loose.groups())))
         except ValueError:
-            row.fail(field, f"{show(field, value)} is not a real calendar date")
+            row.fail(field, msg("row.not_real_date", "en", value=show(field, value)))
             return None
     if _SERIAL.fullmatch(text):  # an Excel date cell read as its serial number
         serial = int(float(text))
         if 20000 <= serial <= 80000:  # 1954-10-03 … 2119-01-10: a date, not another number
             return _remember(_KNOWN_DATES, value, _EXCEL_EPOCH + timedelta(days=serial))
-    row.fail(field, f"{show(field, value)} is not a date; write it as YYYY-MM-DD "
-                    "(2020/6/1, 2020-6-1 and 2020年6月1日 are read too)")
+    row.fail(field, msg("row.not_a_date", "en", value=show(field, value)))
     return None
 
 
@@ -225,7 +223,7 @@ def _bool(row: _Row, field: str, value: str) -> Any:
         return True
     if word in FALSE_WORDS:
         return False
-    row.fail(field, f"{show(field, value)} is not yes or no; write true/false, 1/0 or 是/否")
+    row.fail(field, msg("row.not_yes_no", "en", value=show(field, value)))
     return None
 
 
@@ -233,11 +231,11 @@ def _int(row: _Row, field: str, value: str) -> Any:
     low, high = INT_RANGES[field]
     value = half_width(value)
     if not value.isascii() or not value.isdigit():
-        row.fail(field, f"{show(field, value)} is not a whole number")
+        row.fail(field, msg("row.not_whole", "en", value=show(field, value)))
         return None
     number = int(value)
     if not low <= number <= high:
-        row.fail(field, f"{number} is out of range; it must be between {low} and {high}")
+        row.fail(field, msg("row.out_of_range", "en", number=number, low=low, high=high))
         return None
     return number
 
@@ -248,16 +246,16 @@ def _money(row: _Row, field: str, value: str) -> Any:
         try:
             parsed = Decimal(value)
         except InvalidOperation:
-            row.fail(field, f"{show(field, value)} is not an amount in yuan like 1500 or 1500.00")
+            row.fail(field, msg("row.not_money", "en", value=show(field, value)))
             return None
         if parsed < 0:
-            row.fail(field, f"{value} is negative; amounts are 0 or more")
+            row.fail(field, msg("row.negative", "en", value=value))
         else:
-            row.fail(field, f"{value} has more than 2 decimal places (fen)")
+            row.fail(field, msg("row.fen", "en", value=value))
         return None
     amount = Decimal(value).quantize(Decimal("0.01"))
     if amount > MAX_MONEY:
-        row.fail(field, f"{value} yuan is above the sanity bound of {MAX_MONEY} yuan")
+        row.fail(field, msg("row.above_bound", "en", value=value, bound=MAX_MONEY))
         return None
     return amount
 
@@ -309,7 +307,7 @@ def _region(row: _Row, field: str, value: str) -> Any:
     value = half_width(value)
     if len(value) == 6 and value.isascii() and value.isdigit():
         return value
-    row.fail(field, f"{show(field, value)} is not a 6-digit administrative division code")
+    row.fail(field, msg("row.not_region", "en", value=show(field, value)))
     return None
 
 
@@ -391,7 +389,7 @@ def _check_required(row: _Row, given: set[str]) -> None:
     values = row.values
     for field in ALWAYS_REQUIRED:
         if field not in given:
-            row.fail(field, "is required and missing")
+            row.fail(field, msg("row.required", "en"))
     kind = values["kind"]
     if kind in CERTIFICATE_KINDS:
         for field in CERTIFICATE_FIELDS:
@@ -399,12 +397,11 @@ def _check_required(row: _Row, given: set[str]) -> None:
                 continue
             if values["advance_requested"] and field in ADVANCE_MAY_LEAVE_EMPTY:
                 continue
-            row.fail(field, f"is required for kind {kind}"
-                     + (" (a claim asking for an advance may leave it empty until completion)"
-                        if field in ADVANCE_MAY_LEAVE_EMPTY else ""))
+            row.fail(field, msg("row.required_unless_advance" if field in ADVANCE_MAY_LEAVE_EMPTY
+                                else "row.required_for_kind", "en", kind=kind))
     for field in KIND_REQUIRED.get(kind, ()):
         if field not in given:
-            row.fail(field, f"is required for kind {kind}")
+            row.fail(field, msg("row.required_for_kind", "en", kind=kind))
 
 
 def _check_identities(row: _Row) -> None:

@@ -10,6 +10,7 @@ from sqlalchemy import Engine, select
 from intake.privacy import mask_account, mask_id, mask_name
 from models.tables import EVENT, OBJECTION, PAYMENT
 from rules.advance import advance_problem
+from services.error_codes import error_code, error_message
 from services.lookup import one_claim
 from states.lifecycle import STATE_ZH
 
@@ -57,7 +58,9 @@ def claim_view(engine: Engine, claim_id: str, policy: str | None = None) -> dict
         "posting_closes_on": claim.posting_closes_on.isoformat() if claim.posting_closes_on else None,
         "advance_problem": _advance_problem(claim),
         "set_aside": (
-            {"step": claim.set_aside_step, "reason": claim.set_aside_reason}
+            {"step": claim.set_aside_step, "reason": claim.set_aside_reason,
+             "error_code": error_code(claim.set_aside_reason),
+             "message": error_message(error_code(claim.set_aside_reason), claim.set_aside_reason)}
             if claim.set_aside_step else None
         ),
         "payments": [

@@ -24,6 +24,7 @@ from typing import Any
 import yaml
 from sqlalchemy import Connection, func, select
 
+from intake.messages import explained
 from models.tables import EVENT, INSPECTION, OBJECTION
 from services.access.actors import ROLES, Actor, normalise
 
@@ -54,9 +55,10 @@ def check_role(actor: Actor) -> None:
         return
     roles = _roster(path).get(actor.name)
     if roles is None:
-        raise Forbidden(f"{actor.name!r} is not on the deployment's list of actors ({path})")
+        raise explained(Forbidden, "access.not_listed", name=actor.name, path=path)
     if actor.role not in roles:
-        raise Forbidden(f"{actor.name!r} may act as {', '.join(sorted(roles))}, not as {actor.role}")
+        raise explained(Forbidden, "access.wrong_role", name=actor.name, roles=", ".join(sorted(roles)),
+                        role=actor.role)
 
 
 HANDLED = ("record_inspection", "record_completion", "amend")
@@ -68,20 +70,20 @@ def check_may_review(conn: Connection, actor: Actor, claim_pk: int, claim_id: st
     inspectors = {normalise(n or "") for n in conn.execute(
         select(INSPECTION.c.inspector).where(INSPECTION.c.claim_pk == claim_pk)).scalars()}
     if actor.name in inspectors:
-        raise Forbidden(f"{actor.name!r} inspected claim {claim_id} and cannot review its objection")
+        raise explained(Forbidden, "access.inspector_reviews", name=actor.name, claim_id=claim_id)
     objectors = {normalise(n or "") for n in conn.execute(
         select(OBJECTION.c.actor).where(OBJECTION.c.claim_pk == claim_pk)).scalars()}
     objectors |= {normalise(n or "") for n in conn.execute(
         select(EVENT.c.actor).where(EVENT.c.claim_pk == claim_pk, EVENT.c.trigger == "object")).scalars()}
     if actor.name in objectors:
-        raise Forbidden(f"{actor.name!r} objected to claim {claim_id} and cannot review the objection")
+        raise explained(Forbidden, "access.objector_reviews", name=actor.name, claim_id=claim_id)
     handled = {(normalise(n or ""), t) for n, t in conn.execute(
         select(EVENT.c.actor, EVENT.c.trigger).where(EVENT.c.claim_pk == claim_pk,
                                                      EVENT.c.trigger.in_(HANDLED)))}
     done = sorted(t for n, t in handled if n == actor.name)
     if done:
-        raise Forbidden(f"{actor.name!r} did {', '.join(done)} on claim {claim_id} and cannot review "
-                        "its objection")
+        raise explained(Forbidden, "access.handler_reviews", name=actor.name, done=", ".join(done),
+                        claim_id=claim_id)
 
 
 def check_may_mark_recovery(conn: Connection, actor: Actor, claim_pk: int, claim_id: str) -> None:
@@ -89,7 +91,7 @@ def check_may_mark_recovery(conn: Connection, actor: Actor, claim_pk: int, claim
     reviewers = {normalise(n or "") for n in conn.execute(
         select(OBJECTION.c.reviewer).where(OBJECTION.c.claim_pk == claim_pk)).scalars()}
     if actor.name in reviewers:
-        raise Forbidden(f"{actor.name!r} reviewed claim {claim_id}'s objection and cannot mark its recovery")
+        raise explained(Forbidden, "access.reviewer_recovers", name=actor.name, claim_id=claim_id)
 
 
 def check_may_approve(conn: Connection, actor: Actor, claim_pks: Iterable[int]) -> None:
@@ -105,5 +107,4 @@ def check_may_approve(conn: Connection, actor: Actor, claim_pks: Iterable[int]) 
             EVENT.c.claim_pk.in_(part), EVENT.c.trigger.in_(HANDLED),
             func.trim(EVENT.c.actor) == actor.name).limit(1)).first()
         if inspected or reviewed or handled:
-            raise Forbidden(f"{actor.name!r} inspected, reviewed, loaded inspections or completions of, or "
-                            "amended claims in this batch and cannot release its payment")
+            raise explained(Forbidden, "access.handler_approves", name=actor.name)

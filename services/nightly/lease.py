@@ -29,6 +29,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from intake.messages import explained
 from models.tables import LEASE
 
 LEASE_NAME = "nightly"
@@ -170,13 +171,8 @@ def _try_acquire(engine: Engine, holder: str, *, name: str, duration: timedelta 
         current = _holding(row)
         reason = takeover_reason(current, run_id=run_id, now=now)
         if reason is None:
-            raise LeaseHeld(
-                f"another nightly run holds the lease since {current.acquired_at:%Y-%m-%d %H:%M:%S} UTC "
-                f"({current.holder}); it lapses at {current.expires_at:%Y-%m-%d %H:%M:%S} UTC unless "
-                "its heartbeat renews it. Wait for that run to finish; a crashed run's lease is taken "
-                "over by the next run at once (same host) or after the lapse. `claims lease show` "
-                "tells who holds it."
-            )
+            raise explained(LeaseHeld, "lease.held", since=f"{current.acquired_at:%Y-%m-%d %H:%M:%S}",
+                            holder=current.holder, until=f"{current.expires_at:%Y-%m-%d %H:%M:%S}")
         generation = _new_generation(current.generation)
         with engine.begin() as conn:
             taken = conn.execute(update(LEASE)
@@ -201,8 +197,7 @@ def renew(engine: Engine, holder: str, *, name: str = LEASE_NAME,
     with engine.begin() as conn:
         result = conn.execute(update(LEASE).where(*condition).values(expires_at=expires))
     if result.rowcount == 0:
-        raise LeaseLost(f"the nightly lease of {holder} lapsed and another run took it; "
-                        "this run stops before its next step")
+        raise explained(LeaseLost, "lease.lapsed", holder=holder)
 
 
 def release(engine: Engine, holder: str, *, name: str = LEASE_NAME) -> None:
@@ -237,9 +232,9 @@ def fence(conn: Connection, *, name: str = LEASE_NAME) -> None:
         stmt = stmt.with_for_update(read=True)
     current = conn.execute(stmt).scalar()
     if current != generation:
-        raise LeaseLost(f"this run's nightly lease (generation {generation}) was taken over "
-                        f"({'released' if current is None else f'now generation {current}'}); "
-                        "nothing of this transaction is kept")
+        if current is None:
+            raise explained(LeaseLost, "lease.released_under", generation=generation)
+        raise explained(LeaseLost, "lease.taken_over", generation=generation, current=current)
 
 
 def adopt(engine: Engine, *, name: str = LEASE_NAME) -> int | None:

@@ -14,6 +14,7 @@ from pathlib import PurePath
 from sqlalchemy import Engine, func, select
 from sqlalchemy.engine import make_url
 
+from intake.messages import msg
 from intake.privacy import mask_id, mask_name
 from models.tables import CLAIM, PAYMENT, WINDOW
 from services.access.scrub import scrub
@@ -120,10 +121,11 @@ def set_aside_count(results: Mapping[str, StepResult]) -> int:
 def night_markdown(as_of: date, results: Mapping[str, StepResult], failed: str | None,
                    keys: Mapping[str, str], database: str, batch: list[str] | None = None) -> str:
     """The night's one page: outcome, totals and links to its other artifacts (by key)."""
-    outcome = f"**failed at {failed} ({STEP_ZH[failed]})**" if failed else (
-        "**completed**" if len(results) == len(STEP_ORDER) else "**stopped**")
+    outcome = "**" + (msg("artifact.failed_at", step=failed, step_zh=STEP_ZH[failed]) if failed else
+                      msg("artifact.completed") if len(results) == len(STEP_ORDER) else
+                      msg("artifact.stopped")) + "**"
     lines = [f"# 夜间批处理 nightly {as_of.isoformat()}", "",
-             f"Database `{database}` — {outcome}", "",
+             msg("artifact.database", database=database, outcome=outcome), "",
              "| step | 步骤 | result | claims moved | set aside | held for release |",
              "|---|---|---|---:|---:|---:|"]
     for step in STEP_ORDER:
@@ -139,7 +141,7 @@ def night_markdown(as_of: date, results: Mapping[str, StepResult], failed: str |
     lines += [f"| {t['policy']} | " + " | ".join(_yuan(Decimal(str(t[f'{k} (yuan)']))) for k in kinds)
               + f" | {t['set aside']} |" for t in totals]
     lines += ["", *batch, ""] if batch else []
-    lines += ["", "## Artifacts", ""]
+    lines += ["", f"## {msg('artifact.links')}", ""]
     lines += [f"- {label}: [`{key}`](/artifacts/key/{key})" for label, key in keys.items()]
     return "\n".join(lines) + "\n"
 

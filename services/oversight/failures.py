@@ -36,8 +36,12 @@ class Failure:
     since: date | None
 
     def as_json(self) -> dict[str, Any]:
+        from services.error_codes import error_code, error_message
+
+        code = error_code(self.reason)
         return {"claim_id": self.claim_id, "policy": self.policy, "state": self.state, "step": self.step,
-                "reason": self.reason, "since": self.since.isoformat() if self.since else None}
+                "reason": self.reason, "error_code": code, "message": error_message(code, self.reason),
+                "since": self.since.isoformat() if self.since else None}
 
 
 def _failure(row: Any) -> Failure:

@@ -122,3 +122,68 @@ def test_an_advance_that_cannot_be_paid_is_named(db_url: str, tmp_path: Path) ->
     assert "C000002" in failed and "C000003" not in failed
     show = run_claims("show", "C000020", db=db_url, env={"COLUMNS": "200"})
     assert "no class filing number" in show.stdout and "set aside" in show.stdout
+    # machine outputs: codes and English field names in both languages, only `message` differs
+    assert failed["C000020"]["error_code"] == "advance_not_payable"
+    outputs = {}
+    for lang in ("zh", "en"):
+        listed = json.loads(run_claims("failed", "--json", db=db_url, env={"CLAIMS_LANG": lang}).stdout)
+        shown = json.loads(run_claims("--lang", lang, "show", "C000020", "--json", db=db_url).stdout)
+        outputs[lang] = (listed, shown)
+    (zh_list, zh_show), (en_list, en_show) = outputs["zh"], outputs["en"]
+    assert zh_show["set_aside"]["error_code"] == "advance_not_payable"
+    assert zh_show["set_aside"]["message"].startswith("预支无法拨付")
+    assert en_show["set_aside"]["message"].startswith("the advance cannot be paid")
+    for zh, en in [(zh_show["set_aside"], en_show["set_aside"]), *zip(zh_list, en_list, strict=True)]:
+        assert {k: v for k, v in zh.items() if k != "message"} == {
+            k: v for k, v in en.items() if k != "message"}
+    zh_show.pop("set_aside"), en_show.pop("set_aside")
+    assert zh_show == en_show
+
+
+def test_a_genuine_xls_from_an_older_excel_imports(db_url: str, tmp_path: Path) -> None:
+    """tests/e2e/fixtures/office_claims.xls is BIFF8 (Excel 97-2003, written by xlwt through
+    make_office_xls.py): Chinese headers, 申报日期 as a date cell, 身份证号码 as text."""
+    fixture = Path(__file__).parent / "fixtures" / "office_claims.xls"
+    assert fixture.read_bytes()[:8] == bytes.fromhex("d0cf11e0a1b11ae1")  # an OLE2 compound file
+    copy = tmp_path / "区县申报.xls"
+    copy.write_bytes(fixture.read_bytes())
+    assert run_claims("init", db=db_url).returncode == 0
+    done = run_claims("import", str(copy), "--on", "2020-06-01", db=db_url)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "filed 9" in done.stdout and "rejected 0" in done.stdout, done.stdout
+    assert "not a claim field" not in done.stdout
+    engine = make_engine(db_url)
+    with engine.connect() as conn:
+        stored = {r.claim_id: r for r in conn.execute(select(CLAIM))}
+    engine.dispose()
+    for i in range(9):
+        want, got = good_row(i), stored[good_row(i)["claim_id"]]
+        assert (got.person_id, got.policy, got.kind, got.region, got.filed_on.isoformat()) == (
+            want["person_id"], want["policy"], want["kind"], want["region"], "2020-05-10")
+
+
+def test_rejected_rows_read_in_chinese_at_import_and_in_the_rejected_list(
+        db_url: str, tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    from tests.unit.intake.claimrows import write_csv
+
+    assert run_claims("init", db=db_url).returncode == 0
+    bad_date = {**good_row(0), "filed_on": "2020-02-30"}
+    no_region = {k: v for k, v in good_row(1).items() if k != "region"}
+    path = write_csv(tmp_path / "c.csv", [bad_date, no_region, good_row(2)])
+    done = run_claims("import", str(path), "--on", "2020-06-01", db=db_url,
+                      env={"CLAIMS_LANG": "zh", "COLUMNS": "200"})
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "不是真实存在的日期" in done.stdout and "为必填项，未填写" in done.stdout, done.stdout
+    english = run_claims("--lang", "en", "export", "rejected", "--out", str(tmp_path / "en.xlsx"),
+                         db=db_url)
+    assert english.returncode == 0, english.stderr
+    out = tmp_path / "未受理.xlsx"
+    assert run_claims("export", "rejected", "--out", str(out), db=db_url,
+                      env={"CLAIMS_LANG": "zh"}).returncode == 0
+    sheet = load_workbook(out)["导入未受理"]
+    messages = [str(c.value) for c in sheet["G"] if c.value]
+    assert any("不是真实存在的日期" in m for m in messages), messages
+    assert "为必填项，未填写" in messages, messages
+    assert any(str(c.value) == "2项" for row in sheet.iter_rows() for c in row), "footer counts 2 problems"

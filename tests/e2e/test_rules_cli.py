@@ -77,6 +77,9 @@ def test_invalid_records_give_errors_and_a_nonzero_exit(tmp_path: Path, sqlite_u
     assert "person_id" in str(out[1]["error"]) and "check digit" in str(out[1]["error"])
     assert "enterprise" in str(out[2]["error"]) and "individual" in str(out[2]["error"])
     assert out[3]["eligible"] is True
+    assert (out[1]["error_code"], out[2]["error_code"]) == ("invalid_record", "invalid_record")
+    chinese = run_claims("--lang", "zh", "rules", "evaluate", str(path), db=sqlite_url)
+    assert _lines(chinese.stdout) == out  # machine output: the same in either language
 
 
 def test_missing_parameter_is_named_in_error(tmp_path: Path, sqlite_url: str) -> None:
@@ -90,6 +93,7 @@ def test_missing_parameter_is_named_in_error(tmp_path: Path, sqlite_url: str) ->
     assert out["eligible"] is False and out["reasons"] == ["missing_parameter"]
     assert out["draft"] is True
     assert "zhumadian-2019: enterprise_training.amount.L4" in str(out["error"])
+    assert out["error_code"] == "missing_parameter"
 
 
 def test_a_bound_and_a_local_override_show_in_the_output(tmp_path: Path, sqlite_url: str) -> None:

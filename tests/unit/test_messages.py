@@ -3,7 +3,9 @@ placeholders in each, and counts in each language's grammar (issue 20)."""
 
 from __future__ import annotations
 
+import re
 import string
+from pathlib import Path
 
 import pytest
 
@@ -35,3 +37,82 @@ def test_chinese_by_default_english_on_request(monkeypatch: pytest.MonkeyPatch) 
     assert msg("import.unknown_column", column="x") == "列“x”不是申报字段，已忽略"
     monkeypatch.setenv("CLAIMS_LANG", "en")
     assert msg("import.unknown_column", column="x").startswith("column 'x' is not")
+
+
+_ROOT = Path(__file__).resolve().parents[2]
+_USED = re.compile(r"""(?:\bmsg|\bexplained\(\s*\w+,)\(?\s*["']([a-z_]+\.[a-z_.\-]+)["']""")
+
+
+def _product_sources() -> list[Path]:
+    skip = {".venv", "tests", "bench", ".git"}
+    return [p for p in _ROOT.rglob("*.py") if not skip & set(p.relative_to(_ROOT).parts)]
+
+
+def test_every_message_id_the_code_uses_is_in_the_catalogue() -> None:
+    used: dict[str, str] = {}
+    for path in _product_sources():
+        for found in _USED.finditer(path.read_text(encoding="utf-8")):
+            used.setdefault(found.group(1), str(path.relative_to(_ROOT)))
+    assert len(used) > 50, sorted(used)  # the scan finds the catalogue's users
+    missing = {mid: where for mid, where in used.items() if mid not in MESSAGES}
+    assert not missing, f"message ids used but not defined: {missing}"
+
+
+def test_the_scan_would_catch_an_undefined_id() -> None:
+    assert _USED.findall('fail(msg("cli.no_such_thing"))  raise explained(Forbidden, "access.x_y")') == [
+        "cli.no_such_thing", "access.x_y"]
+
+
+def test_every_command_has_a_summary_in_both_languages_and_no_summary_is_orphaned() -> None:
+    import typer.main
+
+    from cli.help_text import commands, help_id
+    from cli.main import app
+
+    tree = commands(typer.main.get_command(app))
+    ids = {help_id(path) for path, _ in tree}
+    assert len(ids) > 40
+    assert not ids - set(MESSAGES), f"commands without a help summary: {sorted(ids - set(MESSAGES))}"
+    orphans = {m for m in MESSAGES if m.startswith("help.")} - ids
+    assert not orphans, f"help summaries of no command: {sorted(orphans)}"
+
+
+def test_counts_of_payments_and_people() -> None:
+    assert (count(1, "payment", "en"), count(2, "person", "en")) == ("1 payment", "2 people")
+    assert (count(2, "payment", "zh"), count(5, "person", "zh")) == ("2笔", "5人")
+
+
+def test_explained_errors_read_in_the_readers_language(monkeypatch: pytest.MonkeyPatch) -> None:
+    from intake.messages import explain, explained
+    from services.access.roles import Forbidden
+
+    exc = explained(Forbidden, "access.wrong_role", name="李", roles="inspector", role="admin")
+    assert isinstance(exc, Forbidden) and str(exc) == "'李' may act as inspector, not as admin"
+    monkeypatch.setenv("CLAIMS_LANG", "zh")
+    assert explain(exc) == "“李”可担任 inspector，不能担任 admin"
+    assert explain(ValueError("plain")) == "plain"
+
+
+@pytest.mark.parametrize(("stored", "chinese"), [
+    ("'2020/13/1' is not a real calendar date", "'2020/13/1' 不是真实存在的日期"),
+    ("is required and missing", "为必填项，未填写"),
+    ("is required for kind skill_upgrade (a claim asking for an advance may leave it empty until "
+     "completion)", "补贴类别 skill_upgrade 必须填写（申请预支的申报可在结业前暂不填写）"),
+    ("42 is out of range; it must be between 1 and 12", "42 超出范围，应在 1 至 12 之间"),
+    ("a message the catalogue does not know", "a message the catalogue does not know"),
+])
+def test_row_messages_stored_in_english_read_in_chinese(stored: str, chinese: str) -> None:
+    from intake.messages import localise_stored
+
+    assert localise_stored(stored, "zh") == chinese
+    assert localise_stored(stored, "en") == stored
+
+
+def test_the_validator_writes_the_catalogue_english_text() -> None:
+    from intake.validate import InvalidRecord, parse_record
+    from tests.unit.intake.claimrows import good_row
+
+    with pytest.raises(InvalidRecord) as refused:
+        parse_record({**good_row(0), "filed_on": "2020-02-30", "months": "x"})
+    texts = {e.field: e.message for e in refused.value.errors}
+    assert texts["filed_on"] == msg("row.not_real_date", "en", value="'2020-02-30'")

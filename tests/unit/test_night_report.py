@@ -52,3 +52,12 @@ def test_totals_per_policy_and_kind_are_numbers_and_held_claims_are_not_set_asid
 def test_the_database_tag_names_no_host_or_password() -> None:
     assert database_label("postgresql://claims:secret@db.example:5432/claims") == "db:postgresql/claims"
     assert database_label("sqlite:////var/lib/claims/claims.db") == "db:sqlite/claims.db"
+
+
+def test_the_nights_page_reads_in_chinese(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("CLAIMS_LANG", "zh")
+    results, _ = _results()
+    page = night_markdown(date(2020, 6, 4), results, "assess", {"summary": "nightly-summary-20200604"},
+                          "db:sqlite/claims.db")
+    assert "**在 assess（审核）失败**" in page and "## 相关产出" in page
+    assert "数据库 `db:sqlite/claims.db`" in page
