@@ -9,7 +9,7 @@ from sqlalchemy import Engine, delete, insert, select, update
 
 from models.tables import CLAIM, EVENT
 from services.access.actors import SYSTEM
-from services.nightly.moves import event_hash, plan_move, write_moves
+from services.nightly.moves import event_hash, event_hash_v2, plan_move, write_moves
 from services.oversight.audit import verify, write_anchor
 from tests.factories import claim_row, insert_claims
 
@@ -66,8 +66,9 @@ def test_a_rewritten_chain_still_breaks_its_anchor(history: Engine) -> None:
         prev = ""
         for e in events:
             actor = "forger" if e.seq == 1 else e.actor
-            digest = event_hash(prev, e.claim_pk, e.seq, e.from_state, e.to_state, e.trigger, actor, e.role,
-                                e.on, e.run_id, e.reason)
+            fields = (prev, e.claim_pk, e.seq, e.from_state, e.to_state, e.trigger, actor, e.role, e.on,
+                      e.run_id, e.reason)
+            digest = event_hash_v2(*fields, e.money) if e.version == 2 else event_hash(*fields)
             conn.execute(update(EVENT).where(EVENT.c.id == e.id).values(actor=actor, prev_hash=prev, hash=digest))
             prev = digest
         conn.execute(update(CLAIM).where(CLAIM.c.id == claim.id).values(event_head=prev))
