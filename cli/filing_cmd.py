@@ -15,6 +15,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from cli.common import ActorOption, OnOption, Table, business_date, console, fail, ready_engine
+from cli.lease_cmd import night_lease
 from intake.messages import count, explain, localise_stored, msg
 from intake.privacy import safe_cell
 from intake.readers import UnreadableFile, estimate_rows
@@ -135,7 +136,8 @@ def amend(
 
     engine = ready_engine()
     try:
-        result = amend_file(engine, file, actor=actor_from(actor, "clerk"), on=business_date(on))
+        with night_lease(engine, "amend"):
+            result = amend_file(engine, file, actor=actor_from(actor, "clerk"), on=business_date(on))
     except UnreadableFile as exc:
         fail(msg("cli.nothing_changed", problem=explain(exc)), code=2)
         return
@@ -172,8 +174,9 @@ def withdraw(
 
     engine = ready_engine()
     try:
-        state = withdraw_claim(engine, claim_id, policy=policy, reason=reason,
-                               actor=actor_from(actor, "clerk"), on=business_date(on))
+        with night_lease(engine, "withdraw"):
+            state = withdraw_claim(engine, claim_id, policy=policy, reason=reason,
+                                   actor=actor_from(actor, "clerk"), on=business_date(on))
     except WithdrawRefused as exc:
         fail(exc)
         return

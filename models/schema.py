@@ -17,6 +17,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    bindparam,
     exists,
     insert,
     inspect,
@@ -175,6 +176,42 @@ def _signal_holds(engine: Engine) -> None:
     models.oversight.SIGNAL_HOLD.create(engine, checkfirst=True)
 
 
+def _money_audit(engine: Engine) -> None:
+    # events of format 2 hash the claim's money after the move (claim_event.version, .money); payment
+    # rows carry their own hash (payment.hash), and anchors from now on digest the payments written
+    # since the previous anchor as well (audit_anchor.first/last_payment_id; NULL on older anchors).
+    # Events already written stay format 1 and are verified as format 1: rehashing them here would
+    # bless whatever the table holds today and would break the anchors already copied to the outside
+    # log. Payment rows have no hash yet: they get one now, so from here on an edit shows (what they
+    # held before this migration is what the audit vouches for).
+    from services.nightly.moves import payment_hash
+
+    tables = ("claim_event", "payment", "audit_anchor")
+    columns = {t: {c["name"] for c in inspect(engine).get_columns(t)} for t in tables}
+    wanted = (("claim_event", "version", "INTEGER NOT NULL DEFAULT 1"), ("claim_event", "money", "TEXT"),
+              ("payment", "hash", "VARCHAR(64)"), ("audit_anchor", "first_payment_id", "BIGINT"),
+              ("audit_anchor", "last_payment_id", "BIGINT"))
+    with engine.begin() as conn:
+        for table, column, kind in wanted:
+            if column not in columns[table]:
+                conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {kind}"))
+    payment = models.tables.PAYMENT
+    last = 0
+    while True:
+        with engine.begin() as conn:
+            rows = conn.execute(
+                sa_select(payment.c.id, payment.c.claim_pk, payment.c.kind, payment.c.attempt, payment.c.amount,
+                          payment.c.idempotency_key, payment.c.payee_type, payment.c.payee_id,
+                          payment.c.business_date)
+                .where(payment.c.id > last, payment.c.hash.is_(None)).order_by(payment.c.id).limit(5000)).all()
+            if not rows:
+                return
+            conn.execute(payment.update().where(payment.c.id == bindparam("b_id"))
+                         .values(hash=bindparam("b_hash")),
+                         [{"b_id": r.id, "b_hash": payment_hash(r._mapping)} for r in rows])
+            last = rows[-1].id
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _initial),
     Migration(2, "index claim.claim_id", _index_claim_id),
@@ -186,6 +223,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(30, "the lease names its holder and carries a fencing generation", _lease_holder),
     Migration(60, "reference extracts: certificate registry and insurance", _reference_tables),
     Migration(61, "fund ledger: budget per policy, year and region", _fund_accounts),
+    Migration(80, "audit format 2: events hash the money after the move, payments carry a hash", _money_audit),
     Migration(90, "claims: optional bank name and apprentice's actual allowance", _claim_later_fields),
     Migration(95, "the overrides and settings each night saw", _config_seen),
     Migration(96, "claims an institution signal set aside for a reviewer", _signal_holds),

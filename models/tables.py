@@ -197,6 +197,10 @@ class ClaimEvent(SQLModel, table=True):
     reason: str | None = Field(default=None, sa_column=Column(Text))
     prev_hash: str = Field(default="", max_length=64)
     hash: str = Field(max_length=64)
+    version: int = Field(default=1, sa_column_kwargs={"server_default": "1"},
+                         description="hash format: 1 the transition; 2 also the money after it")
+    money: str | None = Field(default=None, sa_column=Column(Text),
+                              description="format 2: the claim's money columns after the move, as hashed")
 
 
 class Payment(SQLModel, table=True):
@@ -226,6 +230,8 @@ class Payment(SQLModel, table=True):
     settled_on: date | None = None
     note: str | None = Field(default=None, sa_column=Column(Text))
     created_at: datetime = Field(default_factory=utcnow)
+    hash: str | None = Field(default=None, max_length=64,
+                             description="sha256 of what is paid, to whom, under which key (moves.payment_hash)")
 
 
 class PostingWindow(SQLModel, table=True):
@@ -327,6 +333,9 @@ class AuditAnchor(SQLModel, table=True):
     digest: str = Field(max_length=64)
     prev_digest: str = Field(default="", max_length=64)
     at: datetime = Field(default_factory=utcnow)
+    first_payment_id: int | None = Field(default=None, sa_type=BigInteger,
+                                         description="format 2: payments with id in (first, last] too")
+    last_payment_id: int | None = Field(default=None, sa_type=BigInteger)
 
 
 class Lease(SQLModel, table=True):

@@ -20,7 +20,7 @@ from models.tables import CLAIM, PAYMENT
 from services.access.actors import Actor
 from services.access.roles import check_role
 from services.money.channel import ChannelResult, PaymentChannel, PaymentOrder
-from services.nightly.moves import plan_move, write_moves
+from services.nightly.moves import payment_hash, plan_move, write_moves
 from services.settings import chunk_size
 from states.lifecycle import sources
 
@@ -34,13 +34,15 @@ def idempotency_key(policy: str, claim_id: str, kind: str, attempt: int) -> str:
 def payment_row(claim: Any, kind: str, attempt: int, amount: Decimal, on: date, *,
                 status: str, reference: str | None = None, note: str | None = None,
                 key: str | None = None) -> dict[str, Any]:
-    return {
+    row = {
         "claim_pk": claim.id, "kind": kind, "attempt": attempt, "amount": amount,
         "status": status, "payee_type": claim.payee_type, "payee_id": claim.payee_id,
         "idempotency_key": key or idempotency_key(claim.policy, claim.claim_id, kind, attempt),
         "business_date": on, "reference": reference, "settled_on": None, "note": note,
         "created_at": datetime.now(UTC),
     }
+    row["hash"] = payment_hash(row)
+    return row
 
 
 def order_for(claim: Any, kind: str, attempt: int, amount: Decimal, on: date) -> PaymentOrder:
