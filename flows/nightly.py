@@ -282,7 +282,7 @@ def _publish(results: dict[str, StepResult], url: str, as_of: date, failed: str 
     create_markdown_artifact(markdown=postings_markdown(engine, as_of), key=keys["postings"],
                              description=f"nightly-{as_of}: new postings, identities masked")
     create_table_artifact(table=week_rows(engine, as_of), key=week_key(as_of),
-                          description=f"week of {as_of}: money per night and kind (yuan)")
+                          description=f"week of {as_of}: paid, recovered and net per night (yuan)")
     create_markdown_artifact(markdown=night_markdown(as_of, results, failed, linked, database_tag(url),
                                                      batch_lines(engine, as_of)),
                              key=keys["night"], description=f"nightly-{as_of}: the night on one page")

@@ -110,3 +110,20 @@ def test_target_reports_carry_the_seed_figures(demo: Path) -> None:
     assert (demo / "summary-2019" / "summary.png").stat().st_size > 10_000
     summary = _cells(demo / "summary-2019" / "summary.xlsx")
     assert ("已拨付", "paid", 24) in {r[:3] for r in summary}
+
+
+def test_summary_net_paid_equals_the_target_reports_on_the_demo(demo: Path) -> None:
+    """One query (services/money/totals.py): each policy's net paid in the summary equals its target
+    report's money paid (the demo's claims and payments all fall in 2019)."""
+    book = openpyxl.load_workbook(demo / "summary-2019" / "summary.xlsx", read_only=True)
+    money_rows = [r for r in book["资金"].iter_rows(values_only=True) if r and r[0]]
+    header = next(r for r in money_rows if r[0] == "政策")
+    net = {str(r[0]).removesuffix(" 合计"): _money(r[header.index("净拨付（元）")])
+           for r in money_rows if str(r[0]).endswith(" 合计")}
+    assert net, "the summary shows no money"
+    for label, amount in net.items():
+        policy = label[label.index("（") + 1:label.index("）")]
+        targets = openpyxl.load_workbook(demo / "targets" / policy / "targets.xlsx", read_only=True)
+        first = targets.worksheets[0]
+        total = next(r for r in first.iter_rows(values_only=True) if r and r[0] == "总计")
+        assert _money(total[4]) == amount, (policy, total, amount)
