@@ -20,6 +20,7 @@ from sqlalchemy import Connection, and_, or_
 from rules.advance import claim_problem, is_final, unpaid_reason
 from services.money.channel import current_channel
 from services.money.funds import draw
+from services.money.payee_check import payee_problem
 from services.money.payments import next_attempt, payments_of, send
 from services.nightly.base import CLAIM, ZERO, Batch, Run
 from services.nightly.grants import grants_in_range
@@ -52,6 +53,9 @@ def decide(conn: Connection, rows: list[Any], batch: Batch) -> None:
     for row in rows:
         if not batch.rules.in_force(row.policy):
             batch.set_aside(row, "policy_not_in_force")
+            continue
+        if (missing := payee_problem(row)) is not None:  # no order without a payee name and account
+            batch.set_aside(row, missing)
             continue
         if row.advance_amount is not None:
             tried = earlier.get(row.id, [])
