@@ -70,6 +70,10 @@ FIELD_DOCS: dict[str, FieldDoc] = {
     "insured_months": FieldDoc("失业保险参保月数", "选填", "36"),
     "employed_months": FieldDoc("就业月数", "选填", "6"),
     "employed_in_province": FieldDoc("是否在省内就业", "选填", "是"),
+    "bank_name": FieldDoc("收款账户的开户行", "选填", "中国工商银行湖州南浔支行"),
+    "apprentice_allowance_actual": FieldDoc(
+        "学生学徒实际的学徒月实习津贴（元/月）；南浔学生学徒补贴按此数确定，每人每年不高于3000元",
+        "南浔学生学徒必填", "2400.00"),
     "inspected_on": FieldDoc("现场检查日期", "必填（或命令行给 --on）", "2020/6/2"),
     "inspector": FieldDoc("检查人；不填时为导入人", "选填", "李检查"),
     "result": FieldDoc("结果：通过或不通过", "必填", "通过"),

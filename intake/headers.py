@@ -21,7 +21,8 @@ CLAIM_HEADERS: dict[str, str] = {
     "training_end": "培训结束日期", "employed_on": "就业日期", "catalog_standard": "目录清单标准",
     "advance_requested": "申请预支", "class_id": "开班备案号", "organizer": "组织部门",
     "insured_months": "失业保险参保月数", "employed_months": "就业月数",
-    "employed_in_province": "省内就业",
+    "employed_in_province": "省内就业", "bank_name": "开户行",
+    "apprentice_allowance_actual": "学徒月实习津贴",
 }
 """Claim fields and their Chinese column names (CONTRACT §1a), in the template's order."""
 
@@ -41,6 +42,8 @@ EXTRA_ALIASES: dict[str, str] = {
     "身份证号": "person_id", "公民身份号码": "person_id", "银行账号": "bank_account",
     "社保卡号": "bank_account", "职业": "occupation", "工种": "occupation", "职业工种": "occupation",
     "结业日期": "certificate_date", "金额": "amount", "结果": "result", "补贴类型": "kind",
+    "开户银行": "bank_name", "开户行名称": "bank_name", "学徒实习津贴": "apprentice_allowance_actual",
+    "实习津贴": "apprentice_allowance_actual",
 }
 """Other names offices use for the same columns."""
 

@@ -15,7 +15,7 @@ from sqlalchemy import String
 from models.tables import CLAIM
 
 _TEXT_FIELDS = ("claim_id", "person_name", "occupation", "certificate_no", "class_id",
-                "organizer", "payee_name", "bank_account", "groups")
+                "organizer", "payee_name", "bank_account", "groups", "bank_name")
 
 
 

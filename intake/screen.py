@@ -15,7 +15,6 @@ A screened row is a plain tuple (cheap to send between processes):
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 from collections.abc import Iterable, Iterator, Sequence
@@ -24,7 +23,7 @@ from decimal import Decimal
 from operator import itemgetter
 from typing import Any
 
-from intake.keys import canonical, person_key
+from intake.keys import canonical, digest_of, person_key
 from intake.readers import RawRow, RowProblem, csv_records_text, csv_row
 from intake.validate import InvalidRecord, parse_values
 from models.money import to_fen
@@ -97,8 +96,8 @@ def _record_form(values: dict[str, Any], form: int) -> tuple[str, list[Any]]:
 
 def row_digest(texts: Sequence[str]) -> str:
     """The content hash (intake.keys `content_hash`) of a record's canonical texts in
-    RECORD_FIELDS order."""
-    return hashlib.sha256("\x1f".join(texts).encode("utf-8")).hexdigest()
+    RECORD_FIELDS order: later fields enter it only when filled (intake.keys `digest_of`)."""
+    return digest_of(texts)
 
 
 def screen(rows: Iterable[tuple[int, RawRow, Any]]) -> list[ScreenedRow]:

@@ -344,6 +344,7 @@ PARSERS: dict[str, Callable[[_Row, str, str], Any]] = {
     "catalog_standard": _money, "advance_requested": _bool, "class_id": _text,
     "organizer": _text, "payee_name": _text, "bank_account": _account, "insured_months": _int,
     "employed_months": _int, "employed_in_province": _bool,
+    "bank_name": _text, "apprentice_allowance_actual": _money,
 }
 DEFAULTS: dict[str, Any] = {"groups": (), "urgent": False, "enterprise_funded": False,
                             "advance_requested": False}

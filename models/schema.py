@@ -162,7 +162,7 @@ def _payment_payee_snapshot(engine: Engine) -> None:
     claim_columns = {c["name"] for c in inspect(engine).get_columns("claim")}
     with engine.begin() as conn:
         for column, kind in (("payee_name", "VARCHAR(200)"), ("bank_account", "VARCHAR(64)"),
-                             ("bank_name", "VARCHAR(200)")):
+                             ("bank_name", "VARCHAR(100)")):
             if column not in present:
                 conn.execute(text(f"ALTER TABLE payment ADD COLUMN {column} {kind}"))
         copied = [c for c in ("payee_name", "bank_account") if c not in present]
@@ -179,6 +179,18 @@ def _payment_payee_snapshot(engine: Engine) -> None:
                 "WHERE payment.kind IN ('advance', 'final')"))
 
 
+def _claim_later_fields(engine: Engine) -> None:
+    # optional claim fields added after the first schema (rules/record.py LATER_FIELDS): the payee's
+    # bank (开户行) and a student apprentice's actual allowance (学徒实习津贴, money in fen); a fresh
+    # database has them from version 1
+    present = {c["name"] for c in inspect(engine).get_columns("claim")}
+    wanted = (("bank_name", "VARCHAR(100)"), ("apprentice_allowance_actual", "BIGINT"))
+    with engine.begin() as conn:
+        for column, kind in wanted:
+            if column not in present:
+                conn.execute(text(f"ALTER TABLE claim ADD COLUMN {column} {kind}"))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _initial),
     Migration(2, "index claim.claim_id", _index_claim_id),
@@ -191,6 +203,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(60, "reference extracts: certificate registry and insurance", _reference_tables),
     Migration(61, "fund ledger: budget per policy, year and region", _fund_accounts),
     Migration(71, "payment orders keep their payee's name, account and bank", _payment_payee_snapshot),
+    Migration(90, "claims: optional bank name and apprentice's actual allowance", _claim_later_fields),
 )
 
 

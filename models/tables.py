@@ -63,6 +63,9 @@ class Claim(SQLModel, table=True):
     insured_months: int | None = None
     employed_months: int | None = None
     employed_in_province: bool | None = None
+    # optional fields added later (rules/record.py LATER_FIELDS; version 90)
+    bank_name: str | None = Field(default=None, max_length=100)
+    apprentice_allowance_actual: Decimal | None = Field(default=None, sa_type=Money)
     # --- bookkeeping ---
     person_key: int = Field(default=0, description="stable hash of person_id: work is partitioned by it")
     content_hash: str = Field(max_length=64)
@@ -222,7 +225,7 @@ class Payment(SQLModel, table=True):
                                    description="the payee's name on the claim when the order was written")
     bank_account: str | None = Field(default=None, max_length=64,
                                      description="the account on the claim when the order was written")
-    bank_name: str | None = Field(default=None, max_length=200, description="开户行, as on the claim then")
+    bank_name: str | None = Field(default=None, max_length=100, description="开户行, as on the claim then")
     business_date: date
     reference: str | None = Field(default=None, max_length=64)
     settled_on: date | None = None

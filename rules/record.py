@@ -117,6 +117,9 @@ class ClaimRecord:
     insured_months: int | None = None
     employed_months: int | None = None
     employed_in_province: bool | None = None
+    # --- optional fields added after the first schema (LATER_FIELDS): hashed only when filled ---
+    bank_name: str | None = None
+    apprentice_allowance_actual: Decimal | None = None
 
     @property
     def subsidy_year(self) -> int | None:
@@ -130,3 +133,12 @@ class ClaimRecord:
 
 
 RECORD_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(ClaimRecord))
+
+LATER_FIELDS: tuple[str, ...] = ("bank_name", "apprentice_allowance_actual")
+"""Optional fields added after the first schema, in the order they were added, always at the end
+of RECORD_FIELDS. A claim's content hash (intake/keys.py) joins the first schema's fields, then
+only the later fields that are filled, each as `name=value`: a claim without them keeps the hash
+it had before they existed, so re-importing an old file still finds "the same claim again".
+A field added later is appended here (and to ClaimRecord's end), never inserted."""
+FIRST_FIELDS: tuple[str, ...] = RECORD_FIELDS[:len(RECORD_FIELDS) - len(LATER_FIELDS)]
+assert RECORD_FIELDS[len(FIRST_FIELDS):] == LATER_FIELDS, "later fields are the record's last fields"

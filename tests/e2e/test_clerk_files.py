@@ -4,6 +4,7 @@ a GB18030 CSV with Chinese column names, Excel's date forms, Chinese labels and 
 from __future__ import annotations
 
 import csv
+from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy import select
@@ -65,6 +66,9 @@ def test_the_filled_template_imports_without_edits(db_url: str, tmp_path: Path) 
     assert "身份证号码" in header and sheet["D2"].number_format == "@"
     assert [ws.title for ws in workbook.worksheets] == ["申报", "代码表", "填表说明"]
     rows = [office_row(i) for i in range(9)]
+    assert "开户行" in header and "学徒月实习津贴" in header
+    rows[0]["开户行"] = "中国工商银行葫芦岛分行"
+    rows[4]["学徒月实习津贴"] = "2400"
     for r, row in enumerate(rows, start=2):
         for c, name in enumerate(header, start=1):
             value: object = row.get(str(name))
@@ -75,6 +79,13 @@ def test_the_filled_template_imports_without_edits(db_url: str, tmp_path: Path) 
     done = run_claims("import", str(blank), "--on", "2020-06-01", db=db_url)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "filed 9" in done.stdout and "not a claim field" not in done.stdout
+    engine = make_engine(db_url)
+    with engine.connect() as conn:
+        later = {r.claim_id: (r.bank_name, r.apprentice_allowance_actual) for r in conn.execute(
+            select(CLAIM.c.claim_id, CLAIM.c.bank_name, CLAIM.c.apprentice_allowance_actual))}
+    engine.dispose()
+    assert later["C000000"] == ("中国工商银行葫芦岛分行", None)
+    assert later["C000004"] == (None, Decimal("2400.00")) and later["C000001"] == (None, None)
     roster = tmp_path / "检查.xlsx"
     assert run_claims("template", "--kind", "inspections", "--out", str(roster),
                       db=db_url).returncode == 0

@@ -223,3 +223,34 @@ def test_withdrawing_after_an_advance_owes_it_back(db_url: str, tmp_path: Path) 
     engine.dispose()
     assert owed == Decimal("600.00")
     assert (payment.kind, payment.amount, payment.status) == ("recovery", Decimal("600.00"), "due")
+
+
+def test_optional_later_fields_keep_reimports_skipped(db_url: str, tmp_path: Path) -> None:
+    """A file written before 开户行 and 学徒月实习津贴 existed, imported again with those columns
+    empty, is the same claims again (skipped); filling one is a changed claim (a conflict, never
+    applied). A new claim carrying them stores them (rules/record.py LATER_FIELDS)."""
+    from rules.record import FIRST_FIELDS
+    init(db_url)
+    rows = [good_row(i) for i in range(4)]
+    old = tmp_path / "old.csv"
+    with old.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(FIRST_FIELDS))
+        writer.writeheader()
+        writer.writerows(rows)
+    assert run_claims("import", str(old), "--on", "2020-06-01", db=db_url).returncode == 0
+    again = [dict(row, bank_name="", apprentice_allowance_actual="") for row in rows]
+    again[1]["bank_name"] = "中国农业银行葫芦岛分行"
+    again.append(dict(good_row(9), claim_id="C000099", bank_name="湖州银行南浔支行",
+                      apprentice_allowance_actual="2400.00"))
+    done = run_claims("import", str(write_csv(tmp_path / "new.csv", again)), "--on", "2020-06-02",
+                      db=db_url, env=WIDE)
+    assert done.returncode == 1, done.stdout
+    assert "filed 1" in done.stdout and "skipped 3" in done.stdout and "conflicts 1" in done.stdout
+    engine = make_engine(db_url)
+    with engine.connect() as conn:
+        stored = dict(conn.execute(select(CLAIM.c.claim_id, CLAIM.c.bank_name)).all())
+        allowance = conn.execute(select(CLAIM.c.apprentice_allowance_actual)
+                                 .where(CLAIM.c.claim_id == "C000099")).scalar_one()
+    engine.dispose()
+    assert stored["C000001"] is None and stored["C000099"] == "湖州银行南浔支行"
+    assert str(allowance) == "2400.00"

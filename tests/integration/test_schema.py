@@ -74,6 +74,42 @@ def test_a_version_5_database_gains_the_months_paid_column_once(db_url: str) -> 
     engine.dispose()
 
 
+def test_a_version_61_database_gains_the_later_claim_fields_and_keeps_its_claims(db_url: str) -> None:
+    """Migration 90 adds bank_name and apprentice_allowance_actual (rules/record.py LATER_FIELDS)
+    to a claim table made without them; a claim filed before keeps its row, both fields empty."""
+    from sqlalchemy import select, text
+
+    from models.tables import CLAIM
+
+    engine = make_engine(db_url)
+    for migration in MIGRATIONS[:-1]:
+        migration.apply(engine)
+        with Session(engine) as session:
+            session.add(SchemaVersion(version=migration.version, name=migration.name))
+            session.commit()
+    with engine.begin() as conn:  # the claim table as version 61 had it, with one claim
+        for column in ("bank_name", "apprentice_allowance_actual"):
+            conn.execute(text(f"ALTER TABLE claim DROP COLUMN {column}"))
+        conn.execute(text(
+            "INSERT INTO claim (claim_id, policy, kind, person_id, person_name, region, filed_on, "
+            "payee_type, payee_id, groups, urgent, enterprise_funded, advance_requested, person_key, "
+            "content_hash, state, advance_paid, final_paid, recovery_owed, recovered, reasons, "
+            "citations, draft, payment_attempt, event_seq, event_head, created_at, updated_at) "
+            "VALUES ('C1', 'nanxun-2019', 'apprenticeship', 'P', 'N', '330503', '2020-05-10', "
+            "'enterprise', 'E', '', false, false, false, 1, 'h', 'filed', 0, 0, 0, 0, '', '', false, "
+            "0, 0, '', '2020-05-10 00:00:00', '2020-05-10 00:00:00')"))
+    assert [m.version for m in upgrade(engine)] == [90]
+    assert {"bank_name", "apprentice_allowance_actual"} <= {
+        c["name"] for c in inspect(engine).get_columns("claim")}
+    MIGRATIONS[-1].apply(engine)  # idempotent
+    with engine.connect() as conn:
+        row = conn.execute(select(CLAIM.c.claim_id, CLAIM.c.bank_name,
+                                  CLAIM.c.apprentice_allowance_actual)).one()
+    assert tuple(row) == ("C1", None, None)
+    assert upgrade(engine) == []
+    engine.dispose()
+
+
 def test_a_version_5_lease_gains_its_holder_and_generation_and_keeps_its_row(db_url: str) -> None:
     from sqlalchemy import text
 
