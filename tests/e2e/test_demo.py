@@ -83,10 +83,13 @@ def test_the_payment_batch_reconciles_to_the_fen(demo: Path) -> None:
     rows = _cells(demo / "拨付清单-2019-10-10.xlsx")
     body = [r for r in rows if isinstance(r[0], int)]
     total = next(r for r in rows if r[0] == "合计")
-    assert sum(_money(r[4]) for r in body) == _money(total[4]) == Decimal("47000.00")  # HLJ-006 核减
-    assert all(str(r[3]).isdigit() and len(str(r[3])) == 19 for r in body)  # full accounts, only here
+    assert sum(_money(r[6]) for r in body) == _money(total[6]) == Decimal("47000.00")  # HLJ-006 核减
+    assert all(str(r[4]).isdigit() and len(str(r[4])) == 19 for r in body)  # full accounts, only here
+    assert all(ID_PATTERN.fullmatch(str(r[3])) or len(str(r[3])) == 18 for r in body)  # 收款人证件号码
+    by_batch = [r for r in rows if r[0] == "按批次"]
+    assert by_batch and sum(_money(r[6]) for r in by_batch) == _money(total[6])  # the batch files' totals
     settled = _cells(demo / "拨付清单-2019-11-01.xlsx")
-    assert {r[7] for r in settled if isinstance(r[0], int)} == {"HLD-016", "ORD-002"}
+    assert {r[9] for r in settled if isinstance(r[0], int)} == {"HLD-016", "ORD-002"}
 
 
 def test_the_rejected_list_speaks_chinese(demo: Path) -> None:
