@@ -48,7 +48,8 @@ def decide(conn: Connection, rows: list[Any], batch: Batch) -> None:
         if row.draft and not batch.rules.in_force(row.policy):
             batch.set_aside(row, "policy_not_in_force")
             continue
-        if (problem := payee_problem(row)) is not None:  # no order without a payee name and account
+        owing = row.amount - row.advance_paid - row.final_paid > 0
+        if owing and (problem := payee_problem(row)) is not None:  # no order without a payee name and account
             batch.set_aside(row, problem)
             continue
         if batch.settings.needs_payment_approval(row.policy):
