@@ -125,10 +125,12 @@ def amend(
     actor: str | None = ActorOption,
     on: str | None = OnOption,
 ) -> None:
-    """Correct filed claims before assessment (states filed, advance_paid, on_site_inspected).
+    """Correct filed claims before assessment (states filed, advance_paid, on_site_inspected), and
+    the payee (payee_name, bank_account, bank_name) of an approved or payment_failed claim.
 
     Each row names claim_id and policy and gives only the fields to change; empty cells leave a
     field as it is. The before/after values are kept and the claim's history shows the amendment.
+    A claim set aside as payee_incomplete (claims failed) is paid by the next night once amended.
 
     Example: claims amend corrections.csv --actor 张三 --on 2019-08-09
     """

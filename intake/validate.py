@@ -55,6 +55,9 @@ _EXCEL_EPOCH = date(1899, 12, 30)
 _SCIENTIFIC = re.compile(r"[0-9](\.[0-9]+)?[eE]\+?[0-9]+")
 _TRAILING_ZERO = re.compile(r"[0-9]+\.0+")
 _ACCOUNT = re.compile(r"[0-9]{8,32}")
+_PERSONAL_ACCOUNT = re.compile(r"[0-9]{16,19}")
+"""an individual's bank card or social security card number (issue 17: 16–19 digits); an
+organisation's account has 8 to 32"""
 AS_TEXT = ("format the column as Text in Excel (设置单元格格式 → 文本) before typing or pasting "
            "the numbers, or use the template from `claims template`")
 _MONEY = re.compile(r"\d+(\.\d{1,2})?")
@@ -425,6 +428,12 @@ def _check_identities(row: _Row) -> None:
             what = f"a unified social credit code (payee_type {payee_type})"
         if problem:
             row.fail("payee_id", f"is not {what}: {problem}: {show('payee_id', payee_id)}")
+    account = values.get("bank_account")
+    if account and payee_type == "individual" and not _PERSONAL_ACCOUNT.fullmatch(account):
+        row.fail("bank_account", f"{show('bank_account', account)} has {len(account)} digits; an individual's "
+                                 "bank card or social security card (社保卡) number has 16 to 19 digits (CONTRACT "
+                                 "§1 bank_account). If digits are missing, Excel may have dropped leading zeros: "
+                                 + AS_TEXT)
 
 
 def _check_consistency(row: _Row) -> None:

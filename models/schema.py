@@ -154,6 +154,32 @@ def _fund_accounts(engine: Engine) -> None:
     models.oversight.FUND.create(engine, checkfirst=True)
 
 
+def _payment_payee_snapshot(engine: Engine) -> None:
+    # a payment order keeps the payee's name, account and bank as they stood on its claim when it
+    # was ordered (issue 17): the bank's file and the finance bureau's export read them from the
+    # order, so a later payee change cannot alter what an order sent. Orders written before keep
+    # the claim's (else the payee registry's) values as they stand now.
+    present = {c["name"] for c in inspect(engine).get_columns("payment")}
+    claim_columns = {c["name"] for c in inspect(engine).get_columns("claim")}
+    with engine.begin() as conn:
+        for column, kind in (("payee_name", "VARCHAR(200)"), ("bank_account", "VARCHAR(64)"),
+                             ("bank_name", "VARCHAR(100)")):
+            if column not in present:
+                conn.execute(text(f"ALTER TABLE payment ADD COLUMN {column} {kind}"))
+        copied = [c for c in ("payee_name", "bank_account") if c not in present]
+        registry = {"payee_name": "name", "bank_account": "bank_account"}
+        for column in copied:
+            conn.execute(text(
+                f"UPDATE payment SET {column} = COALESCE("
+                f"(SELECT claim.{column} FROM claim WHERE claim.id = payment.claim_pk), "
+                f"(SELECT payee.{registry[column]} FROM payee WHERE payee.payee_id = payment.payee_id)) "
+                "WHERE payment.kind IN ('advance', 'final')"))
+        if "bank_name" not in present and "bank_name" in claim_columns:
+            conn.execute(text(
+                "UPDATE payment SET bank_name = (SELECT claim.bank_name FROM claim WHERE claim.id = payment.claim_pk) "
+                "WHERE payment.kind IN ('advance', 'final')"))
+
+
 def _claim_later_fields(engine: Engine) -> None:
     # optional claim fields added after the first schema (rules/record.py LATER_FIELDS): the payee's
     # bank (开户行) and a student apprentice's actual allowance (学徒实习津贴, money in fen); a fresh
@@ -223,6 +249,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(30, "the lease names its holder and carries a fencing generation", _lease_holder),
     Migration(60, "reference extracts: certificate registry and insurance", _reference_tables),
     Migration(61, "fund ledger: budget per policy, year and region", _fund_accounts),
+    Migration(71, "payment orders keep their payee's name, account and bank", _payment_payee_snapshot),
     Migration(80, "audit format 2: events hash the money after the move, payments carry a hash", _money_audit),
     Migration(90, "claims: optional bank name and apprentice's actual allowance", _claim_later_fields),
     Migration(95, "the overrides and settings each night saw", _config_seen),

@@ -225,6 +225,11 @@ class Payment(SQLModel, table=True):
     idempotency_key: str = Field(max_length=120)
     payee_type: str = Field(max_length=16)
     payee_id: str = Field(max_length=18)
+    payee_name: str | None = Field(default=None, max_length=200,
+                                   description="the payee's name on the claim when the order was written")
+    bank_account: str | None = Field(default=None, max_length=64,
+                                     description="the account on the claim when the order was written")
+    bank_name: str | None = Field(default=None, max_length=100, description="开户行, as on the claim then")
     business_date: date
     reference: str | None = Field(default=None, max_length=64)
     settled_on: date | None = None

@@ -37,6 +37,8 @@ def payment_row(claim: Any, kind: str, attempt: int, amount: Decimal, on: date, 
     row = {
         "claim_pk": claim.id, "kind": kind, "attempt": attempt, "amount": amount,
         "status": status, "payee_type": claim.payee_type, "payee_id": claim.payee_id,
+        "payee_name": getattr(claim, "payee_name", None), "bank_account": getattr(claim, "bank_account", None),
+        "bank_name": getattr(claim, "bank_name", None),
         "idempotency_key": key or idempotency_key(claim.policy, claim.claim_id, kind, attempt),
         "business_date": on, "reference": reference, "settled_on": None, "note": note,
         "created_at": datetime.now(UTC),
