@@ -210,7 +210,7 @@ def _money_audit(engine: Engine) -> None:
     # bless whatever the table holds today and would break the anchors already copied to the outside
     # log. Payment rows have no hash yet: they get one now, so from here on an edit shows (what they
     # held before this migration is what the audit vouches for).
-    from services.nightly.moves import payment_hash
+    from models.audit_hash import payment_hash
 
     tables = ("claim_event", "payment", "audit_anchor")
     columns = {t: {c["name"] for c in inspect(engine).get_columns(t)} for t in tables}

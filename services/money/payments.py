@@ -16,11 +16,12 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, select, update
 
+from models.audit_hash import payment_hash
 from models.tables import CLAIM, PAYMENT
 from services.access.actors import Actor
 from services.access.roles import check_role
 from services.money.channel import ChannelResult, PaymentChannel, PaymentOrder
-from services.nightly.moves import payment_hash, plan_move, write_moves
+from services.nightly.moves import plan_move, write_moves
 from services.settings import chunk_size
 from states.lifecycle import sources
 

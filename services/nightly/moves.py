@@ -12,7 +12,6 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
@@ -33,6 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.schema import CreateTable
 
+from models.audit_hash import money_value
 from models.tables import CLAIM, EVENT
 from services.access.actors import Actor
 from services.crash_drill import checkpoint
@@ -113,14 +113,6 @@ claim already past filing, a failed advance, a partial return — and are checke
 rows instead.)"""
 
 
-def money_value(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, Decimal):
-        return f"{value:.2f}"
-    return str(value)
-
-
 def money_text(values: Any) -> str:
     """The money snapshot an event of format 2 hashes: `MONEY_FIELDS` joined by '|'."""
     return "|".join(money_value(values[name]) for name in MONEY_FIELDS)
@@ -138,15 +130,6 @@ def event_hash_v2(prev_hash: str, claim_pk: int, seq: int, from_state: str, to_s
         ["2", prev_hash, str(claim_pk), str(seq), from_state, to_state, trigger, actor, role,
          on.isoformat(), run_id or "", reason or "", money]
     )
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def payment_hash(row: Any) -> str:
-    """A payment row's hash (format 1): what is paid, to whom, under which key; its status and
-    bank reference change after it is written and are not covered."""
-    text = "|".join(["p1", str(row["claim_pk"]), row["kind"], str(row["attempt"]), money_value(row["amount"]),
-                     row["idempotency_key"], row["payee_type"], row["payee_id"],
-                     row["business_date"].isoformat()])
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 

@@ -22,15 +22,14 @@ from typing import Any
 
 from sqlalchemy import Engine, func, insert, select
 
+from models.audit_hash import money_value, payment_hash
 from models.tables import ANCHOR, CLAIM, EVENT, PAYMENT
 from services.nightly.moves import (
     EVENT_ONLY_MONEY,
     MONEY_FIELDS,
     event_hash,
     event_hash_v2,
-    money_value,
     parse_money,
-    payment_hash,
 )
 from services.oversight import outside_log
 from services.settings import chunk_size

@@ -105,7 +105,7 @@ def test_money_edited_by_hand_and_events_or_payments_deleted_or_inserted_are_nam
 
     # a payment row slipped in by hand, its hash computed the product's way: the claim's rows no longer
     # add up to what the claim says was paid
-    from services.nightly.moves import payment_hash
+    from models.audit_hash import payment_hash
 
     forged = {**{k: v for k, v in row._mapping.items() if k != "id"}, "attempt": row.attempt + 5,
               "idempotency_key": "forged", "reference": None}
