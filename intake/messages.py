@@ -43,6 +43,21 @@ MESSAGES: dict[str, dict[str, str]] = {
     "import.report_written": {
         "en": "wrote every rejected row to {path}", "zh": "全部未受理的行已写入 {path}",
     },
+    "approve.list_title": {"en": "payment batches waiting for a release", "zh": "待审批拨付批次"},
+    "approve.none_waiting": {"en": "no payment batch waits for a release", "zh": "没有待审批的拨付批次"},
+    "approve.col_batch": {"en": "batch", "zh": "批次号"},
+    "approve.col_policy": {"en": "policy", "zh": "政策"},
+    "approve.col_day": {"en": "business day", "zh": "业务日期"},
+    "approve.col_count": {"en": "orders", "zh": "笔数"},
+    "approve.col_total": {"en": "total (yuan)", "zh": "金额合计（元）"},
+    "approve.released": {
+        "en": "batch {batch} ({policy}): released by {approver}, {count} orders, {total} yuan; sent as {file}",
+        "zh": "批次 {batch}（{policy}）：已由 {approver} 审批放行，{count}笔，{total}元；已发送 {file}",
+    },
+    "approve.already": {
+        "en": "batch {batch} ({policy}): already released, {count} orders, {total} yuan",
+        "zh": "批次 {batch}（{policy}）：此前已审批放行，{count}笔，{total}元",
+    },
 }
 
 NOUNS: dict[str, dict[str, tuple[str, str]]] = {

@@ -153,6 +153,11 @@ def _fund_accounts(engine: Engine) -> None:
     models.oversight.FUND.create(engine, checkfirst=True)
 
 
+def _batch_release(engine: Engine) -> None:
+    # approval binds to one outbox batch (id, count, total, hash), issue 17; a fresh database has it from version 1
+    models.tables.BATCH_RELEASE.create(engine, checkfirst=True)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _initial),
     Migration(2, "index claim.claim_id", _index_claim_id),
@@ -164,6 +169,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(30, "the lease names its holder and carries a fencing generation", _lease_holder),
     Migration(60, "reference extracts: certificate registry and insurance", _reference_tables),
     Migration(61, "fund ledger: budget per policy, year and region", _fund_accounts),
+    Migration(70, "a payment release binds to one outbox batch", _batch_release),
 )
 
 

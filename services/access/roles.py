@@ -24,7 +24,7 @@ from typing import Any
 import yaml
 from sqlalchemy import Connection, func, select
 
-from models.tables import EVENT, INSPECTION, OBJECTION
+from models.tables import BATCH, CLAIM, EVENT, INSPECTION, OBJECTION
 from services.access.actors import ROLES, Actor, normalise
 
 
@@ -104,6 +104,8 @@ def check_may_approve(conn: Connection, actor: Actor, claim_pks: Iterable[int]) 
         handled = conn.execute(select(EVENT.c.claim_pk).where(
             EVENT.c.claim_pk.in_(part), EVENT.c.trigger.in_(HANDLED),
             func.trim(EVENT.c.actor) == actor.name).limit(1)).first()
-        if inspected or reviewed or handled:
-            raise Forbidden(f"{actor.name!r} inspected, reviewed, loaded inspections or completions of, or "
-                            "amended claims in this batch and cannot release its payment")
+        imported = conn.execute(select(CLAIM.c.id).join(BATCH, BATCH.c.id == CLAIM.c.import_batch_id).where(
+            CLAIM.c.id.in_(part), func.trim(BATCH.c.actor) == actor.name).limit(1)).first()
+        if inspected or reviewed or handled or imported:
+            raise Forbidden(f"{actor.name!r} imported, inspected, reviewed, loaded inspections or completions of, "
+                            "or amended claims in this batch and cannot release its payment")

@@ -119,7 +119,7 @@ def fund_lines(conn: Connection, year: int, settings: Settings) -> list[FundLine
             select(CLAIM.c.policy, CLAIM.c.region, PAYMENT.c.kind, func.sum(PAYMENT.c.amount, type_=Money()))
             .join(CLAIM, CLAIM.c.id == PAYMENT.c.claim_pk)
             .where(extract("year", PAYMENT.c.business_date) == year,
-                   PAYMENT.c.status.in_(("sent", "confirmed")))
+                   PAYMENT.c.status.in_(("ordered", "released", "sent", "confirmed")))
             .group_by(CLAIM.c.policy, CLAIM.c.region, PAYMENT.c.kind)):
         money[(policy, region, kind)] = _yuan(total)
     drawn = {(p, r): _yuan(d) for p, r, d in conn.execute(

@@ -8,7 +8,7 @@ attempt with its own key. Rows are written in the same transaction as the claim'
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
@@ -25,6 +25,11 @@ from services.settings import chunk_size
 from states.lifecycle import sources
 
 SENT, FAILED, CONFIRMED, DUE, RETURNED = "sent", "failed", "confirmed", "due", "returned"
+ORDERED, RELEASED, VOID = "ordered", "released", "void"
+"""an order waiting for its batch's release; released, its file not yet handed over; voided unsent
+(a payee change): closed, paying again is a new order with a new reference"""
+LIVE_ORDER = (ORDERED, RELEASED, SENT, CONFIRMED)
+"""statuses of an order that is (or will be) money out"""
 
 
 def idempotency_key(policy: str, claim_id: str, kind: str, attempt: int) -> str:
@@ -66,9 +71,11 @@ class Sent:
         return self.result.ok
 
 
-def send(channel: PaymentChannel, items: list[tuple[Any, str, int, Decimal]], on: date) -> list[Sent]:
+def send(channel: PaymentChannel, items: list[tuple[Any, str, int, Decimal]], on: date, *,
+         needs_release: Callable[[str], bool] | None = None) -> list[Sent]:
     """Send (claim, kind, attempt, amount) through `channel` as one batch; return each with the
-    payment row to insert (status sent with the channel's reference, or failed)."""
+    payment row to insert (status sent with the channel's reference, or failed). An accepted order
+    of a policy for which `needs_release` holds is written `ordered`: its batch waits for a release."""
     if not items:
         return []
     orders = [order_for(claim, kind, attempt, amount, on) for claim, kind, attempt, amount in items]
@@ -78,7 +85,8 @@ def send(channel: PaymentChannel, items: list[tuple[Any, str, int, Decimal]], on
         answer = answers.get(order.payment_key) or ChannelResult(
             order.payment_key, False, None, "the payment channel gave no answer")
         row = payment_row(claim, kind, attempt, amount, on,
-                          status=SENT if answer.ok else FAILED, reference=answer.reference,
+                          status=(ORDERED if needs_release and needs_release(claim.policy) else SENT)
+                          if answer.ok else FAILED, reference=answer.reference,
                           note=answer.message or None)
         done.append(Sent(claim, order, answer, row))
     return done

@@ -210,7 +210,7 @@ def week_rows(engine: Engine, as_of: date) -> list[dict[str, str | float]]:
             select(PAYMENT.c.business_date, PAYMENT.c.kind, func.sum(PAYMENT.c.amount))
             .where(PAYMENT.c.business_date >= monday,
                    PAYMENT.c.business_date < monday + timedelta(days=7),
-                   PAYMENT.c.status.in_(("sent", "due")))
+                   PAYMENT.c.status.in_(("ordered", "released", "sent", "due")))
             .group_by(PAYMENT.c.business_date, PAYMENT.c.kind)
         ).all()
     kinds = sorted({k for _, k, _ in found})
