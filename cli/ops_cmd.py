@@ -152,6 +152,11 @@ def approve(
         console.print(table)
         return
     approver = actor_from(actor, "approver")
+    with engine.connect() as conn:
+        nothing = not waiting_batches(conn, on=on, policy=policy, batch_id=batch)
+    if nothing:
+        console.print(msg("approve.none_waiting"))
+        return
     with _plain_errors():
         report = approve_batch(engine, on=on, actor=approver, policy=policy, batch_id=batch)
     _announce("claims.payments.released", report, actor, "approver", on=on,
