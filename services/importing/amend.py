@@ -29,10 +29,11 @@ from services.access.actors import Actor
 from services.access.roles import check_role
 from services.importing.filing import Rejection
 from services.lookup import AmbiguousClaim, ClaimNotFound, find_claims, one_claim
+from services.money.approval import void_unsent_orders
 from services.money.recovery import money_out, recovery_rows
 from services.nightly.moves import Move, plan_move, write_moves
 from services.settings import chunk_size
-from states.lifecycle import IllegalTransition
+from states.lifecycle import IllegalTransition, sources
 
 IDENTIFYING = ("claim_id", "policy")
 _LIFECYCLE_COLUMNS = ("id", "claim_id", "policy", "state", "advance_paid", "final_paid",
@@ -75,10 +76,37 @@ def _refuse(report: AmendReport, number: int, raw: RawRow, *errors: FieldError) 
                                     tuple(errors)))
 
 
+PAYEE_FIELDS = ("payee_type", "payee_id", "payee_name", "bank_account", "bank_name")
+
+
+def _void_orders_of_payee_changes(conn: Connection, chunk: list[tuple[int, RawRow]],
+                                  refs: list[tuple[str, str | None]], *, actor: Actor, on: date) -> None:
+    """A payee change on a claim whose order was not sent yet voids that order and its batch's
+    release (services/money/approval.void_unsent_orders): the claim waits as payment_failed, the next
+    night orders it anew, and that batch needs a new release, which the amender may not give
+    (services/access/roles.check_may_approve). Only where amend may follow on payment_failed."""
+    if "payment_failed" not in sources("amend"):
+        return
+    wanted = {(c, p): raw for (_, raw), (c, p) in zip(chunk, refs, strict=True)
+              if c and p and any(raw.get(f) is not None for f in PAYEE_FIELDS)}
+    if not wanted:
+        return
+    found = find_claims(conn, list(wanted), _COLUMNS)
+    changed = []
+    for key, raw in wanted.items():
+        for row in found.get(key, [])[:1]:
+            if any(raw.get(f) is not None and canonical(raw.get(f)) != canonical(getattr(row, f, None))
+                   for f in PAYEE_FIELDS if hasattr(row, f)):
+                changed.append(row.id)
+    if changed:
+        void_unsent_orders(conn, changed, f"payee amended by {actor.name}", actor=actor, on=on)
+
+
 def _amend_chunk(conn: Connection, chunk: list[tuple[int, RawRow]], report: AmendReport,
                  seen: dict[tuple[str, str], int], *, actor: Actor, on: date) -> None:
     report.rows += len(chunk)
     refs = [(raw.get("claim_id") or "", raw.get("policy")) for _, raw in chunk]
+    _void_orders_of_payee_changes(conn, chunk, refs, actor=actor, on=on)
     found = find_claims(conn, [(c, p) for c, p in refs if c and p], _COLUMNS)
     moves: list[Move] = []
     amendments: list[dict[str, Any]] = []

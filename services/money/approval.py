@@ -21,7 +21,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine, func, insert, select, update
+from sqlalchemy import Connection, Engine, insert, select, update
 
 from models.tables import BATCH_ORDER, BATCH_RELEASE, CLAIM, OUTBOX_BATCH, PAYMENT
 from services.access.actors import Actor
@@ -29,6 +29,10 @@ from services.access.roles import check_may_approve
 from services.crash_drill import checkpoint
 from services.money.channel import outbox_dir
 from services.money.outbox import ORDERED, RELEASED, VOID, batch_hash, money_transaction, write_batches
+from services.money.payments import BankReport, close_orders
+
+VOID_ACTOR = "system:void"
+"""who voids an order when the caller names nobody"""
 
 
 class ApprovalError(ValueError):
@@ -137,22 +141,29 @@ def approve_batch(engine: Engine, *, on: date, actor: Actor, policy: str | None 
     return report
 
 
-def void_unsent_orders(conn: Connection, claim_pks: Iterable[int], reason: str) -> list[int]:
+def void_unsent_orders(conn: Connection, claim_pks: Iterable[int], reason: str, *, actor: Actor | None = None,
+                       on: date | None = None) -> list[int]:
     """In the caller's transaction: void the unsent orders (ordered, or released whose file was not
-    handed over) of these claims, void the releases of their batches, reseal each such batch's count,
-    total and hash without them, and put its other orders back to ordered: a changed batch needs a
-    new release. Moving the claims back (payment_failed) is the caller's. Returns the orders voided."""
+    handed over) of these claims — closed, never sent; their claims go back as after a refused
+    payment (a paid claim → payment_failed, an advance owed again), so the next night pays them as
+    a new order with a new reference — void the releases of their batches, reseal each such batch's
+    count, total and hash without them, and put its other orders back to ordered: a changed batch
+    needs a new release. Returns the ids of the orders voided."""
     pks = list(claim_pks)
     if not pks:
         return []
-    found = conn.execute(select(PAYMENT.c.id, BATCH_ORDER.c.batch_id)
+    found = conn.execute(select(PAYMENT, BATCH_ORDER.c.batch_id)
                          .select_from(PAYMENT.outerjoin(BATCH_ORDER, BATCH_ORDER.c.payment_id == PAYMENT.c.id))
                          .where(PAYMENT.c.claim_pk.in_(pks), PAYMENT.c.status.in_((ORDERED, RELEASED)))).all()
     if not found:
         return []
-    ids = [r.id for r in found]
-    conn.execute(update(PAYMENT).where(PAYMENT.c.id.in_(ids))
-                 .values(status=VOID, note=func.coalesce(PAYMENT.c.note, "") + f" void: {reason}"[:200]))
+    claims = {c.id: c for c in conn.execute(select(CLAIM).where(CLAIM.c.id.in_(sorted({r.claim_pk for r in found}))))}
+    report = BankReport()
+    close_orders(conn, [(r, claims[r.claim_pk]) for r in found], actor or Actor(VOID_ACTOR, "admin"),
+                 on or date.today(), report, status=VOID,
+                 why=lambda p: f"order {p.reference} voided before it was sent: {reason}")
+    if report.problems:
+        raise ApprovalError("; ".join(problem for _, _, problem in report.problems))
     batches = sorted({r.batch_id for r in found if r.batch_id is not None})
     if batches:
         conn.execute(update(BATCH_RELEASE).where(BATCH_RELEASE.c.batch_id.in_(batches),
@@ -169,4 +180,4 @@ def void_unsent_orders(conn: Connection, claim_pks: Iterable[int], reason: str) 
                      .values(status=ORDERED))
         conn.execute(update(OUTBOX_BATCH).where(OUTBOX_BATCH.c.id == batch_id).values(
             rows=len(rest), total=sum((r.amount for r in rest), Decimal("0")), hash=batch_hash(lines)))
-    return ids
+    return [r.id for r in found]

@@ -211,21 +211,33 @@ def _bank_row_problem(raw: Mapping[str, Any], ref: str, payment: Any, on: date) 
         return f"amount mismatch: the bank says {amount}, the payment is {payment.amount:.2f}"
     if payment.kind not in ("advance", "final"):
         return f"payment {ref} is a {payment.kind}, not money sent"
+    if payment.status in (ORDERED, RELEASED, VOID):
+        return f"payment {ref} was never sent (it is {payment.status}): the bank cannot have it"
     return None
 
 
 def _bank_failures(conn: Connection, fail: list[tuple[Any, Any]], actor: Actor, on: date,
                    report: BankReport) -> None:
+    close_orders(conn, fail, actor, on, report,
+                 why=lambda p: f"the bank failed payment {p.reference} (attempt {p.attempt}) on {on}")
+
+
+def close_orders(conn: Connection, orders: list[tuple[Any, Any]], actor: Actor, on: date, report: BankReport, *,
+                 why: Callable[[Any], str], status: str = FAILED) -> None:
+    """Close (payment, claim) orders as `status` (failed by the bank, or void: never sent) and put
+    their claims back as a refused payment would: a paid claim → payment_failed (the next night or
+    claims retry pays it as a new order with a new reference), an advance → owed again."""
     moves, updates, failed_ids = [], [], []
-    for payment, claim in fail:
-        why = f"the bank failed payment {payment.reference} (attempt {payment.attempt}) on {on}"
+    for payment, claim in orders:
+        why_text = why(payment)
         if payment.kind == "final" and claim.state == "paid":
-            moves.append(plan_move(claim, "fail_payment", reason=why, final_paid=claim.final_paid - payment.amount,
-                                   set_aside_step="pay_due", set_aside_reason=why))
+            moves.append(plan_move(claim, "fail_payment", reason=why_text,
+                                   final_paid=claim.final_paid - payment.amount,
+                                   set_aside_step="pay_due", set_aside_reason=why_text))
         elif payment.kind == "advance" and claim.state in ADVANCE_OPEN:
             updates.append({"b_pk": claim.id, "b_seq": claim.event_seq,
                             "v_paid": claim.advance_paid - payment.amount, "v_step": "pay_advances",
-                            "v_reason": why})
+                            "v_reason": why_text})
         elif payment.kind == "advance" and claim.state in LATER_THAN_ADVANCE:
             updates.append({"b_pk": claim.id, "b_seq": claim.event_seq,
                             "v_paid": claim.advance_paid - payment.amount, "v_step": claim.set_aside_step,
@@ -238,7 +250,7 @@ def _bank_failures(conn: Connection, fail: list[tuple[Any, Any]], actor: Actor, 
         report.claims_failed.append(claim.claim_id)
     if not failed_ids:
         return
-    conn.execute(update(PAYMENT).where(PAYMENT.c.id.in_(failed_ids)).values(status=FAILED, settled_on=None))
+    conn.execute(update(PAYMENT).where(PAYMENT.c.id.in_(failed_ids)).values(status=status, settled_on=None))
     if updates:
         conn.execute(update(CLAIM).where(CLAIM.c.id == bindparam("b_pk"), CLAIM.c.event_seq == bindparam("b_seq"))
                      .values(advance_paid=bindparam("v_paid"), set_aside_step=bindparam("v_step"),

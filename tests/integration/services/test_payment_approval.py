@@ -90,13 +90,25 @@ def test_a_changed_batch_voids_its_release_and_needs_a_new_one(
     _two_held(engine)
     claims = claims_by_id(engine)
     with engine.begin() as conn:
-        void_unsent_orders(conn, [claims["G1"].id], "payee changed")
+        void_unsent_orders(conn, [claims["G1"].id], "payee changed", on=CLOSES)
         batch = conn.execute(select(OUTBOX_BATCH)).one()
     assert (batch.rows, batch.total) == (1, 2000)
     assert sorted(p.status for p in payments(engine)) == ["ordered", "void"]
-    done = run_claims("approve", "--date", CLOSES.isoformat(), "--actor", "赵审批", db=db_url,
-                      env={"CLAIMS_PAYMENT_DIR": str(payment_dir)})
+    g1 = claims_by_id(engine)["G1"]
+    assert (g1.state, g1.final_paid, g1.set_aside_step) == ("payment_failed", 0, "pay_due")
+    env = {"CLAIMS_PAYMENT_DIR": str(payment_dir)}
+    done = run_claims("approve", "--date", CLOSES.isoformat(), "--actor", "赵审批", db=db_url, env=env)
     assert done.returncode == 0, done.stderr
     assert "1 orders, 2000.00 yuan" in done.stdout
     files = list(payment_dir.glob("payments-*.csv"))
     assert len(files) == 1 and files[0].read_text(encoding="utf-8-sig").count("\n") == 2  # header + G2
+
+    run_night(engine, date(2020, 9, 9))  # G1 again: a new order, a new reference, a new batch to release
+    g1_orders = [(p.attempt, p.status) for p in payments(engine, "G1")]
+    assert g1_orders == [(1, "void"), (2, "ordered")]
+    assert run_claims("approve", "--date", "2020-09-09", "--actor", "赵审批", db=db_url, env=env).returncode == 0
+    assert [(p.attempt, p.status) for p in payments(engine, "G1")] == [(1, "void"), (2, "sent")]
+    assert len({p.reference for p in payments(engine, "G1")}) == 2
+    assert len(list(payment_dir.glob("payments-*.csv"))) == 2
+    checked = run_claims("reconcile", db=db_url, env=env)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
