@@ -21,7 +21,7 @@ from models.db import database_url
 from services.access.actors import actor_from
 from services.access.roles import Forbidden
 from services.lookup import AmbiguousClaim, ClaimNotFound
-from services.money.approval import ApprovalError, approve_batch, waiting_batches
+from services.money.approval import ApprovalError, approve_batch, finish_released, waiting_batches
 from services.money.payments import import_bank_statement
 from services.money.recovery import RECOVERY_REASONS, RecoveryError, demand_recovery, record_returns
 from services.nightly.moves import StaleClaims
@@ -156,6 +156,8 @@ def approve(
         nothing = not waiting_batches(conn, on=on, policy=policy, batch_id=batch)
     if nothing:
         console.print(msg("approve.none_waiting"))
+        for name in finish_released(engine, actor=approver):  # a release interrupted before its file
+            console.print(msg("approve.finished", file=name))
         return
     with _plain_errors():
         report = approve_batch(engine, on=on, actor=approver, policy=policy, batch_id=batch)

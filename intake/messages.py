@@ -54,6 +54,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "batch {batch} ({policy}): released by {approver}, {count} orders, {total} yuan; sent as {file}",
         "zh": "批次 {batch}（{policy}）：已由 {approver} 审批放行，{count}笔，{total}元；已发送 {file}",
     },
+    "approve.finished": {
+        "en": "sent {file}: released earlier, its file had not been written",
+        "zh": "已发送 {file}：此前已审批放行，文件尚未写出",
+    },
     "approve.already": {
         "en": "batch {batch} ({policy}): already released, {count} orders, {total} yuan",
         "zh": "批次 {batch}（{policy}）：此前已审批放行，{count}笔，{total}元",

@@ -141,6 +141,12 @@ def approve_batch(engine: Engine, *, on: date, actor: Actor, policy: str | None 
     return report
 
 
+def finish_released(engine: Engine, *, actor: Actor, out_dir: Path | None = None) -> list[str]:
+    """Send what a release interrupted after its commit left released but unwritten (the same
+    `write_batches`); the file names written."""
+    return write_batches(engine, out_dir or outbox_dir(), actor=actor.name)
+
+
 def void_unsent_orders(conn: Connection, claim_pks: Iterable[int], reason: str, *, actor: Actor | None = None,
                        on: date | None = None) -> list[int]:
     """In the caller's transaction: void the unsent orders (ordered, or released whose file was not
