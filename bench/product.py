@@ -31,6 +31,8 @@ INSPECTOR = Actor("bench-inspector", "inspector")
 CLERK = Actor("bench-clerk", "clerk")
 PUBLIC = Actor("bench-public", "clerk")
 REVIEWER = Actor("bench-reviewer", "reviewer")
+APPROVER = Actor("bench-approver", "approver")
+"""releases each night's payment batches (approval is on by default); handled none of the claims"""
 
 
 @dataclass
@@ -104,6 +106,18 @@ def run_night_steps(engine: Engine, day: date, size: int, timings: Timings) -> N
         timings.add(step, time.perf_counter() - start, sum(result.moved.values()))
 
 
+def release_night(engine: Engine, day: date, timings: Timings) -> None:
+    """The night's batches released by a distinct approver and sent (services/money/approval.py)."""
+    from services.money.approval import approve_batch, waiting_batches
+
+    start = time.perf_counter()
+    with engine.connect() as conn:
+        waiting = waiting_batches(conn, on=day)
+    if waiting:
+        approve_batch(engine, on=day, actor=APPROVER)
+    timings.add("release", time.perf_counter() - start, sum(w.claims for w in waiting))
+
+
 def run_night_prefect(url: str, day: date, size: int, timings: Timings) -> None:
     from flows.nightly import nightly
 
@@ -152,6 +166,7 @@ def run_lifecycle(engine: Engine, url: str, files: SyntheticFiles, *, size: int,
             run_night_prefect(url, day, size, timings)
         else:
             run_night_steps(engine, day, size, timings)
+        release_night(engine, day, timings)
         timings.nights += 1
         left = unsettled(engine)
         log(f"night {day}: {left} claims not yet settled")

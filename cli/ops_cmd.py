@@ -21,7 +21,7 @@ from models.db import database_url
 from services.access.actors import actor_from
 from services.access.roles import Forbidden
 from services.lookup import AmbiguousClaim, ClaimNotFound
-from services.money.approval import ApprovalError, approve_batch
+from services.money.approval import ApprovalError, approve_batch, finish_released, waiting_batches
 from services.money.payments import import_bank_statement
 from services.money.recovery import RECOVERY_REASONS, RecoveryError, demand_recovery, record_returns
 from services.nightly.moves import StaleClaims
@@ -121,26 +121,55 @@ def review(
 
 
 def approve(
-    day: str | None = typer.Option(None, "--date", help="the business day whose batch is released (default today)"),
-    policy: str | None = typer.Option(None, "--policy", help="only this policy (default: every policy that needs it)"),
+    day: str | None = typer.Option(None, "--date",
+                                     help="release batches of business days up to this one (default today)"),
+    policy: str | None = typer.Option(None, "--policy", help="only this policy's batches"),
+    batch: int | None = typer.Option(None, "--batch", help="only this batch (its id, as --list shows)"),
+    list_only: bool = typer.Option(False, "--list", help="list the batches waiting for a release; release nothing"),
     actor: str | None = ActorOption,
 ) -> None:
-    """Release the day's payment batch (拨付审批) where the settings require payment approval.
-    The approver may not have inspected or reviewed any claim in it.
+    """Release payment batches (拨付审批) and send them at once. Payment approval is on by default
+    (payment.approval.required); the night only creates orders and batches. A release binds to the
+    batch's id, count, total and hash. The approver may not have imported, inspected, completed,
+    amended or reviewed any claim in the batch.
 
-    Example: claims approve --date 2020-06-12 --actor 赵审批
+    Example: claims approve --list; claims approve --date 2020-06-12 --actor 赵审批
     """
     engine = ready_engine()
     on = business_date(day)
+    if list_only:
+        with engine.connect() as conn:
+            waiting = waiting_batches(conn, policy=policy, batch_id=batch)
+        if not waiting:
+            console.print(msg("approve.none_waiting"))
+            return
+        table = Table(title=msg("approve.list_title"))
+        for column in ("approve.col_batch", "approve.col_policy", "approve.col_day", "approve.col_count",
+                       "approve.col_total"):
+            table.add_column(msg(column))
+        for w in waiting:
+            table.add_row(str(w.batch_id), w.policy, w.business_date.isoformat(), str(w.claims), f"{w.amount:,.2f}")
+        console.print(table)
+        return
+    approver = actor_from(actor, "approver")
+    with engine.connect() as conn:
+        nothing = not waiting_batches(conn, on=on, policy=policy, batch_id=batch)
+    if nothing:
+        console.print(msg("approve.none_waiting"))
+        with night_lease(engine, "approve"):
+            finished = finish_released(engine, actor=approver)
+        for name in finished:  # a release interrupted before its file
+            console.print(msg("approve.finished", file=name))
+        return
     with _plain_errors(), night_lease(engine, "approve"):
-        report = approve_batch(engine, on=on, actor=actor_from(actor, "approver"), policy=policy)
+        report = approve_batch(engine, on=on, actor=approver, policy=policy, batch_id=batch)
     _announce("claims.payments.released", report, actor, "approver", on=on,
-              releases=[{"policy": r.policy, "claims": r.claims, "amount": r.amount, "new": r.new}
-                        for r in report.releases])
+              releases=[{"batch": r.batch_id, "policy": r.policy, "claims": r.claims, "amount": r.amount,
+                         "new": r.new} for r in report.releases])
     for release in report.releases:
-        note = "released" if release.new else "already released"
-        console.print(f"{release.policy} {on}: {note}, {release.claims} claims, {release.amount:.2f} yuan; "
-                      f"the night of {on} pays them")
+        values: dict[str, Any] = {"batch": release.batch_id, "policy": release.policy, "count": release.claims,
+                  "total": f"{release.amount:.2f}", "approver": approver.name, "file": release.file_name}
+        console.print(msg("approve.released" if release.new else "approve.already", **values))
 
 
 def recover(

@@ -37,6 +37,8 @@ ROSTER_IN = date(2019, 10, 25)
 FRAUD_FOUND = date(2019, 10, 28)
 SECOND_WINDOW_CLOSES = date(2019, 11, 1)
 MONEY_RETURNED = date(2019, 11, 5)
+APPROVER = "孙审批"
+"""releases the payment batches: imported, inspected, reviewed and amended none of the claims"""
 NIGHTS = (IMPORT_DAY, FIRST_POSTING, WINDOW_CLOSES, PAYMENT_RETRIED, ROSTER_IN, SECOND_WINDOW_CLOSES,
           MONEY_RETURNED)
 
@@ -64,7 +66,11 @@ class Demo:
         console.print(Rule(f"[bold]{title}"))
 
     def night(self, day: date) -> None:
+        """The night orders and seals batches; payment approval is on by default, so an approver who
+        handled none of the claims releases them (拨付审批), and they are sent at once."""
         self.claims("nightly", "--as-of", day.isoformat(), *([] if self.prefect else ["--no-prefect"]))
+        self.claims("approve", "--list")
+        self.claims("approve", "--date", day.isoformat(), "--actor", APPROVER)
 
     def _pick(self, test: Callable[[Story], bool]) -> list[Story]:
         return [s for s in self.stories if test(s)]

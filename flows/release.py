@@ -1,11 +1,11 @@
 """The `release-payments` flow: the day's payment batch released from the Prefect UI.
 
-It shows the batch (claims and amount per policy) as an artifact, then pauses with a form
-(ReleaseInput: approver name and personal release code). Resumed, it checks the code
-(services/money/release_codes.py) and releases through the same service as `claims approve`
-(services/money/approval.approve_batch: role and segregation of duties). Not resumed within
-`wait_minutes`, it ends and says the batch stays held. This flow only orchestrates; the
-release is the approval service's, so re-pointing it at a payment outbox changes nothing here.
+It shows the batches waiting for a release (id, policy, orders, total) as an artifact, then
+pauses with a form (ReleaseInput: approver name and personal release code). Resumed, it checks the
+code (services/money/release_codes.py) and releases through the same function as `claims approve`
+(services/money/approval.approve_batch: binds each release to its batch's hash, role and
+segregation of duties, and sends the batch at once through the outbox). Not resumed within
+`wait_minutes`, it ends and says the batches stay held.
 """
 
 from __future__ import annotations
@@ -61,12 +61,13 @@ def release_payments(on: date, database_url: str | None = None, wait_minutes: fl
         return message
     check_code(given.approver, given.release_code)
     report = approve_batch(engine, on=on, actor=Actor(given.approver, "approver"))
-    released = ", ".join(f"{r.policy} {r.claims} claims {r.amount:.2f}" for r in report.releases)
+    released = ", ".join(f"batch {r.batch_id} {r.policy} {r.claims} orders {r.amount:.2f}" for r in report.releases)
     message = f"released by {given.approver}: {released}"
     create_markdown_artifact(markdown=batch_markdown(on, waiting) + f"\n**{message}**\n",
                              key=release_key(on), description=message)
     announce("claims.payments.released", given.approver, database_label(url), on=on,
-             releases=[{"policy": r.policy, "claims": r.claims, "amount": r.amount} for r in report.releases])
+             releases=[{"batch": r.batch_id, "policy": r.policy, "claims": r.claims, "amount": r.amount}
+                       for r in report.releases])
     logger.info("%s", message)
     return message
 

@@ -76,6 +76,25 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "未抽中的 {waived} 件申报免于现场检查（每件一条事件，写明抽查计划与政策条款）；"
               "涉及预支的 {kept} 件仍须现场检查",
     },
+    "approve.list_title": {"en": "payment batches waiting for a release", "zh": "待审批拨付批次"},
+    "approve.none_waiting": {"en": "no payment batch waits for a release", "zh": "没有待审批的拨付批次"},
+    "approve.col_batch": {"en": "batch", "zh": "批次号"},
+    "approve.col_policy": {"en": "policy", "zh": "政策"},
+    "approve.col_day": {"en": "business day", "zh": "业务日期"},
+    "approve.col_count": {"en": "orders", "zh": "笔数"},
+    "approve.col_total": {"en": "total (yuan)", "zh": "金额合计（元）"},
+    "approve.released": {
+        "en": "batch {batch} ({policy}): released by {approver}, {count} orders, {total} yuan; sent as {file}",
+        "zh": "批次 {batch}（{policy}）：已由 {approver} 审批放行，{count}笔，{total}元；已发送 {file}",
+    },
+    "approve.finished": {
+        "en": "sent {file}: released earlier, its file had not been written",
+        "zh": "已发送 {file}：此前已审批放行，文件尚未写出",
+    },
+    "approve.already": {
+        "en": "batch {batch} ({policy}): already released, {count} orders, {total} yuan",
+        "zh": "批次 {batch}（{policy}）：此前已审批放行，{count}笔，{total}元",
+    },
 }
 MESSAGES.update({
     "cli.error": {"en": "error:", "zh": "错误："},
@@ -190,9 +209,9 @@ MESSAGES.update({
         "en": "{name!r} reviewed claim {claim_id}'s objection and cannot mark its recovery",
         "zh": "“{name}”复核过申报 {claim_id} 的异议，不能将其列为追回"},
     "access.handler_approves": {
-        "en": "{name!r} inspected, reviewed, loaded inspections or completions of, or amended "
+        "en": "{name!r} imported, inspected, reviewed, loaded inspections or completions of, or amended "
               "claims in this batch and cannot release its payment",
-        "zh": "“{name}”检查、复核、导入过检查或结业名册、或更正过本批次中的申报，不能审批放行本批拨付"},
+        "zh": "“{name}”导入、检查、复核、导入过检查或结业名册、或更正过本批次中的申报，不能审批放行本批拨付"},
     "lease.held": {
         "en": "another nightly run holds the lease since {since} UTC ({holder}); it lapses at "
               "{until} UTC unless its heartbeat renews it. Wait for that run to finish; a crashed "

@@ -238,6 +238,11 @@ def _money_audit(engine: Engine) -> None:
             last = rows[-1].id
 
 
+def _batch_release(engine: Engine) -> None:
+    # approval binds to one outbox batch (id, count, total, hash), issue 17; a fresh database has it from version 1
+    models.tables.BATCH_RELEASE.create(engine, checkfirst=True)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _initial),
     Migration(2, "index claim.claim_id", _index_claim_id),
@@ -249,6 +254,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(30, "the lease names its holder and carries a fencing generation", _lease_holder),
     Migration(60, "reference extracts: certificate registry and insurance", _reference_tables),
     Migration(61, "fund ledger: budget per policy, year and region", _fund_accounts),
+    Migration(70, "a payment release binds to one outbox batch", _batch_release),
     Migration(71, "payment orders keep their payee's name, account and bank", _payment_payee_snapshot),
     Migration(80, "audit format 2: events hash the money after the move, payments carry a hash", _money_audit),
     Migration(90, "claims: optional bank name and apprentice's actual allowance", _claim_later_fields),

@@ -302,6 +302,25 @@ class BatchHandover(SQLModel, table=True):
     at: datetime = Field(default_factory=utcnow)
 
 
+class BatchRelease(SQLModel, table=True):
+    """An approver's release of one outbox batch (services/money/approval.py): bound to the batch's
+    id, count, total and hash. Any change to the batch (an order voided) voids the release; a voided
+    release stays as history and the batch needs a new one."""
+
+    __tablename__ = "payment_batch_release"
+    id: int | None = Field(default=None, primary_key=True)
+    batch_id: int = Field(foreign_key="payment_batch.id", index=True)
+    policy: str = Field(max_length=32)
+    business_date: date
+    approver: str = Field(max_length=100)
+    claims: int
+    amount: Decimal = Field(sa_type=Money)
+    hash: str = Field(max_length=64, description="the batch's hash when it was released")
+    at: datetime = Field(default_factory=utcnow)
+    voided_at: datetime | None = None
+    void_reason: str | None = Field(default=None, max_length=400)
+
+
 class Objection(SQLModel, table=True):
     __tablename__ = "objection"
     id: int | None = Field(default=None, primary_key=True)
@@ -402,6 +421,7 @@ LEASE = _table(Lease)
 OUTBOX_BATCH = _table(PaymentBatch)
 BATCH_ORDER = _table(PaymentBatchOrder)
 HANDOVER = _table(BatchHandover)
+BATCH_RELEASE = _table(BatchRelease)
 LEASE_RELEASE = _table(LeaseRelease)
 
 WORK_METADATA = MetaData()

@@ -25,9 +25,9 @@ in CLAIMS_SETTINGS and/or single environment variables (which win over the file)
       channel: file                 # file | failing; CLAIMS_PAYMENT_CHANNEL
       dir: ./payments               # CLAIMS_PAYMENT_DIR (the file channel's batches)
       fail_keys: []                 # failing channel only; CLAIMS_PAYMENT_FAIL_KEYS (comma, globs)
-      approval:                     # a named approver releases the day's batch (claims approve)
-        required: false             # CLAIMS_PAYMENT_APPROVAL_REQUIRED
-        by_policy: {huludao-2019: true}
+      approval:                     # a named approver releases each batch (claims approve); on by default
+        required: true              # CLAIMS_PAYMENT_APPROVAL_REQUIRED (default true)
+        by_policy: {huludao-2019: false}   # overrides per policy
 """
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ class Settings:
     fund_budgets: Mapping[tuple[str, int, str], Decimal] = field(default_factory=dict)
     """(policy, year, region) -> budget in yuan (funds: {policy: {year: {region: amount}}}); none = unlimited"""
     """`claims inspect plan`'s random share (e.g. "10%"); the seeds state none, so none by default"""
-    payment_approval_required: bool = False
+    payment_approval_required: bool = True
     payment_approval_by_policy: Mapping[str, bool] = field(default_factory=dict)
     payment_channel: str = "file"
     payment_dir: Path = Path(DEFAULT_PAYMENT_DIR)
@@ -142,7 +142,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         payment_channel=str(env.get("CLAIMS_PAYMENT_CHANNEL", payment.get("channel", "file"))),
         payment_dir=Path(env.get("CLAIMS_PAYMENT_DIR", payment.get("dir", DEFAULT_PAYMENT_DIR))),
         payment_approval_required=_bool(
-            env.get("CLAIMS_PAYMENT_APPROVAL_REQUIRED", approval.get("required", False)), "payment.approval.required"),
+            env.get("CLAIMS_PAYMENT_APPROVAL_REQUIRED", approval.get("required", True)), "payment.approval.required"),
         payment_approval_by_policy={str(p): _bool(v, f"payment.approval.by_policy.{p}")
                                     for p, v in (approval.get("by_policy") or {}).items()},
         payment_fail_keys=tuple(_list(env.get("CLAIMS_PAYMENT_FAIL_KEYS", payment.get("fail_keys", [])))),

@@ -25,7 +25,7 @@ import yaml
 from sqlalchemy import Connection, func, select
 
 from intake.messages import explained
-from models.tables import EVENT, INSPECTION, OBJECTION
+from models.tables import BATCH, CLAIM, EVENT, INSPECTION, OBJECTION
 from services.access.actors import ROLES, Actor, normalise
 
 
@@ -106,5 +106,7 @@ def check_may_approve(conn: Connection, actor: Actor, claim_pks: Iterable[int]) 
         handled = conn.execute(select(EVENT.c.claim_pk).where(
             EVENT.c.claim_pk.in_(part), EVENT.c.trigger.in_(HANDLED),
             func.trim(EVENT.c.actor) == actor.name).limit(1)).first()
-        if inspected or reviewed or handled:
+        imported = conn.execute(select(CLAIM.c.id).join(BATCH, BATCH.c.id == CLAIM.c.import_batch_id).where(
+            CLAIM.c.id.in_(part), func.trim(BATCH.c.actor) == actor.name).limit(1)).first()
+        if inspected or reviewed or handled or imported:
             raise explained(Forbidden, "access.handler_approves", name=actor.name)

@@ -32,6 +32,7 @@ from services.access.actors import Actor
 from services.access.roles import check_role
 from services.importing.filing import Rejection
 from services.lookup import AmbiguousClaim, ClaimNotFound, find_claims, one_claim
+from services.money.approval import void_unsent_orders
 from services.money.payee_check import PAYEE_FIELDS
 from services.money.recovery import money_out, recovery_rows
 from services.nightly.moves import Move, plan_move, write_moves
@@ -79,10 +80,38 @@ def _refuse(report: AmendReport, number: int, raw: RawRow, *errors: FieldError) 
                                     tuple(errors)))
 
 
+VOIDING_FIELDS = ("payee_type", "payee_id", "payee_name", "bank_account", "bank_name")
+"""a change to any of these voids the claim's unsent orders and their release"""
+
+
+def _void_orders_of_payee_changes(conn: Connection, chunk: list[tuple[int, RawRow]],
+                                  refs: list[tuple[str, str | None]], *, actor: Actor, on: date) -> None:
+    """A payee change on a claim whose order was not sent yet voids that order and its batch's
+    release (services/money/approval.void_unsent_orders): the claim waits as payment_failed, the next
+    night orders it anew, and that batch needs a new release, which the amender may not give
+    (services/access/roles.check_may_approve)."""
+    if "payment_failed" not in sources("amend_payee"):
+        return
+    wanted = {(c, p): raw for (_, raw), (c, p) in zip(chunk, refs, strict=True)
+              if c and p and any(raw.get(f) is not None for f in VOIDING_FIELDS)}
+    if not wanted:
+        return
+    found = find_claims(conn, list(wanted), _COLUMNS)
+    changed = []
+    for key, raw in wanted.items():
+        for row in found.get(key, [])[:1]:
+            if any(raw.get(f) is not None and canonical(raw.get(f)) != canonical(getattr(row, f, None))
+                   for f in VOIDING_FIELDS if hasattr(row, f)):
+                changed.append(row.id)
+    if changed:
+        void_unsent_orders(conn, changed, f"payee amended by {actor.name}", actor=actor, on=on)
+
+
 def _amend_chunk(conn: Connection, chunk: list[tuple[int, RawRow]], report: AmendReport,
                  seen: dict[tuple[str, str], int], *, actor: Actor, on: date) -> None:
     report.rows += len(chunk)
     refs = [(raw.get("claim_id") or "", raw.get("policy")) for _, raw in chunk]
+    _void_orders_of_payee_changes(conn, chunk, refs, actor=actor, on=on)
     found = find_claims(conn, [(c, p) for c, p in refs if c and p], _COLUMNS)
     moves: list[Move] = []
     amendments: list[dict[str, Any]] = []

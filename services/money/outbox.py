@@ -1,20 +1,27 @@
 """The payment outbox: orders are rows, batches are rows, files are written from them after commit.
 
-A payment order (a `payment` row of kind advance/final, status sent) is committed in the same
-transaction as its claim's move (services/nightly/base.py). After that commit, `dispatch`:
+A payment order (a `payment` row of kind advance/final) is committed in the same transaction as
+its claim's move (services/nightly/base.py), with status `sent`, or `ordered` where payment approval
+is required (the default). Its path: ordered → released → sent → confirmed/failed (a bank's word);
+an unsent order voided by a payee change is `void` (closed; paying again is a new order). After
+that commit, `dispatch`:
 
 1. `seal_batches`: orders in no batch yet are sealed into batches (one transaction per batch of at
    most chunk-size orders): a `payment_batch` row with its file name, rows, total and hash, and one
    `payment_batch_order` row per order. The primary key of `payment_batch_order` is the order, so
    the database holds every order in exactly one batch, ever.
-2. `write_batches`: every batch whose file was never handed over is written (to a temporary
+   Ordered orders are sealed apart, one policy per batch: such a batch waits for an approver's
+   release (services/money/approval.py), bound to its id, count, total and hash.
+2. `write_batches`: every batch whose file was never handed over and that waits for no release
+   is written (to a temporary
    file, then renamed) and the handover recorded. A crash between the file and the record writes
    the same file again under the same name, with the same rows: never a new batch.
 
 `write_copy` writes a batch again on request: the same rows, marked 副本 in the file name and on
 every row, with the handover (who, when) recorded. A file carries its batch id and each order's
 reference (on which the bank deduplicates). Kill points: outbox.after_seal (batch committed, no
-file), outbox.after_file (file written, handover not recorded).
+file), outbox.after_file (file written, handover not recorded), release.after_release (release
+committed, no file).
 
 Every commit that writes orders or batches goes through `money_transaction` (one line for a
 lease fencing check).
@@ -45,6 +52,7 @@ from services.nightly.lease import fence
 from services.settings import chunk_size
 
 ORDER_KINDS = ("advance", "final")
+ORDERED, RELEASED, VOID = "ordered", "released", "void"
 SENDABLE = ("sent", "confirmed", "failed")
 """statuses of orders the channel accepted (a bank's later word does not take them out of their batch)"""
 COPY_MARK = "副本"
@@ -95,12 +103,28 @@ def dispatch(engine: Engine, on: date, out_dir: Path | None = None, *, actor: st
 
 
 def _unbatched(conn: Connection, limit: int) -> list[Any]:
+    """Orders in no batch: those accepted (sent) first; then ordered ones, of one policy at a time."""
     in_batch = exists().where(BATCH_ORDER.c.payment_id == PAYMENT.c.id)
-    return list(conn.execute(
-        select(PAYMENT.c.id, PAYMENT.c.idempotency_key, PAYMENT.c.reference, PAYMENT.c.amount)
-        .where(PAYMENT.c.kind.in_(ORDER_KINDS), PAYMENT.c.status.in_(SENDABLE),
-               PAYMENT.c.reference.is_not(None), ~in_batch)
-        .order_by(PAYMENT.c.id).limit(limit)))
+    free = (PAYMENT.c.kind.in_(ORDER_KINDS), PAYMENT.c.reference.is_not(None), ~in_batch)
+    columns = (PAYMENT.c.id, PAYMENT.c.idempotency_key, PAYMENT.c.reference, PAYMENT.c.amount)
+    sent = list(conn.execute(select(*columns).where(PAYMENT.c.status.in_(SENDABLE), *free)
+                             .order_by(PAYMENT.c.id).limit(limit)))
+    if sent:
+        return sent
+    ordered = PAYMENT.join(CLAIM, CLAIM.c.id == PAYMENT.c.claim_pk)
+    policy = conn.execute(select(CLAIM.c.policy).select_from(ordered)
+                          .where(PAYMENT.c.status == ORDERED, *free).order_by(PAYMENT.c.id).limit(1)).scalar()
+    if policy is None:
+        return []
+    return list(conn.execute(select(*columns).select_from(ordered)
+                             .where(PAYMENT.c.status == ORDERED, CLAIM.c.policy == policy, *free)
+                             .order_by(PAYMENT.c.id).limit(limit)))
+
+
+def awaiting_release() -> Any:
+    """A batch holding an order that waits for a release (a column expression on OUTBOX_BATCH)."""
+    return exists().where(BATCH_ORDER.c.batch_id == OUTBOX_BATCH.c.id, BATCH_ORDER.c.payment_id == PAYMENT.c.id,
+                          PAYMENT.c.status == ORDERED)
 
 
 def seal_batches(engine: Engine, on: date, size: int | None = None) -> list[int]:
@@ -132,7 +156,7 @@ def batch_rows(conn: Connection, batch_id: int) -> list[list[str]]:
                     CLAIM.c.policy, CLAIM.c.claim_id, PAYMENT.c.payee_name, PAYMENT.c.bank_account)
              .select_from(BATCH_ORDER.join(PAYMENT, PAYMENT.c.id == BATCH_ORDER.c.payment_id)
                           .join(CLAIM, CLAIM.c.id == PAYMENT.c.claim_pk))
-             .where(BATCH_ORDER.c.batch_id == batch_id).order_by(BATCH_ORDER.c.line))
+             .where(BATCH_ORDER.c.batch_id == batch_id, PAYMENT.c.status != VOID).order_by(BATCH_ORDER.c.line))
     rows = []
     for r in conn.execute(query):
         cells = [r.reference, r.idempotency_key, r.policy, r.claim_id, KIND_ZH.get(r.kind, r.kind),
@@ -156,20 +180,28 @@ def _write(path: Path, rows: list[list[str]], *, copy: bool) -> None:
 
 
 def write_batches(engine: Engine, out_dir: Path, *, actor: str = OUTBOX_ACTOR) -> list[str]:
-    """Write every batch whose file was never handed over; record each handover."""
+    """Write every batch whose file was never handed over and that waits for no release; record each
+    handover (a released batch's orders become sent with it). The one path by which files are
+    written: the night's dispatch and a release (services/money/approval.py) both call it."""
     written: list[str] = []
     with engine.connect() as conn:
         handed = exists().where(HANDOVER.c.batch_id == OUTBOX_BATCH.c.id, HANDOVER.c.is_copy.is_(False))
         pending = list(conn.execute(select(OUTBOX_BATCH.c.id, OUTBOX_BATCH.c.file_name)
-                                    .where(~handed).order_by(OUTBOX_BATCH.c.id)))
+                                    .where(~handed, ~awaiting_release()).order_by(OUTBOX_BATCH.c.id)))
     for batch in pending:
         with engine.connect() as conn:
             rows = batch_rows(conn, batch.id)
         _write(Path(out_dir) / batch.file_name, rows, copy=False)
         checkpoint("outbox.after_file")
         with money_transaction(engine) as conn:
+            if conn.execute(select(OUTBOX_BATCH.c.id).where(OUTBOX_BATCH.c.id == batch.id, awaiting_release())
+                            ).first() is not None:
+                continue  # its release was voided meanwhile (a payee change): no handover, reconcile names the file
             conn.execute(insert(HANDOVER).values(batch_id=batch.id, file_name=batch.file_name, is_copy=False,
                                                  actor=actor))
+            mine = select(BATCH_ORDER.c.payment_id).where(BATCH_ORDER.c.batch_id == batch.id)
+            conn.execute(PAYMENT.update().where(PAYMENT.c.id.in_(mine), PAYMENT.c.status == RELEASED)
+                         .values(status="sent"))
         written.append(batch.file_name)
     return written
 
@@ -184,6 +216,9 @@ def write_copy(engine: Engine, batch_id: int, out_dir: Path, *, actor: str) -> P
         batch = conn.execute(select(OUTBOX_BATCH).where(OUTBOX_BATCH.c.id == batch_id)).first()
         if batch is None:
             raise NoSuchBatch(f"no payment batch {batch_id}")
+        if conn.execute(select(OUTBOX_BATCH.c.id).where(OUTBOX_BATCH.c.id == batch_id, awaiting_release())
+                        ).first() is not None:
+            raise NoSuchBatch(f"payment batch {batch_id} waits for its release: it has no file to copy")
         rows = batch_rows(conn, batch_id)
         copies = conn.execute(select(func.count()).select_from(HANDOVER).where(
             HANDOVER.c.batch_id == batch_id, HANDOVER.c.is_copy.is_(True))).scalar_one()

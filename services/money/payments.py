@@ -8,7 +8,7 @@ attempt with its own key. Rows are written in the same transaction as the claim'
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
@@ -26,6 +26,11 @@ from services.settings import chunk_size
 from states.lifecycle import sources
 
 SENT, FAILED, CONFIRMED, DUE, RETURNED = "sent", "failed", "confirmed", "due", "returned"
+ORDERED, RELEASED, VOID = "ordered", "released", "void"
+"""an order waiting for its batch's release; released, its file not yet handed over; voided unsent
+(a payee change): closed, paying again is a new order with a new reference"""
+LIVE_ORDER = (ORDERED, RELEASED, SENT, CONFIRMED)
+"""statuses of an order that is (or will be) money out"""
 
 
 def idempotency_key(policy: str, claim_id: str, kind: str, attempt: int) -> str:
@@ -71,9 +76,11 @@ class Sent:
         return self.result.ok
 
 
-def send(channel: PaymentChannel, items: list[tuple[Any, str, int, Decimal]], on: date) -> list[Sent]:
+def send(channel: PaymentChannel, items: list[tuple[Any, str, int, Decimal]], on: date, *,
+         needs_release: Callable[[str], bool] | None = None) -> list[Sent]:
     """Send (claim, kind, attempt, amount) through `channel` as one batch; return each with the
-    payment row to insert (status sent with the channel's reference, or failed)."""
+    payment row to insert (status sent with the channel's reference, or failed). An accepted order
+    of a policy for which `needs_release` holds is written `ordered`: its batch waits for a release."""
     if not items:
         return []
     orders = [order_for(claim, kind, attempt, amount, on) for claim, kind, attempt, amount in items]
@@ -83,7 +90,8 @@ def send(channel: PaymentChannel, items: list[tuple[Any, str, int, Decimal]], on
         answer = answers.get(order.payment_key) or ChannelResult(
             order.payment_key, False, None, "the payment channel gave no answer")
         row = payment_row(claim, kind, attempt, amount, on,
-                          status=SENT if answer.ok else FAILED, reference=answer.reference,
+                          status=(ORDERED if needs_release and needs_release(claim.policy) else SENT)
+                          if answer.ok else FAILED, reference=answer.reference,
                           note=answer.message or None)
         done.append(Sent(claim, order, answer, row))
     return done
@@ -208,21 +216,33 @@ def _bank_row_problem(raw: Mapping[str, Any], ref: str, payment: Any, on: date) 
         return f"amount mismatch: the bank says {amount}, the payment is {payment.amount:.2f}"
     if payment.kind not in ("advance", "final"):
         return f"payment {ref} is a {payment.kind}, not money sent"
+    if payment.status in (ORDERED, RELEASED, VOID):
+        return f"payment {ref} was never sent (it is {payment.status}): the bank cannot have it"
     return None
 
 
 def _bank_failures(conn: Connection, fail: list[tuple[Any, Any]], actor: Actor, on: date,
                    report: BankReport) -> None:
+    close_orders(conn, fail, actor, on, report,
+                 why=lambda p: f"the bank failed payment {p.reference} (attempt {p.attempt}) on {on}")
+
+
+def close_orders(conn: Connection, orders: list[tuple[Any, Any]], actor: Actor, on: date, report: BankReport, *,
+                 why: Callable[[Any], str], status: str = FAILED) -> None:
+    """Close (payment, claim) orders as `status` (failed by the bank, or void: never sent) and put
+    their claims back as a refused payment would: a paid claim → payment_failed (the next night or
+    claims retry pays it as a new order with a new reference), an advance → owed again."""
     moves, updates, failed_ids = [], [], []
-    for payment, claim in fail:
-        why = f"the bank failed payment {payment.reference} (attempt {payment.attempt}) on {on}"
+    for payment, claim in orders:
+        why_text = why(payment)
         if payment.kind == "final" and claim.state == "paid":
-            moves.append(plan_move(claim, "fail_payment", reason=why, final_paid=claim.final_paid - payment.amount,
-                                   set_aside_step="pay_due", set_aside_reason=why))
+            moves.append(plan_move(claim, "fail_payment", reason=why_text,
+                                   final_paid=claim.final_paid - payment.amount,
+                                   set_aside_step="pay_due", set_aside_reason=why_text))
         elif payment.kind == "advance" and claim.state in ADVANCE_OPEN:
             updates.append({"b_pk": claim.id, "b_seq": claim.event_seq,
                             "v_paid": claim.advance_paid - payment.amount, "v_step": "pay_advances",
-                            "v_reason": why})
+                            "v_reason": why_text})
         elif payment.kind == "advance" and claim.state in LATER_THAN_ADVANCE:
             updates.append({"b_pk": claim.id, "b_seq": claim.event_seq,
                             "v_paid": claim.advance_paid - payment.amount, "v_step": claim.set_aside_step,
@@ -235,7 +255,7 @@ def _bank_failures(conn: Connection, fail: list[tuple[Any, Any]], actor: Actor, 
         report.claims_failed.append(claim.claim_id)
     if not failed_ids:
         return
-    conn.execute(update(PAYMENT).where(PAYMENT.c.id.in_(failed_ids)).values(status=FAILED, settled_on=None))
+    conn.execute(update(PAYMENT).where(PAYMENT.c.id.in_(failed_ids)).values(status=status, settled_on=None))
     if updates:
         conn.execute(update(CLAIM).where(CLAIM.c.id == bindparam("b_pk"), CLAIM.c.event_seq == bindparam("b_seq"))
                      .values(advance_paid=bindparam("v_paid"), set_aside_step=bindparam("v_step"),

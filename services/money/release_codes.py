@@ -12,17 +12,14 @@ import hashlib
 import hmac
 import os
 import secrets
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 import yaml
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine
 
-from models.tables import CLAIM
-from services.money.approval import DUE_STATES
-from services.settings import load_settings
+from services.money.approval import Waiting, waiting_batches
 
 
 class ReleaseCodeError(PermissionError):
@@ -69,29 +66,18 @@ def check_code(name: str, code: str, path: Path | None = None) -> None:
         raise ReleaseCodeError(f"wrong release code for {name!r}")
 
 
-@dataclass(frozen=True)
-class Waiting:
-    policy: str
-    claims: int
-    amount: Decimal
-
-
 def waiting_for_release(engine: Engine) -> list[Waiting]:
-    """Per policy needing payment approval: the claims due and the amount still to pay."""
-    settings = load_settings()
-    rest = func.sum(CLAIM.c.amount - CLAIM.c.advance_paid - CLAIM.c.final_paid)
+    """The batches waiting for a release (services/money/approval.waiting_batches)."""
     with engine.connect() as conn:
-        rows = conn.execute(select(CLAIM.c.policy, func.count(), rest)
-                            .where(CLAIM.c.state.in_(DUE_STATES))
-                            .group_by(CLAIM.c.policy).order_by(CLAIM.c.policy)).all()
-    return [Waiting(p, n, Decimal(a or 0).quantize(Decimal("0.01"))) for p, n, a in rows
-            if settings.needs_payment_approval(p)]
+        return waiting_batches(conn)
 
 
 def batch_markdown(on: date, waiting: list[Waiting]) -> str:
     lines = [f"# 拨付审批 payment release {on.isoformat()}", "",
-             "| policy | claims | amount (yuan) |", "|---|---:|---:|"]
-    lines += [f"| {w.policy} | {w.claims} | {w.amount:,.2f} |" for w in waiting]
+             "| 批次号 batch | 政策 policy | 业务日期 day | 笔数 orders | 金额（元） amount |",
+             "|---:|---|---|---:|---:|"]
+    lines += [f"| {w.batch_id} | {w.policy} | {w.business_date.isoformat()} | {w.claims} | {w.amount:,.2f} |"
+              for w in waiting]
     total = sum((w.amount for w in waiting), Decimal("0"))
-    lines += [f"| **total** | {sum(w.claims for w in waiting)} | {total:,.2f} |"]
+    lines += [f"| **合计 total** | | | {sum(w.claims for w in waiting)} | {total:,.2f} |"]
     return "\n".join(lines) + "\n"

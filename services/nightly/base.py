@@ -108,7 +108,9 @@ class Batch:
     def pay(self, row: dict[str, Any], policy: str) -> None:
         """A payment row to insert; money that went out (or is owed back) is summed per policy."""
         self.payments.append(row)
-        if row["status"] in ("sent", "due"):
+        if row["status"] == "ordered":  # waits for its batch's release: held, not set aside
+            self.result.held[policy] += 1
+        if row["status"] in ("sent", "ordered", "due"):
             key = (policy, row["kind"])
             self.result.money[key] = self.result.money.get(key, ZERO) + row["amount"]
 
@@ -125,13 +127,6 @@ class Batch:
         self.result.set_aside.append((row.policy, row.claim_id, reason))
         if values or row.set_aside_step != step or row.set_aside_reason != reason:
             self.update(row, set_aside_step=step, set_aside_reason=reason, **values)
-
-    def hold(self, row: Any, reason: str) -> None:
-        """The claim waits for a payment release: counted as held, not set aside (no alert);
-        the reason stays on the claim so `claims failed` can still say what it waits for."""
-        self.result.held[row.policy] += 1
-        if row.set_aside_step != self.result.step or row.set_aside_reason != reason:
-            self.update(row, set_aside_step=self.result.step, set_aside_reason=reason)
 
     def decide_or_set_aside(self, row: Any, history: list[Grant]) -> Decision | None:
         """The rules' decision, or None when the claim was set aside: facts the rules need are

@@ -93,7 +93,8 @@ def decide(conn: Connection, rows: list[Any], batch: Batch) -> None:
             batch.set_aside(row, unpaid_reason(row.policy, row.kind, row.payee_type, groups, row.class_id,
                                                list(decision.reasons)), advance_amount=ZERO)
     items = draw(conn, items, run.as_of, batch.settings, batch.set_aside)
-    for sent in send(current_channel(batch.settings), items, run.as_of):
+    for sent in send(current_channel(batch.settings), items, run.as_of,
+                     needs_release=batch.settings.needs_payment_approval):
         claim, amount = sent.claim, sent.row["amount"]
         batch.pay(sent.row, claim.policy)
         if not sent.ok:

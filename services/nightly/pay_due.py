@@ -5,8 +5,9 @@ payment channel; amount equal to the advance → paid with no payment row; amoun
 advance → recovery_due with a recovery row for the excess. A draft policy not confirmed in
 force pays nothing: the claim stays approved, set aside as policy_not_in_force; so does a claim
 without a payee name or account (payee_incomplete, services/money/payee_check.py). Where the
-settings require payment approval, a policy's claims wait until an approver released that
-day's batch (services/money/approval.py).
+settings require payment approval (the default), the orders are written `ordered` and sealed into
+batches that wait for an approver's release (services/money/approval.py): the claims are held,
+listed by `claims approve --list`, not set aside.
 A refused payment moves the claim to payment_failed; the next night (or `claims retry`, at once)
 sends it again as the next attempt with its own key.
 """
@@ -17,7 +18,6 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, and_, or_
 
-from services.money.approval import released_policies
 from services.money.channel import current_channel
 from services.money.funds import draw
 from services.money.payee_check import payee_problem
@@ -44,7 +44,6 @@ def source(run: Run, settings: Settings) -> Any:
 def decide(conn: Connection, rows: list[Any], batch: Batch) -> None:
     items: list[tuple[Any, str, int, Any]] = []
     owed: list[tuple[Any, Any, str]] = []
-    released: set[str] | None = None
     held = open_holds(conn, [r.id for r in rows if r.state == "approved"])
     for row in rows:
         if row.id in held:  # an institution signal: not paid until a reviewer clears it
@@ -57,11 +56,6 @@ def decide(conn: Connection, rows: list[Any], batch: Batch) -> None:
         if owing and (problem := payee_problem(row)) is not None:  # no order without a payee name and account
             batch.set_aside(row, problem)
             continue
-        if batch.settings.needs_payment_approval(row.policy):
-            released = released_policies(conn, batch.run.as_of) if released is None else released
-            if row.policy not in released:
-                batch.hold(row, f"awaiting payment approval: claims approve --date {batch.run.as_of}")
-                continue
         if row.state == "payment_failed":
             row = batch.move_then(row, "retry_payment", reason=f"payment attempt {row.payment_attempt + 1}")
         rest = row.amount - row.advance_paid - row.final_paid
@@ -77,7 +71,8 @@ def decide(conn: Connection, rows: list[Any], batch: Batch) -> None:
                        recovery_owed=row.recovery_owed + excess)
             owed.append((row, excess, "advance above the assessed amount"))
     items = draw(conn, items, batch.run.as_of, batch.settings, batch.set_aside)
-    for sent in send(current_channel(batch.settings), items, batch.run.as_of):
+    for sent in send(current_channel(batch.settings), items, batch.run.as_of,
+                     needs_release=batch.settings.needs_payment_approval):
         claim, amount = sent.claim, sent.row["amount"]
         batch.pay(sent.row, claim.policy)
         attempt = sent.row["attempt"]

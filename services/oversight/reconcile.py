@@ -38,7 +38,7 @@ from services.settings import chunk_size
 from states.lifecycle import STATE_CODES
 
 ZERO = Decimal("0.00")
-LIVE = ("pending", "sent", "confirmed")
+LIVE = ("pending", "ordered", "released", "sent", "confirmed")
 OWED = ("due", "confirmed")
 RETURNED = "returned"
 IN_PROGRESS = ("filed", "advance_paid", "on_site_inspected", "assessed", "publicly_posted", "objected",

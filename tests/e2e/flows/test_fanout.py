@@ -37,6 +37,7 @@ from tests.integration.scale.once import (
     run_calendar,
     scalar,
 )
+from tests.release import release
 
 from .helpers import artifacts
 
@@ -142,10 +143,12 @@ def test_a_fanned_out_night_moves_and_pays_each_claim_once(
             found = re.search(rf"flow run nightly-{day}: Completed \(([0-9a-f-]{{36}})\)", done.stdout)
             assert found, done.stdout
             run_keys.append(found.group(1))
+            release(engine, day)  # approval is on by default: a distinct approver releases the batches
             return
         state = nightly(as_of=day, chunk_size=PARTITION, hosts=2, return_state=True)
         assert state.is_completed(), f"{state.message}\n{_logs(worker_hosts)}"
         run_keys.append(str(state.state_details.flow_run_id))
+        release(engine, day)
 
     started = time.monotonic()
     nights = run_calendar(backlog, night)

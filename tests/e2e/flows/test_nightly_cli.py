@@ -17,6 +17,7 @@ from models.db import make_engine
 from models.tables import CLAIM, EVENT, PAYMENT
 from services.nightly import lease
 from tests.conftest import run_claims
+from tests.release import cli_release
 from tests.unit.intake.claimrows import write_csv
 
 from .helpers import artifacts, flow_run_name
@@ -86,6 +87,7 @@ def test_nights_from_the_command_line(db_url: str, prefect_api: str, tmp_path: P
         first = _ok("nightly", "--as-of", "2020-06-01", db=db_url, env=env)
         assert "nightly-2020-06-01" in first and "Completed" in first
         assert "claims set aside: see `claims failed`" in first
+        cli_release(db_url, "2020-06-01", env=env)  # approval is on by default
         assert _state(engine) == {"G1": ("publicly_posted", None), "P1": ("advance_paid", None),
                                   "Z1": ("on_site_inspected", "assess")}
         before = _counts(engine)
@@ -113,9 +115,11 @@ def test_nights_from_the_command_line(db_url: str, prefect_api: str, tmp_path: P
         assert not any(pid in everything for pid in (WORKER, TRAINEE, ZHU))
 
         monday = _ok("nightly", "--as-of", "2020-06-08", db=db_url, env=env)
+        cli_release(db_url, "2020-06-08", env=env)
         assert _state(engine)["G1"] == ("paid", None)
         week = json.loads(artifacts(_run_id(monday))["nightly-week-2020-w24"].data)
-        assert week == [{"night": "2020-06-08", "final (yuan)": 2000.0, "total (yuan)": 2000.0}], week
+        assert week == [{"night": "2020-06-08", "advance (yuan)": 0.0, "final (yuan)": 2000.0, "paid (yuan)": 2000.0,
+                         "recovery demanded (yuan)": 0.0, "recovered (yuan)": 0.0, "net (yuan)": 2000.0}], week
         with engine.connect() as conn:
             paid = conn.execute(select(PAYMENT.c.kind, PAYMENT.c.amount)
                                 .order_by(PAYMENT.c.id)).all()

@@ -1,6 +1,7 @@
 """The release-payments flow on a real Prefect server: it pauses with the batch; a resume with a
 wrong code or by someone who inspected a claim releases nothing; the approver's name and code
-release the batch, which the night then pays; a form nobody fills leaves the batch held."""
+release the batch, bound to its hash, and send it at once through the outbox (the same function as
+`claims approve`); a form nobody fills leaves the batch held."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from sqlalchemy import insert, select
 from flows.release import release_payments
 from models.db import make_engine
 from models.schema import upgrade
-from models.tables import INSPECTION, RELEASE
+from models.tables import BATCH_RELEASE, INSPECTION, OUTBOX_BATCH, PAYMENT
 from services.money.channel import FileChannel, use_channel
 from services.money.release_codes import set_code
 from services.nightly.runner import run_night
@@ -85,7 +86,8 @@ def test_the_release_form_resumes_only_for_the_approver_and_pays(
                                                    inspected_on=date(2020, 9, 1), inspector="李检查",
                                                    result="pass"))
         run_night(engine, CLOSES)
-        assert {c.state for c in claims_by_id(engine).values()} == {"approved"}
+        with engine.connect() as conn:
+            assert set(conn.execute(select(PAYMENT.c.status)).scalars()) == {"ordered"}  # held for a release
         name = f"release-payments-{CLOSES}"
         seen: set[UUID] = set()
 
@@ -94,7 +96,7 @@ def test_the_release_form_resumes_only_for_the_approver_and_pays(
         assert out["state"].is_completed()
         assert "stays held" in out["state"].result()
         with engine.connect() as conn:
-            assert conn.execute(select(RELEASE)).all() == []
+            assert conn.execute(select(BATCH_RELEASE)).all() == []
         seen |= {_paused_or_any(name)}
 
         for approver, code in (("赵审批", "wrong-code"), ("李检查", "li-13579")):
@@ -105,7 +107,7 @@ def test_the_release_form_resumes_only_for_the_approver_and_pays(
             thread.join(60)
             assert out["state"].is_failed(), approver
             with engine.connect() as conn:
-                assert conn.execute(select(RELEASE)).all() == [], approver
+                assert conn.execute(select(BATCH_RELEASE)).all() == [], approver
 
         thread, out = _start(db_url, 10)
         run_id = _paused(name, seen)
@@ -115,9 +117,12 @@ def test_the_release_form_resumes_only_for_the_approver_and_pays(
         assert out["state"].is_completed(), out["state"].message
         assert "released by 赵审批" in out["state"].result()
         with engine.connect() as conn:
-            assert [(r.approver, r.claims) for r in conn.execute(select(RELEASE))] == [("赵审批", 2)]
-        run_night(engine, CLOSES)
+            batch = conn.execute(select(OUTBOX_BATCH)).one()
+            assert [(r.approver, r.claims, r.batch_id, r.hash) for r in conn.execute(select(BATCH_RELEASE))] == [
+                ("赵审批", 2, batch.id, batch.hash)]
+            assert set(conn.execute(select(PAYMENT.c.status)).scalars()) == {"sent"}  # sent by the release
         assert {c.state for c in claims_by_id(engine).values()} == {"paid"}
+        assert (tmp_path / "payments" / batch.file_name).exists()
 
     finally:
         use_channel(None)

@@ -30,6 +30,7 @@ from services.importing.rosters import record_completions, record_inspections
 from services.nightly import lease
 from services.nightly.runner import run_night
 from services.oversight.audit import write_anchor
+from tests.release import release
 
 D0 = date(2020, 5, 6)
 D1 = D0 + timedelta(days=1)
@@ -63,7 +64,8 @@ def build(url: str, files_dir: Path, claims: int = CLAIMS) -> Engine:
 
 
 def night(engine: Engine, day: date, label: str = "drill") -> None:
-    """One night as `claims nightly --no-prefect` runs it: lease, steps, anchor."""
+    """One night as `claims nightly --no-prefect` runs it: lease, steps, anchor; then its batches
+    released by a distinct approver (approval is on by default)."""
     holder = lease.holder_name(f"nightly-{day} {label}")
     deadline = time.monotonic() + 30
     while True:
@@ -79,6 +81,7 @@ def night(engine: Engine, day: date, label: str = "drill") -> None:
         write_anchor(engine, day, f"{label}-{day}")
     finally:
         lease.release(engine, holder)
+    release(engine, day)
 
 
 @dataclass(frozen=True)

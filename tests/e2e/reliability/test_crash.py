@@ -20,6 +20,7 @@ from services.oversight.reconcile import reconcile
 from tests.conftest import run_claims
 from tests.e2e.reliability import scenario
 from tests.e2e.reliability.scenario import NIGHTS, Snapshot
+from tests.release import cli_release
 
 KILL_POINTS: tuple[str, ...] = (
     "pay_advances.chunk_start",        # before the step's first chunk
@@ -67,6 +68,7 @@ def test_killed_night_rerun_loses_nothing_and_pays_nothing_twice(
             killed_on = index
             break
         assert done.returncode == 0, done.stderr
+        cli_release(db_url, day, env=env)
     assert killed_on is not None, f"the night never reached kill point {point}"
     name, _, count = point.partition(":")
     assert marker.read_text(encoding="utf-8").strip() == f"{name}:{count or 1}"
@@ -123,11 +125,57 @@ def test_killed_night_followed_by_the_next_days_night_sends_every_order_in_exact
             killed_on = index
             break
         assert done.returncode == 0, done.stderr
+        cli_release(db_url, day, env=env)
     assert killed_on is not None, f"the night never reached kill point {point}"
     next_day = NIGHTS[killed_on] + timedelta(days=1)
     done = run_claims("nightly", "--as-of", next_day.isoformat(), "--no-prefect", "--chunk-size",
                       str(scenario.CHUNK), db=db_url, env=env)
     assert done.returncode == 0, done.stderr
+    cli_release(db_url, next_day, env=env)
+    checked = run_claims("reconcile", db=db_url, env=env)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    batch = scenario.batch_keys(payment_dir)
+    assert batch and max(batch.values()) == 1, "an order went into the batch files twice"
+    assert set(batch) == scenario.sent_keys(engine), "batch files and orders disagree"
+    engine.dispose()
+
+
+RELEASE_KILL_POINTS: tuple[str, ...] = (
+    "release.after_release",        # the release committed (orders released), no file yet
+    "outbox.after_file",            # the released batch's file written, handover not recorded
+)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("then", ["same night", "next day's night"])
+@pytest.mark.parametrize("point", RELEASE_KILL_POINTS)
+def test_killed_release_followed_by_a_night_sends_every_order_in_exactly_one_file(
+        point: str, then: str, db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Approval on (the default): each night orders and seals, `claims approve` releases and sends.
+    The release of D1 killed between its commit and the file (or the file and its handover), then
+    the same night run again or the next business day's night, then a release: every order in
+    exactly one file, the released batch not sent twice, reconcile exit 0."""
+    payment_dir = tmp_path / "payments"
+    env = scenario.night_env(payment_dir)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    engine = scenario.build(db_url, tmp_path / "files")
+    for day in NIGHTS:
+        done = run_claims("nightly", "--as-of", day.isoformat(), "--no-prefect", "--chunk-size",
+                          str(scenario.CHUNK), db=db_url, env=env)
+        assert done.returncode == 0, done.stderr
+        if day != NIGHTS[-1]:
+            cli_release(db_url, day, env=env)
+    killed = run_claims("approve", "--date", NIGHTS[-1].isoformat(), "--actor", "钱审批", db=db_url,
+                        env={**env, "CLAIMS_KILL_AT": point})
+    assert killed.returncode == -9, killed.stdout + killed.stderr
+    assert run_claims("reconcile", db=db_url, env=env).returncode == 0, "reconcile right after the kill"
+
+    again = NIGHTS[-1] if then == "same night" else NIGHTS[-1] + timedelta(days=1)
+    done = run_claims("nightly", "--as-of", again.isoformat(), "--no-prefect", "--chunk-size",
+                      str(scenario.CHUNK), db=db_url, env=env)
+    assert done.returncode == 0, done.stderr
+    cli_release(db_url, again, env=env)
     checked = run_claims("reconcile", db=db_url, env=env)
     assert checked.returncode == 0, checked.stdout + checked.stderr
     batch = scenario.batch_keys(payment_dir)

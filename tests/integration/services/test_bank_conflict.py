@@ -8,10 +8,10 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from services.nightly.runner import run_night
 from tests.conftest import run_claims
 from tests.factories import claim_row, insert_claims
 from tests.integration.services.conftest import claims_by_id, payments
+from tests.release import night_then_release
 
 READY = dict(inspection_result="pass", inspected_on=date(2020, 9, 1))
 
@@ -20,8 +20,8 @@ def test_confirmed_then_failed_is_a_conflict_and_pays_nothing_twice(
         engine: Engine, db_url: str, payment_dir: Path, tmp_path: Path) -> None:
     with engine.begin() as conn:
         insert_claims(conn, claim_row("G1", **READY))
-    run_night(engine, date(2020, 9, 1))
-    run_night(engine, date(2020, 9, 8))
+    night_then_release(engine, date(2020, 9, 1))
+    night_then_release(engine, date(2020, 9, 8))
     [paid] = payments(engine, "G1")
     first, later = tmp_path / "s1.csv", tmp_path / "s2.csv"
     first.write_text(f"reference,amount,status\n{paid.reference},{paid.amount:.2f},confirmed\n", encoding="utf-8")
@@ -31,7 +31,7 @@ def test_confirmed_then_failed_is_a_conflict_and_pays_nothing_twice(
     assert done.returncode == 1 and "conflict" in done.stdout, done.stdout + done.stderr
     assert claims_by_id(engine)["G1"].state == "paid"
     assert [p.status for p in payments(engine, "G1")] == ["confirmed"]
-    run_night(engine, date(2020, 9, 12))  # the next night pays nothing again
+    night_then_release(engine, date(2020, 9, 12))  # the next night pays nothing again
     assert len(payments(engine, "G1")) == 1
 
     decided = run_claims("bank", "resolve", paid.reference, "--failed", "--actor", "wang", "--on", "2020-09-12",
@@ -57,8 +57,8 @@ def test_two_genuine_returns_of_the_same_sum_on_the_same_day_are_two(
         engine: Engine, db_url: str, payment_dir: Path, tmp_path: Path) -> None:
     with engine.begin() as conn:
         insert_claims(conn, claim_row("G1", **READY))
-    run_night(engine, date(2020, 9, 1))
-    run_night(engine, date(2020, 9, 8))
+    night_then_release(engine, date(2020, 9, 1))
+    night_then_release(engine, date(2020, 9, 8))
     assert run_claims("recover", "G1", "--reason", "虚假培训", "--on", "2020-11-02", db=db_url).returncode == 0
     one, two = tmp_path / "a" / "returns.csv", tmp_path / "b" / "returns.csv"
     for folder, path in ((tmp_path / "a", one), (tmp_path / "b", two)):

@@ -12,9 +12,9 @@ from sqlalchemy import Engine
 
 from services.access.actors import Actor
 from services.importing.rosters import record_completions, record_inspections
-from services.nightly.runner import run_night
 from tests.factories import claim_row, insert_claims
 from tests.integration.services.conftest import FakeRules, claims_by_id, counts, history, payments
+from tests.release import night_then_release
 
 CLERK = Actor("zhang", "clerk")
 INSPECTOR = Actor("li", "inspector")
@@ -32,7 +32,7 @@ def advance_claim(claim_id: str, **extra: object) -> dict[str, object]:
 def test_advance_then_rest_after_the_posting_window(engine: Engine, rules: FakeRules, payment_dir: Path) -> None:
     with engine.begin() as conn:
         insert_claims(conn, advance_claim("E1"))
-    run_night(engine, date(2020, 6, 1))
+    night_then_release(engine, date(2020, 6, 1))
     claim = claims_by_id(engine)["E1"]
     assert (claim.state, claim.advance_paid) == ("advance_paid", Decimal("500.00"))
     [advance] = payments(engine, "E1")
@@ -46,19 +46,19 @@ def test_advance_then_rest_after_the_posting_window(engine: Engine, rules: FakeR
 
     record_inspections(engine, [(1, {"claim_id": "E1", "inspected_on": "2020-06-02", "result": "pass"})],
                        actor=INSPECTOR)
-    run_night(engine, date(2020, 6, 2))
+    night_then_release(engine, date(2020, 6, 2))
     assert claims_by_id(engine)["E1"].state == "on_site_inspected"  # waits for its certificate
 
     record_completions(engine, [(1, {"claim_id": "E1", "certificate_no": "C-1", "certificate_date": "2020-06-03",
                                      "result": "pass"})], actor=CLERK, on=date(2020, 6, 3))
-    run_night(engine, date(2020, 6, 3))
+    night_then_release(engine, date(2020, 6, 3))
     claim = claims_by_id(engine)["E1"]
     assert (claim.state, claim.amount, claim.posting_closes_on) == ("publicly_posted", Decimal("1000.00"),
                                                                     date(2020, 6, 10))
-    run_night(engine, date(2020, 6, 9))
+    night_then_release(engine, date(2020, 6, 9))
     assert claims_by_id(engine)["E1"].state == "publicly_posted"
 
-    run_night(engine, date(2020, 6, 10))
+    night_then_release(engine, date(2020, 6, 10))
     claim = claims_by_id(engine)["E1"]
     assert (claim.state, claim.advance_paid, claim.final_paid) == ("paid", Decimal("500.00"), Decimal("500.00"))
     assert [(p.kind, p.amount, p.idempotency_key) for p in payments(engine, "E1")] == [
@@ -70,7 +70,7 @@ def test_advance_then_rest_after_the_posting_window(engine: Engine, rules: FakeR
         "close_posting", "pay"]
 
     before = counts(engine)
-    results = run_night(engine, date(2020, 6, 10))
+    results = night_then_release(engine, date(2020, 6, 10))
     assert counts(engine) == before
     assert all(not r.moved for r in results.values())
 
@@ -80,10 +80,10 @@ def test_rerunning_a_busy_night_changes_nothing(engine: Engine, rules: FakeRules
         insert_claims(conn, advance_claim("E1"))
         insert_claims(conn, claim_row("G1", inspection_result="pass", inspected_on=date(2020, 6, 1)))
         insert_claims(conn, claim_row("G2", person_id="211402199001021231"))
-    first = run_night(engine, date(2020, 6, 1))
+    first = night_then_release(engine, date(2020, 6, 1))
     assert first["pay_advances"].moved and first["post"].moved
     before = counts(engine)
-    again = run_night(engine, date(2020, 6, 1))
+    again = night_then_release(engine, date(2020, 6, 1))
     assert counts(engine) == before
     assert all(not r.moved and not r.money for r in again.values())
     [path] = payment_dir.glob("payments-2020-06-01-B*.csv")  # the second night wrote no new batch
@@ -97,8 +97,8 @@ def test_amount_equal_to_the_advance_is_settled_without_a_payment(
     with engine.begin() as conn:
         insert_claims(conn, advance_claim("E1", inspection_result="pass", inspected_on=date(2020, 6, 1),
                                           certificate_date=date(2020, 6, 1)))
-    run_night(engine, date(2020, 6, 1))
-    run_night(engine, date(2020, 6, 8))
+    night_then_release(engine, date(2020, 6, 1))
+    night_then_release(engine, date(2020, 6, 8))
     claim = claims_by_id(engine)["E1"]
     assert (claim.state, claim.final_paid) == ("paid", Decimal("0.00"))
     assert [p.kind for p in payments(engine, "E1")] == ["advance"]
@@ -107,14 +107,14 @@ def test_amount_equal_to_the_advance_is_settled_without_a_payment(
 def test_assessed_below_the_advance_recovers_the_excess(engine: Engine, rules: FakeRules, payment_dir: Path) -> None:
     with engine.begin() as conn:
         insert_claims(conn, advance_claim("E1"))
-    run_night(engine, date(2020, 6, 1))  # advance 500.00 on an expected 1000.00
+    night_then_release(engine, date(2020, 6, 1))  # advance 500.00 on an expected 1000.00
     rules.amounts["E1"] = Decimal("300.00")
     record_inspections(engine, [(1, {"claim_id": "E1", "inspected_on": "2020-06-02", "result": "pass"})],
                        actor=INSPECTOR)
     record_completions(engine, [(1, {"claim_id": "E1", "certificate_date": "2020-06-02", "result": "pass"})],
                        actor=CLERK, on=date(2020, 6, 2))
-    run_night(engine, date(2020, 6, 2))
-    run_night(engine, date(2020, 6, 9))
+    night_then_release(engine, date(2020, 6, 2))
+    night_then_release(engine, date(2020, 6, 9))
     claim = claims_by_id(engine)["E1"]
     assert (claim.state, claim.amount, claim.recovery_owed) == ("recovery_due", Decimal("300.00"), Decimal("200.00"))
     recovery = payments(engine, "E1")[-1]
@@ -126,11 +126,11 @@ def test_failed_inspection_after_an_advance_recovers_it(engine: Engine, rules: F
     with engine.begin() as conn:
         insert_claims(conn, advance_claim("E1"))
         insert_claims(conn, claim_row("G1"))
-    run_night(engine, date(2020, 6, 1))
+    night_then_release(engine, date(2020, 6, 1))
     record_inspections(engine, [(1, {"claim_id": "E1", "inspected_on": "2020-06-02", "result": "fail"}),
                                 (2, {"claim_id": "G1", "inspected_on": "2020-06-02", "result": "fail"})],
                        actor=INSPECTOR)
-    run_night(engine, date(2020, 6, 2))
+    night_then_release(engine, date(2020, 6, 2))
     claims = claims_by_id(engine)
     assert (claims["E1"].state, claims["E1"].reasons, claims["E1"].recovery_owed) == (
         "recovery_due", "inspection_failed", Decimal("500.00"))
@@ -147,7 +147,7 @@ def test_annual_limit_counts_grants_made_earlier_in_the_same_chunk(
     with engine.begin() as conn:
         insert_claims(conn, *[claim_row(f"P{i}", certificate_date=date(2020, 3, 10 - i), occupation=f"工种{i}",
                                         **person) for i in range(1, 5)])
-    run_night(engine, date(2020, 6, 1))
+    night_then_release(engine, date(2020, 6, 1))
     claims = claims_by_id(engine)
     # ordered by certificate date: P4 (03-06), P3, P2 granted; P1 (03-09) is the 4th of 2020
     assert {c: claims[c].state for c in claims} == {"P4": "publicly_posted", "P3": "publicly_posted",
@@ -163,7 +163,7 @@ def test_inspection_not_required_by_setting_passes_with_a_reason(
     with engine.begin() as conn:
         insert_claims(conn, claim_row("G1"))
         insert_claims(conn, claim_row("W1", kind="living_allowance", days=10, person_id="211402199001021231"))
-    run_night(engine, date(2020, 6, 1))
+    night_then_release(engine, date(2020, 6, 1))
     claims = claims_by_id(engine)
     assert claims["G1"].state == "publicly_posted"
     assert claims["W1"].state == "filed"  # living allowance still needs its inspection

@@ -11,10 +11,10 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from services.money.channel import FailingChannel, use_channel
-from services.nightly.runner import run_night
 from tests.conftest import run_claims
 from tests.factories import claim_row, insert_claims
 from tests.integration.services.conftest import claims_by_id, payments
+from tests.release import cli_release, night_then_release
 
 READY = dict(inspection_result="pass", inspected_on=date(2020, 9, 1))
 
@@ -23,7 +23,7 @@ def _posted(engine: Engine, *ids: str) -> None:
     with engine.begin() as conn:
         for n, claim_id in enumerate(ids):
             insert_claims(conn, claim_row(claim_id, person_id=f"21140219900101{n:03d}X", **READY))
-    run_night(engine, date(2020, 9, 1))
+    night_then_release(engine, date(2020, 9, 1))
 
 
 def test_object_and_review_from_the_command_line(engine: Engine, db_url: str, payment_dir: Path) -> None:
@@ -52,7 +52,7 @@ def test_failed_lists_a_refused_payment_and_retry_pays_it(
         engine: Engine, db_url: str, payment_dir: Path) -> None:
     _posted(engine, "G1")
     use_channel(FailingChannel(["*"]))
-    run_night(engine, date(2020, 9, 8))
+    night_then_release(engine, date(2020, 9, 8))
     listed = run_claims("failed", "--json", db=db_url)
     assert listed.returncode == 0, listed.stderr
     [item] = json.loads(listed.stdout)
@@ -63,6 +63,8 @@ def test_failed_lists_a_refused_payment_and_retry_pays_it(
     done = run_claims("retry", "--all", "--on", "2020-09-08", "--actor", "root", db=db_url, env=env)
     assert done.returncode == 0, done.stderr
     assert "0 still set aside" in done.stdout
+    assert [(p.attempt, p.status) for p in payments(engine, "G1")] == [(1, "failed"), (2, "ordered")]
+    cli_release(db_url, "2020-09-08", env=env)  # approval is on by default: the retry waits for a release
     assert [(p.attempt, p.status) for p in payments(engine, "G1")] == [(1, "failed"), (2, "sent")]
     files = "".join(p.read_text(encoding="utf-8-sig") for p in out_dir.glob("payments-2020-09-08-B*.csv"))
     assert files.count("huludao-2019:G1:final:2") == 1 and "huludao-2019:G1:final:1" not in files
@@ -74,7 +76,7 @@ def test_failed_lists_a_refused_payment_and_retry_pays_it(
 def test_bank_statement_recover_and_recovered(engine: Engine, db_url: str, payment_dir: Path,
                                               tmp_path: Path) -> None:
     _posted(engine, "G1", "G2")
-    run_night(engine, date(2020, 9, 8))
+    night_then_release(engine, date(2020, 9, 8))
     refs = {p.claim_id: p.reference for p in payments(engine)}
     statement = tmp_path / "statement.csv"
     statement.write_text("reference,amount,status\n"

@@ -11,12 +11,12 @@ import pytest
 from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from models.tables import BATCH_ORDER, HANDOVER, OUTBOX_BATCH, PAYMENT
+from models.tables import BATCH_ORDER, BATCH_RELEASE, HANDOVER, OUTBOX_BATCH, PAYMENT
 from services.money.outbox import seal_batches, write_copy
-from services.nightly.runner import run_night
 from services.oversight.reconcile import reconcile
 from tests.factories import claim_row, insert_claims
 from tests.integration.services.conftest import FakeRules
+from tests.release import night_then_release
 
 ORG = "91211400MA0Y1XXXX1"
 
@@ -39,8 +39,8 @@ def test_orders_sealed_once_written_once_copies_marked_and_files_reconciled(
         engine: Engine, rules: FakeRules, payment_dir: Path) -> None:
     with engine.begin() as conn:
         insert_claims(conn, _advance("E1"), _advance("E2"))
-    run_night(engine, date(2020, 6, 1))
-    run_night(engine, date(2020, 6, 1))  # the same night again: no new batch, no new file
+    night_then_release(engine, date(2020, 6, 1))
+    night_then_release(engine, date(2020, 6, 1))  # the same night again: no new batch, no new file
     with engine.connect() as conn:
         [batch] = conn.execute(select(OUTBOX_BATCH)).all()
         keys = set(conn.execute(select(PAYMENT.c.idempotency_key)).scalars())
@@ -83,13 +83,13 @@ def test_orders_sealed_before_a_crash_are_written_by_the_next_days_night_once(
         engine: Engine, rules: FakeRules, payment_dir: Path) -> None:
     with engine.begin() as conn:
         insert_claims(conn, _advance("E1"))
-    run_night(engine, date(2020, 6, 1))
+    night_then_release(engine, date(2020, 6, 1))
     for path in payment_dir.glob("payments-*.csv"):  # as if killed after the seal, before the file
         path.unlink()
     with engine.begin() as conn:
         conn.execute(HANDOVER.delete())
     assert seal_batches(engine, date(2020, 6, 2)) == []  # nothing sealed twice
-    run_night(engine, date(2020, 6, 2))
+    night_then_release(engine, date(2020, 6, 2))
     lines = _lines(payment_dir)
     assert [r[1] for r in lines] == ["huludao-2019:E1:advance:1"]
     with engine.connect() as conn:
@@ -105,11 +105,11 @@ def test_payments_sent_before_the_outbox_are_one_handed_over_batch_per_day_and_n
 
     with engine.begin() as conn:
         insert_claims(conn, _advance("E1"), _advance("E2"))
-    run_night(engine, date(2020, 6, 1))
+    night_then_release(engine, date(2020, 6, 1))
     # the database as the file channel left it before migration 20: payments sent, no batch rows,
     # one day file payments-DATE.csv
     with engine.begin() as conn:
-        for table in (HANDOVER, BATCH_ORDER, OUTBOX_BATCH):
+        for table in (BATCH_RELEASE, HANDOVER, BATCH_ORDER, OUTBOX_BATCH):
             conn.execute(delete(table))
     for path in payment_dir.glob("payments-*.csv"):
         path.rename(payment_dir / "payments-2020-06-01.csv")
@@ -122,7 +122,7 @@ def test_payments_sent_before_the_outbox_are_one_handed_over_batch_per_day_and_n
     assert (batch.file_name, batch.rows, str(batch.total), orders) == ("payments-2020-06-01.csv", 2, "1000.00", 2)
     assert (handover.actor, handover.is_copy) == (LEGACY_BATCH_ACTOR, False)
     assert seal_batches(engine, date(2020, 6, 2)) == []  # nothing sealed again, nothing written again
-    run_night(engine, date(2020, 6, 2))
+    night_then_release(engine, date(2020, 6, 2))
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(OUTBOX_BATCH)).scalar_one() == 1
     assert sorted(p.name for p in payment_dir.glob("payments-*.csv")) == ["payments-2020-06-01.csv"]

@@ -15,10 +15,11 @@ from services.access.actors import Actor
 from services.calendar import add_working_days
 from services.money.payments import import_bank_statement
 from services.money.recovery import demand_recovery, record_returns
-from services.nightly.runner import run_night, run_step
+from services.nightly.runner import run_step
 from services.objections import ObjectionError, raise_objection, review_objection
 from tests.factories import claim_row, insert_claims
 from tests.integration.services.conftest import FakeRules, claims_by_id, counts, payments
+from tests.release import night_then_release
 
 CLERK = Actor("zhang", "clerk")
 REVIEWER = Actor("wang", "reviewer")
@@ -35,16 +36,16 @@ def test_posting_window_across_national_day(engine: Engine, rules: FakeRules, pa
     with engine.begin() as conn:
         insert_claims(conn, claim_row("G1", **READY))
         insert_claims(conn, claim_row("G2", person_id="211402199001021231", **READY))
-    run_night(engine, date(2020, 9, 28))
+    night_then_release(engine, date(2020, 9, 28))
     claims = claims_by_id(engine)
     assert {c.posting_closes_on for c in claims.values()} == {date(2020, 10, 12)}
     with engine.connect() as conn:
         windows = conn.execute(select(WINDOW)).all()
     assert [(w.policy, w.opened_on, w.closes_on, w.working_days) for w in windows] == [
         ("huludao-2019", date(2020, 9, 28), date(2020, 10, 12), 5)]
-    run_night(engine, date(2020, 10, 10))
+    night_then_release(engine, date(2020, 10, 10))
     assert {c.state for c in claims_by_id(engine).values()} == {"publicly_posted"}
-    run_night(engine, date(2020, 10, 12))
+    night_then_release(engine, date(2020, 10, 12))
     assert {c.state for c in claims_by_id(engine).values()} == {"paid"}
 
 
@@ -55,25 +56,25 @@ def test_posting_window_length_is_a_setting_per_policy(
     monkeypatch.setenv("CLAIMS_SETTINGS", str(settings))
     with engine.begin() as conn:
         insert_claims(conn, claim_row("G1", **READY))
-    run_night(engine, date(2020, 9, 28))
+    night_then_release(engine, date(2020, 9, 28))
     assert claims_by_id(engine)["G1"].posting_closes_on == date(2020, 9, 30)
 
 
 def _posted(engine: Engine, **extra: object) -> None:
     with engine.begin() as conn:
         insert_claims(conn, claim_row("G1", **{**READY, **extra}))
-    run_night(engine, date(2020, 9, 1))
+    night_then_release(engine, date(2020, 9, 1))
 
 
 def test_objection_dismissed_returns_the_claim_to_the_notice(
         engine: Engine, rules: FakeRules, payment_dir: Path) -> None:
     _posted(engine)
     raise_objection(engine, "G1", reason="培训期间未到场", actor=CLERK, on=date(2020, 9, 2))
-    run_night(engine, date(2020, 9, 8))
+    night_then_release(engine, date(2020, 9, 8))
     assert claims_by_id(engine)["G1"].state == "objected"  # the window ended, the objection waits
     outcome = review_objection(engine, "G1", uphold=False, reason="签到表核实到场", actor=REVIEWER, on=date(2020, 9, 9))
     assert outcome.state == "publicly_posted"
-    run_night(engine, date(2020, 9, 9))
+    night_then_release(engine, date(2020, 9, 9))
     assert claims_by_id(engine)["G1"].state == "paid"
     with pytest.raises(ObjectionError):
         review_objection(engine, "G1", uphold=True, reason="again", actor=REVIEWER, on=date(2020, 9, 10))
@@ -88,7 +89,7 @@ def test_objection_upheld_rejects_and_recovers_the_advance(
     with engine.begin() as conn:
         from tests.integration.services.conftest import CLAIM
         conn.execute(CLAIM.update().values(inspection_result="pass", inspected_on=date(2020, 9, 1)))
-    run_night(engine, date(2020, 9, 1))
+    night_then_release(engine, date(2020, 9, 1))
     raise_objection(engine, "E1", reason="虚报培训人数", actor=CLERK, on=date(2020, 9, 3))
     outcome = review_objection(engine, "E1", uphold=True, reason="核实属实", actor=REVIEWER, on=date(2020, 9, 4))
     assert (outcome.state, outcome.recovery) == ("recovery_due", Decimal("500.00"))
@@ -96,7 +97,7 @@ def test_objection_upheld_rejects_and_recovers_the_advance(
     assert (claim.reasons, claim.recovery_owed) == ("objection_upheld", Decimal("500.00"))
     assert [(p.kind, p.status) for p in payments(engine, "E1")] == [("advance", "sent"), ("recovery", "due")]
     before = counts(engine)
-    run_night(engine, date(2020, 9, 9))
+    night_then_release(engine, date(2020, 9, 9))
     assert counts(engine) == before
 
 
@@ -109,7 +110,7 @@ def test_objection_after_the_window_is_refused(engine: Engine, rules: FakeRules,
 def test_fraud_recovery_then_money_returned_in_two_parts(
         engine: Engine, rules: FakeRules, payment_dir: Path, tmp_path: Path) -> None:
     _posted(engine)
-    run_night(engine, date(2020, 9, 8))
+    night_then_release(engine, date(2020, 9, 8))
     demand = demand_recovery(engine, "G1", reason="虚假培训", actor=REVIEWER, on=date(2020, 11, 2))
     assert (demand.state, demand.amount) == ("recovery_due", Decimal("1000.00"))
     rows = [(1, {"claim_id": "G1", "amount": "400", "on": "2020-11-10"}),
@@ -136,8 +137,8 @@ def test_bank_statement_confirms_and_fails_payments(engine: Engine, rules: FakeR
     with engine.begin() as conn:
         insert_claims(conn, claim_row("G1", **READY))
         insert_claims(conn, claim_row("G2", person_id="211402199001021231", **READY))
-    run_night(engine, date(2020, 9, 1))
-    run_night(engine, date(2020, 9, 8))
+    night_then_release(engine, date(2020, 9, 1))
+    night_then_release(engine, date(2020, 9, 8))
     ref = {p.claim_id: p.reference for p in payments(engine)}
     rows = [(1, {"reference": ref["G1"], "amount": "1000.00", "status": "confirmed"}),
             (2, {"参考号": ref["G2"], "金额": "1000", "状态": "失败"}),
@@ -148,7 +149,7 @@ def test_bank_statement_confirms_and_fails_payments(engine: Engine, rules: FakeR
     assert [n for n, _, _ in report.problems] == [3, 4]
     claims = claims_by_id(engine)
     assert (claims["G2"].state, claims["G2"].final_paid) == ("payment_failed", Decimal("0.00"))
-    run_night(engine, date(2020, 9, 11))
+    night_then_release(engine, date(2020, 9, 11))
     assert claims_by_id(engine)["G2"].state == "paid"
     assert [(p.attempt, p.status) for p in payments(engine, "G2")] == [(1, "failed"), (2, "sent")]
     assert import_bank_statement(engine, rows[:2], actor=CLERK, on=date(2020, 9, 12)).unchanged == 2
