@@ -14,6 +14,7 @@ import typer
 from typer.core import TyperGroup
 
 from cli.common import ActorOption, OnOption, business_date, console, fail, ready_engine
+from cli.lease_cmd import night_lease
 from cli.lifecycle_cmd import inspect as record_command
 from exports.writer import Section, UnsupportedFile, check_suffix, write_document
 from intake.messages import msg
@@ -90,8 +91,9 @@ def plan(
         from services.oversight.waiver import WaiverError, waive_unsampled
 
         try:
-            waiver = waive_unsampled(engine, load_settings(), on=day, rate=share, seed=drawn_seed,
-                                     actor=actor_from(actor, "inspector"), policy=policy)
+            with night_lease(engine, "inspect plan --waive"):
+                waiver = waive_unsampled(engine, load_settings(), on=day, rate=share, seed=drawn_seed,
+                                         actor=actor_from(actor, "inspector"), policy=policy)
         except WaiverError as exc:
             fail(str(exc), 2)
             return

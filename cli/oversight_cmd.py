@@ -10,7 +10,9 @@ import typer
 
 from cli.common import ActorOption, OnOption, Table, business_date, console, fail, ready_engine
 from cli.export_cmd import report_app
+from cli.lease_cmd import night_lease
 from exports.writer import Section, UnsupportedFile, check_suffix, write_document
+from intake.messages import msg
 
 oversight_app = typer.Typer(
     help="Claims an institution signal set aside for a reviewer (复核): list them, clear or confirm.\n\n"
@@ -101,9 +103,8 @@ def scan_now(on: str | None = OnOption) -> None:
 
     engine = ready_engine()
     settings = load_settings()
-    with engine.begin() as conn:
+    with night_lease(engine, "oversight scan"), engine.begin() as conn:
         result = scan(conn, business_date(on), settings)
-    from intake.messages import msg
 
     console.print(msg("oversight.scan", signals=len(result.signals), held=result.held))
     if result.missing:
@@ -120,12 +121,12 @@ def _review(claim_id: str, confirm: bool, reason: str, policy: str | None, actor
 
     engine = ready_engine()
     try:
-        outcome = review(engine, claim_id, confirm=confirm, reason=reason, actor=actor_from(actor, "reviewer"),
-                         on=business_date(on), policy=policy)
+        with night_lease(engine, "oversight"):
+            outcome = review(engine, claim_id, confirm=confirm, reason=reason, actor=actor_from(actor, "reviewer"),
+                             on=business_date(on), policy=policy)
     except (HoldError, Forbidden, ClaimNotFound, AmbiguousClaim, IllegalTransition, StaleClaims) as exc:
-        fail(str(exc))
+        fail(exc)
         return
-    from intake.messages import msg
 
     names = ", ".join(outcome.signals)
     if confirm:

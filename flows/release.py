@@ -25,6 +25,7 @@ from models.db import engine_for
 from services.access.actors import Actor
 from services.money.approval import approve_batch
 from services.money.release_codes import batch_markdown, check_code, waiting_for_release
+from services.nightly import lease
 from services.nightly.report import database_label
 
 
@@ -60,7 +61,8 @@ def release_payments(on: date, database_url: str | None = None, wait_minutes: fl
         logger.warning("%s", message)
         return message
     check_code(given.approver, given.release_code)
-    report = approve_batch(engine, on=on, actor=Actor(given.approver, "approver"))
+    with lease.held(engine, lease.holder_name("release-payments"), wait=lease.wait_seconds()):
+        report = approve_batch(engine, on=on, actor=Actor(given.approver, "approver"))
     released = ", ".join(f"batch {r.batch_id} {r.policy} {r.claims} orders {r.amount:.2f}" for r in report.releases)
     message = f"released by {given.approver}: {released}"
     create_markdown_artifact(markdown=batch_markdown(on, waiting) + f"\n**{message}**\n",
