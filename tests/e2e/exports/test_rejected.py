@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -11,6 +12,8 @@ from exports.rejected import error_items
 from tests.conftest import run_claims
 from tests.e2e.exports.files import all_text, sheets, table
 from tests.e2e.exports.helpers import standard_scenario
+
+ADDITIONS = Path(__file__).resolve().parents[3] / "docs" / "glossary-additions.md"
 
 GLOSSARY_REASONS = {
     "annual_limit", "duplicate_occupation_level", "outside_policy_period", "ineligible_group",
@@ -25,8 +28,11 @@ def test_every_glossary_reason_has_plain_chinese() -> None:
     from services.oversight.reference import REASON_ZH as REFERENCE_REASONS
 
     assert set(REASON_ZH) >= GLOSSARY_REASONS
-    # plus the rules' own new codes and the reference checks' (certificate registry, insurance extract)
-    assert set(REASON_ZH) <= GLOSSARY_REASONS | set(REASONS) | set(REFERENCE_REASONS)
+    # plus the rules' own new codes, the reference checks' (certificate registry, insurance extract)
+    # and every code docs/glossary-additions.md documents
+    documented = set(re.findall(r"^\| `([a-z_]+)` \|", ADDITIONS.read_text(encoding="utf-8"), re.M))
+    assert {"payee_incomplete", "signal_confirmed", "capped"} <= documented
+    assert set(REASON_ZH) <= GLOSSARY_REASONS | set(REASONS) | set(REFERENCE_REASONS) | documented
     assert reasons_zh("annual_limit;fraud") == (
         "每人每年享受职业培训补贴不超过3次，本年度已满；查实虚假培训或套取、骗取补贴资金")
 

@@ -12,6 +12,7 @@ import pytest
 from services.oversight.audit import verify
 from services.oversight.reconcile import reconcile
 from tests.conftest import claims_executable
+from tests.release import release
 from tests.e2e.reliability import scenario
 from tests.e2e.reliability.scenario import NIGHTS, Snapshot
 
@@ -50,6 +51,7 @@ def test_two_nightly_runs_at_once_do_nothing_twice(db_url: str, tmp_path: Path, 
                 again = _start(day.isoformat(), db_url, env)
                 again.communicate(timeout=600)
                 assert again.returncode == 0
+        release(engine, day)  # approval is on by default: the night's batches go out on a release
     snap = scenario.snapshot(engine)
     assert snap.claims == reference.claims
     assert snap.payments == reference.payments
