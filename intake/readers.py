@@ -144,8 +144,8 @@ def _row_from(header: list[str], cells: list[Any]) -> RawRow:
     extra = [c for c in cells[len(header):] if _clean(c) is not None]
     if extra:
         return RowProblem(
-            f"the row has {len(header) + len(extra)} filled cells but the header only "
-            f"{len(header)} columns", json.dumps([_clean(c) for c in cells], ensure_ascii=False))
+            msg("row.extra_cells", "en", filled=len(header) + len(extra), columns=len(header)),
+            json.dumps([_clean(c) for c in cells], ensure_ascii=False))
     return row
 
 
@@ -323,11 +323,9 @@ def record_problem(cells: list[str], text: str, width: int | None) -> str | None
     than the header), is a row error."""
     found = _CONTROL.search(text)
     if found:
-        return (f"the row contains the control character U+{ord(found.group()):04X}, which no field "
-                "may hold (a damaged or binary file?)")
+        return msg("row.control_char", "en", code=f"{ord(found.group()):04X}")
     if width and len(cells) < width and not text.endswith(("\n", "\r")):
-        return (f"the last line has {len(cells)} of the header's {width} cells and no line ending: "
-                "the file looks cut off in the middle of this row")
+        return msg("row.cut_off", "en", cells=len(cells), width=width)
     return None
 
 
@@ -368,7 +366,7 @@ def _csv_records_text(lines: Iterable[str], first: int) -> Iterator[Record]:
         except StopIteration:
             return
         except csv.Error as exc:
-            yield number, f"the row cannot be read as CSV: {exc}", "".join(taken)
+            yield number, msg("row.not_csv", "en", detail=exc), "".join(taken)
             continue
         text = "".join(taken)
         if not "".join(cells).strip() and not _cut_off(cells, text):  # every cell blank
@@ -505,10 +503,10 @@ def _jsonl_body(path: Path, encoding: str, known: Collection[str] | None,
             try:
                 value = json.loads(text, parse_float=str, parse_int=str)
             except ValueError as exc:
-                yield number, RowProblem(f"the line is not valid JSON ({exc.args[0]})", text)
+                yield number, RowProblem(msg("row.not_json", "en", detail=exc.args[0]), text)
                 continue
             if not isinstance(value, dict):
-                yield number, RowProblem("the line is not a JSON object {...}", text)
+                yield number, RowProblem(msg("row.not_json_object", "en"), text)
                 continue
             keys = [field_of(str(k)) for k in value]
             _warn_unknown(keys, known, warnings, reported)
