@@ -97,7 +97,7 @@ def _summary(result: ImportReport) -> None:
         return
     table = Table(title=msg("import.rejected_title", shown=min(SHOWN_REJECTIONS, len(result.rejections)),
                             total=count(len(result.rejections), "row")))
-    for column in ("row", "claim_id", "field", "message"):
+    for column in msg("import.columns").split("|"):
         table.add_column(column, overflow="fold")
     for rejection in result.rejections[:SHOWN_REJECTIONS]:
         for i, error in enumerate(rejection.errors):

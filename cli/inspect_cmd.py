@@ -96,7 +96,6 @@ def plan(
             fail(str(exc), 2)
             return
         result = waiver.plan
-        from intake.messages import msg
 
         console.print(msg("inspect.waived", waived=waiver.waived, kept=waiver.advances_kept))
     else:

@@ -42,6 +42,31 @@ MESSAGES: dict[str, dict[str, str]] = {
     "import.rejected_title": {
         "en": "first {shown} of {total} not filed", "zh": "未受理的{total}中的前{shown}",
     },
+    "import.columns": {"en": "row|claim_id|field|message", "zh": "行号|申报编号|字段|说明"},
+    "failed.title": {"en": "set aside 待处理", "zh": "搁置待处理的申报"},
+    "failed.header": {"en": "policy|claim_id|state|step|reason|since",
+                      "zh": "政策|申报编号|状态|环节|原因|搁置日期"},
+    "failed.count": {"en": "{claims} set aside", "zh": "共{claims}申报被搁置"},
+    "show.set_aside": {"en": "set aside 待处理: {step} — {reason}", "zh": "搁置待处理：{step} — {reason}"},
+    "nightly.header": {"en": "step|policy|claims moved|to state|money (yuan)|set aside",
+                       "zh": "环节|政策|流转件数|转入状态|金额（元）|搁置件数"},
+    "nightly.set_aside": {"en": "{claims} set aside: see `claims failed`",
+                          "zh": "{claims}申报被搁置：见 `claims failed`"},
+    "nightly.held_for_review": {
+        "en": "{claims} set aside by an institution signal wait for a reviewer: claims oversight list",
+        "zh": "{claims}申报因机构风险信号被搁置，等待复核：claims oversight list"},
+    "nightly.flow_run": {"en": "flow run nightly-{day}: {state}", "zh": "流程运行 nightly-{day}：{state}"},
+    "export.posting_written": {"en": "wrote {path}: {claims} in {windows}",
+                               "zh": "已写入 {path}：{windows}公示期，共{claims}申报"},
+    "export.payments_written": {"en": "wrote {path}: {payments} on {day}, total {amount} yuan ({per_kind})",
+                                "zh": "已写入 {path}：{day} 拨付{payments}，合计 {amount} 元（{per_kind}）"},
+    "export.none": {"en": "none", "zh": "无"},
+    "export.no_payments": {"en": "no payments have business date {day}; check --date",
+                           "zh": "业务日 {day} 没有拨付；请检查 --date"},
+    "export.written": {"en": "wrote {path}", "zh": "已写入 {path}"},
+    "export.written_two": {"en": "wrote {path} and {chart}", "zh": "已写入 {path} 和 {chart}"},
+    "export.summary_written": {"en": "{claims} filed {first}..{last}; wrote {path} and {chart}",
+                               "zh": "{first} 至 {last} 受理{claims}申报；已写入 {path} 和 {chart}"},
     "import.report_written": {
         "en": "wrote every rejected row to {path}", "zh": "全部未受理的行已写入 {path}",
     },
@@ -496,6 +521,29 @@ numbers, unreadable records (intake/readers.py), repeated and conflicting claims
 and `new` are themselves catalogued texts and are translated in their turn."""
 
 MESSAGES.update({
+    "fact.missing": {"en": "missing_facts: {field}: {problem}", "zh": "缺少审核所需的信息 {field}：{problem}"},
+    "fact.level": {"en": "{kind} is priced by certificate level; give it",
+                   "zh": "{kind} 按证书等级确定补贴标准，请填写证书等级"},
+    "fact.apprentice_type": {"en": "employee or student apprentice; give it",
+                             "zh": "请填写学徒类型：职工学徒或学生学徒"},
+    "fact.employed_on": {"en": "{kind} needs the date the job started", "zh": "{kind} 须填写就业（入职）日期"},
+    "fact.months": {"en": "work-based training is paid per month; give the months",
+                    "zh": "以工代训按月补贴，请填写月数"},
+    "fact.days": {"en": "the living allowance is paid per training day; give the days",
+                  "zh": "生活费补贴按实际培训天数计发，请填写天数"},
+    "fact.actual_allowance": {
+        "en": "the amount is the apprentice's actual monthly allowance (学徒月实习津贴) paid up to "
+              "{ceiling} ({source}); give it",
+        "zh": "补贴额为学徒实际的月实习津贴，最高 {ceiling} 元（{source}），请填写"},
+    "fact.class_dates": {"en": "a per-day allowance is checked against the class's dates; give them",
+                         "zh": "按天计发的补贴须与培训班起止日期核对，请填写培训起止日期"},
+    "fact.class_order": {"en": "the class ends before it starts", "zh": "培训结束日期早于开始日期"},
+})
+"""Facts the rules need and a claim lacks (rules/engine.py ClaimFactsError); the night stores
+`missing_facts: FIELD: TEXT` in English and `claims failed`/`claims show` read it through
+`localise_stored`."""
+
+MESSAGES.update({
     "artifact.summary": {
         "en": "nightly-{day}: claims moved per step and policy, money by kind and policy (yuan, "
               "numbers), claims set aside and held for release; totals per policy",
@@ -541,6 +589,7 @@ NOUNS: dict[str, dict[str, tuple[str, str]]] = {
     "payment": {"en": ("payment", "payments"), "zh": ("笔", "笔")},
     "person": {"en": ("person", "people"), "zh": ("人", "人")},
     "problem": {"en": ("problem", "problems"), "zh": ("项", "项")},
+    "window": {"en": ("posting window", "posting windows"), "zh": ("个", "个")},
 }
 """Count words: English singular/plural, Chinese measure word."""
 
@@ -582,13 +631,16 @@ def explain(exc: BaseException) -> str:
     return str(exc)
 
 
-_STORED_IDS = tuple(m for m in MESSAGES if m.startswith("row."))
+_STORED_IDS = tuple(m for m in MESSAGES if m.startswith(("row.", "fact.")))
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = []
 
 
 _NUMBERS = frozenset({"length", "first", "cells", "width", "columns", "filled"})
 """Placeholders that always hold a whole number (so a template cannot swallow what follows)."""
 _WHOLE = r"\d+"
+_CODES = frozenset({"kind", "field", "payee_type", "required", "given", "policy"})
+"""Placeholders that always hold a code or field name (huludao-2019, skill_upgrade, person_id)."""
+_CODE = r"[a-z][a-z0-9_\-]*"
 
 
 def _pattern(template: str) -> re.Pattern[str]:
@@ -596,12 +648,13 @@ def _pattern(template: str) -> re.Pattern[str]:
     for literal, name, _spec, _conv in string.Formatter().parse(template):
         parts.append(re.escape(literal))
         if name:
-            parts.append(f"(?P<{name}>{_WHOLE if name in _NUMBERS else '.+?'})")
+            parts.append(f"(?P<{name}>{_WHOLE if name in _NUMBERS else _CODE if name in _CODES else '.+?'})")
     return re.compile("".join(parts) + r"\Z", re.S)
 
 
 def localise_stored(text: str, lang: str | None = None) -> str:
-    """A row message stored in English (`row.*` ids) in `lang`; any other text as it is."""
+    """A row message or missing fact stored in English (`row.*`, `fact.*` ids) in `lang`; any
+    other text as it is."""
     lang = lang or current_lang()
     if lang == "en":
         return text

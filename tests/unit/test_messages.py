@@ -172,3 +172,15 @@ def test_filing_and_reader_messages_read_in_chinese(stored: str, chinese: str) -
 
     assert localise_stored(stored, "zh") == chinese
     assert localise_stored(stored, "en") == stored
+
+
+def test_set_aside_reasons_read_in_the_readers_language() -> None:
+    from services.error_codes import reason_text
+
+    stored = "missing_facts: level: skill_upgrade is priced by certificate level; give it"
+    assert reason_text(stored, "en") == stored
+    assert reason_text(stored, "zh") == "缺少审核所需的信息 level：skill_upgrade 按证书等级确定补贴标准，请填写证书等级"
+    assert reason_text("missing_parameter: huludao-2019.rate", "zh") == (
+        "政策未规定的参数尚无本地取值（huludao-2019.rate）")
+    assert reason_text(None, "zh") == ""
+
