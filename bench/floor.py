@@ -24,7 +24,16 @@ from typing import Any
 from sqlalchemy import Connection, Engine, text
 
 from bench import floor_rates
-from bench.floor_sql import analyze, as_text, now, register_sha256, sha256_sql, transition, yuan
+from bench.floor_sql import (
+    analyze,
+    as_text,
+    now,
+    payment_hash_sql,
+    register_sha256,
+    sha256_sql,
+    transition,
+    yuan,
+)
 from bench.product import CLERK, INSPECTOR, PUBLIC, REVIEWER, Timings
 from bench.schedule import COMPLETION_DAY, OBJECTION_DAY, REVIEW_DAY, SETTLED_STATES, nights
 from bench.synthetic import SyntheticFiles
@@ -54,11 +63,14 @@ def _insert_payments(conn: Connection, *, source: str, where: str, kind: str, at
                      status: str, note: str, on: date) -> int:
     key = _key(kind, attempt)
     reference = _reference(conn, kind, attempt) if status == "sent" else "NULL"
+    hashed = payment_hash_sql(conn, pk="c.id", kind=f"'{kind}'", attempt=attempt, amount=amount, key=key,
+                              payee_type="c.payee_type", payee_id="c.payee_id", on_text=":on_text")
     result = conn.execute(text(
         "INSERT INTO payment (claim_pk, kind, attempt, amount, status, idempotency_key, payee_type, payee_id, "
-        "business_date, reference, settled_on, note, created_at) "
+        "business_date, reference, settled_on, note, created_at, hash) "
         f"SELECT c.id, '{kind}', {attempt}, {amount}, '{status}', {key}, c.payee_type, c.payee_id, :on, "
-        f"{reference}, NULL, {note}, :at FROM {source} WHERE {where}"), {"on": on, "at": now()})
+        f"{reference}, NULL, {note}, :at, {hashed} FROM {source} WHERE {where}"),
+        {"on": on, "at": now(), "on_text": on.isoformat()})
     return int(result.rowcount or 0)
 
 
@@ -278,7 +290,7 @@ class Floor:
         conn.execute(text("DROP TABLE IF EXISTS floor_assess"))
         conn.execute(text(
             f"CREATE TEMP TABLE floor_assess AS SELECT c.id AS id, r.eligible, r.cap, r.amount, r.citations, "
-            "r.trace, r.draft, r.reasons, r.cap_reasons, r.cap_citations, r.cap_trace, "
+            "r.trace, r.draft, r.reasons, r.cap_reasons, r.cap_citations, r.cap_trace, r.months_paid, "
             f"CASE WHEN r.cap IS NULL THEN 0 ELSE {used} END AS used, "
             f"ROW_NUMBER() OVER (PARTITION BY c.person_id, CASE WHEN r.cap IS NULL THEN c.id ELSE 0 END, {year} "
             "ORDER BY c.certificate_date, c.filed_on, c.claim_id) AS rn "
@@ -291,6 +303,7 @@ class Floor:
                    reason="'eligible: ' || " + yuan("a.amount"), actor=SYSTEM, on=on,
                    run_id=run_id, sets={"amount": "a.amount", "citations": "a.citations",
                                         "decision_trace": "a.trace", "reasons": "''",
+                                        "months_paid": "a.months_paid",
                                         "draft": "CASE WHEN a.draft = 1 THEN TRUE ELSE FALSE END"})
         capped = "a.eligible = 1 AND a.cap IS NOT NULL AND a.used + a.rn - 1 >= a.cap"
         refused = f"(a.eligible = 0 OR ({capped}))"

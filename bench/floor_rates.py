@@ -67,7 +67,7 @@ def build(conn: Connection) -> int:
         "CAST(NULL AS BIGINT) AS advance, CAST(NULL AS INTEGER) AS cap, 0 AS eligible, "
         "CAST('' AS TEXT) AS citations, CAST('' AS TEXT) AS trace, CAST('' AS VARCHAR(400)) AS cap_reasons, "
         "CAST('' AS TEXT) AS cap_citations, CAST('' AS TEXT) AS cap_trace, 0 AS draft, "
-        "CAST('' AS VARCHAR(400)) AS reasons "
+        "CAST('' AS VARCHAR(400)) AS reasons, CAST(NULL AS INTEGER) AS months_paid "
         f"FROM claim c GROUP BY {group}"))
     conn.execute(text(f"CREATE INDEX floor_rate_signature ON floor_rate ({', '.join(SIGNATURE)})"))
     sample_ids = conn.execute(text("SELECT sample_id FROM floor_rate")).scalars().all()
@@ -80,7 +80,7 @@ def build(conn: Connection) -> int:
         conn.execute(text(
             "UPDATE floor_rate SET amount = :amount, eligible = :eligible, advance = :advance, cap = :cap, "
             "citations = :citations, trace = :trace, draft = :draft, cap_reasons = :cap_reasons, "
-            "cap_citations = :cap_citations, cap_trace = :cap_trace, reasons = :reasons "
+            "cap_citations = :cap_citations, cap_trace = :cap_trace, reasons = :reasons, months_paid = :months_paid "
             "WHERE sample_id = :sid"), updates)
     analyze(conn, "floor_rate")
     return len(updates)
@@ -99,6 +99,7 @@ def _decide(rules: Rules, row: Any) -> dict[str, Any]:
         "cap_reasons": ";".join(capped.reasons) if capped else "",
         "cap_citations": json.dumps(list(capped.citations), ensure_ascii=False) if capped else "",
         "cap_trace": trace_json(capped) if capped else "",
+        "months_paid": decision.months_paid if row.months is not None else None,
     }
 
 

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, event, text
 
 from services.access.actors import Actor
+from services.nightly.moves import MONEY_FIELDS
 
 SEP = "'|'"
 
@@ -57,6 +58,29 @@ def yuan(expr: str) -> str:
             f"SUBSTR({as_text(f'100 + ({expr}) % 100')}, 2, 2)")
 
 
+MONEY_KIND = {"amount": "yuan", "advance_amount": "yuan", "advance_paid": "yuan", "final_paid": "yuan",
+              "recovery_owed": "yuan", "recovered": "yuan", "months_paid": "int", "months": "int", "days": "int"}
+
+
+def money_sql(values: Mapping[str, str]) -> str:
+    """The product's event money snapshot (services.nightly.moves.money_text) of the SQL expressions
+    `values` (per money column; amounts in fen): '|'-joined, NULL as ''."""
+    parts = []
+    for col in MONEY_FIELDS:
+        expr, kind = values[col], MONEY_KIND.get(col, "text")
+        shown = yuan(expr) if kind == "yuan" else as_text(expr) if kind == "int" else expr
+        parts.append(f"COALESCE({shown}, '')")
+    return f" || {SEP} || ".join(parts)
+
+
+def payment_hash_sql(conn: Connection, *, pk: str, kind: str, attempt: str, amount: str, key: str,
+                     payee_type: str, payee_id: str, on_text: str) -> str:
+    """services.nightly.moves.payment_hash in SQL (amount in fen)."""
+    text_ = f" || {SEP} || ".join(["'p1'", as_text(pk), kind, as_text(attempt), yuan(amount), key, payee_type,
+                                   payee_id, on_text])
+    return sha256_sql(conn, text_)
+
+
 def now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
@@ -72,23 +96,25 @@ def transition(conn: Connection, *, source: str, where: str, to_state: str, trig
     bind = {"t_trigger": trigger, "t_actor": actor.name, "t_role": actor.role, "t_on": on,
             "t_on_text": on.isoformat(), "t_run": run_id or "", "t_at": now(), **(params or {})}
     extra = "".join(f", {expr} AS x_{col}" for col, expr in sets.items())
+    money = money_sql({col: sets.get(col, f"c.{col}") for col in MONEY_FIELDS})
     conn.execute(text("DROP TABLE IF EXISTS floor_move"))
     conn.execute(text(
         f"CREATE TEMP TABLE floor_move AS SELECT c.id AS id, c.event_seq + 1 AS seq, c.event_head AS head, "
         f"c.state AS from_state, {to_state} AS to_state, {reason} AS reason, "
-        f"CAST('' AS VARCHAR(64)) AS hash{extra} FROM {source} WHERE {where}"), bind)
+        f"CAST('' AS VARCHAR(64)) AS hash, {money} AS money{extra} FROM {source} WHERE {where}"), bind)
     moved = conn.execute(text("SELECT count(*) FROM floor_move")).scalar_one()
     if not moved:
         return 0
     analyze(conn, "floor_move")
     chain = f" || {SEP} || ".join([
-        "head", as_text("id"), as_text("seq"), "from_state", "to_state", as_text(":t_trigger"),
-        as_text(":t_actor"), as_text(":t_role"), as_text(":t_on_text"), as_text(":t_run"), "COALESCE(reason, '')"])
+        "'2'", "head", as_text("id"), as_text("seq"), "from_state", "to_state", as_text(":t_trigger"),
+        as_text(":t_actor"), as_text(":t_role"), as_text(":t_on_text"), as_text(":t_run"), "COALESCE(reason, '')",
+        "money"])
     conn.execute(text(f"UPDATE floor_move SET hash = {sha256_sql(conn, chain)}"), bind)
     conn.execute(text(
         'INSERT INTO claim_event (claim_pk, seq, from_state, to_state, "trigger", actor, role, "on", at, '
-        "run_id, reason, prev_hash, hash) SELECT id, seq, from_state, to_state, :t_trigger, :t_actor, :t_role, "
-        ":t_on, :t_at, :t_run_or_null, reason, head, hash FROM floor_move"),
+        "run_id, reason, prev_hash, hash, version, money) SELECT id, seq, from_state, to_state, :t_trigger, "
+        ":t_actor, :t_role, :t_on, :t_at, :t_run_or_null, reason, head, hash, 2, money FROM floor_move"),
         {**bind, "t_run_or_null": run_id})
     assignments = ", ".join(
         ["state = floor_move.to_state", "state_on = :t_on", "event_seq = floor_move.seq",

@@ -18,6 +18,7 @@ Every claim gets an inspection row (a few fail); a few posted claims get an obje
 from __future__ import annotations
 
 import csv
+import hashlib
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -257,6 +258,17 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+def _with_payee(row: dict[str, Any]) -> None:
+    """Every claim names its payee and account (issue 17: a claim without them is set aside at
+    payment): an individual is paid under their own name, an organisation under its credit code with
+    a 19-digit account derived from it. Uses no random draw, so the other values stay as they were."""
+    if not row.get("payee_name"):
+        row["payee_name"] = row["person_name"] if row["payee_type"] == "individual" else f"单位{row['payee_id']}"
+    if not row.get("bank_account"):
+        digest = hashlib.sha256(str(row["payee_id"]).encode()).hexdigest()
+        row["bank_account"] = "4000" + str(int(digest, 16))[:15]
+
+
 def generate(n: int, out_dir: Path, *, seed: int = 20200401) -> SyntheticFiles:
     """Write N claims plus their inspection, completion and objection files into `out_dir`."""
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -273,6 +285,7 @@ def generate(n: int, out_dir: Path, *, seed: int = 20200401) -> SyntheticFiles:
         written = advances = 0
         for row in gen.rows(n):
             written += 1
+            _with_payee(row)
             writers["claims"].writerow([_cell(row.get(c)) for c in CLAIM_COLUMNS])
             passed = outcome.random() >= INSPECTION_FAIL_SHARE
             inspected_on = row["filed_on"] + timedelta(days=outcome.randint(1, 5))

@@ -23,12 +23,14 @@ def register(app: typer.Typer) -> None:
 
 @audit_app.command("verify")
 def audit_verify() -> None:
-    """Check every claim's hash-chained history and the nightly anchors; exit 0 only when intact.
+    """Check every claim's hash-chained history, the money its last event recorded, its payment rows,
+    the anchors and the outside audit log; exit 0 only when intact, else each difference is named.
 
     Example: claims audit verify
     """
     report = verify(ready_engine())
-    console.print(f"checked {report.claims} claims, {report.events} events, {report.anchors} anchors")
+    console.print(f"checked {report.claims} claims, {report.events} events, {report.payments} payments, "
+                  f"{report.anchors} anchors")
     if report.intact:
         console.print("[green]the event log is intact 流转记录完整[/green]")
         return

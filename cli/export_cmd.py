@@ -115,10 +115,13 @@ def payments(
     day: str | None = typer.Option(None, "--date", help="business date YYYY-MM-DD (default today)"),
     lang: str = LangOption,
 ) -> None:
-    """The day's payment batch for the finance bureau (full bank accounts).
+    """The day's payment batch for the finance bureau (full bank accounts and ID numbers).
 
-    Payee, bank account, amount, payment reference, kind, claim and policy, with totals per
-    kind and overall; failed payments are left out, recoveries due that day have their own sheet.
+    The rows of the batches sealed that day, as the bank's files carry them (payee name, ID number,
+    account and bank as each order stored them), then orders not yet in a batch; payee type in
+    Chinese, amount, reference, kind, claim, policy, status and batch, with totals per kind, per
+    batch and overall; failed and voided orders are left out, recoveries due that day have their
+    own sheet.
 
     Example: claims export payments --date 2020-06-12 --out batch-2020-06-12.xlsx
     """

@@ -15,6 +15,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from cli.common import ActorOption, OnOption, Table, business_date, console, fail, ready_engine
+from cli.lease_cmd import night_lease
 from intake.messages import count, explain, localise_stored, msg
 from intake.privacy import safe_cell
 from intake.readers import UnreadableFile, estimate_rows
@@ -124,10 +125,12 @@ def amend(
     actor: str | None = ActorOption,
     on: str | None = OnOption,
 ) -> None:
-    """Correct filed claims before assessment (states filed, advance_paid, on_site_inspected).
+    """Correct filed claims before assessment (states filed, advance_paid, on_site_inspected), and
+    the payee (payee_name, bank_account, bank_name) of an approved or payment_failed claim.
 
     Each row names claim_id and policy and gives only the fields to change; empty cells leave a
     field as it is. The before/after values are kept and the claim's history shows the amendment.
+    A claim set aside as payee_incomplete (claims failed) is paid by the next night once amended.
 
     Example: claims amend corrections.csv --actor 张三 --on 2019-08-09
     """
@@ -135,7 +138,8 @@ def amend(
 
     engine = ready_engine()
     try:
-        result = amend_file(engine, file, actor=actor_from(actor, "clerk"), on=business_date(on))
+        with night_lease(engine, "amend"):
+            result = amend_file(engine, file, actor=actor_from(actor, "clerk"), on=business_date(on))
     except UnreadableFile as exc:
         fail(msg("cli.nothing_changed", problem=explain(exc)), code=2)
         return
@@ -172,8 +176,9 @@ def withdraw(
 
     engine = ready_engine()
     try:
-        state = withdraw_claim(engine, claim_id, policy=policy, reason=reason,
-                               actor=actor_from(actor, "clerk"), on=business_date(on))
+        with night_lease(engine, "withdraw"):
+            state = withdraw_claim(engine, claim_id, policy=policy, reason=reason,
+                                   actor=actor_from(actor, "clerk"), on=business_date(on))
     except WithdrawRefused as exc:
         fail(exc)
         return

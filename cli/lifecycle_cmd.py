@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 
 from cli.common import ActorOption, OnOption, Table, business_date, console, fail, ready_engine
+from cli.lease_cmd import night_lease
 from intake.messages import msg
 from services.access.actors import actor_from
 from services.claim_view import claim_view
@@ -56,8 +57,9 @@ def inspect(
     Example: claims inspect inspections.csv --actor 李检查 --on 2020-06-02
     """
     engine = ready_engine()
-    report = record_inspections(engine, _rows(file), actor=actor_from(actor, "inspector"),
-                                on=business_date(on) if on else None)
+    with night_lease(engine, "inspect"):
+        report = record_inspections(engine, _rows(file), actor=actor_from(actor, "inspector"),
+                                    on=business_date(on) if on else None)
     _report(report, "inspections")
 
 
@@ -73,8 +75,9 @@ def complete(
     Example: claims complete roster.csv --on 2020-06-30 --actor 王经办
     """
     engine = ready_engine()
-    report = record_completions(engine, _rows(file), actor=actor_from(actor, "clerk"),
-                                on=business_date(on))
+    with night_lease(engine, "complete"):
+        report = record_completions(engine, _rows(file), actor=actor_from(actor, "clerk"),
+                                    on=business_date(on))
     _report(report, "completions")
 
 

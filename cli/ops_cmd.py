@@ -90,7 +90,7 @@ def object_(
     Example: claims object G001 --reason "培训期间未到场" --on 2020-06-05 --actor 张经办
     """
     engine = ready_engine()
-    with _plain_errors():
+    with _plain_errors(), night_lease(engine, "object"):
         outcome = raise_objection(engine, claim_id, reason=reason, actor=actor_from(actor, "clerk"),
                                   on=business_date(on), policy=policy)
         console.print(f"claim {outcome.claim_id} ({outcome.policy}): objection recorded, {outcome.state}")
@@ -114,7 +114,7 @@ def review(
         fail(msg("cli.review_choice"), 2)
         return
     engine = ready_engine()
-    with _plain_errors():
+    with _plain_errors(), night_lease(engine, "review"):
         outcome = review_objection(engine, claim_id, uphold=uphold, reason=reason,
                                    actor=actor_from(actor, "reviewer"), on=business_date(on), policy=policy)
         owed = f", {outcome.recovery:.2f} to recover" if outcome.recovery > 0 else ""
@@ -133,7 +133,7 @@ def approve(
     """
     engine = ready_engine()
     on = business_date(day)
-    with _plain_errors():
+    with _plain_errors(), night_lease(engine, "approve"):
         report = approve_batch(engine, on=on, actor=actor_from(actor, "approver"), policy=policy)
     _announce("claims.payments.released", report, actor, "approver", on=on,
               releases=[{"policy": r.policy, "claims": r.claims, "amount": r.amount, "new": r.new}
@@ -157,7 +157,7 @@ def recover(
     Example: claims recover G001 --reason "虚假培训，套取补贴" --on 2020-11-02 --actor 赵审批
     """
     engine = ready_engine()
-    with _plain_errors():
+    with _plain_errors(), night_lease(engine, "recover"):
         demand = demand_recovery(engine, claim_id, reason=reason, reason_code=reason_code,
                                  actor=actor_from(actor, "approver"), on=business_date(on), policy=policy)
         console.print(f"claim {demand.claim_id} ({demand.policy}): {demand.state}, {demand.amount:.2f} to recover")
@@ -175,7 +175,7 @@ def recovered(
     Example: claims recovered returns.csv --actor 财务李
     """
     engine = ready_engine()
-    with _plain_errors():
+    with _plain_errors(), night_lease(engine, "recovered"):
         source = f"{file.name}#{hashlib.sha256(file.read_bytes()).hexdigest()[:12]}"  # the file's lines key its returns
         report = record_returns(engine, _rows(file), actor=actor_from(actor, "clerk"), on=business_date(on),
                                 source=source)

@@ -2,8 +2,10 @@
 
 Over the claims filed in [from, to]: how many are in each state now, and a funnel of how far
 they got (a claim counts for every stage up to the furthest its history or state reached).
-Money: payments with a business date in [from, to] (failed ones left out) by policy, claim kind
-and payment kind. Outstanding advances and recoveries are as the database stands now.
+Money: paid, recovered, owed and net of the payments with a business date in [from, to], by policy
+and claim kind, from `services.money.totals.money_totals` (the one query every money report reads:
+a recovery is subtracted once, when the money came back). Outstanding advances and recoveries are
+as the database stands now, from the same query.
 
 `summary_figures(engine, date_from, date_to)` is what the nightly flow attaches as Prefect
 artifacts (`SummaryFigures.as_tables()`); it holds no personal data.
@@ -16,10 +18,10 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, case, func, select, type_coerce
+from sqlalchemy import Engine, case, func, select
 
-from models.money import Money
 from models.tables import CLAIM, EVENT, PAYMENT
+from services.money.totals import Totals, money_totals, paid_payment
 from states.lifecycle import STATE_CODES, STATE_ZH
 
 FUNNEL: tuple[tuple[str, str], ...] = (
@@ -43,9 +45,7 @@ ADVANCE_OPEN_STATES: tuple[str, ...] = ("advance_paid", "on_site_inspected", "as
 class MoneyLine:
     policy: str
     claim_kind: str
-    payment_kind: str
-    payments: int
-    amount: Decimal
+    totals: Totals
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,20 +72,21 @@ class SummaryFigures:
             "by_state": [{"state": s, "state_zh": STATE_ZH[s], "claims": n}
                          for s, n in self.by_state.items()],
             "funnel": [{"stage": s, "stage_zh": zh, "claims": n} for s, zh, n in self.funnel],
-            "money": [{"policy": m.policy, "claim_kind": m.claim_kind,
-                       "payment_kind": m.payment_kind, "payments": m.payments,
-                       "amount": str(m.amount)} for m in self.money],
+            "money": [{"policy": m.policy, "claim_kind": m.claim_kind, **m.totals.as_dict()}
+                      for m in self.money],
             "advances_outstanding": [_out(o) for o in self.advances_outstanding],
             "recoveries_outstanding": [_out(o) for o in self.recoveries_outstanding],
         }
 
-    def money_by_policy(self) -> dict[str, Decimal]:
-        """Net money out per policy: advances and final payments less recoveries."""
-        out: dict[str, Decimal] = {}
+    def totals_by_policy(self) -> dict[str, Totals]:
+        out: dict[str, Totals] = {}
         for m in self.money:
-            sign = -1 if m.payment_kind == "recovery" else 1
-            out[m.policy] = out.get(m.policy, Decimal("0.00")) + sign * m.amount
+            out[m.policy] = out.get(m.policy, Totals()) + m.totals
         return out
+
+    def money_by_policy(self) -> dict[str, Decimal]:
+        """Net paid per policy: advances and final payments less money returned (services.money.totals)."""
+        return {policy: t.net for policy, t in self.totals_by_policy().items()}
 
 
 def _out(o: Outstanding) -> dict[str, Any]:
@@ -98,23 +99,11 @@ def summary_figures(engine: Engine, date_from: date, date_to: date) -> SummaryFi
         by_state_rows = conn.execute(
             select(CLAIM.c.state, func.count()).where(filed).group_by(CLAIM.c.state)).all()
         reached = _reached(conn, filed)
-        money = conn.execute(
-            select(CLAIM.c.policy, CLAIM.c.kind, PAYMENT.c.kind, func.count(PAYMENT.c.id),
-                   func.sum(PAYMENT.c.amount))
-            .join(CLAIM, CLAIM.c.id == PAYMENT.c.claim_pk)
-            .where(PAYMENT.c.business_date.between(date_from, date_to))
-            .where(PAYMENT.c.status != "failed")
-            .group_by(CLAIM.c.policy, CLAIM.c.kind, PAYMENT.c.kind)
-            .order_by(CLAIM.c.policy, CLAIM.c.kind, PAYMENT.c.kind)).all()
-        advances = conn.execute(
-            select(CLAIM.c.policy, func.count(), func.sum(CLAIM.c.advance_paid))
-            .where(CLAIM.c.state.in_(ADVANCE_OPEN_STATES), CLAIM.c.advance_paid > 0)
-            .group_by(CLAIM.c.policy).order_by(CLAIM.c.policy)).all()
-        owed = type_coerce(func.sum(CLAIM.c.recovery_owed - CLAIM.c.recovered), Money)
-        recoveries = conn.execute(
-            select(CLAIM.c.policy, func.count(), owed)
-            .where(CLAIM.c.state == "recovery_due")
-            .group_by(CLAIM.c.policy).order_by(CLAIM.c.policy)).all()
+        money = money_totals(conn, CLAIM.c.policy, CLAIM.c.kind, date_from=date_from, date_to=date_to)
+        advances = money_totals(conn, CLAIM.c.policy, where=(
+            CLAIM.c.state.in_(ADVANCE_OPEN_STATES), PAYMENT.c.kind == "advance", paid_payment()))
+        recoveries = money_totals(conn, CLAIM.c.policy, where=(
+            CLAIM.c.state == "recovery_due", PAYMENT.c.kind == "recovery"))
     counts: dict[str, int] = {state: int(n) for state, n in by_state_rows}
     by_state = {s: int(counts.get(s, 0)) for s in STATE_CODES}
     total = sum(by_state.values())
@@ -122,9 +111,9 @@ def summary_figures(engine: Engine, date_from: date, date_to: date) -> SummaryFi
               for i, (code, zh) in enumerate(FUNNEL)]
     return SummaryFigures(
         date_from, date_to, total, by_state, funnel,
-        [MoneyLine(p, ck, pk, int(n), a or Decimal("0.00")) for p, ck, pk, n, a in money],
-        [Outstanding(p, int(n), a or Decimal("0.00")) for p, n, a in advances],
-        [Outstanding(p, int(n), a or Decimal("0.00")) for p, n, a in recoveries],
+        [MoneyLine(p, ck, t) for (p, ck), t in sorted(money.items())],
+        [Outstanding(p, t.claims, t.advance) for (p,), t in sorted(advances.items()) if t.advance],
+        [Outstanding(p, t.claims, t.owed) for (p,), t in sorted(recoveries.items()) if t.owed],
     )
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 
 from exports.charts import funnel_chart
 from exports.dates import period_text
-from exports.labels import PAYMENT_KIND_ZH, kind_label, label
+from exports.labels import kind_label, label
 from exports.summary import SummaryFigures, summary_figures
 from exports.writer import Row, Section, write_document
 from intake.jurisdictions import JURISDICTIONS
@@ -27,10 +27,10 @@ def summary_sections(figures: SummaryFigures, lang: str = "zh") -> list[Section]
              else f"Training subsidy report ({period})")
     states: list[Row] = [(label(STATE_ZH, s, lang), s, n) for s, n in figures.by_state.items()]
     funnel: list[Row] = [(zh_name if zh else code, code, n) for code, zh_name, n in figures.funnel]
-    money: list[Row] = [(_policy(m.policy), kind_label(m.claim_kind, lang),
-                         label(PAYMENT_KIND_ZH, m.payment_kind, lang), m.payments, m.amount)
-                        for m in figures.money]
-    net = figures.money_by_policy()
+    money: list[Row] = [(_policy(m.policy), kind_label(m.claim_kind, lang), m.totals.payments,
+                         m.totals.advance, m.totals.final, m.totals.paid, m.totals.recovered, m.totals.net,
+                         m.totals.owed) for m in figures.money]
+    by_policy = figures.totals_by_policy()
     advances: list[Row] = [(_policy(o.policy), o.claims, o.amount)
                            for o in figures.advances_outstanding]
     owed: list[Row] = [(_policy(o.policy), o.claims, o.amount)
@@ -41,11 +41,13 @@ def summary_sections(figures: SummaryFigures, lang: str = "zh") -> list[Section]
                 footer=lambda: [("合计", None, figures.claims)], widths=(20, 20, 14)),
         Section("进度漏斗" if zh else "funnel", ("环节", "代码", "达到该环节的申报（件）"), funnel,
                 preamble=[title, "每件申报计入其已到达的每一环节"], widths=(20, 20, 24)),
-        Section("资金" if zh else "money", ("政策", "补贴类别", "款项类别", "笔数", "金额（元）"),
-                money, preamble=[title, "期间内业务日期的款项（不含失败的拨付）"],
-                footer=lambda: [(f"{_policy(p)} 净拨付", None, None, None, a)
-                                for p, a in net.items()],
-                widths=(30, 20, 12, 8, 16)),
+        Section("资金" if zh else "money", ("政策", "补贴类别", "拨付笔数", "预支（元）", "清算拨付（元）",
+                                             "已拨付（元）", "已追回（元）", "净拨付（元）", "待追回（元）"),
+                money, preamble=[title, "期间内业务日期的款项（不含失败的拨付）；净拨付 = 已拨付 − 已追回，"
+                                        "待追回 = 应追回 − 已追回"],
+                footer=lambda: [(f"{_policy(p)} 合计", None, t.payments, t.advance, t.final, t.paid,
+                                 t.recovered, t.net, t.owed) for p, t in by_policy.items()],
+                widths=(30, 20, 10, 14, 14, 14, 14, 14, 14)),
         Section("待清算预支" if zh else "advances outstanding", ("政策", "申报数（件）", "预支金额（元）"),
                 advances, preamble=[title, "已预支、尚未清算的申报（按当前数据）"],
                 widths=(30, 14, 16)),

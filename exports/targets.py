@@ -10,8 +10,8 @@ table is the seed's annual task (年度指导任务) and counts the report year 
 match no row are shown on their own line, never dropped.
 
 Figures, in 人次 (one claim = one person-time): trainings subsidised = claims assessed eligible
-and not since refused; claims paid = claims in state `paid`; money paid = advances + final
-payments − money recovered.
+and not since refused; claims paid = claims in state `paid`; money paid = net paid (advances + final
+payments − money returned) from services/money/totals.py, as in the quarterly summary.
 """
 
 from __future__ import annotations
@@ -23,10 +23,10 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Protocol
 
-from sqlalchemy import Engine, case, extract, func, select, type_coerce
+from sqlalchemy import Engine, case, extract, func, select
 
-from models.money import Money
 from models.tables import CLAIM
+from services.money.totals import money_totals
 
 ELIGIBLE_STATES: tuple[str, ...] = ("assessed", "publicly_posted", "objected", "approved", "paid",
                                     "payment_failed")
@@ -144,24 +144,26 @@ class TableProgress:
 
 
 def claim_groups(engine: Engine, policy: str, first_year: int, last_year: int) -> list[Group]:
-    """The policy's claims in the years, summed by (region, organizer, year): one query."""
+    """The policy's claims in the years, summed by (region, organizer, year): one query for the
+    counts, and the money (net paid) from `services.money.totals.money_totals`, the query every
+    money report reads."""
     day = func.coalesce(CLAIM.c.certificate_date, CLAIM.c.training_end, CLAIM.c.filed_on)
     year = extract("year", day)
-    money = type_coerce(
-        func.sum(CLAIM.c.advance_paid + CLAIM.c.final_paid - CLAIM.c.recovered), Money)
+    scope = (CLAIM.c.policy == policy, day >= date(first_year, 1, 1), day <= date(last_year, 12, 31))
     stmt = (
         select(CLAIM.c.region, CLAIM.c.organizer, year.label("year"),
                func.sum(case((CLAIM.c.state.in_(ELIGIBLE_STATES), 1), else_=0)),
-               func.sum(case((CLAIM.c.state == "paid", 1), else_=0)),
-               money)
-        .where(CLAIM.c.policy == policy)
-        .where(day >= date(first_year, 1, 1), day <= date(last_year, 12, 31))
+               func.sum(case((CLAIM.c.state == "paid", 1), else_=0)))
+        .where(*scope)
         .group_by(CLAIM.c.region, CLAIM.c.organizer, year)
     )
     with engine.connect() as conn:
-        return [Group(r[0], r[1], int(r[2]), int(r[3] or 0), int(r[4] or 0),
-                      r[5] if r[5] is not None else Decimal("0.00"))
-                for r in conn.execute(stmt).all()]
+        counts = {(r[0], r[1], int(r[2])): (int(r[3] or 0), int(r[4] or 0)) for r in conn.execute(stmt).all()}
+        money = {(region, organizer, int(y)): t.net for (region, organizer, y), t in money_totals(
+            conn, CLAIM.c.region, CLAIM.c.organizer, year.label("year"), where=scope).items()}
+    return [Group(region, organizer, y, *counts.get((region, organizer, y), (0, 0)),
+                  money.get((region, organizer, y), Decimal("0.00")))
+            for region, organizer, y in sorted(set(counts) | set(money), key=str)]
 
 
 ANNUAL_LAYOUTS = frozenset({"department"})

@@ -62,7 +62,7 @@ PRESENCE_FIELDS = tuple(dict.fromkeys(
 """The fields whose mere presence `_check_required` asks about."""
 
 ROW_CHECKS: tuple[tuple[tuple[str, ...], Callable[[_Row], None]], ...] = (
-    (("person_id", "filed_on", "payee_id", "payee_type"), _check_identities),
+    (("person_id", "filed_on", "payee_id", "payee_type", "bank_account"), _check_identities),
     (("policy", "region", "advance_requested", "payee_type", "training_start", "training_end"),
      _check_consistency),
     (("policy", "kind", "groups", "enterprise_funded", "payee_type"),

@@ -481,6 +481,12 @@ MESSAGES.update({
         "en": "{value} is not an account number of 8 to 32 digits; if it had leading zeros, Excel "
               "dropped them: " + AS_TEXT_EN,
         "zh": "{value} 不是8至32位数字的账号；如果原号码以0开头，Excel 已把开头的0去掉了：" + AS_TEXT_ZH},
+    "row.personal_account": {
+        "en": "{value} has {digits} digits; an individual's bank card or social security card (社保卡) "
+              "number has 16 to 19 digits (CONTRACT §1 bank_account). If digits are missing, Excel may "
+              "have dropped leading zeros: " + AS_TEXT_EN,
+        "zh": "{value} 有{digits}位；个人银行卡或社保卡号应为16至19位数字。若位数不足，可能是 Excel 去掉了"
+              "开头的0：" + AS_TEXT_ZH},
     "row.extra_cells": {"en": "the row has {filled} filled cells but the header only {columns} columns",
                         "zh": "该行有{filled}个已填单元格，但表头只有{columns}列"},
     "row.control_char": {
@@ -537,6 +543,16 @@ MESSAGES.update({
         "zh": "补贴额为学徒实际的月实习津贴，最高 {ceiling} 元（{source}），请填写"},
     "fact.class_dates": {"en": "a per-day allowance is checked against the class's dates; give them",
                          "zh": "按天计发的补贴须与培训班起止日期核对，请填写培训起止日期"},
+    "fact.payee_incomplete": {
+        "en": "payee_incomplete: no {field}; correct it with claims amend (columns claim_id, policy, "
+              "{listed}), then the next night pays it",
+        "zh": "收款信息不全：缺少 {field}；请用 claims amend 补正（列 claim_id、policy、{listed}），"
+              "下一夜即予拨付"},
+    "fact.payee_incomplete_both": {
+        "en": "payee_incomplete: no payee_name and no bank_account; correct it with claims amend "
+              "(columns claim_id, policy, payee_name, bank_account), then the next night pays it",
+        "zh": "收款信息不全：缺少收款人名称（payee_name）和银行账号（bank_account）；请用 claims amend 补正"
+              "（列 claim_id、policy、payee_name、bank_account），下一夜即予拨付"},
     "fact.class_order": {"en": "the class ends before it starts", "zh": "培训结束日期早于开始日期"},
 })
 """Facts the rules need and a claim lacks (rules/engine.py ClaimFactsError); the night stores
@@ -552,8 +568,8 @@ MESSAGES.update({
                            "zh": "nightly-{day}：搁置的申报（见 `claims failed`）"},
     "artifact.postings": {"en": "nightly-{day}: new postings, identities masked",
                           "zh": "nightly-{day}：新公示的申报（身份信息脱敏）"},
-    "artifact.week": {"en": "week of {day}: money per night and kind (yuan)",
-                      "zh": "{day} 所在周：每晚按类别的金额（元）"},
+    "artifact.week": {"en": "week of {day}: paid, recovered and net per night (yuan)",
+                      "zh": "{day} 所在周：每晚已拨付、已追回和净拨付金额（元）"},
     "artifact.night": {"en": "nightly-{day}: the night on one page", "zh": "nightly-{day}：夜间处理一览"},
     "artifact.failed_at": {"en": "failed at {step} ({step_zh})", "zh": "在 {step}（{step_zh}）失败"},
     "artifact.completed": {"en": "completed", "zh": "已完成"},
@@ -635,7 +651,7 @@ _STORED_IDS = tuple(m for m in MESSAGES if m.startswith(("row.", "fact.")))
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = []
 
 
-_NUMBERS = frozenset({"length", "first", "cells", "width", "columns", "filled"})
+_NUMBERS = frozenset({"length", "first", "cells", "width", "columns", "filled", "digits"})
 """Placeholders that always hold a whole number (so a template cannot swallow what follows)."""
 _WHOLE = r"\d+"
 _CODES = frozenset({"kind", "field", "payee_type", "required", "given", "policy"})

@@ -55,6 +55,9 @@ _EXCEL_EPOCH = date(1899, 12, 30)
 _SCIENTIFIC = re.compile(r"[0-9](\.[0-9]+)?[eE]\+?[0-9]+")
 _TRAILING_ZERO = re.compile(r"[0-9]+\.0+")
 _ACCOUNT = re.compile(r"[0-9]{8,32}")
+_PERSONAL_ACCOUNT = re.compile(r"[0-9]{16,19}")
+"""an individual's bank card or social security card number (issue 17: 16–19 digits); an
+organisation's account has 8 to 32"""
 _MONEY = re.compile(r"\d+(\.\d{1,2})?")
 _GROUP_SPLIT = re.compile(r"[;；、,，]")
 
@@ -422,6 +425,10 @@ def _check_identities(row: _Row) -> None:
             if problem:
                 row.fail("payee_id", msg("row.payee_not_credit_code", "en", payee_type=payee_type,
                                          problem=problem, value=show("payee_id", payee_id)))
+    account = values.get("bank_account")
+    if account and payee_type == "individual" and not _PERSONAL_ACCOUNT.fullmatch(account):
+        row.fail("bank_account", msg("row.personal_account", "en", value=show("bank_account", account),
+                                     digits=len(account)))
 
 
 def _check_consistency(row: _Row) -> None:

@@ -17,6 +17,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    bindparam,
     exists,
     insert,
     inspect,
@@ -153,6 +154,32 @@ def _fund_accounts(engine: Engine) -> None:
     models.oversight.FUND.create(engine, checkfirst=True)
 
 
+def _payment_payee_snapshot(engine: Engine) -> None:
+    # a payment order keeps the payee's name, account and bank as they stood on its claim when it
+    # was ordered (issue 17): the bank's file and the finance bureau's export read them from the
+    # order, so a later payee change cannot alter what an order sent. Orders written before keep
+    # the claim's (else the payee registry's) values as they stand now.
+    present = {c["name"] for c in inspect(engine).get_columns("payment")}
+    claim_columns = {c["name"] for c in inspect(engine).get_columns("claim")}
+    with engine.begin() as conn:
+        for column, kind in (("payee_name", "VARCHAR(200)"), ("bank_account", "VARCHAR(64)"),
+                             ("bank_name", "VARCHAR(100)")):
+            if column not in present:
+                conn.execute(text(f"ALTER TABLE payment ADD COLUMN {column} {kind}"))
+        copied = [c for c in ("payee_name", "bank_account") if c not in present]
+        registry = {"payee_name": "name", "bank_account": "bank_account"}
+        for column in copied:
+            conn.execute(text(
+                f"UPDATE payment SET {column} = COALESCE("
+                f"(SELECT claim.{column} FROM claim WHERE claim.id = payment.claim_pk), "
+                f"(SELECT payee.{registry[column]} FROM payee WHERE payee.payee_id = payment.payee_id)) "
+                "WHERE payment.kind IN ('advance', 'final')"))
+        if "bank_name" not in present and "bank_name" in claim_columns:
+            conn.execute(text(
+                "UPDATE payment SET bank_name = (SELECT claim.bank_name FROM claim WHERE claim.id = payment.claim_pk) "
+                "WHERE payment.kind IN ('advance', 'final')"))
+
+
 def _claim_later_fields(engine: Engine) -> None:
     # optional claim fields added after the first schema (rules/record.py LATER_FIELDS): the payee's
     # bank (开户行) and a student apprentice's actual allowance (学徒实习津贴, money in fen); a fresh
@@ -175,6 +202,42 @@ def _signal_holds(engine: Engine) -> None:
     models.oversight.SIGNAL_HOLD.create(engine, checkfirst=True)
 
 
+def _money_audit(engine: Engine) -> None:
+    # events of format 2 hash the claim's money after the move (claim_event.version, .money); payment
+    # rows carry their own hash (payment.hash), and anchors from now on digest the payments written
+    # since the previous anchor as well (audit_anchor.first/last_payment_id; NULL on older anchors).
+    # Events already written stay format 1 and are verified as format 1: rehashing them here would
+    # bless whatever the table holds today and would break the anchors already copied to the outside
+    # log. Payment rows have no hash yet: they get one now, so from here on an edit shows (what they
+    # held before this migration is what the audit vouches for).
+    from models.audit_hash import payment_hash
+
+    tables = ("claim_event", "payment", "audit_anchor")
+    columns = {t: {c["name"] for c in inspect(engine).get_columns(t)} for t in tables}
+    wanted = (("claim_event", "version", "INTEGER NOT NULL DEFAULT 1"), ("claim_event", "money", "TEXT"),
+              ("payment", "hash", "VARCHAR(64)"), ("audit_anchor", "first_payment_id", "BIGINT"),
+              ("audit_anchor", "last_payment_id", "BIGINT"))
+    with engine.begin() as conn:
+        for table, column, kind in wanted:
+            if column not in columns[table]:
+                conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {kind}"))
+    payment = models.tables.PAYMENT
+    last = 0
+    while True:
+        with engine.begin() as conn:
+            rows = conn.execute(
+                sa_select(payment.c.id, payment.c.claim_pk, payment.c.kind, payment.c.attempt, payment.c.amount,
+                          payment.c.idempotency_key, payment.c.payee_type, payment.c.payee_id,
+                          payment.c.business_date)
+                .where(payment.c.id > last, payment.c.hash.is_(None)).order_by(payment.c.id).limit(5000)).all()
+            if not rows:
+                return
+            conn.execute(payment.update().where(payment.c.id == bindparam("b_id"))
+                         .values(hash=bindparam("b_hash")),
+                         [{"b_id": r.id, "b_hash": payment_hash(r._mapping)} for r in rows])
+            last = rows[-1].id
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _initial),
     Migration(2, "index claim.claim_id", _index_claim_id),
@@ -186,6 +249,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(30, "the lease names its holder and carries a fencing generation", _lease_holder),
     Migration(60, "reference extracts: certificate registry and insurance", _reference_tables),
     Migration(61, "fund ledger: budget per policy, year and region", _fund_accounts),
+    Migration(71, "payment orders keep their payee's name, account and bank", _payment_payee_snapshot),
+    Migration(80, "audit format 2: events hash the money after the move, payments carry a hash", _money_audit),
     Migration(90, "claims: optional bank name and apprentice's actual allowance", _claim_later_fields),
     Migration(95, "the overrides and settings each night saw", _config_seen),
     Migration(96, "claims an institution signal set aside for a reviewer", _signal_holds),

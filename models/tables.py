@@ -197,6 +197,10 @@ class ClaimEvent(SQLModel, table=True):
     reason: str | None = Field(default=None, sa_column=Column(Text))
     prev_hash: str = Field(default="", max_length=64)
     hash: str = Field(max_length=64)
+    version: int = Field(default=1, sa_column_kwargs={"server_default": "1"},
+                         description="hash format: 1 the transition; 2 also the money after it")
+    money: str | None = Field(default=None, sa_column=Column(Text),
+                              description="format 2: the claim's money columns after the move, as hashed")
 
 
 class Payment(SQLModel, table=True):
@@ -221,11 +225,18 @@ class Payment(SQLModel, table=True):
     idempotency_key: str = Field(max_length=120)
     payee_type: str = Field(max_length=16)
     payee_id: str = Field(max_length=18)
+    payee_name: str | None = Field(default=None, max_length=200,
+                                   description="the payee's name on the claim when the order was written")
+    bank_account: str | None = Field(default=None, max_length=64,
+                                     description="the account on the claim when the order was written")
+    bank_name: str | None = Field(default=None, max_length=100, description="开户行, as on the claim then")
     business_date: date
     reference: str | None = Field(default=None, max_length=64)
     settled_on: date | None = None
     note: str | None = Field(default=None, sa_column=Column(Text))
     created_at: datetime = Field(default_factory=utcnow)
+    hash: str | None = Field(default=None, max_length=64,
+                             description="sha256 of what is paid, to whom, under which key (moves.payment_hash)")
 
 
 class PostingWindow(SQLModel, table=True):
@@ -327,6 +338,9 @@ class AuditAnchor(SQLModel, table=True):
     digest: str = Field(max_length=64)
     prev_digest: str = Field(default="", max_length=64)
     at: datetime = Field(default_factory=utcnow)
+    first_payment_id: int | None = Field(default=None, sa_type=BigInteger,
+                                         description="format 2: payments with id in (first, last] too")
+    last_payment_id: int | None = Field(default=None, sa_type=BigInteger)
 
 
 class Lease(SQLModel, table=True):

@@ -24,6 +24,8 @@ def claim_row(claim_id: str, **overrides: Any) -> dict[str, Any]:
         "filed_on": date(2020, 5, 1),
         "payee_type": "individual",
         "payee_id": "211402199001011234",
+        "payee_name": "王小明",
+        "bank_account": "6217000000000000001",
         "occupation": "电工",
         "level": "L4",
         "certificate_date": date(2020, 4, 20),

@@ -61,7 +61,7 @@ def check_role(actor: Actor) -> None:
                         role=actor.role)
 
 
-HANDLED = ("record_inspection", "record_completion", "amend")
+HANDLED = ("record_inspection", "record_completion", "amend", "amend_payee")
 """events whose actor handled the claim's facts: they may not review it nor release its payment"""
 
 

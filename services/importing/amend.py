@@ -1,4 +1,7 @@
-"""Correcting and withdrawing filed claims before assessment, with their history kept.
+"""Correcting and withdrawing filed claims before assessment, with their history kept; the payee
+fields (name, account, bank) also on an approved or payment_failed claim (trigger amend_payee), so
+that a claim set aside as payee_incomplete, or whose payment the bank failed, is paid after the
+next night.
 
 An amendment row names claim_id and policy and gives the fields to change; empty cells leave
 a field as it is. The merged record is validated as a whole, the before/after values of the
@@ -29,10 +32,11 @@ from services.access.actors import Actor
 from services.access.roles import check_role
 from services.importing.filing import Rejection
 from services.lookup import AmbiguousClaim, ClaimNotFound, find_claims, one_claim
+from services.money.payee_check import PAYEE_FIELDS
 from services.money.recovery import money_out, recovery_rows
 from services.nightly.moves import Move, plan_move, write_moves
 from services.settings import chunk_size
-from states.lifecycle import IllegalTransition
+from states.lifecycle import IllegalTransition, sources
 
 IDENTIFYING = ("claim_id", "policy")
 _LIFECYCLE_COLUMNS = ("id", "claim_id", "policy", "state", "advance_paid", "final_paid",
@@ -115,14 +119,18 @@ def _amend_chunk(conn: Connection, chunk: list[tuple[int, RawRow]], report: Amen
         if not changed:
             report.unchanged += 1
             continue
+        # after assessment only the payee may be corrected, on an approved or payment_failed claim
+        payee_only = set(changed) <= set(PAYEE_FIELDS) and row.state in sources("amend_payee")
         try:
             changes = _changes(changed, after)
             if row.state == "filed":
                 changes["advance_amount"] = None  # the advance is decided again on the corrected facts
-            move = plan_move(row, "amend", reason="amended: " + ", ".join(changed), **changes)
+            move = plan_move(row, "amend_payee" if payee_only else "amend", reason="amended: " + ", ".join(changed),
+                             **changes)
         except IllegalTransition as exc:
             _refuse(report, number, raw, FieldError(
-                "claim_id", f"{exc}; claims can be amended only before assessment"))
+                "claim_id", f"{exc}; claims can be amended only before assessment, and the payee "
+                            f"({', '.join(PAYEE_FIELDS)}) also when approved or payment_failed"))
             continue
         moves.append(move)
         amendments.append({

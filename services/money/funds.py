@@ -114,23 +114,20 @@ def fund_lines(conn: Connection, year: int, settings: Settings) -> list[FundLine
             .where(CLAIM.c.state.in_(sources("pay", "retry_payment")))
             .group_by(CLAIM.c.policy, CLAIM.c.region)):
         committed[(policy, region)] = _yuan(amount) - _yuan(advance) - _yuan(final)
-    money: dict[tuple[str, str, str], Decimal] = {}
-    for policy, region, kind, total in conn.execute(
-            select(CLAIM.c.policy, CLAIM.c.region, PAYMENT.c.kind, func.sum(PAYMENT.c.amount, type_=Money()))
-            .join(CLAIM, CLAIM.c.id == PAYMENT.c.claim_pk)
-            .where(extract("year", PAYMENT.c.business_date) == year,
-                   PAYMENT.c.status.in_(("sent", "confirmed")))
-            .group_by(CLAIM.c.policy, CLAIM.c.region, PAYMENT.c.kind)):
-        money[(policy, region, kind)] = _yuan(total)
+    from services.money.totals import money_totals
+
+    money = money_totals(conn, CLAIM.c.policy, CLAIM.c.region,
+                         where=(extract("year", PAYMENT.c.business_date) == year,))
     drawn = {(p, r): _yuan(d) for p, r, d in conn.execute(
         select(FUND.c.policy, FUND.c.region, FUND.c.drawn).where(FUND.c.year == year))}
-    keys |= set(committed) | {(p, r) for p, r, _ in money} | set(drawn)
+    keys |= set(committed) | set(money) | set(drawn)
     lines = []
     for policy, region in sorted(keys):
-        paid = money.get((policy, region, "advance"), ZERO) + money.get((policy, region, "final"), ZERO)
+        totals = money.get((policy, region))
+        paid, recovered = (totals.paid, totals.recovered) if totals else (ZERO, ZERO)
         lines.append(FundLine(policy, year, region, settings.fund_budgets.get((policy, year, region)),
-                              committed.get((policy, region), ZERO), paid,
-                              money.get((policy, region, "recovery"), ZERO), drawn.get((policy, region), ZERO)))
+                              committed.get((policy, region), ZERO), paid, recovered,
+                              drawn.get((policy, region), ZERO)))
     return lines
 
 

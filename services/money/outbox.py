@@ -125,10 +125,11 @@ def seal_batches(engine: Engine, on: date, size: int | None = None) -> list[int]
 
 
 def batch_rows(conn: Connection, batch_id: int) -> list[list[str]]:
-    """The batch's file rows (without header), in line order: the one rendering of what the bank gets."""
+    """The batch's file rows (without header), in line order: the one rendering of what the bank gets
+    (the payee's name and account as the order stored them when it was written)."""
     query = (select(PAYMENT.c.reference, PAYMENT.c.idempotency_key, PAYMENT.c.kind, PAYMENT.c.amount,
                     PAYMENT.c.business_date, PAYMENT.c.payee_type, PAYMENT.c.payee_id,
-                    CLAIM.c.policy, CLAIM.c.claim_id, CLAIM.c.payee_name, CLAIM.c.bank_account)
+                    CLAIM.c.policy, CLAIM.c.claim_id, PAYMENT.c.payee_name, PAYMENT.c.bank_account)
              .select_from(BATCH_ORDER.join(PAYMENT, PAYMENT.c.id == BATCH_ORDER.c.payment_id)
                           .join(CLAIM, CLAIM.c.id == PAYMENT.c.claim_pk))
              .where(BATCH_ORDER.c.batch_id == batch_id).order_by(BATCH_ORDER.c.line))

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, select, update
 
+from models.audit_hash import payment_hash
 from models.tables import CLAIM, PAYMENT
 from services.access.actors import Actor
 from services.access.roles import check_role
@@ -34,13 +35,17 @@ def idempotency_key(policy: str, claim_id: str, kind: str, attempt: int) -> str:
 def payment_row(claim: Any, kind: str, attempt: int, amount: Decimal, on: date, *,
                 status: str, reference: str | None = None, note: str | None = None,
                 key: str | None = None) -> dict[str, Any]:
-    return {
+    row = {
         "claim_pk": claim.id, "kind": kind, "attempt": attempt, "amount": amount,
         "status": status, "payee_type": claim.payee_type, "payee_id": claim.payee_id,
+        "payee_name": getattr(claim, "payee_name", None), "bank_account": getattr(claim, "bank_account", None),
+        "bank_name": getattr(claim, "bank_name", None),
         "idempotency_key": key or idempotency_key(claim.policy, claim.claim_id, kind, attempt),
         "business_date": on, "reference": reference, "settled_on": None, "note": note,
         "created_at": datetime.now(UTC),
     }
+    row["hash"] = payment_hash(row)
+    return row
 
 
 def order_for(claim: Any, kind: str, attempt: int, amount: Decimal, on: date) -> PaymentOrder:

@@ -32,6 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.schema import CreateTable
 
+from models.audit_hash import money_value
 from models.tables import CLAIM, EVENT
 from services.access.actors import Actor
 from services.crash_drill import checkpoint
@@ -91,6 +92,61 @@ def event_hash(prev_hash: str, claim_pk: int, seq: int, from_state: str, to_stat
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+EVENT_FORMAT = 2
+"""The format of the events written now (claim_event.version): 1 hashed the transition only; 2 also
+hashes the claim's money after the move (`MONEY_FIELDS`, kept in claim_event.money). Events of
+format 1 (before migration 80) are verified as format 1: rehashing them would bless whatever the
+table held when the migration ran and break the anchors already in the outside log."""
+
+MONEY_FIELDS: tuple[str, ...] = (
+    "amount", "months_paid", "months", "days", "advance_amount", "advance_paid", "final_paid",
+    "recovery_owed", "recovered", "payee_type", "payee_id", "payee_name", "bank_account")
+"""The claim columns that decide how much is paid and where it goes, in the order an event of format 2
+hashes them."""
+
+EVENT_ONLY_MONEY: tuple[str, ...] = (
+    "amount", "months_paid", "months", "days", "final_paid", "recovery_owed", "payee_type", "payee_id",
+    "payee_name", "bank_account")
+"""Money columns that change only with an event: the claim must still hold its last event's values.
+(advance_amount, advance_paid and recovered also change without a transition — an advance sent to a
+claim already past filing, a failed advance, a partial return — and are checked against the payment
+rows instead.)"""
+
+
+def money_text(values: Any) -> str:
+    """The money snapshot an event of format 2 hashes: `MONEY_FIELDS` joined by '|'."""
+    return "|".join(money_value(values[name]) for name in MONEY_FIELDS)
+
+
+def parse_money(text: str) -> dict[str, str]:
+    return dict(zip(MONEY_FIELDS, text.split("|"), strict=False))
+
+
+def event_hash_v2(prev_hash: str, claim_pk: int, seq: int, from_state: str, to_state: str,
+                  trigger: str, actor: str, role: str, on: date, run_id: str | None,
+                  reason: str | None, money: str) -> str:
+    """Format 2: "2|", format 1's fields, then the claim's money after the move."""
+    text = "|".join(
+        ["2", prev_hash, str(claim_pk), str(seq), from_state, to_state, trigger, actor, role,
+         on.isoformat(), run_id or "", reason or "", money]
+    )
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+_READ_CHUNK = 10_000
+
+
+def _money_now(conn: Connection, pks: list[int]) -> dict[int, Any]:
+    """The chunk's claims' money columns, sequence and head as the database holds them now (one
+    SELECT per 10,000 claims, inside the chunk's transaction)."""
+    columns = [CLAIM.c.id, CLAIM.c.event_seq, CLAIM.c.event_head, *(CLAIM.c[n] for n in MONEY_FIELDS)]
+    found: dict[int, Any] = {}
+    for start in range(0, len(pks), _READ_CHUNK):
+        for row in conn.execute(select(*columns).where(CLAIM.c.id.in_(pks[start:start + _READ_CHUNK]))):
+            found[row.id] = row._mapping
+    return found
+
+
 def write_moves(conn: Connection, moves: Sequence[Move], *, actor: Actor, on: date,
                 run_id: str | None = None) -> int:
     """Persist `moves` (at most one per claim) as claim updates plus chained events, set-based.
@@ -106,15 +162,24 @@ def write_moves(conn: Connection, moves: Sequence[Move], *, actor: Actor, on: da
     groups: dict[tuple[str, ...], int] = {}
     staged: list[tuple[Any, ...]] = []
     name, role = actor.name, actor.role
-    for move in sorted(moves, key=_by_pk):
-        digest = event_hash(move.head, move.claim_pk, move.seq + 1, move.from_state, move.to_state,
-                            move.trigger, name, role, on, run_id, move.reason)
+    ordered = sorted(moves, key=_by_pk)
+    current = _money_now(conn, [m.claim_pk for m in ordered])
+    for move in ordered:
+        now_row = current.get(move.claim_pk)
+        if now_row is None or now_row["event_seq"] != move.seq:
+            raise StaleClaims(f"claim {move.claim_id} changed while this step ran; the chunk was rolled "
+                              "back and will be taken again")
+        head = now_row["event_head"]  # the chain as written (an earlier phase of this chunk included)
+        after = {n: move.changes[n] if n in move.changes else now_row[n] for n in MONEY_FIELDS}
+        money = money_text(after)
+        digest = event_hash_v2(head, move.claim_pk, move.seq + 1, move.from_state, move.to_state,
+                               move.trigger, name, role, on, run_id, move.reason, money)
         columns = tuple(sorted(move.changes))
         group = groups.get(columns)
         if group is None:
             group = groups[columns] = len(groups)
         staged.append((move.claim_pk, move.seq, group, move.from_state, move.to_state, move.trigger,
-                       move.reason, move.head, digest, columns, move.changes))
+                       move.reason, head, digest, money, columns, move.changes))
     stage = _stage(conn)
     wanted = {c for columns in groups for c in columns}
     changed = [c.name for c in stage.c if c.name in wanted]  # table order: the INSERT's own order
@@ -148,11 +213,12 @@ def write_moves(conn: Connection, moves: Sequence[Move], *, actor: Actor, on: da
     checkpoint("moves.before_events")
     conn.execute(insert(EVENT).from_select(
         ["claim_pk", "seq", "from_state", "to_state", "trigger", "actor", "role", "on", "at", "run_id",
-         "reason", "prev_hash", "hash"],
+         "reason", "prev_hash", "hash", "version", "money"],
         select(stage.c.m_pk, stage.c.m_seq + 1, stage.c.m_from, stage.c.m_to, stage.c.m_trigger,
                literal(name, EVENT.c.actor.type), literal(role, EVENT.c.role.type),
                literal(on, EVENT.c.on.type), literal(now, EVENT.c.at.type),
-               literal(run_id, EVENT.c.run_id.type), stage.c.m_reason, stage.c.m_prev, stage.c.m_hash)
+               literal(run_id, EVENT.c.run_id.type), stage.c.m_reason, stage.c.m_prev, stage.c.m_hash,
+               literal(EVENT_FORMAT, EVENT.c.version.type), stage.c.m_money)
         .order_by(stage.c.m_pk)))
     return len(moves)
 
@@ -161,13 +227,14 @@ def _by_pk(move: Move) -> int:
     return move.claim_pk
 
 
-_MOVE_COLUMNS = ("m_pk", "m_seq", "m_grp", "m_from", "m_to", "m_trigger", "m_reason", "m_prev", "m_hash")
+_MOVE_COLUMNS = ("m_pk", "m_seq", "m_grp", "m_from", "m_to", "m_trigger", "m_reason", "m_prev", "m_hash",
+                 "m_money")
 _STAGE_META = MetaData()
 STAGE = Table(
     "claim_move_stage", _STAGE_META,
     Column("m_pk", BigInteger), Column("m_seq", Integer), Column("m_grp", Integer),
     Column("m_from", String(24)), Column("m_to", String(24)), Column("m_trigger", String(32)),
-    Column("m_reason", Text), Column("m_prev", String(64)), Column("m_hash", String(64)),
+    Column("m_reason", Text), Column("m_prev", String(64)), Column("m_hash", String(64)), Column("m_money", Text),
     *(Column(c.name, c.type) for c in CLAIM.c if c.name != "id"),
     prefixes=["TEMPORARY"],
 )

@@ -6,7 +6,9 @@ filing number, payee not an organisation, the policy provides none: rules/advanc
 aside with that reason, so `claims failed` and the night's list name it; where the pack allows an advance the amount
 goes out through the payment channel and the claim moves to `advance_paid`. No advance
 allowed: `advance_amount` is set to 0 and the claim waits for its inspection as any other.
-A draft policy not confirmed in force pays nothing: the claim waits, set aside.
+A draft policy not confirmed in force pays nothing: the claim waits, set aside. An advance whose
+claim has no payee name or account is not ordered: set aside as payee_incomplete
+(services/money/payee_check.py) and decided again the night after `claims amend` corrects it.
 A refused payment leaves the claim set aside here; it is sent again as the next attempt the
 next night (or at once by `claims retry`).
 """
@@ -20,6 +22,7 @@ from sqlalchemy import Connection, Engine, and_, or_
 from rules.advance import claim_problem, is_final, unpaid_reason
 from services.money.channel import current_channel
 from services.money.funds import draw
+from services.money.payee_check import payee_problem
 from services.money.payments import next_attempt, payments_of, send
 from services.nightly.base import CLAIM, ZERO, Batch, Run
 from services.nightly.grants import grants_in_range
@@ -68,6 +71,9 @@ def decide(conn: Connection, rows: list[Any], batch: Batch) -> None:
             tried = earlier.get(row.id, [])
             if tried and tried[-1].business_date >= run.as_of and not run.force:
                 continue  # refused today: the next night (or claims retry) sends it again
+            if (missing := payee_problem(row)) is not None:  # no order without a payee name and account
+                batch.set_aside(row, missing)
+                continue
             items.append((row, KIND, next_attempt(tried, KIND), row.advance_amount))
             continue
         problem = claim_problem(row.payee_type, row.class_id)
@@ -78,6 +84,9 @@ def decide(conn: Connection, rows: list[Any], batch: Batch) -> None:
         if decision is None:
             continue
         if decision.eligible and decision.advance_amount and decision.advance_amount > 0:
+            if (missing := payee_problem(row)) is not None:  # no order without a payee name and account
+                batch.set_aside(row, missing)  # decided again the next night, once the payee is amended
+                continue
             items.append((row, KIND, 1, decision.advance_amount))
         else:  # no advance: the claim waits for its inspection, named with the reason
             groups = [g for g in (row.groups or "").split(";") if g]

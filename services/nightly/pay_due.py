@@ -3,7 +3,8 @@
 An approved claim is paid the assessed amount less any advance, as a `final` payment through the
 payment channel; amount equal to the advance → paid with no payment row; amount below the
 advance → recovery_due with a recovery row for the excess. A draft policy not confirmed in
-force pays nothing: the claim stays approved, set aside as policy_not_in_force. Where the
+force pays nothing: the claim stays approved, set aside as policy_not_in_force; so does a claim
+without a payee name or account (payee_incomplete, services/money/payee_check.py). Where the
 settings require payment approval, a policy's claims wait until an approver released that
 day's batch (services/money/approval.py).
 A refused payment moves the claim to payment_failed; the next night (or `claims retry`, at once)
@@ -19,6 +20,7 @@ from sqlalchemy import ColumnElement, Connection, and_, or_
 from services.money.approval import released_policies
 from services.money.channel import current_channel
 from services.money.funds import draw
+from services.money.payee_check import payee_problem
 from services.money.payments import send
 from services.nightly.base import CLAIM, Batch, Run
 from services.oversight.holds import hold_reason, open_holds
@@ -50,6 +52,10 @@ def decide(conn: Connection, rows: list[Any], batch: Batch) -> None:
             continue
         if row.draft and not batch.rules.in_force(row.policy):
             batch.set_aside(row, "policy_not_in_force")
+            continue
+        owing = row.amount - row.advance_paid - row.final_paid > 0
+        if owing and (problem := payee_problem(row)) is not None:  # no order without a payee name and account
+            batch.set_aside(row, problem)
             continue
         if batch.settings.needs_payment_approval(row.policy):
             released = released_policies(conn, batch.run.as_of) if released is None else released

@@ -204,28 +204,23 @@ def database_label(url: str) -> str:
 
 
 def week_rows(engine: Engine, as_of: date) -> list[dict[str, str | float]]:
-    """Money written per night (business date) of `as_of`'s ISO week, by kind, as numbers:
-    payments sent and recoveries due, the figures the nights' summaries add up to."""
+    """Money per night (business date) of `as_of`'s ISO week, as numbers: advances, final payments,
+    paid, recoveries demanded, money returned and net paid — from services/money/totals.py, the
+    query the summary and target reports read."""
+    from services.money.totals import Totals, money_totals
+
     monday = as_of - timedelta(days=as_of.weekday())
     with engine.connect() as conn:
-        found = conn.execute(
-            select(PAYMENT.c.business_date, PAYMENT.c.kind, func.sum(PAYMENT.c.amount))
-            .where(PAYMENT.c.business_date >= monday,
-                   PAYMENT.c.business_date < monday + timedelta(days=7),
-                   PAYMENT.c.status.in_(("sent", "due")))
-            .group_by(PAYMENT.c.business_date, PAYMENT.c.kind)
-        ).all()
-    kinds = sorted({k for _, k, _ in found})
-    money = {(d, k): Decimal(a or 0) for d, k, a in found}
+        found = money_totals(conn, PAYMENT.c.business_date, date_from=monday, date_to=monday + timedelta(days=6))
     rows: list[dict[str, str | float]] = []
     for offset in range(7):
         day = monday + timedelta(days=offset)
         if day > as_of:
             break
-        row: dict[str, str | float] = {"night": day.isoformat()}
-        row.update({f"{k} (yuan)": _number(money.get((day, k), Decimal("0"))) for k in kinds})
-        row["total (yuan)"] = _number(sum((money.get((day, k), Decimal("0")) for k in kinds), Decimal("0")))
-        rows.append(row)
+        t = found.get((day,), Totals())
+        rows.append({"night": day.isoformat(), "advance (yuan)": _number(t.advance), "final (yuan)": _number(t.final),
+                     "paid (yuan)": _number(t.paid), "recovery demanded (yuan)": _number(t.demanded),
+                     "recovered (yuan)": _number(t.recovered), "net (yuan)": _number(t.net)})
     return rows
 
 

@@ -1,9 +1,14 @@
-"""The tamper-evident event log: per-claim hash chains plus nightly anchors over their heads.
+"""The tamper-evident event log: per-claim hash chains plus anchors over their heads and payments.
 
-Each event carries the previous event's hash and its own (services/nightly/moves.py). A claim's last
-hash is its chain head (claim.event_head). After each night an anchor row digests the heads
-written since the previous anchor, chained anchor to anchor, so rewriting a claim's whole
-chain still breaks the anchor. `verify` streams the log once, in claim order.
+Each event carries the previous event's hash and its own (services/nightly/moves.py). Events of
+format 2 (claim_event.version, from migration 80 on) also hash the claim's money after the move
+(`moves.MONEY_FIELDS`, kept in claim_event.money); format 1 events are verified as format 1. Each
+payment row carries the hash of what it pays, to whom, under which key (`moves.payment_hash`). A
+claim's last hash is its chain head (claim.event_head). After each command and night an anchor row
+digests the heads written since the previous anchor and (format 2 anchors) the payment rows written
+since, chained anchor to anchor and copied to the outside log, so rewriting a claim's whole chain,
+or deleting or adding a payment row, still breaks the anchor. `verify` streams the log once, in
+claim order.
 """
 
 from __future__ import annotations
@@ -12,12 +17,20 @@ import hashlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Engine, func, insert, select
 
-from models.tables import ANCHOR, CLAIM, EVENT
-from services.nightly.moves import event_hash
+from models.audit_hash import money_value, payment_hash
+from models.tables import ANCHOR, CLAIM, EVENT, PAYMENT
+from services.nightly.moves import (
+    EVENT_ONLY_MONEY,
+    MONEY_FIELDS,
+    event_hash,
+    event_hash_v2,
+    parse_money,
+)
 from services.oversight import outside_log
 from services.settings import chunk_size
 
@@ -26,6 +39,7 @@ from services.settings import chunk_size
 class AuditReport:
     claims: int = 0
     events: int = 0
+    payments: int = 0
     anchors: int = 0
     problems: list[str] = field(default_factory=list)
 
@@ -34,14 +48,28 @@ class AuditReport:
         return not self.problems
 
 
-def _digest(prev_digest: str, heads: Iterable[tuple[int, str]]) -> tuple[str, int]:
-    """sha256 over the previous anchor and the heads in claim order, streamed; and their count."""
+def _digest(prev_digest: str, heads: Iterable[tuple[int, str]],
+            payments: Iterable[tuple[int, str]] | None = None) -> tuple[str, int]:
+    """sha256 over the previous anchor and the heads in claim order, streamed, then (format 2
+    anchors) the payment rows' ids and hashes in id order; and the heads' count."""
     digest = hashlib.sha256(prev_digest.encode())
     count = 0
     for pk, head in heads:
         digest.update(f"|{pk}:{head}".encode())
         count += 1
+    if payments is not None:
+        digest.update(b"#payments")
+        for payment_id, hashed in payments:
+            digest.update(f"|{payment_id}:{hashed or ''}".encode())
     return digest.hexdigest(), count
+
+
+def _payments_between(conn: Any, first_id: int, last_id: int) -> Iterator[tuple[int, str]]:
+    rows = conn.execute(
+        select(PAYMENT.c.id, PAYMENT.c.hash).where(PAYMENT.c.id > first_id, PAYMENT.c.id <= last_id)
+        .order_by(PAYMENT.c.id), execution_options={"stream_results": True, "yield_per": 10_000})
+    for row in rows:
+        yield row.id, row.hash
 
 
 def _heads_between(conn: Any, first_id: int, last_id: int) -> Iterator[tuple[int, str]]:
@@ -64,13 +92,16 @@ def write_anchor(engine: Engine, on: date, run_id: str | None = None) -> int | N
         last = conn.execute(select(ANCHOR).order_by(ANCHOR.c.id.desc()).limit(1)).first()
         first_id = last.last_event_id if last else 0
         last_id = conn.execute(select(func.max(EVENT.c.id))).scalar() or 0
-        if last_id <= first_id:
+        first_pay = last.last_payment_id if last is not None and last.last_payment_id is not None else 0
+        last_pay = max(conn.execute(select(func.max(PAYMENT.c.id))).scalar() or 0, first_pay)
+        if last_id <= first_id and last_pay <= first_pay:
             return None
         prev = last.digest if last else ""
-        digest, heads = _digest(prev, _heads_between(conn, first_id, last_id))
+        digest, heads = _digest(prev, _heads_between(conn, first_id, last_id),
+                                _payments_between(conn, first_pay, last_pay))
         result = conn.execute(insert(ANCHOR).values(
-            on=on, run_id=run_id, first_event_id=first_id, last_event_id=last_id,
-            heads=heads, digest=digest, prev_digest=prev))
+            on=on, run_id=run_id, first_event_id=first_id, last_event_id=max(last_id, first_id),
+            heads=heads, digest=digest, prev_digest=prev, first_payment_id=first_pay, last_payment_id=last_pay))
         key = result.inserted_primary_key
         anchor_id = int(key[0]) if key else None
     if anchor_id is not None:  # committed: now outside the database too (CLAIMS_AUDIT_LOG)
@@ -83,7 +114,7 @@ def write_anchor(engine: Engine, on: date, run_id: str | None = None) -> int | N
 def _claim_events(conn: Any) -> Iterator[tuple[Any, list[Any]]]:
     claims = conn.execution_options(stream_results=True, yield_per=chunk_size()).execute(
         select(CLAIM.c.id, CLAIM.c.claim_id, CLAIM.c.policy, CLAIM.c.state, CLAIM.c.event_seq,
-               CLAIM.c.event_head).order_by(CLAIM.c.id))
+               CLAIM.c.event_head, *(CLAIM.c[n] for n in MONEY_FIELDS)).order_by(CLAIM.c.id))
     events = conn.execution_options(stream_results=True, yield_per=chunk_size()).execute(
         select(EVENT).order_by(EVENT.c.claim_pk, EVENT.c.seq))
     pending = next(events, None)
@@ -97,13 +128,36 @@ def _claim_events(conn: Any) -> Iterator[tuple[Any, list[Any]]]:
         yield claim, chain
 
 
+def _claim_payments(conn: Any) -> Iterator[tuple[int, list[Any]]]:
+    """Each claim's payment rows, in claim order then id order (streamed)."""
+    rows = conn.execution_options(stream_results=True, yield_per=chunk_size()).execute(
+        select(PAYMENT).order_by(PAYMENT.c.claim_pk, PAYMENT.c.id))
+    pk: int | None = None
+    batch: list[Any] = []
+    for row in rows:
+        if row.claim_pk != pk:
+            if pk is not None:
+                yield pk, batch
+            pk, batch = row.claim_pk, []
+        batch.append(row)
+    if pk is not None:
+        yield pk, batch
+
+
 def verify(engine: Engine) -> AuditReport:
     report = AuditReport()
-    with engine.connect() as chain_conn, engine.connect() as conn:
+    with engine.connect() as chain_conn, engine.connect() as pay_conn, engine.connect() as conn:
+        payments = _claim_payments(pay_conn)
+        pending = next(payments, None)
         for claim, chain in _claim_events(chain_conn):
             report.claims += 1
             report.events += len(chain)
             _verify_chain(claim, chain, report)
+            while pending is not None and pending[0] < claim.id:
+                pending = next(payments, None)
+            rows = pending[1] if pending is not None and pending[0] == claim.id else []
+            report.payments += len(rows)
+            _verify_payments(claim, rows, report)
         orphans = conn.execute(select(func.count()).select_from(EVENT).where(
             EVENT.c.claim_pk.not_in(select(CLAIM.c.id)))).scalar() or 0
         if orphans:
@@ -114,11 +168,16 @@ def verify(engine: Engine) -> AuditReport:
                                                    outside_log.read()))
         for anchor in anchors:
             report.anchors += 1
-            digest, _ = _digest(prev, _heads_between(conn, anchor.first_event_id, anchor.last_event_id))
+            paid = (None if anchor.last_payment_id is None else
+                    _payments_between(conn, anchor.first_payment_id or 0, anchor.last_payment_id))
+            digest, _ = _digest(prev, _heads_between(conn, anchor.first_event_id, anchor.last_event_id), paid)
             if anchor.prev_digest != prev or anchor.digest != digest:
-                report.problems.append(
-                    f"anchor {anchor.id} of {anchor.on}: the events it covers (ids "
-                    f"{anchor.first_event_id + 1}..{anchor.last_event_id}) were changed, added or removed")
+                covered = (f"the events it covers (ids {anchor.first_event_id + 1}..{anchor.last_event_id})"
+                           + ("" if anchor.last_payment_id is None else
+                              f" or payment rows (ids {(anchor.first_payment_id or 0) + 1}.."
+                              f"{anchor.last_payment_id})"))
+                report.problems.append(f"anchor {anchor.id} of {anchor.on}: {covered} were changed, "
+                                       "added or removed")
             prev = anchor.digest
     return report
 
@@ -135,11 +194,18 @@ def _verify_chain(claim: Any, chain: list[Any], report: AuditReport) -> None:
         if event.prev_hash != prev_hash:
             report.problems.append(f"{where}: does not follow the previous event (inserted or reordered)")
             return
-        recomputed = event_hash(event.prev_hash, event.claim_pk, event.seq, event.from_state,
-                                event.to_state, event.trigger, event.actor, event.role, event.on,
-                                event.run_id, event.reason)
+        fields = (event.prev_hash, event.claim_pk, event.seq, event.from_state, event.to_state,
+                  event.trigger, event.actor, event.role, event.on, event.run_id, event.reason)
+        if event.version == 2:
+            recomputed = event_hash_v2(*fields, event.money or "")
+        elif event.version == 1:
+            recomputed = event_hash(*fields)
+        else:
+            report.problems.append(f"{where}: unknown hash format {event.version}")
+            return
         if recomputed != event.hash:
-            report.problems.append(f"{where}: its content was changed after it was written")
+            report.problems.append(f"{where}: its content (or the money it recorded) was changed after it was "
+                                   "written")
             return
         if prev_state is not None and event.from_state != prev_state:
             report.problems.append(f"{where}: starts in '{event.from_state}' but the claim was '{prev_state}'")
@@ -150,3 +216,33 @@ def _verify_chain(claim: Any, chain: list[Any], report: AuditReport) -> None:
                                "events were deleted or the claim was changed without an event")
     elif chain and prev_state != claim.state:
         report.problems.append(f"{name}: state '{claim.state}' differs from its last event ('{prev_state}')")
+    elif chain and chain[-1].version == 2:
+        recorded = parse_money(chain[-1].money or "")
+        changed = [f"{field} is {money_value(claim._mapping[field]) or 'empty'} but event #{chain[-1].seq} "
+                   f"recorded {recorded.get(field) or 'empty'}"
+                   for field in EVENT_ONLY_MONEY if money_value(claim._mapping[field]) != recorded.get(field)]
+        if changed:
+            report.problems.append(f"{name}: money changed without an event: " + "; ".join(changed))
+
+
+PAID_BY_KIND = {"advance": "advance_paid", "final": "final_paid"}
+"""The claim column each payment kind adds up to (rows not failed)."""
+
+
+def _verify_payments(claim: Any, rows: list[Any], report: AuditReport) -> None:
+    name = f"claim {claim.claim_id} ({claim.policy})"
+    totals: dict[str, Decimal] = {}
+    for row in rows:
+        if row.hash is None or payment_hash(row._mapping) != row.hash:
+            what = "has no hash (written outside the product)" if row.hash is None else \
+                "was changed after it was written (amount, payee or key)"
+            report.problems.append(f"{name} payment id {row.id} ({row.kind} #{row.attempt}, now "
+                                   f"{row.amount:.2f} to {row.payee_type} {row.payee_id}) {what}")
+        if row.kind in PAID_BY_KIND and row.status != "failed":
+            totals[row.kind] = totals.get(row.kind, Decimal("0")) + row.amount
+    for kind, column in PAID_BY_KIND.items():
+        paid = claim._mapping[column] or Decimal("0")
+        rowed = totals.get(kind, Decimal("0"))
+        if paid != rowed:
+            report.problems.append(f"{name}: {column} is {paid:.2f} but its {kind} payment rows add up to "
+                                   f"{rowed:.2f}")

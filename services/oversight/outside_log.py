@@ -67,9 +67,13 @@ def _line(anchor: dict[str, Any], key: bytes) -> str:
 
 
 def anchor_record(row: Any) -> dict[str, Any]:
-    return {"id": int(row.id), "on": str(row.on), "run_id": row.run_id, "first_event_id": int(row.first_event_id),
-            "last_event_id": int(row.last_event_id), "heads": int(row.heads), "digest": row.digest,
-            "prev_digest": row.prev_digest}
+    record = {"id": int(row.id), "on": str(row.on), "run_id": row.run_id, "first_event_id": int(row.first_event_id),
+              "last_event_id": int(row.last_event_id), "heads": int(row.heads), "digest": row.digest,
+              "prev_digest": row.prev_digest}
+    if getattr(row, "last_payment_id", None) is not None:  # anchors of format 2 (migration 80) on
+        record["first_payment_id"] = int(row.first_payment_id or 0)
+        record["last_payment_id"] = int(row.last_payment_id)
+    return record
 
 
 def append(anchor: dict[str, Any]) -> bool:
@@ -146,8 +150,8 @@ def compare(database: list[dict[str, Any]], check: LogCheck) -> list[str]:
                 f"the database is behind the outside audit log: anchor {anchor_id} of {logged['on']} "
                 f"(events up to id {logged['last_event_id']}) is in the log but not in the database "
                 "(restored from an older copy, rolled back, or the anchor was deleted)")
-        elif (mine["digest"], mine["last_event_id"], mine["prev_digest"]) != (
-                logged["digest"], logged["last_event_id"], logged["prev_digest"]):
+        elif (mine["digest"], mine["last_event_id"], mine["prev_digest"], mine.get("last_payment_id")) != (
+                logged["digest"], logged["last_event_id"], logged["prev_digest"], logged.get("last_payment_id")):
             problems.append(f"anchor {anchor_id} of {logged['on']} differs from the outside audit log "
                             f"(database digest {mine['digest'][:12]}…, log {logged['digest'][:12]}…)")
     missing = sorted(set(ours) - set(check.anchors))

@@ -83,10 +83,17 @@ def test_the_payment_batch_reconciles_to_the_fen(demo: Path) -> None:
     rows = _cells(demo / "拨付清单-2019-10-10.xlsx")
     body = [r for r in rows if isinstance(r[0], int)]
     total = next(r for r in rows if r[0] == "合计")
-    assert sum(_money(r[4]) for r in body) == _money(total[4]) == Decimal("47000.00")  # HLJ-006 核减
-    assert all(str(r[3]).isdigit() and len(str(r[3])) == 19 for r in body)  # full accounts, only here
+    # the list shows the night's batch as the bank got it: HLD-012's first attempt, failed by the
+    # bank the next day, stays in it with its status (its retry is a new order in a later batch)
+    assert sum(_money(r[6]) for r in body) == _money(total[6]) == Decimal("52000.00")
+    assert [(r[9], _money(r[6])) for r in body if r[11] == "失败"] == [("HLD-012", Decimal("5000.00"))]
+    assert sum(_money(r[6]) for r in body if r[11] != "失败") == Decimal("47000.00")  # HLJ-006 核减
+    assert all(str(r[4]).isdigit() and len(str(r[4])) == 19 for r in body)  # full accounts, only here
+    assert all(ID_PATTERN.fullmatch(str(r[3])) or len(str(r[3])) == 18 for r in body)  # 收款人证件号码
+    by_batch = [r for r in rows if r[0] == "按批次"]
+    assert by_batch and sum(_money(r[6]) for r in by_batch) == _money(total[6])  # the batch files' totals
     settled = _cells(demo / "拨付清单-2019-11-01.xlsx")
-    assert {r[7] for r in settled if isinstance(r[0], int)} == {"HLD-016", "ORD-002"}
+    assert {r[9] for r in settled if isinstance(r[0], int)} == {"HLD-016", "ORD-002"}
 
 
 def test_the_rejected_list_speaks_chinese(demo: Path) -> None:
@@ -110,3 +117,20 @@ def test_target_reports_carry_the_seed_figures(demo: Path) -> None:
     assert (demo / "summary-2019" / "summary.png").stat().st_size > 10_000
     summary = _cells(demo / "summary-2019" / "summary.xlsx")
     assert ("已拨付", "paid", 24) in {r[:3] for r in summary}
+
+
+def test_summary_net_paid_equals_the_target_reports_on_the_demo(demo: Path) -> None:
+    """One query (services/money/totals.py): each policy's net paid in the summary equals its target
+    report's money paid (the demo's claims and payments all fall in 2019)."""
+    book = openpyxl.load_workbook(demo / "summary-2019" / "summary.xlsx", read_only=True)
+    money_rows = [r for r in book["资金"].iter_rows(values_only=True) if r and r[0]]
+    header = next(r for r in money_rows if r[0] == "政策")
+    net = {str(r[0]).removesuffix(" 合计"): _money(r[header.index("净拨付（元）")])
+           for r in money_rows if str(r[0]).endswith(" 合计")}
+    assert net, "the summary shows no money"
+    for label, amount in net.items():
+        policy = label[label.index("（") + 1:label.index("）")]
+        targets = openpyxl.load_workbook(demo / "targets" / policy / "targets.xlsx", read_only=True)
+        first = targets.worksheets[0]
+        total = next(r for r in first.iter_rows(values_only=True) if r and r[0] == "总计")
+        assert _money(total[4]) == amount, (policy, total, amount)

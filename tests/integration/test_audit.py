@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import Engine, MetaData, Table, delete, func, insert, select, update
 
 from models.tables import CLAIM, EVENT
 from services.access.actors import SYSTEM
-from services.nightly.moves import event_hash, plan_move, write_moves
-from services.oversight.audit import verify, write_anchor
+from services.nightly.moves import event_hash, event_hash_v2, plan_move, write_moves
+from services.oversight.audit import _digest, _heads_between, verify, write_anchor
 from tests.factories import claim_row, insert_claims
 
 
@@ -66,8 +66,9 @@ def test_a_rewritten_chain_still_breaks_its_anchor(history: Engine) -> None:
         prev = ""
         for e in events:
             actor = "forger" if e.seq == 1 else e.actor
-            digest = event_hash(prev, e.claim_pk, e.seq, e.from_state, e.to_state, e.trigger, actor, e.role,
-                                e.on, e.run_id, e.reason)
+            fields = (prev, e.claim_pk, e.seq, e.from_state, e.to_state, e.trigger, actor, e.role, e.on,
+                      e.run_id, e.reason)
+            digest = event_hash_v2(*fields, e.money) if e.version == 2 else event_hash(*fields)
             conn.execute(update(EVENT).where(EVENT.c.id == e.id).values(actor=actor, prev_hash=prev, hash=digest))
             prev = digest
         conn.execute(update(CLAIM).where(CLAIM.c.id == claim.id).values(event_head=prev))
@@ -89,3 +90,63 @@ def test_a_state_changed_without_an_event_is_named(history: Engine) -> None:
     with history.begin() as conn:
         conn.execute(update(CLAIM).where(CLAIM.c.claim_id == "H1").values(state="paid"))
     assert any("H1" in p and "differs" in p for p in _problems(history))
+
+
+def _as_before_migration_80(engine: Engine) -> None:
+    """The history as a database before migration 80 held it: format 1 events, payments without a
+    hash, anchors over heads only, and none of the new columns."""
+    from sqlalchemy import text
+
+    from models.tables import ANCHOR, PAYMENT
+    from services.money.payments import payment_row
+
+    with engine.begin() as conn:
+        claim = conn.execute(select(CLAIM).order_by(CLAIM.c.id).limit(1)).one()
+        conn.execute(insert(PAYMENT).values(payment_row(claim, "advance", 1, claim.advance_paid, date(2020, 6, 1),
+                                                        status="sent")))
+        conn.execute(delete(ANCHOR))
+        for c in conn.execute(select(CLAIM)).all():
+            prev = ""
+            for e in conn.execute(select(EVENT).where(EVENT.c.claim_pk == c.id).order_by(EVENT.c.seq)).all():
+                digest = event_hash(prev, e.claim_pk, e.seq, e.from_state, e.to_state, e.trigger, e.actor, e.role,
+                                    e.on, e.run_id, e.reason)
+                conn.execute(update(EVENT).where(EVENT.c.id == e.id).values(prev_hash=prev, hash=digest))
+                prev = digest
+            conn.execute(update(CLAIM).where(CLAIM.c.id == c.id).values(event_head=prev))
+        for table, column in (("claim_event", "version"), ("claim_event", "money"), ("payment", "hash"),
+                              ("audit_anchor", "first_payment_id"), ("audit_anchor", "last_payment_id")):
+            conn.execute(text(f"ALTER TABLE {table} DROP COLUMN {column}"))
+        conn.execute(text("DELETE FROM schema_version WHERE version = 80"))
+    old = Table("audit_anchor", MetaData(), autoload_with=engine)  # as the old code wrote anchors
+    with engine.begin() as conn:
+        last = conn.execute(select(func.max(EVENT.c.id))).scalar_one()
+        digest, heads = _digest("", _heads_between(conn, 0, last))
+        conn.execute(insert(old).values(on=date(2020, 6, 3), run_id="old", first_event_id=0, last_event_id=last,
+                                        heads=heads, digest=digest, prev_digest="", at=date(2020, 6, 3)))
+
+
+def test_migration_80_keeps_old_chains_verifying_as_format_1_and_hashes_the_payments(history: Engine) -> None:
+    from models.schema import upgrade
+    from models.tables import PAYMENT
+
+    _as_before_migration_80(history)
+    history.dispose()
+    assert [m.version for m in upgrade(history)] == [80]
+    report = verify(history)
+    assert report.intact, report.problems
+    with history.connect() as conn:
+        assert set(conn.execute(select(EVENT.c.version)).scalars()) == {1}
+        assert conn.execute(select(PAYMENT.c.hash)).scalar_one() is not None
+    # the next moves are format 2 and the next anchor covers payments; everything still verifies
+    with history.begin() as conn:
+        rows = conn.execute(select(CLAIM).where(CLAIM.c.state == "publicly_posted")).all()
+        write_moves(conn, [plan_move(r, "close_posting") for r in rows], actor=SYSTEM, on=date(2020, 6, 8))
+    assert write_anchor(history, date(2020, 6, 8)) is not None
+    report = verify(history)
+    assert report.intact, report.problems
+    with history.connect() as conn:
+        assert set(conn.execute(select(EVENT.c.version)).scalars()) == {1, 2}
+    # an old format 1 event edited is still found
+    with history.begin() as conn:
+        conn.execute(update(EVENT).where(EVENT.c.version == 1, EVENT.c.seq == 1).values(actor="intruder"))
+    assert any("#1" in p and "changed" in p for p in verify(history).problems)

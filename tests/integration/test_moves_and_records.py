@@ -14,7 +14,7 @@ from models.tables import CLAIM, COMPLETION, EVENT, INSPECTION
 from services.access.actors import SYSTEM, Actor
 from services.claim_view import claim_view
 from services.importing.rosters import record_completions, record_inspections
-from services.nightly.moves import StaleClaims, event_hash, plan_move, write_moves
+from services.nightly.moves import StaleClaims, event_hash_v2, money_text, plan_move, write_moves
 from tests.factories import claim_row, insert_claims
 
 ON = date(2020, 6, 4)
@@ -34,6 +34,7 @@ def test_moves_update_claims_and_chain_events(engine: Engine) -> None:
             moves = [plan_move(r, trigger, reason=f"{trigger} test") for r in rows]
             assert write_moves(conn, moves, actor=SYSTEM, on=ON, run_id="run-1") == 2
     claims = _claims(engine)
+    claims_by_pk = {c.id: c for c in claims.values()}
     assert {c.state for c in claims.values()} == {"assessed"}
     with engine.connect() as conn:
         events = conn.execute(select(EVENT).order_by(EVENT.c.claim_pk, EVENT.c.seq)).all()
@@ -45,8 +46,10 @@ def test_moves_update_claims_and_chain_events(engine: Engine) -> None:
         first, second = chain  # type: ignore[misc]
         assert (first.from_state, first.to_state) == ("filed", "on_site_inspected")
         assert second.prev_hash == first.hash
-        assert second.hash == event_hash(first.hash, second.claim_pk, 2, "on_site_inspected", "assessed",
-                                         "assess", "nightly", "system", ON, "run-1", "assess test")
+        assert (second.version, second.money) == (2, money_text(claims_by_pk[second.claim_pk]._mapping))
+        assert second.hash == event_hash_v2(first.hash, second.claim_pk, 2, "on_site_inspected", "assessed",
+                                            "assess", "nightly", "system", ON, "run-1", "assess test",
+                                            second.money)
     heads = {c.id: c.event_head for c in claims.values()}
     assert all(heads[pk] == chain[-1].hash for pk, chain in by_claim.items())
 

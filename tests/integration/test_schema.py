@@ -82,7 +82,7 @@ def test_a_version_61_database_gains_the_later_claim_fields_and_keeps_its_claims
     from models.tables import CLAIM
 
     engine = make_engine(db_url)
-    for migration in MIGRATIONS[:-1]:
+    for migration in [m for m in MIGRATIONS if m.version < 90]:
         migration.apply(engine)
         with Session(engine) as session:
             session.add(SchemaVersion(version=migration.version, name=migration.name))
@@ -98,10 +98,10 @@ def test_a_version_61_database_gains_the_later_claim_fields_and_keeps_its_claims
             "VALUES ('C1', 'nanxun-2019', 'apprenticeship', 'P', 'N', '330503', '2020-05-10', "
             "'enterprise', 'E', '', false, false, false, 1, 'h', 'filed', 0, 0, 0, 0, '', '', false, "
             "0, 0, '', '2020-05-10 00:00:00', '2020-05-10 00:00:00')"))
-    assert [m.version for m in upgrade(engine)] == [90]
+    assert [m.version for m in upgrade(engine)] == [m.version for m in MIGRATIONS if m.version >= 90]
     assert {"bank_name", "apprentice_allowance_actual"} <= {
         c["name"] for c in inspect(engine).get_columns("claim")}
-    MIGRATIONS[-1].apply(engine)  # idempotent
+    MIGRATIONS[[m.version for m in MIGRATIONS].index(90)].apply(engine)  # idempotent
     with engine.connect() as conn:
         row = conn.execute(select(CLAIM.c.claim_id, CLAIM.c.bank_name,
                                   CLAIM.c.apprentice_allowance_actual)).one()

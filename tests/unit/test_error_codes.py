@@ -22,7 +22,8 @@ def test_every_code_is_documented_and_has_both_texts(code: str) -> None:
 @pytest.mark.parametrize(("reason", "code"), [
     (NO_CLASS_FILING, "advance_not_payable"), (NOT_AN_ORGANISATION, "advance_not_payable"),
     (POLICY_ALLOWS_NONE, "advance_not_allowed"), ("policy_not_in_force", "policy_not_in_force"),
-    ("missing_parameter: huludao.rate", "missing_parameter"), ("claim facts: no level", "missing_facts"), ("missing_facts: apprentice_allowance_actual: x", "missing_facts"),
+    ("missing_parameter: huludao.rate", "missing_parameter"), ("claim facts: no level", "missing_facts"),
+    ("missing_facts: apprentice_allowance_actual: x", "missing_facts"),
     ("advance payment refused: channel down", "advance_refused"),
     ("payment attempt 2 refused: bad account", "payment_refused"),
     ("the bank failed payment P-1 (attempt 1) on 2020-06-15", "bank_failed"),

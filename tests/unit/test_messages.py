@@ -184,3 +184,25 @@ def test_set_aside_reasons_read_in_the_readers_language() -> None:
         "政策未规定的参数尚无本地取值（huludao-2019.rate）")
     assert reason_text(None, "zh") == ""
 
+
+
+def test_payee_checks_brought_by_issue_17_read_in_chinese() -> None:
+    from intake.messages import localise_stored
+    from intake.validate import InvalidRecord, parse_values
+    from services.error_codes import reason_text
+    from services.money.payee_check import payee_problem
+    from tests.unit.intake.claimrows import good_row
+
+    class NoAccount:
+        payee_name, bank_account = "李四", ""
+
+    stored = payee_problem(NoAccount())
+    assert stored is not None and stored.startswith("payee_incomplete: no bank_account")
+    assert reason_text(stored, "zh").startswith("收款信息不全：缺少 bank_account；请用 claims amend 补正")
+    row = {**good_row(0), "payee_type": "individual", "payee_id": good_row(0)["person_id"],
+           "bank_account": "622200001234"}
+    with pytest.raises(InvalidRecord) as refused:
+        parse_values(row)
+    texts = {e.field: e.message for e in refused.value.errors}
+    assert "has 12 digits" in texts["bank_account"]
+    assert "有12位；个人银行卡或社保卡号应为16至19位数字" in localise_stored(texts["bank_account"], "zh")

@@ -10,7 +10,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, insert
+from sqlalchemy import Engine, insert, select
 
 from intake.identity import make_credit_code, make_person_id
 from models.tables import (
@@ -48,9 +48,18 @@ def add_claims(engine: Engine, *rows: dict[str, Any]) -> dict[str, int]:
 
 
 def add_payments(engine: Engine, *rows: dict[str, Any]) -> None:
+    """Payment rows; like the product's orders they keep the payee's name and account as the claim
+    (else the payee registry) holds them now, unless given."""
     with engine.begin() as conn:
+        pks = sorted({row["claim_pk"] for row in rows})
+        claims = {c.id: c for c in conn.execute(select(CLAIM).where(CLAIM.c.id.in_(pks)))}
+        registry = {p.payee_id: p for p in conn.execute(select(PAYEE))}
+        def payee(row: dict[str, Any]) -> dict[str, Any]:
+            claim, known = claims[row["claim_pk"]], registry.get(row["payee_id"])
+            return {"payee_name": claim.payee_name or (known.name if known else None),
+                    "bank_account": claim.bank_account or (known.bank_account if known else None)}
         conn.execute(insert(PAYMENT), [
-            {"attempt": 1, "status": "sent", "reference": None, **row,
+            {"attempt": 1, "status": "sent", "reference": None, **payee(row), **row,
              "idempotency_key": row.get("idempotency_key")
              or f"{row['claim_pk']}:{row['kind']}:{row.get('attempt', 1)}"}
             for row in rows
@@ -156,6 +165,9 @@ def standard_scenario(engine: Engine) -> Scenario:
         {"claim_pk": pks["K001"], "kind": "final", "attempt": 2, "amount": D("1800.00"),
          "status": "confirmed", "payee_type": "individual", "payee_id": ids["K001"],
          "business_date": day},
+        {"claim_pk": pks["H006"], "kind": "advance", "amount": D("500.00"), "status": "sent",
+         "payee_type": "enterprise", "payee_id": firm2, "business_date": date(2019, 12, 20),
+         "reference": "PAY-20191220-0001"},
         {"claim_pk": pks["H006"], "kind": "recovery", "amount": D("500.00"), "status": "due",
          "payee_type": "enterprise", "payee_id": firm2, "business_date": day},
         {"claim_pk": pks["H008"], "kind": "final", "amount": D("1500.00"), "status": "sent",

@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from exports.target_report import write_targets_report
 from tests.conftest import run_claims
 from tests.e2e.exports.files import money, sheets
-from tests.e2e.exports.helpers import add_claims, person, standard_scenario
+from tests.e2e.exports.helpers import add_claims, add_payments, person, standard_scenario
 from tests.factories import claim_row
 
 
@@ -77,9 +77,14 @@ def test_ordos_by_department_for_the_year_and_by_stage(engine: Engine, tmp_path:
                          final_paid=Decimal("800.00") if state == "paid" else Decimal("0"),
                          certificate_date=date(year, 5, 1), filed_on=date(year, 5, 2))
 
-    add_claims(engine, claim("O1", "人社局", 2019), claim("O2", "市人社局", 2020),
-               claim("O3", "市应急管理局", 2020, "assessed"), claim("O4", "市林草局", 2020),
-               claim("O5", None, 2021))
+    rows = [claim("O1", "人社局", 2019), claim("O2", "市人社局", 2020),
+            claim("O3", "市应急管理局", 2020, "assessed"), claim("O4", "市林草局", 2020),
+            claim("O5", None, 2021)]
+    pks = add_claims(engine, *rows)
+    # money paid is read from the payment rows (services/money/totals.py), as the product writes them
+    add_payments(engine, *({"claim_pk": pks[str(r["claim_id"])], "kind": "final", "amount": Decimal("800.00"),
+                            "payee_type": "individual", "payee_id": r["payee_id"],
+                            "business_date": r["certificate_date"]} for r in rows if r["state"] == "paid"))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         _, png, progress = write_targets_report(engine, policy="ordos-2019", year=2020,

@@ -29,14 +29,15 @@ WORKER = make_person_id("211402", date(1990, 1, 1), 1)
 TRAINEE = make_person_id("211402", date(1991, 2, 3), 2)
 ZHU = make_person_id("411702", date(1992, 3, 4), 3)
 SCHOOL = make_credit_code(7, "211402")
-BASE = {"filed_on": "2020-05-10", "person_name": "王小明", "groups": "enterprise_employee;unemployment_insured"}
+BASE = {"filed_on": "2020-05-10", "person_name": "王小明", "groups": "enterprise_employee;unemployment_insured",
+        "payee_name": "王小明", "bank_account": "6217000000000000019"}  # no order without a payee and account
 ROWS = [
     {**BASE, "claim_id": "G1", "policy": "huludao-2019", "kind": "skill_upgrade",
      "person_id": WORKER, "region": "211402", "payee_type": "individual", "payee_id": WORKER,
      "occupation": "电工", "level": "L4", "certificate_date": "2020-04-20"},
     {**BASE, "claim_id": "P1", "policy": "huludao-2019", "kind": "project_training",
      "person_id": TRAINEE, "person_name": "李四", "region": "211402",
-     "payee_type": "institution", "payee_id": SCHOOL, "advance_requested": "true",
+     "payee_type": "institution", "payee_id": SCHOOL, "payee_name": "葫芦岛职业培训学校", "advance_requested": "true",
      "class_id": "K-7", "catalog_standard": "1500", "groups": "rural_transfer",
      "occupation": "电工", "level": "L4"},
     {**BASE, "claim_id": "Z1", "policy": "zhumadian-2019", "kind": "skill_upgrade",

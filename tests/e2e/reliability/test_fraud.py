@@ -47,7 +47,8 @@ def _settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 def certificate(claim_id: str, person: str, number: str, **extra: str) -> dict[str, str]:
     row = {**good_row(0), "claim_id": claim_id, "person_id": person, "payee_id": person, "certificate_no": number,
-           "groups": "enterprise_employee;unemployment_insured"}
+           "groups": "enterprise_employee;unemployment_insured", "payee_name": "王小明",
+           "bank_account": "6217000000000000019"}  # a claim without a payee account is not paid
     row.update(extra)
     return row
 

@@ -63,14 +63,27 @@ def test_commands_wait_for_a_live_night_then_stop_with_exit_3_and_release_is_for
     actors.write_text("系统管理员: [admin]\n王会计: [clerk]\n", encoding="utf-8")
     statement = tmp_path / "statement.csv"
     statement.write_text("reference,amount,status\n", encoding="utf-8")
+    rows = tmp_path / "rows.csv"
+    rows.write_text("claim_id,policy,amount\n", encoding="utf-8")
     env = {"CLAIMS_LEASE_WAIT_SECONDS": "1", "CLAIMS_ACTORS": str(actors), "CLAIMS_ACTOR": "系统管理员"}
     with lease.held(engine, "a live night in this test process"):
+        # everything that changes claims a night changes waits for the lease, then stops with exit 3
         for command in (("retry", "--all", "--on", "2020-06-12"),
                         ("bank", "import", str(statement), "--on", "2020-06-12"),
+                        ("recover", "G001", "--reason", "虚假培训"),
+                        ("recovered", str(rows)),
+                        ("approve", "--date", "2020-06-12"),
+                        ("object", "G001", "--reason", "未到场"),
+                        ("review", "G001", "--dismiss", "--reason", "已核实"),
+                        ("amend", str(rows)),
+                        ("withdraw", "G001", "--reason", "申请人撤回"),
+                        ("inspect", "record", str(rows)),
+                        ("complete", str(rows)),
                         ("nightly", "--no-prefect", "--as-of", "2020-06-12")):
             done = run_claims(*command, db=db_url, env=env)
             assert done.returncode == 3, (command, done.stdout, done.stderr)
-            assert "a live night in this test process" in done.stderr, done.stderr
+            assert "a live night in this test process" in done.stderr, (command, done.stderr)
+            assert "Traceback" not in done.stderr
         refused = run_claims("lease", "release", "--actor", "王会计", db=db_url, env=env)
         assert refused.returncode == 1 and "not as admin" in refused.stderr, refused.stderr
         assert lease.show(engine) is not None
