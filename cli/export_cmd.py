@@ -132,7 +132,7 @@ def payments(
     n = sum(c for c, _ in totals.values())
     _write(out, batch_sections(engine, on, lang), "拨付清单", n)
     amount = sum((a for _, a in totals.values()), Decimal("0.00"))
-    per_kind = ", ".join(f"{k} {count(c, 'payment')} = {a}" for k, (c, a) in sorted(totals.items())) \
+    per_kind = ", ".join(f"{k} {c} = {a}" for k, (c, a) in sorted(totals.items())) \
         or msg("export.none")
     console.print(msg("export.payments_written", path=out, payments=count(n, "payment"), day=on,
                       amount=amount, per_kind=per_kind), markup=False)
