@@ -75,7 +75,7 @@ def import_claims(
                 result = import_file(engine, file, actor=who, on=day,
                                      progress=lambda n: bar.advance(task, n))
         except UnreadableFile as exc:
-            fail(msg("import.nothing_filed", problem=exc), code=2)
+            fail(msg("import.nothing_filed", problem=explain(exc)), code=2)
             return
         except Forbidden as exc:
             fail(exc, code=3)

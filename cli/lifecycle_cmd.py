@@ -10,7 +10,7 @@ import typer
 
 from cli.common import ActorOption, OnOption, Table, business_date, console, fail, ready_engine
 from cli.lease_cmd import night_lease
-from intake.messages import msg
+from intake.messages import explain, msg
 from services.access.actors import actor_from
 from services.claim_view import claim_view
 from services.error_codes import reason_text
@@ -29,7 +29,7 @@ def _rows(path: Path):  # type: ignore[no-untyped-def]
     try:
         return list(read_rows(path))
     except UnreadableFile as exc:
-        fail(f"{path}: {exc}")
+        fail(f"{path}: {explain(exc)}")
         raise  # unreachable: fail() exits
 
 

@@ -16,7 +16,7 @@ from cli.bank_cmd import bank_copy, bank_resolve
 from cli.common import ActorOption, OnOption, Table, business_date, console, fail, ready_engine
 from cli.lease_cmd import night_lease
 from flows.events import announce, counts_of
-from intake.messages import count, msg
+from intake.messages import count, explain, msg
 from models.db import database_url
 from services.access.actors import actor_from
 from services.access.roles import Forbidden
@@ -74,7 +74,7 @@ def _rows(path: Path) -> list[tuple[int, Any]]:
     try:
         return list(read_rows(path))
     except UnreadableFile as exc:
-        fail(f"{path}: {exc}")
+        fail(f"{path}: {explain(exc)}")
         raise  # unreachable: fail() exits
 
 

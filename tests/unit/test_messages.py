@@ -206,3 +206,17 @@ def test_payee_checks_brought_by_issue_17_read_in_chinese() -> None:
     texts = {e.field: e.message for e in refused.value.errors}
     assert "has 12 digits" in texts["bank_account"]
     assert "有12位；个人银行卡或社保卡号应为16至19位数字" in localise_stored(texts["bank_account"], "zh")
+
+
+def test_a_file_that_cannot_be_read_says_so_in_the_readers_language(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from intake.messages import explain
+    from intake.readers import UnreadableFile, read_rows
+
+    empty = tmp_path / "空.csv"
+    empty.write_bytes(b"")
+    with pytest.raises(UnreadableFile) as refused:
+        list(read_rows(empty))
+    assert str(refused.value) == "空.csv: the file is empty; it needs a header row"
+    monkeypatch.setenv("CLAIMS_LANG", "zh")
+    assert explain(refused.value) == "空.csv：文件为空；至少需要一行表头"
