@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from cli.common import business_date, console, err_console, fail, ready_engine
@@ -21,7 +22,7 @@ from exports.summary_report import write_summary_report
 from exports.target_report import write_targets_report
 from exports.targets import NoTargetTable
 from exports.writer import Section, UnsupportedFile, check_suffix, write_document
-from intake.messages import msg
+from intake.messages import count, msg
 from rules.record import POLICIES
 
 export_app = typer.Typer(help="Files for the bureau: posting notice, payment batch, rejected list.\n\n"
@@ -104,8 +105,8 @@ def posting(
         fail(msg("cli.no_postings"))
     sections = notice_sections(engine, policy=policy, date_from=first, date_to=last, lang=lang)
     _write(out, sections, "公示名单", sum(w.claims for w in windows))
-    console.print(f"wrote {out}: {sum(w.claims for w in windows)} claims in "
-                  f"{len(windows)} posting window(s)")
+    console.print(msg("export.posting_written", path=out, claims=count(sum(w.claims for w in windows), "claim"),
+                      windows=count(len(windows), "window")), markup=False)
 
 
 @export_app.command("payments")
@@ -131,10 +132,12 @@ def payments(
     n = sum(c for c, _ in totals.values())
     _write(out, batch_sections(engine, on, lang), "拨付清单", n)
     amount = sum((a for _, a in totals.values()), Decimal("0.00"))
-    per_kind = ", ".join(f"{k} {c} = {a}" for k, (c, a) in sorted(totals.items())) or "none"
-    console.print(f"wrote {out}: {n} payments on {on}, total {amount} yuan ({per_kind})")
+    per_kind = ", ".join(f"{k} {c} = {a}" for k, (c, a) in sorted(totals.items())) \
+        or msg("export.none")
+    console.print(msg("export.payments_written", path=out, payments=count(n, "payment"), day=on,
+                      amount=amount, per_kind=per_kind), markup=False)
     if not n:
-        console.print(f"[yellow]no payments have business date {on}; check --date[/yellow]")
+        console.print(f"[yellow]{escape(msg('export.no_payments', day=on))}[/yellow]")
 
 
 @export_app.command("rejected")
@@ -152,7 +155,7 @@ def rejected(
     lang = _lang(lang)
     engine = ready_engine()
     _write(out, rejected_sections(engine, lang), "不予补贴名单", None)
-    console.print(f"wrote {out}")
+    console.print(msg("export.written", path=out), markup=False)
 
 
 @report_app.command("targets")
@@ -180,7 +183,7 @@ def targets(
     for tp in progress:
         pct = f"{tp.total.percent}%" if tp.total.percent is not None else "target not stated"
         console.print(f"{tp.table.title_zh}: {tp.total.subsidised} of {tp.total.target} ({pct})")
-    console.print(f"wrote {xlsx} and {png}")
+    console.print(msg("export.written_two", path=xlsx, chart=png), markup=False)
 
 
 @report_app.command("summary")
@@ -209,4 +212,5 @@ def summary(
     except FontMissing as exc:
         fail(exc)
         return
-    console.print(f"{figures.claims} claims filed {first}..{last}; wrote {xlsx} and {png}")
+    console.print(msg("export.summary_written", claims=count(figures.claims, "claim"), first=first, last=last,
+                      path=xlsx, chart=png), markup=False)

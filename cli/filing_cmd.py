@@ -75,7 +75,7 @@ def import_claims(
                 result = import_file(engine, file, actor=who, on=day,
                                      progress=lambda n: bar.advance(task, n))
         except UnreadableFile as exc:
-            fail(msg("import.nothing_filed", problem=exc), code=2)
+            fail(msg("import.nothing_filed", problem=explain(exc)), code=2)
             return
         except Forbidden as exc:
             fail(exc, code=3)
@@ -98,7 +98,7 @@ def _summary(result: ImportReport) -> None:
         return
     table = Table(title=msg("import.rejected_title", shown=min(SHOWN_REJECTIONS, len(result.rejections)),
                             total=count(len(result.rejections), "row")))
-    for column in ("row", "claim_id", "field", "message"):
+    for column in msg("import.columns").split("|"):
         table.add_column(column, overflow="fold")
     for rejection in result.rejections[:SHOWN_REJECTIONS]:
         for i, error in enumerate(rejection.errors):

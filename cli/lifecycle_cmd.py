@@ -10,8 +10,10 @@ import typer
 
 from cli.common import ActorOption, OnOption, Table, business_date, console, fail, ready_engine
 from cli.lease_cmd import night_lease
+from intake.messages import explain, msg
 from services.access.actors import actor_from
 from services.claim_view import claim_view
+from services.error_codes import reason_text
 from services.importing.rosters import RecordReport, record_completions, record_inspections
 from services.lookup import AmbiguousClaim, ClaimNotFound
 
@@ -27,7 +29,7 @@ def _rows(path: Path):  # type: ignore[no-untyped-def]
     try:
         return list(read_rows(path))
     except UnreadableFile as exc:
-        fail(f"{path}: {exc}")
+        fail(f"{path}: {explain(exc)}")
         raise  # unreachable: fail() exits
 
 
@@ -102,7 +104,8 @@ def show(
     if view["reasons"]:
         console.print("reasons: " + ", ".join(view["reasons"]))
     if view["set_aside"]:
-        console.print(f"set aside 待处理: {view['set_aside']['step']} — {view['set_aside']['reason']}",
+        console.print(msg("show.set_aside", step=view["set_aside"]["step"],
+                          reason=reason_text(view["set_aside"]["reason"])),
                       markup=False)
     if view["advance_problem"]:
         console.print(f"advance 预支: {view['advance_problem']}", markup=False)

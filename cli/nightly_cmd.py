@@ -15,7 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 
 from cli.common import Table, business_date, console, fail, ready_engine
 from flows.settings import EPHEMERAL_STARTUP_SECONDS
-from intake.messages import msg
+from intake.messages import count, msg
 from services.access.scrub import scrub
 from services.nightly.report import summary_rows
 from services.nightly.steps import STEP_ORDER, STEP_ZH, Partition, StepResult
@@ -147,8 +147,8 @@ def _with_prefect(day: date, chunk_size: int | None, workers: int | None,
             raise
         finally:
             remove()
-    console.print(f"flow run nightly-{day}: {state.name} "
-                  f"[dim]({state.state_details.flow_run_id})[/dim]")
+    console.print(msg("nightly.flow_run", day=day, state=state.name) +
+                  f" [dim]({state.state_details.flow_run_id})[/dim]")
     outcome = state.result(raise_on_failure=False)
     if not state.is_completed():
         fail(str(outcome) if isinstance(outcome, BaseException) else str(state.message))
@@ -188,15 +188,15 @@ def _print_summary(day: date, results: Mapping[str, StepResult]) -> None:
     table = Table(title=f"nightly-{day}")
     rows = summary_rows(results)
     columns = ["step", "policy", "claims moved", "to state", "money (yuan)", "set aside"]
-    for column in columns:
-        table.add_column(column, justify="right" if column in ("claims moved", "set aside")
+    for column, heading in zip(columns, msg("nightly.header").split("|"), strict=True):
+        table.add_column(heading, justify="right" if column in ("claims moved", "set aside")
                          else "left")
     for row in rows:
         table.add_row(*(str(row[c]) for c in columns))
     console.print(table)
     aside = sum(len(r.set_aside) for r in results.values())
     if aside:
-        console.print(f"{aside} claims set aside: see `claims failed`")
+        console.print(msg("nightly.set_aside", claims=count(aside, "claim")), markup=False)
     from services.money.funds import unlimited_warning
     from services.settings import load_settings
 
@@ -205,6 +205,5 @@ def _print_summary(day: date, results: Mapping[str, StepResult]) -> None:
     from services.oversight.holds import waiting_count
 
     if waiting := waiting_count(ready_engine()):
-        console.print(f"{waiting} claims set aside by an institution signal wait for a reviewer: "
-                      "claims oversight list")
+        console.print(msg("nightly.held_for_review", claims=count(waiting, "claim")), markup=False)
 

@@ -16,10 +16,11 @@ from cli.bank_cmd import bank_copy, bank_resolve
 from cli.common import ActorOption, OnOption, Table, business_date, console, fail, ready_engine
 from cli.lease_cmd import night_lease
 from flows.events import announce, counts_of
-from intake.messages import msg
+from intake.messages import count, explain, msg
 from models.db import database_url
 from services.access.actors import actor_from
 from services.access.roles import Forbidden
+from services.error_codes import reason_text
 from services.lookup import AmbiguousClaim, ClaimNotFound
 from services.money.approval import ApprovalError, approve_batch, finish_released, waiting_batches
 from services.money.payments import import_bank_statement
@@ -73,7 +74,7 @@ def _rows(path: Path) -> list[tuple[int, Any]]:
     try:
         return list(read_rows(path))
     except UnreadableFile as exc:
-        fail(f"{path}: {exc}")
+        fail(f"{path}: {explain(exc)}")
         raise  # unreachable: fail() exits
 
 
@@ -251,11 +252,12 @@ def failed(
     if as_json:
         typer.echo(json.dumps([f.as_json() for f in failures], ensure_ascii=False, indent=2))
         return
-    table = Table("policy", "claim_id", "state", "step", "reason", "since", title="set aside 待处理")
+    table = Table(*msg("failed.header").split("|"), title=msg("failed.title"))
     for f in failures:
-        table.add_row(f.policy, f.claim_id, f.state, f.step, f.reason, f.since.isoformat() if f.since else "")
+        table.add_row(f.policy, f.claim_id, f.state, f.step, reason_text(f.reason),
+                      f.since.isoformat() if f.since else "")
     console.print(table)
-    console.print(f"{len(failures)} claims set aside")
+    console.print(msg("failed.count", claims=count(len(failures), "claim")))
 
 
 def retry_cmd(
@@ -284,7 +286,7 @@ def retry_cmd(
         moved = sum(sum(r.moved.values()) for r in report.steps.values())
         console.print(f"retried {len(report.chosen)} claims: {moved} moved, {len(report.still_failed)} still set aside")
         for f in report.still_failed:
-            console.print(f"  {f.policy} {f.claim_id}: {f.step} — {f.reason}")
+            console.print(f"  {f.policy} {f.claim_id}: {f.step} — {reason_text(f.reason)}", markup=False)
 
 
 def _problems(rows: list[tuple[int, str, str]], echo: Callable[[Any], None] = console.print) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from cli.common import business_date, console, fail, ready_engine
+from intake.messages import explain
 from services.oversight.reference import import_certificates, import_insurance
 
 reference_app = typer.Typer(help="Reference extracts the assessment checks claims against "
@@ -46,7 +47,7 @@ def import_reference(
     try:
         rows = list(read_rows(file))
     except UnreadableFile as exc:
-        fail(f"{file}: {exc}")
+        fail(f"{file}: {explain(exc)}")
         return
     load = import_certificates if kind is Kind.certificates else import_insurance
     report = load(engine, rows, extract_on=day)

@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 
 from cli.common import Table, console, err_console
-from intake.messages import msg
+from intake.messages import explain, msg
 from intake.readers import UnreadableFile, read_rows
 from intake.validate import InvalidRecord, parse_record
 from rules.decision import Decision, Grant
@@ -160,7 +160,7 @@ def evaluate_cmd(
                        "error_code": outcome.error_code}
             out.write(json.dumps(obj, ensure_ascii=False) + "\n")
     except UnreadableFile as exc:
-        err_console.print(f"[red]{msg('cli.error')}[/red] {file}: {exc}")
+        err_console.print(f"[red]{msg('cli.error')}[/red] {file}: {explain(exc)}")
         raise typer.Exit(2) from None
     out.flush()
     if bad:
@@ -208,7 +208,7 @@ def explain_cmd(
                     raise typer.Exit(1)
                 return
     except UnreadableFile as exc:
-        err_console.print(f"[red]{msg('cli.error')}[/red] {file}: {exc}")
+        err_console.print(f"[red]{msg('cli.error')}[/red] {file}: {explain(exc)}")
         raise typer.Exit(2) from None
     err_console.print(f"[red]{msg('cli.error')}[/red] {msg('cli.no_claim_in_file', claim=claim, file=file)}")
     raise typer.Exit(1)

@@ -15,6 +15,8 @@ from datetime import date
 from functools import lru_cache
 from operator import mul
 
+from intake.messages import msg
+
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
 
@@ -43,17 +45,17 @@ def id_check_digit(first17: str) -> str:
 def identity_problem(value: str) -> str | None:
     """Why `value` is not a valid resident identity number, or None when it is."""
     if len(value) != 18:
-        return f"must be 18 characters, it has {len(value)}"
+        return msg("row.id_length", "en", length=len(value))
     body, check = value[:17], value[17]
     if not body.isascii() or not body.isdigit() or not (check.isdigit() or check == "X"):
-        return "must be 17 digits followed by a digit or X"
+        return msg("row.id_digits", "en")
     born = birth_date(value)
     if born is None:
-        return f"its birth date {body[6:10]}-{body[10:12]}-{body[12:14]} is not a real date"
+        return msg("row.id_birth_unreal", "en", born=f"{body[6:10]}-{body[10:12]}-{body[12:14]}")
     if born < EARLIEST_BIRTH:
-        return f"its birth date {born.isoformat()} is before 1900"
+        return msg("row.id_birth_early", "en", born=born.isoformat())
     if id_check_digit(body) != check:
-        return "check digit is wrong (GB 11643)"
+        return msg("row.id_check", "en")
     return None
 
 
@@ -74,15 +76,14 @@ def credit_check_char(first17: str) -> str:
 def credit_code_problem(value: str) -> str | None:
     """Why `value` is not a valid unified social credit code, or None when it is."""
     if len(value) != 18:
-        return f"must be 18 characters, it has {len(value)}"
+        return msg("row.id_length", "en", length=len(value))
     bad = sorted({ch for ch in value if ch not in _CREDIT_VALUE})
     if bad:
-        return (f"contains {''.join(bad)!r}; only digits and the capital letters "
-                "A-Y except I, O, S, V, Z are used")
+        return msg("row.credit_chars", "en", chars=repr("".join(bad)))
     if not value[2:8].isdigit():
-        return "characters 3-8 must be the 6-digit region code"
+        return msg("row.credit_region", "en")
     if credit_check_char(value[:17]) != value[17]:
-        return "check character is wrong (GB 32100)"
+        return msg("row.credit_check", "en")
     return None
 
 

@@ -42,6 +42,50 @@ MESSAGES: dict[str, dict[str, str]] = {
     "import.rejected_title": {
         "en": "first {shown} of {total} not filed", "zh": "未受理的{total}中的前{shown}",
     },
+    "file.missing": {"en": "there is no file {path}", "zh": "没有文件 {path}"},
+    "file.unknown_type": {"en": "{name}: unknown file type {suffix}; use .csv, .xlsx, .xls or .jsonl",
+                          "zh": "{name}：不支持的文件类型 {suffix}；请使用 .csv、.xlsx、.xls 或 .jsonl"},
+    "file.header_empty": {"en": "{name}: the first row is empty; it must be the header of field names",
+                          "zh": "{name}：第一行为空；第一行必须是列名（表头）"},
+    "file.header_unnamed": {"en": "{name}: header column {column} has no name",
+                            "zh": "{name}：表头第{column}列没有列名"},
+    "file.header_twice": {"en": "{name}: the header names column {column} twice",
+                          "zh": "{name}：表头中列 {column} 出现了两次"},
+    "file.encoding": {"en": "{name}: the text is neither UTF-8 nor GB18030",
+                      "zh": "{name}：文件编码既不是 UTF-8 也不是 GB18030"},
+    "file.empty_needs_header": {"en": "{name}: the file is empty; it needs a header row",
+                                "zh": "{name}：文件为空；至少需要一行表头"},
+    "file.damaged": {"en": "{name}: the workbook is damaged ({detail})", "zh": "{name}：工作簿已损坏（{detail}）"},
+    "file.not_workbook": {"en": "{name}: not a readable {suffix} workbook ({detail})",
+                          "zh": "{name}：不是可读取的 {suffix} 工作簿（{detail}）"},
+    "file.sheet_empty": {"en": "{name}: the first sheet is empty; it needs a header row",
+                         "zh": "{name}：第一个工作表为空；至少需要一行表头"},
+    "file.empty": {"en": "{name}: the file is empty", "zh": "{name}：文件为空"},
+    "import.columns": {"en": "row|claim_id|field|message", "zh": "行号|申报编号|字段|说明"},
+    "failed.title": {"en": "set aside 待处理", "zh": "搁置待处理的申报"},
+    "failed.header": {"en": "policy|claim_id|state|step|reason|since",
+                      "zh": "政策|申报编号|状态|环节|原因|搁置日期"},
+    "failed.count": {"en": "{claims} set aside", "zh": "共{claims}申报被搁置"},
+    "show.set_aside": {"en": "set aside 待处理: {step} — {reason}", "zh": "搁置待处理：{step} — {reason}"},
+    "nightly.header": {"en": "step|policy|claims moved|to state|money (yuan)|set aside",
+                       "zh": "环节|政策|流转件数|转入状态|金额（元）|搁置件数"},
+    "nightly.set_aside": {"en": "{claims} set aside: see `claims failed`",
+                          "zh": "{claims}申报被搁置：见 `claims failed`"},
+    "nightly.held_for_review": {
+        "en": "{claims} set aside by an institution signal wait for a reviewer: claims oversight list",
+        "zh": "{claims}申报因机构风险信号被搁置，等待复核：claims oversight list"},
+    "nightly.flow_run": {"en": "flow run nightly-{day}: {state}", "zh": "流程运行 nightly-{day}：{state}"},
+    "export.posting_written": {"en": "wrote {path}: {claims} in {windows}",
+                               "zh": "已写入 {path}：{windows}公示期，共{claims}申报"},
+    "export.payments_written": {"en": "wrote {path}: {payments} on {day}, total {amount} yuan ({per_kind})",
+                                "zh": "已写入 {path}：{day} 拨付{payments}，合计 {amount} 元（{per_kind}）"},
+    "export.none": {"en": "none", "zh": "无"},
+    "export.no_payments": {"en": "no payments have business date {day}; check --date",
+                           "zh": "业务日 {day} 没有拨付；请检查 --date"},
+    "export.written": {"en": "wrote {path}", "zh": "已写入 {path}"},
+    "export.written_two": {"en": "wrote {path} and {chart}", "zh": "已写入 {path} 和 {chart}"},
+    "export.summary_written": {"en": "{claims} filed {first}..{last}; wrote {path} and {chart}",
+                               "zh": "{first} 至 {last} 受理{claims}申报；已写入 {path} 和 {chart}"},
     "import.report_written": {
         "en": "wrote every rejected row to {path}", "zh": "全部未受理的行已写入 {path}",
     },
@@ -420,6 +464,139 @@ MESSAGES.update({
 """Why an import row was not filed (intake/validate.py). The stored text is the English one;
 `localise_stored` gives it in the reader's language (import output, the 导入未受理 sheet)."""
 
+AS_TEXT_EN = ("format the column as Text in Excel (设置单元格格式 → 文本) before typing or pasting "
+              "the numbers, or use the template from `claims template`")
+AS_TEXT_ZH = ("请先在 Excel 中把该列设为文本（设置单元格格式 → 文本）再输入或粘贴号码，"
+              "或使用 `claims template` 生成的模板")
+
+MESSAGES.update({
+    "row.id_length": {"en": "must be 18 characters, it has {length}", "zh": "应为18位，实为{length}位"},
+    "row.id_digits": {"en": "must be 17 digits followed by a digit or X",
+                      "zh": "应为17位数字加1位数字或X"},
+    "row.id_birth_unreal": {"en": "its birth date {born} is not a real date",
+                            "zh": "出生日期 {born} 不是真实存在的日期"},
+    "row.id_birth_early": {"en": "its birth date {born} is before 1900",
+                           "zh": "出生日期 {born} 早于1900年"},
+    "row.id_check": {"en": "check digit is wrong (GB 11643)", "zh": "校验码错误（GB 11643）"},
+    "row.credit_chars": {
+        "en": "contains {chars}; only digits and the capital letters A-Y except I, O, S, V, Z are used",
+        "zh": "含有字符 {chars}；只能使用数字和大写字母 A-Y（不含 I、O、S、V、Z）"},
+    "row.credit_region": {"en": "characters 3-8 must be the 6-digit region code",
+                          "zh": "第3至8位应为6位行政区划代码"},
+    "row.credit_check": {"en": "check character is wrong (GB 32100)", "zh": "校验码错误（GB 32100）"},
+    "row.person_id_bad": {"en": "{problem}: {value}", "zh": "身份证号码有误（{problem}）：{value}"},
+    "row.born_after_filing": {"en": "its birth date is after filed_on {filed_on}: {value}",
+                              "zh": "出生日期晚于申报日期 {filed_on}：{value}"},
+    "row.payee_not_person_id": {
+        "en": "is not an identity number (payee_type individual): {problem}: {value}",
+        "zh": "不是有效的身份证号码（收款人类型为个人）：{problem}：{value}"},
+    "row.payee_not_credit_code": {
+        "en": "is not a unified social credit code (payee_type {payee_type}): {problem}: {value}",
+        "zh": "不是有效的统一社会信用代码（收款人类型为 {payee_type}）：{problem}：{value}"},
+    "row.outside_jurisdiction": {
+        "en": "{region} is not in {area}, the area of {policy} (its codes start with {prefix})",
+        "zh": "{region} 不在政策 {policy} 的辖区{area}内（该辖区的区划代码以 {prefix} 开头）"},
+    "row.advance_individual": {"en": "advances go to organisations only; payee_type is individual",
+                               "zh": "预支只拨付给单位，而收款人类型为个人"},
+    "row.training_order": {"en": "{end} is before training_start {start}",
+                           "zh": "{end} 早于培训开始日期 {start}"},
+    "row.payee_rule": {"en": "the policy pays the {required} here ({citation}), the file says {given}",
+                       "zh": "政策规定此项补贴拨付给 {required}（{citation}），文件填写的是 {given}"},
+    "row.unknown_group": {"en": "{codes} is not a known group code; use {choices}",
+                          "zh": "{codes} 不是有效的人员类别代码，可填：{choices}"},
+    "row.unknown_groups": {"en": "{codes} are not a known group code; use {choices}",
+                           "zh": "{codes} 不是有效的人员类别代码，可填：{choices}"},
+    "row.groups_too_long": {"en": "too long; at most {limit} characters", "zh": "过长，最多{limit}个字符"},
+    "row.excel_scientific": {
+        "en": "{value} is a number Excel shows in scientific notation; the digits after the first 15 "
+              "are lost and cannot be recovered. Re-enter it: " + AS_TEXT_EN,
+        "zh": "{value} 是 Excel 以科学计数法显示的数字，第15位以后的数字已丢失、无法恢复。请重新录入："
+              + AS_TEXT_ZH},
+    "row.excel_decimal": {
+        "en": "ends in {tail}: Excel stored it as a number and added a decimal part; " + AS_TEXT_EN,
+        "zh": "末尾多了 {tail}：Excel 把它存成了数字并加上了小数部分；" + AS_TEXT_ZH},
+    "row.not_account": {
+        "en": "{value} is not an account number of 8 to 32 digits; if it had leading zeros, Excel "
+              "dropped them: " + AS_TEXT_EN,
+        "zh": "{value} 不是8至32位数字的账号；如果原号码以0开头，Excel 已把开头的0去掉了：" + AS_TEXT_ZH},
+    "row.personal_account": {
+        "en": "{value} has {digits} digits; an individual's bank card or social security card (社保卡) "
+              "number has 16 to 19 digits (CONTRACT §1 bank_account). If digits are missing, Excel may "
+              "have dropped leading zeros: " + AS_TEXT_EN,
+        "zh": "{value} 有{digits}位；个人银行卡或社保卡号应为16至19位数字。若位数不足，可能是 Excel 去掉了"
+              "开头的0：" + AS_TEXT_ZH},
+    "row.extra_cells": {"en": "the row has {filled} filled cells but the header only {columns} columns",
+                        "zh": "该行有{filled}个已填单元格，但表头只有{columns}列"},
+    "row.control_char": {
+        "en": "the row contains the control character U+{code}, which no field may hold (a damaged "
+              "or binary file?)",
+        "zh": "该行含有控制字符 U+{code}，任何字段都不能含有（文件是否已损坏或不是文本文件？）"},
+    "row.cut_off": {
+        "en": "the last line has {cells} of the header's {width} cells and no line ending: the file "
+              "looks cut off in the middle of this row",
+        "zh": "最后一行只有{cells}个单元格（表头有{width}列）且没有换行：文件似乎在这一行中间被截断了"},
+    "row.not_csv": {"en": "the row cannot be read as CSV: {detail}", "zh": "该行无法按 CSV 格式读取：{detail}"},
+    "row.not_json": {"en": "the line is not valid JSON ({detail})", "zh": "该行不是有效的 JSON（{detail}）"},
+    "row.not_json_object": {"en": "the line is not a JSON object {{...}}",
+                            "zh": "该行不是 JSON 对象 {{...}}"},
+    "row.repeated_same": {
+        "en": "{claim_id} appears again in this file (first at row {first}) with the same content; "
+              "only the first row counts",
+        "zh": "{claim_id} 在本文件中重复出现（首次在第{first}行），内容相同；以第一次出现的行为准"},
+    "row.repeated_different": {
+        "en": "{claim_id} appears again in this file (first at row {first}) with different content; "
+              "only the first row counts",
+        "zh": "{claim_id} 在本文件中重复出现（首次在第{first}行），内容不同；以第一次出现的行为准"},
+    "row.repeated_changed": {
+        "en": "{claim_id} appears again in this file (first at row {first}) with different content "
+              "({diff}); only the first row counts",
+        "zh": "{claim_id} 在本文件中重复出现（首次在第{first}行），内容不同（{diff}）；以第一次出现的行为准"},
+    "row.already_filed": {
+        "en": "{claim_id} is already filed under {policy} with different content ({diff}); it was "
+              "not changed — correct a filed claim with `claims amend`",
+        "zh": "{claim_id} 已在政策 {policy} 下受理，但内容不同（{diff}）；原申报未作更改——"
+              "更正已受理的申报请用 `claims amend`"},
+    "row.diff": {"en": "{field}: filed {old}, this file {new}", "zh": "{field}：已受理为 {old}，本文件为 {new}"},
+    "row.empty": {"en": "empty", "zh": "空"},
+})
+"""Identity numbers and credit codes (intake/identity.py), cross-field checks, Excel-mangled
+numbers, unreadable records (intake/readers.py), repeated and conflicting claims
+(services/importing/filing.py). Stored in English like the ids above; `problem`, `diff`, `old`
+and `new` are themselves catalogued texts and are translated in their turn."""
+
+MESSAGES.update({
+    "fact.missing": {"en": "missing_facts: {field}: {problem}", "zh": "缺少审核所需的信息 {field}：{problem}"},
+    "fact.level": {"en": "{kind} is priced by certificate level; give it",
+                   "zh": "{kind} 按证书等级确定补贴标准，请填写证书等级"},
+    "fact.apprentice_type": {"en": "employee or student apprentice; give it",
+                             "zh": "请填写学徒类型：职工学徒或学生学徒"},
+    "fact.employed_on": {"en": "{kind} needs the date the job started", "zh": "{kind} 须填写就业（入职）日期"},
+    "fact.months": {"en": "work-based training is paid per month; give the months",
+                    "zh": "以工代训按月补贴，请填写月数"},
+    "fact.days": {"en": "the living allowance is paid per training day; give the days",
+                  "zh": "生活费补贴按实际培训天数计发，请填写天数"},
+    "fact.actual_allowance": {
+        "en": "the amount is the apprentice's actual monthly allowance (学徒月实习津贴) paid up to "
+              "{ceiling} ({source}); give it",
+        "zh": "补贴额为学徒实际的月实习津贴，最高 {ceiling} 元（{source}），请填写"},
+    "fact.class_dates": {"en": "a per-day allowance is checked against the class's dates; give them",
+                         "zh": "按天计发的补贴须与培训班起止日期核对，请填写培训起止日期"},
+    "fact.payee_incomplete": {
+        "en": "payee_incomplete: no {field}; correct it with claims amend (columns claim_id, policy, "
+              "{listed}), then the next night pays it",
+        "zh": "收款信息不全：缺少 {field}；请用 claims amend 补正（列 claim_id、policy、{listed}），"
+              "下一夜即予拨付"},
+    "fact.payee_incomplete_both": {
+        "en": "payee_incomplete: no payee_name and no bank_account; correct it with claims amend "
+              "(columns claim_id, policy, payee_name, bank_account), then the next night pays it",
+        "zh": "收款信息不全：缺少收款人名称（payee_name）和银行账号（bank_account）；请用 claims amend 补正"
+              "（列 claim_id、policy、payee_name、bank_account），下一夜即予拨付"},
+    "fact.class_order": {"en": "the class ends before it starts", "zh": "培训结束日期早于开始日期"},
+})
+"""Facts the rules need and a claim lacks (rules/engine.py ClaimFactsError); the night stores
+`missing_facts: FIELD: TEXT` in English and `claims failed`/`claims show` read it through
+`localise_stored`."""
+
 MESSAGES.update({
     "artifact.summary": {
         "en": "nightly-{day}: claims moved per step and policy, money by kind and policy (yuan, "
@@ -466,6 +643,7 @@ NOUNS: dict[str, dict[str, tuple[str, str]]] = {
     "payment": {"en": ("payment", "payments"), "zh": ("笔", "笔")},
     "person": {"en": ("person", "people"), "zh": ("人", "人")},
     "problem": {"en": ("problem", "problems"), "zh": ("项", "项")},
+    "window": {"en": ("posting window", "posting windows"), "zh": ("个", "个")},
 }
 """Count words: English singular/plural, Chinese measure word."""
 
@@ -507,8 +685,16 @@ def explain(exc: BaseException) -> str:
     return str(exc)
 
 
-_STORED_IDS = tuple(m for m in MESSAGES if m.startswith("row."))
+_STORED_IDS = tuple(m for m in MESSAGES if m.startswith(("row.", "fact.")))
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = []
+
+
+_NUMBERS = frozenset({"length", "first", "cells", "width", "columns", "filled", "digits"})
+"""Placeholders that always hold a whole number (so a template cannot swallow what follows)."""
+_WHOLE = r"\d+"
+_CODES = frozenset({"kind", "field", "payee_type", "required", "given", "policy"})
+"""Placeholders that always hold a code or field name (huludao-2019, skill_upgrade, person_id)."""
+_CODE = r"[a-z][a-z0-9_\-]*"
 
 
 def _pattern(template: str) -> re.Pattern[str]:
@@ -516,19 +702,48 @@ def _pattern(template: str) -> re.Pattern[str]:
     for literal, name, _spec, _conv in string.Formatter().parse(template):
         parts.append(re.escape(literal))
         if name:
-            parts.append(f"(?P<{name}>.+?)")
+            parts.append(f"(?P<{name}>{_WHOLE if name in _NUMBERS else _CODE if name in _CODES else '.+?'})")
     return re.compile("".join(parts) + r"\Z", re.S)
 
 
 def localise_stored(text: str, lang: str | None = None) -> str:
-    """A row message stored in English (`row.*` ids) in `lang`; any other text as it is."""
-    if (lang or current_lang()) == "en":
+    """A row message or missing fact stored in English (`row.*`, `fact.*` ids) in `lang`; any
+    other text as it is."""
+    lang = lang or current_lang()
+    if lang == "en":
         return text
+    found = _localised(text, lang)
+    return text if found is None else found
+
+
+_NESTED = frozenset({"problem", "old", "new"})
+"""Placeholders that hold a catalogued text themselves (translated in turn)."""
+_NEEDS_NESTED = frozenset({"row.person_id_bad"})
+"""Templates too general to trust unless their `problem` is a catalogued text."""
+
+
+def _localised(text: str, lang: str, depth: int = 0) -> str | None:
     if not _PATTERNS:
         longest_first = sorted(_STORED_IDS, key=lambda m: -len(MESSAGES[m]["en"]))
         _PATTERNS.extend((m, _pattern(MESSAGES[m]["en"])) for m in longest_first)
     for message_id, pattern in _PATTERNS:
         found = pattern.match(text)
-        if found:
-            return msg(message_id, lang, **found.groupdict())
-    return text
+        if not found:
+            continue
+        values = found.groupdict()
+        if depth < 3:
+            for name in _NESTED & set(values):
+                inner = _localised(values[name], lang, depth + 1)
+                if inner is None and message_id in _NEEDS_NESTED:
+                    break
+                values[name] = values[name] if inner is None else inner
+            else:
+                if "diff" in values:
+                    values["diff"] = "；".join(_localised(part, lang, depth + 1) or part
+                                              for part in values["diff"].split("; "))
+                return msg(message_id, lang, **values)
+            continue
+        if message_id in _NEEDS_NESTED:
+            continue
+        return msg(message_id, lang, **values)
+    return None

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from intake.headers import field_of
-from intake.messages import msg
+from intake.messages import explained, msg
 
 RawRow = dict[str, str | None]
 
@@ -55,7 +55,7 @@ def read_rows(path: Path, *, known: Collection[str] | None = None,
     """
     path = Path(path)
     if not path.is_file():
-        raise UnreadableFile(f"there is no file {path}")
+        raise explained(UnreadableFile, "file.missing", path=path)
     suffix = path.suffix.lower()
     if suffix == ".csv":
         return _csv_rows(path, known, warnings)
@@ -63,9 +63,7 @@ def read_rows(path: Path, *, known: Collection[str] | None = None,
         return _xlsx_rows(path, known, warnings)
     if suffix in (".jsonl", ".ndjson"):
         return _jsonl_rows(path, known, warnings)
-    raise UnreadableFile(
-        f"{path.name}: unknown file type {suffix or '(none)'}; use .csv, .xlsx, .xls or .jsonl"
-    )
+    raise explained(UnreadableFile, "file.unknown_type", name=path.name, suffix=suffix or "(none)")
 
 
 def estimate_rows(path: Path) -> int | None:
@@ -116,13 +114,13 @@ def _header(cells: list[Any], name: str) -> list[str]:
     while header and not header[-1]:
         header.pop()
     if not header:
-        raise UnreadableFile(f"{name}: the first row is empty; it must be the header of field names")
+        raise explained(UnreadableFile, "file.header_empty", name=name)
     if "" in header:
-        raise UnreadableFile(f"{name}: header column {header.index('') + 1} has no name")
+        raise explained(UnreadableFile, "file.header_unnamed", name=name, column=header.index("") + 1)
     seen: set[str] = set()
     for column in header:
         if column in seen:
-            raise UnreadableFile(f"{name}: the header names column {column!r} twice")
+            raise explained(UnreadableFile, "file.header_twice", name=name, column=repr(column))
         seen.add(column)
     return header
 
@@ -144,8 +142,8 @@ def _row_from(header: list[str], cells: list[Any]) -> RawRow:
     extra = [c for c in cells[len(header):] if _clean(c) is not None]
     if extra:
         return RowProblem(
-            f"the row has {len(header) + len(extra)} filled cells but the header only "
-            f"{len(header)} columns", json.dumps([_clean(c) for c in cells], ensure_ascii=False))
+            msg("row.extra_cells", "en", filled=len(header) + len(extra), columns=len(header)),
+            json.dumps([_clean(c) for c in cells], ensure_ascii=False))
     return row
 
 
@@ -172,7 +170,7 @@ def csv_encoding(path: Path) -> str:
         except UnicodeDecodeError:
             continue
         return encoding
-    raise UnreadableFile(f"{path.name}: the text is neither UTF-8 nor GB18030")
+    raise explained(UnreadableFile, "file.encoding", name=path.name)
 
 
 def _csv_open(path: Path, known: Collection[str] | None,
@@ -195,7 +193,7 @@ def _csv_header(records: Iterator[list[str]], name: str, known: Collection[str] 
     except csv.Error as exc:
         raise UnreadableFile(f"{name}: {exc}") from None
     if first is None:
-        raise UnreadableFile(f"{name}: the file is empty; it needs a header row")
+        raise explained(UnreadableFile, "file.empty_needs_header", name=name)
     header = _header(list(first), name)
     _warn_unknown(header, known, warnings, set())
     return header
@@ -225,7 +223,7 @@ def csv_byte_pieces(path: Path, size: int, *, known: Collection[str] | None = No
     """
     path = Path(path)
     if not path.is_file():
-        raise UnreadableFile(f"there is no file {path}")
+        raise explained(UnreadableFile, "file.missing", path=path)
     encoding = csv_encoding(path)
     body = "utf-8" if encoding == "utf-8-sig" else encoding
     fh = path.open("rb")
@@ -323,11 +321,9 @@ def record_problem(cells: list[str], text: str, width: int | None) -> str | None
     than the header), is a row error."""
     found = _CONTROL.search(text)
     if found:
-        return (f"the row contains the control character U+{ord(found.group()):04X}, which no field "
-                "may hold (a damaged or binary file?)")
+        return msg("row.control_char", "en", code=f"{ord(found.group()):04X}")
     if width and len(cells) < width and not text.endswith(("\n", "\r")):
-        return (f"the last line has {len(cells)} of the header's {width} cells and no line ending: "
-                "the file looks cut off in the middle of this row")
+        return msg("row.cut_off", "en", cells=len(cells), width=width)
     return None
 
 
@@ -368,7 +364,7 @@ def _csv_records_text(lines: Iterable[str], first: int) -> Iterator[Record]:
         except StopIteration:
             return
         except csv.Error as exc:
-            yield number, f"the row cannot be read as CSV: {exc}", "".join(taken)
+            yield number, msg("row.not_csv", "en", detail=exc), "".join(taken)
             continue
         text = "".join(taken)
         if not "".join(cells).strip() and not _cut_off(cells, text):  # every cell blank
@@ -450,7 +446,7 @@ def _xlsx_rows(path: Path, known: Collection[str] | None,
             with zipfile.ZipFile(path) as archive:
                 damaged = archive.testzip()
             if damaged:
-                raise UnreadableFile(f"{path.name}: the workbook is damaged ({damaged})")
+                raise explained(UnreadableFile, "file.damaged", name=path.name, detail=damaged)
         workbook = CalamineWorkbook.from_path(str(path))
         sheet = workbook.get_sheet_by_index(0)
         rows = iter(sheet.iter_rows())
@@ -458,10 +454,10 @@ def _xlsx_rows(path: Path, known: Collection[str] | None,
     except UnreadableFile:
         raise
     except Exception as exc:
-        raise UnreadableFile(f"{path.name}: not a readable {path.suffix.lower()} workbook "
-                             f"({exc})") from None
+        raise explained(UnreadableFile, "file.not_workbook", name=path.name, suffix=path.suffix.lower(),
+                        detail=exc) from None
     if first is None:
-        raise UnreadableFile(f"{path.name}: the first sheet is empty; it needs a header row")
+        raise explained(UnreadableFile, "file.sheet_empty", name=path.name)
     header = _header([None if c == "" else c for c in first], path.name)
     _warn_unknown(header, known, warnings, set())
     return _xlsx_body(workbook, rows, header)
@@ -482,7 +478,7 @@ def _jsonl_rows(path: Path, known: Collection[str] | None,
                 warnings: list[str] | None) -> Iterator[tuple[int, RawRow]]:
     encoding = csv_encoding(path)
     if not _has_content(path):
-        raise UnreadableFile(f"{path.name}: the file is empty")
+        raise explained(UnreadableFile, "file.empty", name=path.name)
     return _jsonl_body(path, encoding, known, warnings)
 
 
@@ -505,10 +501,10 @@ def _jsonl_body(path: Path, encoding: str, known: Collection[str] | None,
             try:
                 value = json.loads(text, parse_float=str, parse_int=str)
             except ValueError as exc:
-                yield number, RowProblem(f"the line is not valid JSON ({exc.args[0]})", text)
+                yield number, RowProblem(msg("row.not_json", "en", detail=exc.args[0]), text)
                 continue
             if not isinstance(value, dict):
-                yield number, RowProblem("the line is not a JSON object {...}", text)
+                yield number, RowProblem(msg("row.not_json_object", "en"), text)
                 continue
             keys = [field_of(str(k)) for k in value]
             _warn_unknown(keys, known, warnings, reported)

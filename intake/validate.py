@@ -58,8 +58,6 @@ _ACCOUNT = re.compile(r"[0-9]{8,32}")
 _PERSONAL_ACCOUNT = re.compile(r"[0-9]{16,19}")
 """an individual's bank card or social security card number (issue 17: 16–19 digits); an
 organisation's account has 8 to 32"""
-AS_TEXT = ("format the column as Text in Excel (设置单元格格式 → 文本) before typing or pasting "
-           "the numbers, or use the template from `claims template`")
 _MONEY = re.compile(r"\d+(\.\d{1,2})?")
 _GROUP_SPLIT = re.compile(r"[;；、,，]")
 
@@ -150,11 +148,9 @@ def half_width(value: str) -> str:
 def excel_mangled(value: str) -> str | None:
     """What Excel did to a long number typed into a number cell, or None."""
     if _SCIENTIFIC.fullmatch(value):
-        return (f"{value!r} is a number Excel shows in scientific notation; the digits after "
-                f"the first 15 are lost and cannot be recovered. Re-enter it: {AS_TEXT}")
+        return msg("row.excel_scientific", "en", value=repr(value))
     if _TRAILING_ZERO.fullmatch(value):
-        return (f"ends in {value[value.index('.'):]!r}: Excel stored it as a number and "
-                f"added a decimal part; {AS_TEXT}")
+        return msg("row.excel_decimal", "en", tail=repr(value[value.index("."):]))
     return None
 
 
@@ -271,12 +267,11 @@ def _groups(row: _Row, field: str, value: str) -> Any:
                     for g in _GROUP_SPLIT.split(value) if g.strip()})
     unknown = [g for g in codes if g not in GROUPS]
     if unknown:
-        verb = "is" if len(unknown) == 1 else "are"
-        row.fail(field, f"{', '.join(map(repr, unknown))} {verb} not a known group code; use "
-                        f"{', '.join(GROUPS)}")
+        row.fail(field, msg("row.unknown_group" if len(unknown) == 1 else "row.unknown_groups", "en",
+                            codes=", ".join(map(repr, unknown)), choices=", ".join(GROUPS)))
         return ()
     if len(";".join(codes)) > TEXT_LIMITS["groups"]:
-        row.fail(field, f"too long; at most {TEXT_LIMITS['groups']} characters")
+        row.fail(field, msg("row.groups_too_long", "en", limit=TEXT_LIMITS["groups"]))
         return ()
     return _remember(_KNOWN_GROUPS, value, tuple(codes))
 
@@ -300,8 +295,7 @@ def _account(row: _Row, field: str, value: str) -> Any:
         row.fail(field, mangled)
         return None
     if not _ACCOUNT.fullmatch(text):
-        row.fail(field, f"{show(field, value)} is not an account number of 8 to 32 digits; "
-                        "if it had leading zeros, Excel dropped them: " + AS_TEXT)
+        row.fail(field, msg("row.not_account", "en", value=show(field, value)))
         return None
     return text
 
@@ -413,27 +407,28 @@ def _check_identities(row: _Row) -> None:
     if person_id:
         problem = identity_problem(person_id)
         if problem:
-            row.fail("person_id", f"{problem}: {show('person_id', person_id)}")
+            row.fail("person_id", msg("row.person_id_bad", "en", problem=problem,
+                                      value=show("person_id", person_id)))
             values["person_id"] = None
         elif values["filed_on"] and birth_date(person_id) > values["filed_on"]:
-            row.fail("person_id", f"its birth date is after filed_on {values['filed_on']}: "
-                                  f"{show('person_id', person_id)}")
+            row.fail("person_id", msg("row.born_after_filing", "en", filed_on=values["filed_on"],
+                                      value=show("person_id", person_id)))
     payee_id, payee_type = values["payee_id"], values["payee_type"]
     if payee_id and payee_type:
         if payee_type == "individual":
             problem = None if payee_id == values["person_id"] else identity_problem(payee_id)
-            what = "an identity number (payee_type individual)"
+            if problem:
+                row.fail("payee_id", msg("row.payee_not_person_id", "en", problem=problem,
+                                         value=show("payee_id", payee_id)))
         else:
             problem = credit_code_problem(payee_id)
-            what = f"a unified social credit code (payee_type {payee_type})"
-        if problem:
-            row.fail("payee_id", f"is not {what}: {problem}: {show('payee_id', payee_id)}")
+            if problem:
+                row.fail("payee_id", msg("row.payee_not_credit_code", "en", payee_type=payee_type,
+                                         problem=problem, value=show("payee_id", payee_id)))
     account = values.get("bank_account")
     if account and payee_type == "individual" and not _PERSONAL_ACCOUNT.fullmatch(account):
-        row.fail("bank_account", f"{show('bank_account', account)} has {len(account)} digits; an individual's "
-                                 "bank card or social security card (社保卡) number has 16 to 19 digits (CONTRACT "
-                                 "§1 bank_account). If digits are missing, Excel may have dropped leading zeros: "
-                                 + AS_TEXT)
+        row.fail("bank_account", msg("row.personal_account", "en", value=show("bank_account", account),
+                                     digits=len(account)))
 
 
 def _check_consistency(row: _Row) -> None:
@@ -441,14 +436,13 @@ def _check_consistency(row: _Row) -> None:
     policy, region = values["policy"], values["region"]
     if policy and region and not JURISDICTIONS[policy].contains(region):
         jurisdiction = JURISDICTIONS[policy]
-        row.fail("region", f"{region} is not in {jurisdiction.name}, the area of {policy} "
-                           f"(its codes start with {jurisdiction.prefix})")
+        row.fail("region", msg("row.outside_jurisdiction", "en", region=region, area=jurisdiction.name,
+                               policy=policy, prefix=jurisdiction.prefix))
     if values["advance_requested"] and values["payee_type"] == "individual":
-        row.fail("advance_requested", "advances go to organisations only; payee_type is "
-                                      "individual")
+        row.fail("advance_requested", msg("row.advance_individual", "en"))
     start, end = values["training_start"], values["training_end"]
     if start and end and end < start:
-        row.fail("training_end", f"{end} is before training_start {start}")
+        row.fail("training_end", msg("row.training_order", "en", end=end, start=start))
 
 
 def _check_payee_rule(row: _Row, values: dict[str, Any]) -> None:
@@ -457,8 +451,8 @@ def _check_payee_rule(row: _Row, values: dict[str, Any]) -> None:
                                values["enterprise_funded"])
     if required is not None and required[0] != values["payee_type"]:
         payee_type, citation = required
-        row.fail("payee_type", f"the policy pays the {payee_type} here ({citation}), "
-                               f"the file says {values['payee_type']}")
+        row.fail("payee_type", msg("row.payee_rule", "en", required=payee_type, citation=citation,
+                                   given=values["payee_type"]))
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ from datetime import date
 from decimal import Decimal
 from functools import partial
 
+from intake.messages import msg
 from rules.caps import cap_reasons
 from rules.decision import Decision, Grant, TraceEntry
 from rules.overrides import NO_OVERRIDES, LocalOverrides
@@ -29,7 +30,7 @@ def _match(rows: list[RateRow], claim: ClaimRecord) -> RateRow | None:
     for row in rows:
         if row.level is not None:
             if claim.level is None:
-                raise ClaimFactsError("level", f"{claim.kind} is priced by certificate level; give it")
+                raise ClaimFactsError("level", msg("fact.level", "en", kind=claim.kind))
             if row.level != claim.level:
                 continue
         if row.urgent is not None and row.urgent != claim.urgent:
@@ -38,7 +39,7 @@ def _match(rows: list[RateRow], claim: ClaimRecord) -> RateRow | None:
             continue
         if row.apprentice_type is not None:
             if claim.apprentice_type is None:
-                raise ClaimFactsError("apprentice_type", "employee or student apprentice; give it")
+                raise ClaimFactsError("apprentice_type", msg("fact.apprentice_type", "en"))
             if row.apprentice_type != claim.apprentice_type:
                 continue
         return row
@@ -99,7 +100,7 @@ def _check_condition(run: Evaluation, spec: KindSpec, cond: EmploymentCondition)
         run.refuse("condition_not_met", cond.source)
     if cond.employed_within_months:
         if claim.employed_on is None:
-            raise ClaimFactsError("employed_on", f"{claim.kind} needs the date the job started")
+            raise ClaimFactsError("employed_on", msg("fact.employed_on", "en", kind=claim.kind))
         trained = claim.training_end or claim.certificate_date or claim.training_start
         limit = run.read(cond.employed_within_months)
         late = limit is not None and trained is not None and (
@@ -147,11 +148,11 @@ def _amount(run: Evaluation, spec: KindSpec, row: RateRow | None) -> Decimal | N
         return _actual_up_to(run, row, rate)
     if spec.basis == "per_month":
         if claim.months is None:
-            raise ClaimFactsError("months", "work-based training is paid per month; give the months")
+            raise ClaimFactsError("months", msg("fact.months", "en"))
         return rate * (run.months_paid if run.months_paid is not None else claim.months)
     if spec.basis == "per_day":
         if claim.days is None:
-            raise ClaimFactsError("days", "the living allowance is paid per training day; give the days")
+            raise ClaimFactsError("days", msg("fact.days", "en"))
         return rate * _class_days(run, spec)
     return rate
 
@@ -166,8 +167,8 @@ def _actual_up_to(run: Evaluation, row: RateRow, ceiling: Decimal) -> Decimal:
     source = entry.source if entry is not None else run.pack.spec.kinds[claim.kind].source
     actual: Decimal | None = getattr(claim, row.actual)
     if actual is None:
-        raise ClaimFactsError(row.actual, f"the amount is the apprentice's actual monthly allowance "
-                              f"(学徒月实习津贴) paid up to {ceiling:.2f} ({source}); give it")
+        raise ClaimFactsError(row.actual, msg("fact.actual_allowance", "en", ceiling=f"{ceiling:.2f}",
+                                              source=source))
     for i, traced in enumerate(run.trace):  # the ceiling caps the claimed figure; it is not paid as such
         if traced.parameter == row.param and traced.note.startswith("took the bound"):
             run.trace[i] = replace(traced, note=f"ceiling ({traced.kind} {traced.value}): caps the "
@@ -192,10 +193,10 @@ def _class_days(run: Evaluation, spec: KindSpec) -> int:
     assert claim.days is not None
     if claim.training_start is None or claim.training_end is None:
         field = "training_start" if claim.training_start is None else "training_end"
-        raise ClaimFactsError(field, "a per-day allowance is checked against the class's dates; give them")
+        raise ClaimFactsError(field, msg("fact.class_dates", "en"))
     span = (claim.training_end - claim.training_start).days + 1
     if span <= 0:
-        raise ClaimFactsError("training_end", "the class ends before it starts")
+        raise ClaimFactsError("training_end", msg("fact.class_order", "en"))
     if claim.days > span:
         run.cap("days", claim.days, span, spec.source,
                 f"the class ran {span} days ({claim.training_start} to {claim.training_end})")

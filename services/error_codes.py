@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from intake.messages import msg
+from intake.messages import current_lang, localise_stored, msg
 
 ERROR_CODES: tuple[str, ...] = (
     "policy_not_in_force", "missing_parameter", "missing_facts", "advance_not_payable",
@@ -44,3 +44,19 @@ def error_code(reason: str | None) -> str:
 def error_message(code: str, detail: str | None, lang: str | None = None) -> str:
     """The human text of `code` (the reason as stored follows as the detail)."""
     return msg(f"error.{code}", lang, detail=detail or "")
+
+
+def reason_text(reason: str | None, lang: str | None = None) -> str:
+    """A set-aside reason as stored (English, `code: detail`) for a person to read: a catalogued
+    text translated (`missing_facts: …`), another one under its code's text (`error.<code>`)."""
+    text = reason or ""
+    lang = lang or current_lang()
+    if lang == "en" or not text:
+        return text
+    localised = localise_stored(text, lang)
+    if localised != text:
+        return localised
+    code = error_code(text)
+    found = _LEADING_CODE.match(text)
+    detail = text[found.end():].strip() if found and found.group(1) == code else text
+    return error_message(code, detail, lang) if detail else error_message(code, text, lang)

@@ -32,6 +32,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, column, func, insert, literal, select, table, text, update
 
 from intake.keys import canonical, differences
+from intake.messages import msg
 from intake.screen import (
     CLAIM_ID,
     DIGEST,
@@ -496,12 +497,15 @@ def _classify(row: ScreenedRow, existing: dict[Key, tuple[int, str]], seen: dict
     if first is not None:
         earlier = out.new.get(key)
         same = (earlier[3] == digest) if earlier else (existing.get(key, (0, ""))[1] == digest)
-        detail = "with the same content" if same else "with different content"
-        if earlier and not same:
-            detail += f" ({_diff(_values(earlier), _values(row))})"
+        if same:
+            message = msg("row.repeated_same", "en", claim_id=repr(claim_id), first=first)
+        elif earlier:
+            message = msg("row.repeated_changed", "en", claim_id=repr(claim_id), first=first,
+                          diff=_diff(_values(earlier), _values(row)))
+        else:
+            message = msg("row.repeated_different", "en", claim_id=repr(claim_id), first=first)
         out.rejections.append((Rejection(number, claim_id, policy, "conflict", (
-            FieldError("claim_id", f"{claim_id!r} appears again in this file (first at row "
-                                   f"{first}) {detail}; only the first row counts"),)),
+            FieldError("claim_id", message),)),
             _raw_json(raw, out.header)))
         return
     seen[key] = number
@@ -524,9 +528,9 @@ def _diff(before: dict[str, Any], after: dict[str, Any]) -> str:
     parts = []
     for name in differences(before, after):
         old, new = canonical(before[name]), canonical(after[name])
-        old = show(name, old) if old else "empty"
-        new = show(name, new) if new else "empty"
-        parts.append(f"{name}: filed {old}, this file {new}")
+        old = show(name, old) if old else msg("row.empty", "en")
+        new = show(name, new) if new else msg("row.empty", "en")
+        parts.append(msg("row.diff", "en", field=name, old=old, new=new))
     return "; ".join(parts)
 
 
@@ -539,9 +543,8 @@ def _describe_conflicts(conn: Connection, chunk: _Chunk) -> None:
         select(CLAIM.c.id, *(CLAIM.c[name] for name in RECORD_FIELDS)).where(CLAIM.c.id.in_(pks)))}
     for index, pk, row in chunk.against_stored:
         rejection, raw = chunk.rejections[index]
-        message = (f"{rejection.claim_id!r} is already filed under {rejection.policy} with different "
-                   f"content ({_diff(stored[pk], _values(row))}); it was not changed "
-                   "— correct a filed claim with `claims amend`")
+        message = msg("row.already_filed", "en", claim_id=repr(rejection.claim_id),
+                      policy=rejection.policy, diff=_diff(stored[pk], _values(row)))
         chunk.rejections[index] = (Rejection(rejection.row, rejection.claim_id, rejection.policy,
                                              "conflict", (FieldError("claim_id", message),)), raw)
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from intake.messages import msg
+
 PAYEE_INCOMPLETE = "payee_incomplete"
 PAYEE_FIELDS: tuple[str, ...] = ("payee_name", "bank_account", "bank_name")
 """the fields `claims amend` may correct on an approved or payment_failed claim (trigger amend_payee)"""
@@ -19,5 +21,6 @@ def payee_problem(claim: Any) -> str | None:
     missing = [name for name in ("payee_name", "bank_account") if not (getattr(claim, name, None) or "").strip()]
     if not missing:
         return None
-    return (f"{PAYEE_INCOMPLETE}: no {' and no '.join(missing)}; correct it with claims amend "
-            f"(columns claim_id, policy, {', '.join(missing)}), then the next night pays it")
+    if len(missing) == 1:
+        return msg("fact.payee_incomplete", "en", field=missing[0], listed=missing[0])
+    return msg("fact.payee_incomplete_both", "en")

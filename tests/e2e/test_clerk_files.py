@@ -122,6 +122,12 @@ def test_an_advance_that_cannot_be_paid_is_named(db_url: str, tmp_path: Path) ->
     assert "C000002" in failed and "C000003" not in failed
     show = run_claims("show", "C000020", db=db_url, env={"COLUMNS": "200"})
     assert "no class filing number" in show.stdout and "set aside" in show.stdout
+    table = run_claims("failed", db=db_url, env={"CLAIMS_LANG": "", "COLUMNS": "400"})
+    assert "申报编号" in table.stdout and "预支无法拨付" in table.stdout, table.stdout
+    assert f"共{len(failed)}件申报被搁置" in table.stdout, table.stdout
+    table = run_claims("--lang", "en", "failed", db=db_url, env={"COLUMNS": "400"})
+    assert "claim_id" in table.stdout and f"{len(failed)} claims set aside" in table.stdout, table.stdout
+    assert "搁置待处理：" in run_claims("show", "C000020", db=db_url, env={"CLAIMS_LANG": ""}).stdout
     # machine outputs: codes and English field names in both languages, only `message` differs
     assert failed["C000020"]["error_code"] == "advance_not_payable"
     outputs = {}
@@ -187,3 +193,52 @@ def test_rejected_rows_read_in_chinese_at_import_and_in_the_rejected_list(
     assert any("不是真实存在的日期" in m for m in messages), messages
     assert "为必填项，未填写" in messages, messages
     assert any(str(c.value) == "2项" for row in sheet.iter_rows() for c in row), "footer counts 2 problems"
+
+
+def test_a_bad_file_reads_in_chinese_by_default_and_in_english_on_request(
+        db_url: str, tmp_path: Path) -> None:
+    """Identity, cross-field, group, Excel-mangled and repeated-row messages through the installed
+    `claims import`: Chinese with no language set, English with --lang en; stored in English."""
+    from tests.unit.intake.claimrows import write_csv
+
+    assert run_claims("init", db=db_url).returncode == 0
+    rows = [
+        {**good_row(0), "person_id": good_row(0)["person_id"][:17] + ("1" if good_row(0)["person_id"][17] != "1"
+                                                                         else "2")},
+        {**good_row(1), "region": "110101"},
+        {**good_row(2), "groups": "poor_labor;aliens"},
+        {**good_row(3), "person_id": "2.11402E+17"},
+        {**good_row(4), "training_start": "2020-05-02", "training_end": "2020-05-01"},
+        good_row(5),
+        {**good_row(5), "person_name": "另一个名字"},
+    ]
+    path = write_csv(tmp_path / "bad.csv", rows)
+    chinese = run_claims("import", str(path), "--on", "2020-06-01", db=db_url,
+                         env={"CLAIMS_LANG": "", "COLUMNS": "400"})
+    assert chinese.returncode == 1, chinese.stdout + chinese.stderr
+    for text in ("身份证号码有误（校验码错误（GB 11643））", "不在政策", "不是有效的人员类别代码",
+                 "是 Excel 以科学计数法显示的数字", "早于培训开始日期", "在本文件中重复出现（首次在第7行），内容不同",
+                 "行号", "未受理"):
+        assert text in chinese.stdout, (text, chinese.stdout)
+    assert "check digit is wrong" not in chinese.stdout
+    english = run_claims("--lang", "en", "import", str(path), "--on", "2020-06-01", db=db_url,
+                         env={"CLAIMS_LANG": "", "COLUMNS": "400"})
+    for text in ("check digit is wrong (GB 11643)", "is not in", "not a known group code",
+                 "Excel shows in scientific notation", "is before training_start",
+                 "appears again in this file"):
+        assert text in english.stdout, (text, english.stdout)
+    assert "校验码错误" not in english.stdout
+    out = tmp_path / "未受理.xlsx"
+    assert run_claims("export", "rejected", "--out", str(out), db=db_url,
+                      env={"CLAIMS_LANG": ""}).returncode == 0
+    from openpyxl import load_workbook
+
+    messages = [str(c.value) for c in load_workbook(out)["导入未受理"]["G"] if c.value]
+    assert any("校验码错误（GB 11643）" in m for m in messages), messages
+    engine = make_engine(db_url)
+    with engine.connect() as conn:
+        from models.tables import REJECTION
+
+        stored = " ".join(str(r.errors) for r in conn.execute(select(REJECTION)))
+    engine.dispose()
+    assert "check digit is wrong (GB 11643)" in stored and "校验码错误" not in stored

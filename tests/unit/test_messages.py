@@ -116,3 +116,107 @@ def test_the_validator_writes_the_catalogue_english_text() -> None:
         parse_record({**good_row(0), "filed_on": "2020-02-30", "months": "x"})
     texts = {e.field: e.message for e in refused.value.errors}
     assert texts["filed_on"] == msg("row.not_real_date", "en", value="'2020-02-30'")
+
+
+@pytest.mark.parametrize(("row", "field", "chinese"), [
+    ({"person_id": "21140219880229001"}, "person_id", "身份证号码有误（应为18位，实为17位）："),
+    ({"person_id": "211402198802290011"}, "person_id", "身份证号码有误（校验码错误（GB 11643））"),
+    ({"person_id": "211402198802300011"}, "person_id", "出生日期 1988-02-30 不是真实存在的日期"),
+    ({"person_id": "211402188802280011"}, "person_id", "出生日期 1888-02-28 早于1900年"),
+    ({"payee_type": "enterprise", "payee_id": "9121140212345678XX"}, "payee_id",
+     "不是有效的统一社会信用代码（收款人类型为 enterprise）：校验码错误（GB 32100）："),
+    ({"region": "110101"}, "region", "110101 不在政策 huludao-2019 的辖区葫芦岛市内"),
+    ({"groups": "foo;bar"}, "groups", "'bar', 'foo' 不是有效的人员类别代码"),
+    ({"bank_account": "6.22202E+18"}, "bank_account", "'6.22202E+18' 是 Excel 以科学计数法显示的数字"),
+    ({"person_id": "211402198802290011.0"}, "person_id", "末尾多了 '.0'：Excel 把它存成了数字"),
+    ({"bank_account": "12ab"}, "bank_account", "不是8至32位数字的账号"),
+    ({"training_start": "2020-06-02", "training_end": "2020-06-01"}, "training_end",
+     "2020-06-01 早于培训开始日期 2020-06-02"),
+])
+def test_identity_consistency_and_excel_messages_read_in_chinese(
+        row: dict[str, str], field: str, chinese: str) -> None:
+    from intake.messages import localise_stored
+    from intake.validate import InvalidRecord, parse_values
+    from tests.unit.intake.claimrows import good_row
+
+    with pytest.raises(InvalidRecord) as refused:
+        parse_values({**good_row(0), **row})
+    texts = {e.field: e.message for e in refused.value.errors}
+    assert chinese not in texts[field]  # stored in English
+    assert chinese in localise_stored(texts[field], "zh"), localise_stored(texts[field], "zh")
+
+
+@pytest.mark.parametrize(("stored", "chinese"), [
+    ("'A1' is already filed under huludao-2019 with different content (person_name: filed '张三', "
+     "this file empty; months: filed '3', this file '4'); it was not changed — correct a filed claim "
+     "with `claims amend`",
+     "'A1' 已在政策 huludao-2019 下受理，但内容不同（person_name：已受理为 '张三'，本文件为 空；"
+     "months：已受理为 '3'，本文件为 '4'）；原申报未作更改——更正已受理的申报请用 `claims amend`"),
+    ("'A1' appears again in this file (first at row 2) with the same content; only the first row counts",
+     "'A1' 在本文件中重复出现（首次在第2行），内容相同；以第一次出现的行为准"),
+    ("the line is not a JSON object {...}", "该行不是 JSON 对象 {...}"),
+    ("the row contains the control character U+0000, which no field may hold (a damaged or binary "
+     "file?)", "该行含有控制字符 U+0000，任何字段都不能含有（文件是否已损坏或不是文本文件？）"),
+    ("the last line has 3 of the header's 9 cells and no line ending: the file looks cut off in the "
+     "middle of this row", "最后一行只有3个单元格（表头有9列）且没有换行：文件似乎在这一行中间被截断了"),
+    ("the row has 4 filled cells but the header only 3 columns", "该行有4个已填单元格，但表头只有3列"),
+    ("the policy pays the institution here (huludao-2019.md §3), the file says enterprise",
+     "政策规定此项补贴拨付给 institution（huludao-2019.md §3），文件填写的是 enterprise"),
+    ("advances go to organisations only; payee_type is individual", "预支只拨付给单位，而收款人类型为个人"),
+    ("its birth date is after filed_on 2020-06-01: '211402********0011'",
+     "出生日期晚于申报日期 2020-06-01：'211402********0011'"),
+    ("a text: with a colon the catalogue does not know", "a text: with a colon the catalogue does not know"),
+])
+def test_filing_and_reader_messages_read_in_chinese(stored: str, chinese: str) -> None:
+    from intake.messages import localise_stored
+
+    assert localise_stored(stored, "zh") == chinese
+    assert localise_stored(stored, "en") == stored
+
+
+def test_set_aside_reasons_read_in_the_readers_language() -> None:
+    from services.error_codes import reason_text
+
+    stored = "missing_facts: level: skill_upgrade is priced by certificate level; give it"
+    assert reason_text(stored, "en") == stored
+    assert reason_text(stored, "zh") == "缺少审核所需的信息 level：skill_upgrade 按证书等级确定补贴标准，请填写证书等级"
+    assert reason_text("missing_parameter: huludao-2019.rate", "zh") == (
+        "政策未规定的参数尚无本地取值（huludao-2019.rate）")
+    assert reason_text(None, "zh") == ""
+
+
+
+def test_payee_checks_brought_by_issue_17_read_in_chinese() -> None:
+    from intake.messages import localise_stored
+    from intake.validate import InvalidRecord, parse_values
+    from services.error_codes import reason_text
+    from services.money.payee_check import payee_problem
+    from tests.unit.intake.claimrows import good_row
+
+    class NoAccount:
+        payee_name, bank_account = "李四", ""
+
+    stored = payee_problem(NoAccount())
+    assert stored is not None and stored.startswith("payee_incomplete: no bank_account")
+    assert reason_text(stored, "zh").startswith("收款信息不全：缺少 bank_account；请用 claims amend 补正")
+    row = {**good_row(0), "payee_type": "individual", "payee_id": good_row(0)["person_id"],
+           "bank_account": "622200001234"}
+    with pytest.raises(InvalidRecord) as refused:
+        parse_values(row)
+    texts = {e.field: e.message for e in refused.value.errors}
+    assert "has 12 digits" in texts["bank_account"]
+    assert "有12位；个人银行卡或社保卡号应为16至19位数字" in localise_stored(texts["bank_account"], "zh")
+
+
+def test_a_file_that_cannot_be_read_says_so_in_the_readers_language(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from intake.messages import explain
+    from intake.readers import UnreadableFile, read_rows
+
+    empty = tmp_path / "空.csv"
+    empty.write_bytes(b"")
+    with pytest.raises(UnreadableFile) as refused:
+        list(read_rows(empty))
+    assert str(refused.value) == "空.csv: the file is empty; it needs a header row"
+    monkeypatch.setenv("CLAIMS_LANG", "zh")
+    assert explain(refused.value) == "空.csv：文件为空；至少需要一行表头"

@@ -86,7 +86,7 @@ def test_nights_from_the_command_line(db_url: str, prefect_api: str, tmp_path: P
     try:
         first = _ok("nightly", "--as-of", "2020-06-01", db=db_url, env=env)
         assert "nightly-2020-06-01" in first and "Completed" in first
-        assert "claims set aside: see `claims failed`" in first
+        assert "1 claim set aside: see `claims failed`" in first  # count grammar (issue 20)
         cli_release(db_url, "2020-06-01", env=env)  # approval is on by default
         assert _state(engine) == {"G1": ("publicly_posted", None), "P1": ("advance_paid", None),
                                   "Z1": ("on_site_inspected", "assess")}
