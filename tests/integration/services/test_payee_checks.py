@@ -119,6 +119,21 @@ def test_payee_amended_before_the_release_voids_the_order_and_needs_a_release_by
         assert sorted(conn.execute(select(PAYMENT.c.status)).scalars()) == ["ordered", "ordered"]
     assert not list(out.glob("payments-*.csv"))  # nothing left before a release
 
+    # a correction the amendment refuses (an account Excel garbled; a payee id, not a payee field
+    # after approval) voids nothing: the order stays as it is
+    refused_fixes = tmp_path / "refused.csv"
+    with refused_fixes.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows([["claim_id", "policy", "bank_account", "payee_id"],
+                                      ["P1", "huludao-2019", "6.22202E+18", ""],
+                                      ["P2", "huludao-2019", "", "211402199001011277"]])
+    refused = run_claims("amend", str(refused_fixes), "--actor", "zhang", "--on", "2020-06-10", db=db_url,
+                         env={**env, "CLAIMS_ACTOR": "zhang"})
+    assert "P1" in refused.stdout + refused.stderr and "P2" in refused.stdout + refused.stderr
+    with engine.connect() as conn:
+        assert sorted(conn.execute(select(PAYMENT.c.status)).scalars()) == ["ordered", "ordered"]
+        assert conn.execute(select(OUTBOX_BATCH.c.rows)).scalar_one() == 2
+    assert {c.state for c in claims_by_id(engine).values()} == {"paid"}
+
     fixes = tmp_path / "payee.csv"
     with fixes.open("w", encoding="utf-8", newline="") as handle:
         csv.writer(handle).writerows([["claim_id", "policy", "bank_account"], ["P1", "huludao-2019", new_account]])
