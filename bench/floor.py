@@ -134,11 +134,12 @@ def _seal_batches(conn: Connection, on: date, chunk: int) -> None:
     ordered orders, in the order the product wrote them (partition, then DESIGN rule 9's person
     order), one policy per batch (policies in the order of their first order), at most `chunk`
     orders a batch; count, total and the hash over (reference, key, amount) in line order."""
+    bytewise = ' COLLATE "C"' if conn.dialect.name == "postgresql" else ""  # Python's order of str
     conn.execute(text("DROP TABLE IF EXISTS floor_line"))
     conn.execute(text(
         "CREATE TEMP TABLE floor_line AS SELECT p.id AS payment_id, c.policy AS policy, ROW_NUMBER() OVER ("
-        "ORDER BY fp.lo, c.person_id, COALESCE(c.certificate_date, c.training_end, c.filed_on), c.filed_on, "
-        "c.claim_id) AS pos FROM payment p JOIN claim c ON c.id = p.claim_pk "
+        f"ORDER BY fp.lo, c.person_id{bytewise}, COALESCE(c.certificate_date, c.training_end, c.filed_on), "
+        f"c.filed_on, c.claim_id{bytewise}) AS pos FROM payment p JOIN claim c ON c.id = p.claim_pk "
         "JOIN floor_part fp ON c.person_key >= fp.lo AND c.person_key < fp.hi "
         f"WHERE p.status = '{ORDERED}' AND p.kind IN {ORDER_KINDS_SQL} AND p.reference IS NOT NULL "
         "AND NOT EXISTS (SELECT 1 FROM payment_batch_order bo WHERE bo.payment_id = p.id)"))
