@@ -15,6 +15,7 @@ all claims at once; decisions come from bench.floor_rates (one rules evaluation 
 from __future__ import annotations
 
 import csv
+import hashlib
 import time
 from collections.abc import Iterator
 from datetime import date
@@ -34,14 +35,14 @@ from bench.floor_sql import (
     transition,
     yuan,
 )
-from bench.product import CLERK, INSPECTOR, PUBLIC, REVIEWER, Timings
+from bench.product import APPROVER, CLERK, INSPECTOR, PUBLIC, REVIEWER, Timings
 from bench.schedule import COMPLETION_DAY, OBJECTION_DAY, REVIEW_DAY, SETTLED_STATES, nights
 from bench.synthetic import SyntheticFiles
 from intake.privacy import safe_cell
 from services.access.actors import SYSTEM
 from services.calendar import add_working_days
 from services.money.channel import BATCH_HEADERS, KIND_ZH
-from services.settings import load_settings
+from services.settings import DEFAULT_CHUNK_SIZE, chunk_size, load_settings
 
 ORGANISATIONS = "('enterprise', 'institution')"
 CERTIFICATE_KINDS_SQL = ("('skill_upgrade', 'enterprise_training', 'pre_job_training', 'job_transfer_training', "
@@ -62,14 +63,15 @@ def _key(kind: str, attempt: str) -> str:
 def _insert_payments(conn: Connection, *, source: str, where: str, kind: str, attempt: str, amount: str,
                      status: str, note: str, on: date) -> int:
     key = _key(kind, attempt)
-    reference = _reference(conn, kind, attempt) if status == "sent" else "NULL"
+    reference = _reference(conn, kind, attempt) if status in ("sent", ORDERED) else "NULL"
+    payee = "c.payee_name, c.bank_account, c.bank_name" if status == ORDERED else "NULL, NULL, NULL"
     hashed = payment_hash_sql(conn, pk="c.id", kind=f"'{kind}'", attempt=attempt, amount=amount, key=key,
                               payee_type="c.payee_type", payee_id="c.payee_id", on_text=":on_text")
     result = conn.execute(text(
         "INSERT INTO payment (claim_pk, kind, attempt, amount, status, idempotency_key, payee_type, payee_id, "
-        "business_date, reference, settled_on, note, created_at, hash) "
+        "business_date, reference, settled_on, note, created_at, hash, payee_name, bank_account, bank_name) "
         f"SELECT c.id, '{kind}', {attempt}, {amount}, '{status}', {key}, c.payee_type, c.payee_id, :on, "
-        f"{reference}, NULL, {note}, :at, {hashed} FROM {source} WHERE {where}"),
+        f"{reference}, NULL, {note}, :at, {hashed}, {payee} FROM {source} WHERE {where}"),
         {"on": on, "at": now(), "on_text": on.isoformat()})
     return int(result.rowcount or 0)
 
@@ -88,24 +90,152 @@ def _recovery_rows(conn: Connection, *, source: str, where: str, amount: str, no
                      attempt="(COALESCE(pr.last, 0) + 1)", amount=amount, status="due", note=note, on=on)
 
 
-def _append_batch_file(conn: Connection, out_dir: Path, kind: str, on: date) -> None:
+ORDERED = "ordered"
+ORDER_KINDS_SQL = "('advance', 'final')"
+CANDIDATES = {
+    "pay_advances": "c.state IN ('filed', 'advance_paid') AND ((c.state = 'filed' AND c.advance_requested = TRUE "
+                    "AND c.advance_amount IS NULL) OR (c.set_aside_step = 'pay_advances' AND c.advance_amount > 0 "
+                    "AND c.advance_paid = 0))",
+    "pay_due": "c.state IN ('approved', 'payment_failed') AND (c.state = 'approved' OR c.state_on < :on)",
+}
+"""the claims each paying step of the product lists (its `source`): its person_key partitions are
+cut over them, and its orders are written partition by partition"""
+
+
+def _fen_text(fen: int) -> str:
+    return f"{fen // 100}.{fen % 100:02d}"
+
+
+def _partitions(conn: Connection, step: str, on: date, size: int) -> None:
+    """The product's partitions of a paying step (services.nightly.base.person_partitions: ranges
+    of person_key holding about `size` candidates each) as temp table floor_part: one GROUP BY,
+    the cut in Python over its per-key counts."""
+    counts = conn.execute(text(f"SELECT c.person_key, COUNT(*) FROM claim c WHERE {CANDIDATES[step]} "
+                               "GROUP BY c.person_key ORDER BY c.person_key"), {"on": on}).all()
+    ranges: list[dict[str, int]] = []
+    lo: int | None = None
+    total = 0
+    for key, count in counts:
+        lo = key if lo is None else lo
+        total += count
+        if total >= size:
+            ranges.append({"lo": lo, "hi": key + 1})
+            lo, total = None, 0
+    if lo is not None:
+        ranges.append({"lo": lo, "hi": counts[-1][0] + 1})
+    conn.execute(text("DROP TABLE IF EXISTS floor_part"))
+    conn.execute(text("CREATE TEMP TABLE floor_part (lo BIGINT, hi BIGINT)"))
+    if ranges:
+        conn.execute(text("INSERT INTO floor_part (lo, hi) VALUES (:lo, :hi)"), ranges)
+
+
+def _seal_batches(conn: Connection, on: date, chunk: int) -> None:
+    """The outbox's sealing (services/money/outbox.seal_batches) set-based: the step's unbatched
+    ordered orders, in the order the product wrote them (partition, then DESIGN rule 9's person
+    order), one policy per batch (policies in the order of their first order), at most `chunk`
+    orders a batch; count, total and the hash over (reference, key, amount) in line order."""
+    bytewise = ' COLLATE "C"' if conn.dialect.name == "postgresql" else ""  # Python's order of str
+    conn.execute(text("DROP TABLE IF EXISTS floor_line"))
+    conn.execute(text(
+        "CREATE TEMP TABLE floor_line AS SELECT p.id AS payment_id, c.policy AS policy, ROW_NUMBER() OVER ("
+        f"ORDER BY fp.lo, c.person_id{bytewise}, COALESCE(c.certificate_date, c.training_end, c.filed_on), "
+        f"c.filed_on, c.claim_id{bytewise}) AS pos FROM payment p JOIN claim c ON c.id = p.claim_pk "
+        "JOIN floor_part fp ON c.person_key >= fp.lo AND c.person_key < fp.hi "
+        f"WHERE p.status = '{ORDERED}' AND p.kind IN {ORDER_KINDS_SQL} AND p.reference IS NOT NULL "
+        "AND NOT EXISTS (SELECT 1 FROM payment_batch_order bo WHERE bo.payment_id = p.id)"))
+    if not conn.execute(text("SELECT COUNT(*) FROM floor_line")).scalar_one():
+        return
+    base = conn.execute(text("SELECT COALESCE(MAX(id), 0) FROM payment_batch")).scalar_one()
+    conn.execute(text("DROP TABLE IF EXISTS floor_seal"))
+    conn.execute(text(
+        "CREATE TEMP TABLE floor_seal AS SELECT payment_id, policy, "
+        "DENSE_RANK() OVER (ORDER BY first, (n - 1) / :chunk) + :base AS batch_id, "
+        "(n - 1) % :chunk + 1 AS line FROM (SELECT payment_id, policy, pos, "
+        "MIN(pos) OVER (PARTITION BY policy) AS first, "
+        "ROW_NUMBER() OVER (PARTITION BY policy ORDER BY pos) AS n FROM floor_line) t"),
+        {"chunk": chunk, "base": base})
+    number = ("LPAD(CAST(s.batch_id AS VARCHAR), 8, '0')" if conn.dialect.name == "postgresql"
+              else "SUBSTR('00000000' || CAST(s.batch_id AS VARCHAR), -8)")
+    conn.execute(text(
+        'INSERT INTO payment_batch (id, business_date, file_name, "rows", total, hash, created_at) '
+        f"SELECT s.batch_id, :on, 'payments-' || :on_text || '-B' || {number} || '.csv', COUNT(*), "
+        "SUM(p.amount), '', :at FROM floor_seal s JOIN payment p ON p.id = s.payment_id GROUP BY s.batch_id"),
+        {"on": on, "on_text": on.isoformat(), "at": now()})
+    conn.execute(text("INSERT INTO payment_batch_order (payment_id, batch_id, line) "
+                      "SELECT payment_id, batch_id, line FROM floor_seal"))
+    if conn.dialect.name == "postgresql":  # later inserts without an id (none here) would start after these
+        conn.execute(text("SELECT setval(pg_get_serial_sequence('payment_batch', 'id'), "
+                          "(SELECT MAX(id) FROM payment_batch))"))
+    # the hash: one streamed query over the new batches' lines, sha256 per batch
+    digests: dict[int, Any] = {}
+    lines = conn.execute(text(
+        "SELECT bo.batch_id, p.reference, p.idempotency_key, p.amount FROM payment_batch_order bo "
+        "JOIN payment p ON p.id = bo.payment_id WHERE bo.batch_id > :base ORDER BY bo.batch_id, bo.line")
+        .execution_options(stream_results=True, max_row_buffer=STAGE_ROWS), {"base": base})
+    for r in lines:
+        digest = digests.setdefault(r.batch_id, hashlib.sha256())
+        digest.update(f"{r.reference}|{r.idempotency_key}|{_fen_text(r.amount)}\n".encode())
+    conn.execute(text("UPDATE payment_batch SET hash = :h WHERE id = :id"),
+                 [{"id": batch_id, "h": d.hexdigest()} for batch_id, d in digests.items()])
+    conn.execute(text("DROP TABLE floor_seal"))
+    conn.execute(text("DROP TABLE floor_line"))
+
+
+def _release_and_send(conn: Connection, out_dir: Path, on: date, approver: str) -> None:
+    """The night's release by a distinct approver (services/money/approval.approve_batch): one
+    release row per waiting batch, bound to its id, count, total and hash; its orders released;
+    its file written; the handover recorded; its orders sent."""
+    waiting = (f"EXISTS (SELECT 1 FROM payment_batch_order bo JOIN payment p ON p.id = bo.payment_id "
+               f"WHERE bo.batch_id = b.id AND p.status = '{ORDERED}')")
+    conn.execute(text("DROP TABLE IF EXISTS floor_release"))
+    conn.execute(text(f"CREATE TEMP TABLE floor_release AS SELECT b.id AS batch_id FROM payment_batch b "
+                      f"WHERE b.business_date <= :on AND {waiting}"), {"on": on})
+    conn.execute(text(
+        "INSERT INTO payment_batch_release (batch_id, policy, business_date, approver, claims, amount, hash, at) "
+        "SELECT b.id, (SELECT MIN(c.policy) FROM payment_batch_order bo JOIN payment p ON p.id = bo.payment_id "
+        "JOIN claim c ON c.id = p.claim_pk WHERE bo.batch_id = b.id), :on, :approver, b.\"rows\", b.total, b.hash, "
+        ":at FROM payment_batch b JOIN floor_release r ON r.batch_id = b.id"),
+        {"on": on, "approver": approver, "at": now()})
+    mine = "SELECT bo.payment_id FROM payment_batch_order bo JOIN floor_release r ON r.batch_id = bo.batch_id"
+    conn.execute(text(f"UPDATE payment SET status = 'released' WHERE status = '{ORDERED}' AND id IN ({mine})"))
+    _write_batch_files(conn, out_dir)
+    conn.execute(text("INSERT INTO payment_batch_handover (batch_id, file_name, is_copy, actor, at) "
+                      "SELECT b.id, b.file_name, FALSE, :approver, :at FROM payment_batch b "
+                      "JOIN floor_release r ON r.batch_id = b.id"), {"approver": approver, "at": now()})
+    conn.execute(text(f"UPDATE payment SET status = 'sent' WHERE status = 'released' AND id IN ({mine})"))
+    conn.execute(text("DROP TABLE floor_release"))
+
+
+def _write_batch_files(conn: Connection, out_dir: Path) -> None:
+    """The released batches' files as the outbox writes them (services/money/outbox._write): BOM,
+    the header with 批次号, the orders in line order with the payee the order stored."""
     rows = conn.execute(text(
-        "SELECT p.reference, p.idempotency_key, c.policy, c.claim_id, p.kind, p.payee_type, c.payee_name, "
-        "p.payee_id, c.bank_account, p.amount, p.business_date FROM payment p JOIN claim c ON c.id = p.claim_pk "
-        "WHERE p.kind = :kind AND p.business_date = :on AND p.status = 'sent' ORDER BY p.id")
-        .execution_options(stream_results=True, max_row_buffer=STAGE_ROWS), {"kind": kind, "on": on})
-    path = out_dir / f"payments-{on.isoformat()}.csv"
-    new = not path.exists()
+        "SELECT b.file_name, b.id AS batch_id, p.reference, p.idempotency_key, c.policy, c.claim_id, p.kind, "
+        "p.payee_type, p.payee_name, p.payee_id, p.bank_account, p.amount, p.business_date "
+        "FROM floor_release r JOIN payment_batch b ON b.id = r.batch_id "
+        "JOIN payment_batch_order bo ON bo.batch_id = b.id JOIN payment p ON p.id = bo.payment_id "
+        "JOIN claim c ON c.id = p.claim_pk ORDER BY b.id, bo.line")
+        .execution_options(stream_results=True, max_row_buffer=STAGE_ROWS))
     out_dir.mkdir(parents=True, exist_ok=True)
-    with path.open("a", encoding="utf-8-sig" if new else "utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        if new:
-            writer.writerow(BATCH_HEADERS)
+    handle: Any = None
+    writer: Any = None
+    current = None
+    try:
         for r in rows:
+            if r.file_name != current:
+                if handle is not None:
+                    handle.close()
+                current = r.file_name
+                handle = (out_dir / r.file_name).open("w", encoding="utf-8-sig", newline="")
+                writer = csv.writer(handle)
+                writer.writerow([*BATCH_HEADERS, "批次号"])
             cells = [r.reference, r.idempotency_key, r.policy, r.claim_id, KIND_ZH.get(r.kind, r.kind),
-                     r.payee_type, r.payee_name or "", r.payee_id, r.bank_account or "",
-                     f"{r.amount // 100}.{r.amount % 100:02d}", str(r.business_date)[:10]]
+                     r.payee_type, r.payee_name or "", r.payee_id, r.bank_account or "", _fen_text(r.amount),
+                     str(r.business_date)[:10], str(r.batch_id)]
             writer.writerow([str(safe_cell(cell)) for cell in cells])
+    finally:
+        if handle is not None:
+            handle.close()
 
 
 def _stage(conn: Connection, name: str, columns: str, path: Path, convert: dict[str, Any]) -> None:
@@ -140,10 +270,13 @@ def _date(value: str | None) -> date | None:
 
 
 class Floor:
-    def __init__(self, engine: Engine, files: SyntheticFiles, payment_dir: Path) -> None:
+    def __init__(self, engine: Engine, files: SyntheticFiles, payment_dir: Path,
+                 size: int = DEFAULT_CHUNK_SIZE) -> None:
         register_sha256(engine)
         engine.dispose()
         self.engine, self.files, self.payment_dir = engine, files, payment_dir
+        self.size = size
+        """the product's partition size (its orders are written partition by partition)"""
         self.settings = load_settings()
         self.join = f"claim c JOIN floor_rate r ON {floor_rates.join_condition('c', 'r')}"
 
@@ -228,13 +361,14 @@ class Floor:
             "UPDATE claim SET advance_amount = 0, set_aside_step = NULL, set_aside_reason = NULL WHERE id IN "
             f"(SELECT c.id FROM {self.join} WHERE {due} AND (r.advance IS NULL OR r.advance <= 0))"))
         paid = f"{due} AND r.advance > 0"
-        if _insert_payments(conn, source=self.join, where=paid, kind="advance", attempt="1", amount="r.advance",
-                            status="sent", note=f"'in batch payments-{on.isoformat()}.csv'", on=on):
-            _append_batch_file(conn, self.payment_dir, "advance", on)
+        _partitions(conn, "pay_advances", on, self.size)
+        _insert_payments(conn, source=self.join, where=paid, kind="advance", attempt="1", amount="r.advance",
+                         status=ORDERED, note="NULL", on=on)
         transition(conn, source=self.join, where=paid, to_state="'advance_paid'", trigger="pay_advance",
                    reason="'advance ' || " + yuan("r.advance") + " || ' (' || " + _reference(conn, "advance", "1")
                    + " || ')'", actor=SYSTEM, on=on,
                    run_id=run_id, sets={"advance_amount": "r.advance", "advance_paid": "r.advance"})
+        _seal_batches(conn, on, chunk_size())  # the outbox after the step (services/nightly/runner.run_step)
 
     def apply_inspections(self, conn: Connection, on: date, run_id: str) -> None:
         base = "c.state IN ('filed', 'advance_paid')"
@@ -347,9 +481,9 @@ class Floor:
     def pay_due(self, conn: Connection, on: date, run_id: str) -> None:
         rest = "(c.amount - c.advance_paid - c.final_paid)"
         due = f"c.state = 'approved' AND {rest} > 0"
-        if _insert_payments(conn, source="claim c", where=due, kind="final", attempt="c.payment_attempt + 1",
-                            amount=rest, status="sent", note=f"'in batch payments-{on.isoformat()}.csv'", on=on):
-            _append_batch_file(conn, self.payment_dir, "final", on)
+        _partitions(conn, "pay_due", on, self.size)
+        _insert_payments(conn, source="claim c", where=due, kind="final", attempt="c.payment_attempt + 1",
+                         amount=rest, status=ORDERED, note="NULL", on=on)
         transition(conn, source="claim c", where=due, to_state="'paid'", trigger="pay",
                    reason="'paid ' || " + yuan(rest) + " || ' (' || "
                    + _reference(conn, "final", "c.payment_attempt + 1") + " || ')'", actor=SYSTEM, on=on, run_id=run_id,
@@ -365,6 +499,7 @@ class Floor:
                    + " || ' paid: ' || " + yuan(f"0 - {rest}") + " || ' to recover'",
                    actor=SYSTEM, on=on, run_id=run_id,
                    sets={"recovery_owed": f"c.recovery_owed - {rest}"})
+        _seal_batches(conn, on, chunk_size())
 
     def unsettled(self, conn: Connection) -> int:
         states = ", ".join(f"'{s}'" for s in SETTLED_STATES)
@@ -393,6 +528,10 @@ class Floor:
                 with self.engine.begin() as conn:
                     step(conn, day, run_id)
                 timings.add(step.__name__, time.perf_counter() - began, 0)
+            began = time.perf_counter()
+            with self.engine.begin() as conn:
+                _release_and_send(conn, self.payment_dir, day, APPROVER.name)
+            timings.add("release", time.perf_counter() - began, 0)
             timings.nights += 1
             with self.engine.connect() as conn:
                 if self.unsettled(conn) == 0 and day >= REVIEW_DAY:

@@ -149,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{', '.join(f'{t:.1f}' for t in timings.prefect_nights)} s)")
 
     began, cpu = time.perf_counter(), time.process_time()
-    floor_timings = Floor(floor_db.engine, files, workdir / "floor-payments").run()
+    floor_timings = Floor(floor_db.engine, files, workdir / "floor-payments", size=args.chunk_size).run()
     floor_seconds, floor_cpu = time.perf_counter() - began, time.process_time() - cpu
     _print_steps(f"floor: {floor_seconds:.2f} s (cpu of this process {floor_cpu:.2f} s) over "
                  f"{floor_timings.nights} nights", floor_timings)
@@ -172,7 +172,8 @@ def main(argv: list[str] | None = None) -> int:
     for problem in problems:
         print("END STATES DIFFER: " + problem, file=sys.stderr)
     if not problems:
-        print("end states agree: states, amounts, payments, events and their reasons, hash heads, batch files")
+        print("end states agree: states, amounts, payments, events and their reasons, hash heads, "
+              "payment batches and their releases, batch files")
 
     figures = {"claims": args.claims, "seconds": round(seconds, 3), "floor_seconds": round(floor_seconds, 3),
                "ratio": round(seconds / floor_seconds, 3), "cpu_seconds": round(product_cpu, 3),

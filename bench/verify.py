@@ -1,4 +1,6 @@
-"""Does the floor's end state equal the product's? Aggregates, then claim by claim (streamed)."""
+"""Does the floor's end state equal the product's? Aggregates (payment batches with their count,
+total, hash and file name, the orders in them line by line, releases and handovers included), then
+claim by claim (streamed)."""
 
 from __future__ import annotations
 
@@ -21,6 +23,12 @@ AGGREGATES: dict[str, str] = {
                                             "SELECT 'objection ' || status, COUNT(*) FROM objection GROUP BY status",
     "posting windows": "SELECT policy, opened_on, closes_on, COUNT(*) FROM posting_window "
                        "GROUP BY policy, opened_on, closes_on",
+    "payment batches": 'SELECT id, business_date, file_name, "rows", total, hash FROM payment_batch',
+    "orders in batches": "SELECT bo.batch_id, bo.line, p.idempotency_key, p.reference, p.status "
+                         "FROM payment_batch_order bo JOIN payment p ON p.id = bo.payment_id",
+    "batch releases": "SELECT batch_id, policy, business_date, approver, claims, amount, hash, "
+                      "CASE WHEN voided_at IS NULL THEN 'valid' ELSE 'voided' END FROM payment_batch_release",
+    "batch handovers": "SELECT batch_id, file_name, is_copy, actor FROM payment_batch_handover",
 }
 PER_CLAIM = ("SELECT id, state, amount, advance_amount, advance_paid, final_paid, recovery_owed, reasons, "
              "event_seq, event_head, payment_attempt, posting_closes_on, completion_result FROM claim ORDER BY id")
@@ -34,9 +42,9 @@ def _rows(engine: Engine, sql: str) -> list[tuple[Any, ...]]:
 
 
 def _by_day(directory: Path) -> dict[str, list[bytes]]:
-    """A side's payment files per business day: the product seals a day's orders into batches
-    (payments-DATE-B<id>.csv, with a last column 批次号), the floor writes one file a day
-    (payments-DATE.csv). The rows compared are the orders without the batch id."""
+    """A side's payment files per business day: both seal a day's orders into batches
+    (payments-DATE-B<id>.csv, with a last column 批次号; the file names are compared apart). The
+    rows compared are the orders without the batch id."""
     days: dict[str, list[bytes]] = {}
     for path in sorted(directory.glob("payments-*.csv")):
         day = path.name.removeprefix("payments-")[:10]
@@ -54,7 +62,10 @@ def batch_file_differences(product_dir: Path, floor_dir: Path) -> list[str]:
     for byte. The order of the rows is not compared: the product appends each partition's rows as
     its chunk finishes (by person within the chunk), the floor one INSERT … SELECT per day."""
     ours, theirs = _by_day(product_dir), _by_day(floor_dir)
-    found = [f"batch files of {day}: product only" for day in sorted(set(ours) - set(theirs))]
+    names = [{p.name for p in directory.glob("payments-*.csv")} for directory in (product_dir, floor_dir)]
+    found = [f"batch file {name}: product only" for name in sorted(names[0] - names[1])]
+    found += [f"batch file {name}: floor only" for name in sorted(names[1] - names[0])]
+    found += [f"batch files of {day}: product only" for day in sorted(set(ours) - set(theirs))]
     found += [f"batch files of {day}: floor only" for day in sorted(set(theirs) - set(ours))]
     for day in sorted(set(ours) & set(theirs)):
         a, b = ours[day], theirs[day]

@@ -46,10 +46,10 @@ def cli_release(db: str, on: date | str, approver: str = APPROVER, **run: Any) -
 
 
 def cli_night_then_release(db: str, on: date | str, *night: str, approver: str = APPROVER, **run: Any) -> Any:
-    """`claims nightly --date ON [night…]` then `cli_release`; the night's finished process."""
+    """`claims nightly --as-of ON --no-prefect [night…]` then `cli_release`; the night's finished process."""
     from tests.conftest import run_claims
 
     day = on if isinstance(on, str) else on.isoformat()
-    done = run_claims("nightly", "--date", day, *night, db=db, **run)
+    done = run_claims("nightly", "--as-of", day, "--no-prefect", *night, db=db, **run)
     cli_release(db, day, approver, **run)
     return done

@@ -89,22 +89,39 @@ def _void_orders_of_payee_changes(conn: Connection, chunk: list[tuple[int, RawRo
     """A payee change on a claim whose order was not sent yet voids that order and its batch's
     release (services/money/approval.void_unsent_orders): the claim waits as payment_failed, the next
     night orders it anew, and that batch needs a new release, which the amender may not give
-    (services/access/roles.check_may_approve)."""
+    (services/access/roles.check_may_approve). Only a correction the amendment will accept voids:
+    the row first in the file for its claim, its merged record valid, and what it changes only payee
+    fields (`amend_payee`); a refused row leaves the order as it is."""
     if "payment_failed" not in sources("amend_payee"):
         return
-    wanted = {(c, p): raw for (_, raw), (c, p) in zip(chunk, refs, strict=True)
-              if c and p and any(raw.get(f) is not None for f in VOIDING_FIELDS)}
+    wanted: dict[tuple[str, str], RawRow] = {}
+    for (_, raw), (c, p) in zip(chunk, refs, strict=True):
+        if c and p and (c, p) not in wanted and any(raw.get(f) is not None for f in VOIDING_FIELDS):
+            wanted[(c, p)] = raw
     if not wanted:
         return
     found = find_claims(conn, list(wanted), _COLUMNS)
-    changed = []
-    for key, raw in wanted.items():
-        for row in found.get(key, [])[:1]:
-            if any(raw.get(f) is not None and canonical(raw.get(f)) != canonical(getattr(row, f, None))
-                   for f in VOIDING_FIELDS if hasattr(row, f)):
-                changed.append(row.id)
+    changed = [matches[0].id for key, raw in wanted.items()
+               if len(matches := found.get(key, [])) == 1 and _payee_only_change(matches[0], raw)]
     if changed:
         void_unsent_orders(conn, changed, f"payee amended by {actor.name}", actor=actor, on=on)
+
+
+def _payee_only_change(row: Any, raw: RawRow) -> bool:
+    """Would `_amend_chunk` accept this row, changing a payee field of `row`, once its unsent order is
+    voided (a paid claim then waits as payment_failed, where only payee fields may change)?"""
+    before = {name: getattr(row, name) for name in RECORD_FIELDS}
+    merged: dict[str, object] = {name: canonical(value) or None for name, value in before.items()}
+    merged.update({k: v for k, v in raw.items() if v is not None and k in RECORD_FIELDS})
+    try:
+        record = parse_record(merged)
+    except InvalidRecord:
+        return False
+    changed = differences(before, record_values(record))
+    if not set(changed) & set(VOIDING_FIELDS):
+        return False
+    state = "payment_failed" if row.state == "paid" else row.state  # where voiding its order puts the claim
+    return state in sources("amend") or (set(changed) <= set(PAYEE_FIELDS) and state in sources("amend_payee"))
 
 
 def _amend_chunk(conn: Connection, chunk: list[tuple[int, RawRow]], report: AmendReport,

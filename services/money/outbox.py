@@ -12,8 +12,8 @@ that commit, `dispatch`:
    the database holds every order in exactly one batch, ever.
    Ordered orders are sealed apart, one policy per batch: such a batch waits for an approver's
    release (services/money/approval.py), bound to its id, count, total and hash.
-2. `write_batches`: every batch whose file was never handed over and that waits for no release
-   is written (to a temporary
+2. `write_batches`: every batch whose file was never handed over, that waits for no release and
+   still holds an order (not all voided) is written (to a temporary
    file, then renamed) and the handover recorded. A crash between the file and the record writes
    the same file again under the same name, with the same rows: never a new batch.
 
@@ -180,14 +180,16 @@ def _write(path: Path, rows: list[list[str]], *, copy: bool) -> None:
 
 
 def write_batches(engine: Engine, out_dir: Path, *, actor: str = OUTBOX_ACTOR) -> list[str]:
-    """Write every batch whose file was never handed over and that waits for no release; record each
+    """Write every batch whose file was never handed over, that waits for no release and holds an
+    order (a batch whose every order was voided by payee changes sends no empty file); record each
     handover (a released batch's orders become sent with it). The one path by which files are
     written: the night's dispatch and a release (services/money/approval.py) both call it."""
     written: list[str] = []
     with engine.connect() as conn:
         handed = exists().where(HANDOVER.c.batch_id == OUTBOX_BATCH.c.id, HANDOVER.c.is_copy.is_(False))
         pending = list(conn.execute(select(OUTBOX_BATCH.c.id, OUTBOX_BATCH.c.file_name)
-                                    .where(~handed, ~awaiting_release()).order_by(OUTBOX_BATCH.c.id)))
+                                    .where(~handed, ~awaiting_release(), OUTBOX_BATCH.c.rows > 0)
+                                    .order_by(OUTBOX_BATCH.c.id)))
     for batch in pending:
         with engine.connect() as conn:
             rows = batch_rows(conn, batch.id)

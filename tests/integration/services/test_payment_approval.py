@@ -112,3 +112,22 @@ def test_a_changed_batch_voids_its_release_and_needs_a_new_one(
     assert len(list(payment_dir.glob("payments-*.csv"))) == 2
     checked = run_claims("reconcile", db=db_url, env=env)
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_a_batch_whose_every_order_was_voided_sends_no_file(engine: Engine, db_url: str, payment_dir: Path) -> None:
+    """Both orders of the waiting batch voided (their payees changed): the batch holds nothing, waits
+    for no release, and no empty file goes to the bank; the next night's batch carries both, and
+    reconcile passes."""
+    _two_held(engine)
+    claims = claims_by_id(engine)
+    with engine.begin() as conn:
+        void_unsent_orders(conn, [claims["G1"].id, claims["G2"].id], "payees changed", on=CLOSES)
+        assert conn.execute(select(OUTBOX_BATCH.c.rows)).scalar_one() == 0
+    run_night(engine, date(2020, 9, 9))  # the outbox runs after the paying steps: nothing to write yet
+    assert not list(payment_dir.glob("payments-*.csv"))
+    env = {"CLAIMS_PAYMENT_DIR": str(payment_dir)}
+    assert run_claims("approve", "--date", "2020-09-09", "--actor", "赵审批", db=db_url, env=env).returncode == 0
+    files = list(payment_dir.glob("payments-*.csv"))
+    assert len(files) == 1 and files[0].read_text(encoding="utf-8-sig").count("\n") == 3  # header + G1 + G2
+    checked = run_claims("reconcile", db=db_url, env=env)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
