@@ -12,9 +12,9 @@ import pytest
 from services.oversight.audit import verify
 from services.oversight.reconcile import reconcile
 from tests.conftest import claims_executable
-from tests.release import release
 from tests.e2e.reliability import scenario
 from tests.e2e.reliability.scenario import NIGHTS, Snapshot
+from tests.release import release
 
 REFUSAL = "another nightly run holds the lease"
 RUNS_AT_ONCE = 2
