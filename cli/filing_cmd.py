@@ -146,16 +146,17 @@ def amend(
     except Forbidden as exc:
         fail(exc, code=3)
         return
-    console.print(f"{file.name}: {result.rows} rows — [green]amended {result.amended}[/green], "
-                  f"unchanged {result.unchanged}, [red]refused {len(result.refused)}[/red]")
+    console.print(msg("amend.summary", file=file.name, rows=count(result.rows, "row"), amended=result.amended,
+                      unchanged=result.unchanged, refused=len(result.refused)))
     if result.refused:
-        table = Table(title="rows not applied")
+        table = Table(title=msg("amend.refused_title"))
         for column in ("row", "claim_id", "field", "message"):
             table.add_column(column, overflow="fold")
         for refusal in result.refused:
             for i, error in enumerate(refusal.errors):
                 table.add_row(str(refusal.row) if i == 0 else "",
-                              (refusal.claim_id or "") if i == 0 else "", error.field, error.message)
+                              (refusal.claim_id or "") if i == 0 else "", error.field,
+                              localise_stored(error.message))
         console.print(table)
         raise typer.Exit(1)
 

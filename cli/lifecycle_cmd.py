@@ -108,7 +108,7 @@ def show(
                           reason=reason_text(view["set_aside"]["reason"])),
                       markup=False)
     if view["advance_problem"]:
-        console.print(f"advance 预支: {view['advance_problem']}", markup=False)
+        console.print(f"advance 预支: {reason_text(view['advance_problem'])}", markup=False)
     payments = Table("kind", "amount", "status", "attempt", "reference", title="payments 拨付")
     for p in view["payments"]:
         payments.add_row(p["kind"], p["amount"], p["status"], str(p["attempt"]), p["reference"] or "")

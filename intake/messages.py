@@ -180,6 +180,11 @@ MESSAGES.update({
         "en": "another import of this same file is running; waited {seconds} s for it ({problem})",
         "zh": "同一文件的另一次导入正在进行，已等待 {seconds} 秒（{problem}）；请在其结束后重新导入",
     },
+    "amend.summary": {"en": "{file}: {rows} — [green]amended {amended}[/green], unchanged {unchanged}, "
+                            "[red]refused {refused}[/red]",
+                      "zh": "{file}：{rows} — [green]已更正 {amended}[/green]，无变化 {unchanged}，"
+                            "[red]未予更正 {refused}[/red]"},
+    "amend.refused_title": {"en": "rows not applied", "zh": "未予更正的行"},
     "cli.nothing_changed": {"en": "{problem}; nothing was changed", "zh": "{problem}；未作任何更改"},
     "cli.template_kind": {"en": "--kind must be one of {choices}", "zh": "--kind 只能是 {choices} 之一"},
     "cli.template_out": {"en": "--out must be a file ending in .xlsx",
@@ -455,6 +460,21 @@ MESSAGES.update({
     "row.not_region": {"en": "{value} is not a 6-digit administrative division code",
                        "zh": "{value} 不是6位行政区划代码"},
     "row.required": {"en": "is required and missing", "zh": "为必填项，未填写"},
+    "fact.advance_no_class_filing": {"en": "advance_not_payable: no class filing number (class_id 开班备案号)",
+                                     "zh": "不能预支：缺少开班备案号（class_id）"},
+    "fact.advance_not_organisation": {"en": "advance_not_payable: advances go to an enterprise or institution only",
+                                      "zh": "不能预支：预支只拨付给企业或培训机构"},
+    "fact.advance_not_allowed": {"en": "advance_not_allowed: the policy provides no advance ({source})",
+                                 "zh": "不能预支：该政策未规定预支（{source}）"},
+    "row.amend_identify": {"en": "is required to find the claim", "zh": "为查找申报所必需，未填写"},
+    "row.amend_no_claim": {"en": "no claim {claim_id} is filed under {policy}",
+                           "zh": "政策 {policy} 下没有申报编号为 {claim_id} 的申报"},
+    "row.amend_again": {"en": "{claim_id} is corrected again in this file (first at row {first}); put all its "
+                              "corrections in one row",
+                        "zh": "{claim_id} 在本文件中被再次更正（首次在第{first}行）；同一申报的更正请写在一行"},
+    "row.amend_too_late": {"en": "{problem}; claims can be amended only before assessment, and the payee "
+                                 "({fields}) also when approved or payment_failed",
+                           "zh": "{problem}；申报只能在审核前更正，收款信息（{fields}）在审批通过或拨付失败后也可更正"},
     "row.required_for_kind": {"en": "is required for kind {kind}", "zh": "补贴类别 {kind} 必须填写"},
     "row.required_unless_advance": {
         "en": "is required for kind {kind} (a claim asking for an advance may leave it empty until "

@@ -7,6 +7,7 @@ from sqlalchemy import Engine, select
 from intake.messages import count, msg
 from models.tables import CLAIM
 from rules.advance import advance_problem
+from services.error_codes import reason_text
 from services.settings import chunk_size
 
 SHOWN = 20
@@ -38,7 +39,7 @@ def unpayable_advances(engine: Engine, batch_id: int) -> list[tuple[str, str, st
 
 def advance_warnings(found: list[tuple[str, str, str]]) -> list[str]:
     """The import's warnings for `found`: one line per claim, the first SHOWN of them."""
-    lines = [msg("import.advance_unpayable", claim_id=claim_id, policy=policy, reason=reason)
+    lines = [msg("import.advance_unpayable", claim_id=claim_id, policy=policy, reason=reason_text(reason))
              for policy, claim_id, reason in found[:SHOWN]]
     if len(found) > SHOWN:
         lines.append(msg("import.advance_more", more=count(len(found) - SHOWN, "request")))

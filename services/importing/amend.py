@@ -24,6 +24,7 @@ from sqlalchemy import Connection, Engine, insert
 from sqlalchemy.dialects import postgresql, sqlite
 
 from intake.keys import canonical, content_hash, differences, person_key, record_values
+from intake.messages import msg
 from intake.readers import RawRow, read_rows
 from intake.validate import FieldError, InvalidRecord, parse_record
 from models.tables import AMENDMENT, CLAIM, PAYMENT, PERSON
@@ -136,19 +137,18 @@ def _amend_chunk(conn: Connection, chunk: list[tuple[int, RawRow]], report: Amen
     for (number, raw), (claim_id, policy) in zip(chunk, refs, strict=True):
         missing = [name for name in IDENTIFYING if not raw.get(name)]
         if missing:
-            _refuse(report, number, raw, *(FieldError(n, "is required to find the claim")
+            _refuse(report, number, raw, *(FieldError(n, msg("row.amend_identify", "en"))
                                            for n in missing))
             continue
         assert policy is not None
         matches = found.get((claim_id, policy), [])
         if not matches:
             _refuse(report, number, raw, FieldError(
-                "claim_id", f"no claim {claim_id!r} is filed under {policy}"))
+                "claim_id", msg("row.amend_no_claim", "en", claim_id=claim_id, policy=policy)))
             continue
         if (policy, claim_id) in seen:
             _refuse(report, number, raw, FieldError(
-                "claim_id", f"{claim_id!r} is corrected again in this file (first at row "
-                            f"{seen[(policy, claim_id)]}); put all its corrections in one row"))
+                "claim_id", msg("row.amend_again", "en", claim_id=claim_id, first=seen[(policy, claim_id)])))
             continue
         seen[(policy, claim_id)] = number
         row = matches[0]
@@ -175,8 +175,7 @@ def _amend_chunk(conn: Connection, chunk: list[tuple[int, RawRow]], report: Amen
                              **changes)
         except IllegalTransition as exc:
             _refuse(report, number, raw, FieldError(
-                "claim_id", f"{exc}; claims can be amended only before assessment, and the payee "
-                            f"({', '.join(PAYEE_FIELDS)}) also when approved or payment_failed"))
+                "claim_id", msg("row.amend_too_late", "en", problem=exc, fields=", ".join(PAYEE_FIELDS))))
             continue
         moves.append(move)
         amendments.append({

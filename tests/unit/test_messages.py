@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from intake.messages import LANGS, MESSAGES, NOUNS, count, current_lang, msg
+from intake.messages import LANGS, MESSAGES, NOUNS, count, current_lang, localise_stored, msg
 
 
 def _fields(text: str) -> set[str]:
@@ -220,3 +220,20 @@ def test_a_file_that_cannot_be_read_says_so_in_the_readers_language(
     assert str(refused.value) == "空.csv: the file is empty; it needs a header row"
     monkeypatch.setenv("CLAIMS_LANG", "zh")
     assert explain(refused.value) == "空.csv：文件为空；至少需要一行表头"
+
+
+def test_amend_refusals_and_unpayable_advances_read_in_chinese() -> None:
+    """`claims amend`'s refusals and the advance problems (import warning, `claims show`) are stored
+    in English and shown in the reader's language."""
+    from rules.advance import NO_CLASS_FILING, NOT_AN_ORGANISATION, POLICY_ALLOWS_NONE
+    from services.error_codes import reason_text
+
+    stored = msg("row.amend_no_claim", "en", claim_id="HLD-9", policy="huludao-2019")
+    assert stored == "no claim HLD-9 is filed under huludao-2019"
+    assert localise_stored(stored, "zh") == "政策 huludao-2019 下没有申报编号为 HLD-9 的申报"
+    assert localise_stored(msg("row.amend_again", "en", claim_id="HLD-9", first=3), "zh").startswith(
+        "HLD-9 在本文件中被再次更正（首次在第3行）")
+    assert reason_text(NO_CLASS_FILING, "zh") == "不能预支：缺少开班备案号（class_id）"
+    assert reason_text(NOT_AN_ORGANISATION, "zh") == "不能预支：预支只拨付给企业或培训机构"
+    assert reason_text(f"{POLICY_ALLOWS_NONE} (x.txt 三)", "zh") == "不能预支：该政策未规定预支（x.txt 三）"
+    assert reason_text(NO_CLASS_FILING, "en") == NO_CLASS_FILING
