@@ -431,6 +431,10 @@ MESSAGES.update({
     "error.invalid_record": {"en": "the record is invalid ({detail})", "zh": "记录有误（{detail}）"},
     "error.payee_conflict": {"en": "the payee does not fit the policy ({detail})",
                              "zh": "收款人与政策规定不符（{detail}）"},
+    "error.payee_incomplete": {"en": "no payee name or bank account; amend the payee ({detail})",
+                               "zh": "收款人名称或银行账号缺失，请更正收款信息（{detail}）"},
+    "error.oversight_signal": {"en": "an institution signal holds it for a reviewer ({detail})",
+                               "zh": "机构风险信号搁置，待复核（{detail}）"},
     "error.set_aside": {"en": "set aside ({detail})", "zh": "已搁置（{detail}）"},
 })
 """Human text of the machine outputs' error codes (services/error_codes.py, docs/errors.md)."""

@@ -12,7 +12,7 @@ from intake.messages import current_lang, localise_stored, msg
 ERROR_CODES: tuple[str, ...] = (
     "policy_not_in_force", "missing_parameter", "missing_facts", "advance_not_payable",
     "advance_not_allowed", "advance_refused", "payment_refused", "bank_failed",
-    "awaiting_release", "invalid_record", "payee_conflict", "set_aside",
+    "awaiting_release", "invalid_record", "payee_conflict", "payee_incomplete", "oversight_signal", "set_aside",
 )
 """every code a machine output can carry"""
 

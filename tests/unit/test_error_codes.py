@@ -28,6 +28,8 @@ def test_every_code_is_documented_and_has_both_texts(code: str) -> None:
     ("payment attempt 2 refused: bad account", "payment_refused"),
     ("the bank failed payment P-1 (attempt 1) on 2020-06-15", "bank_failed"),
     ("awaiting payment approval: claims approve --date 2020-06-15", "awaiting_release"),
+    ("payee_incomplete: no bank account", "payee_incomplete"),
+    ("oversight_signal: implausible_age 年龄异常 (X, score 1.000): 1 claim", "oversight_signal"),
     ("something new", "set_aside"), (None, "set_aside"),
 ])
 def test_reasons_as_the_night_stores_them_have_their_code(reason: str | None, code: str) -> None:
