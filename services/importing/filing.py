@@ -29,7 +29,20 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import Any
 
-from sqlalchemy import Connection, Engine, column, func, insert, literal, select, table, text, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    String,
+    column,
+    func,
+    insert,
+    literal,
+    literal_column,
+    select,
+    table,
+    text,
+    update,
+)
 
 from intake.keys import canonical, differences
 from intake.messages import msg
@@ -60,19 +73,20 @@ from services.access.roles import check_role
 from services.importing.advances import advance_warnings, unpayable_advances
 from services.importing.filing_pool import Batch, screened_batches
 from services.importing.filing_stage import SCHEMA as STAGE
-from services.nightly.moves import event_hash
+from services.nightly.moves import EVENT_FORMAT, filing_event_heads, filing_money
 from services.settings import chunk_size
 
-NEW_CLAIM = table("new_claim", column("line"), column("id"), column("event_head"), schema="temp")
-"""A staged batch's new claims: stage line, claim id, first event's hash (`_insert_staged`);
-ids rise with lines."""
+NEW_CLAIM = table("new_claim", column("line"), column("id"), column("event_head"), column("money"),
+                  schema="temp")
+"""A staged batch's new claims: stage line, claim id, first event's hash and money as filed
+(`_insert_staged`); ids rise with lines."""
 
 CLAIM_COLUMNS = ("id", *RECORD_FIELDS, "person_key", "content_hash", "event_head")
 """The claim columns of a new claim's row tuple: id, a screened row's values, hash, head."""
 (_POLICY, _PERSON_ID, _PERSON_NAME, _PAYEE_ID, _PAYEE_TYPE, _PAYEE_NAME, _BANK_ACCOUNT,
- _CLASS_ID, _ORGANIZER, _TRAINING_START, _TRAINING_END) = (RECORD_FIELDS.index(name) for name in (
+ _CLASS_ID, _ORGANIZER, _TRAINING_START, _TRAINING_END, _MONTHS, _DAYS) = (RECORD_FIELDS.index(name) for name in (
     "policy", "person_id", "person_name", "payee_id", "payee_type", "payee_name", "bank_account",
-    "class_id", "organizer", "training_start", "training_end"))
+    "class_id", "organizer", "training_start", "training_end", "months", "days"))
 SQLITE_IN_LIMIT = 30000
 """Bound parameters per SQLite IN list (SQLite allows 32,766)."""
 
@@ -308,7 +322,7 @@ def _file_staged(conn: Connection, schema: str, batch: Batch, report: ImportRepo
     rows = list(merge(batch.rows, _staged_claims(conn, schema), key=itemgetter(NUMBER)))
     chunk = _with_staged_values(conn, schema, batch, rows, seen, existing, header)
     _file_chunk(conn, chunk, report, seen, header, actor=actor, on=on, existing=existing,
-                stage=schema)
+                stage=schema, moneys=dict(zip(batch.valid, batch.moneys, strict=True)))
 
 
 def _staged_claims(conn: Connection, schema: str) -> list[ScreenedRow]:
@@ -326,7 +340,7 @@ def _file_first_sight(conn: Connection, schema: str, batch: Batch, report: Impor
                       filed_here: _FiledHere, *, actor: Actor, on: date) -> None:
     """A staged batch whose valid rows are all new claims."""
     rejections = _invalid(batch.rows)
-    ids = _insert_new_staged(conn, schema, batch.valid, report.batch_id, actor=actor, on=on)
+    ids = _insert_new_staged(conn, schema, batch.valid, batch.moneys, report.batch_id, actor=actor, on=on)
     if ids:
         filed_here.add(ids[0], batch.valid)
     _insert_rejections(conn, rejections, report.batch_id)
@@ -399,10 +413,10 @@ def _first_sight(rows: list[ScreenedRow], seen: dict[Key, int], filed: dict[Key,
 def _file_chunk(conn: Connection, chunk: list[ScreenedRow], report: ImportReport,
                 seen: dict[Key, int], header: list[str] | None, *, actor: Actor,
                 on: date, existing: dict[Key, tuple[int, str]] | None = None,
-                stage: str | None = None) -> None:
+                stage: str | None = None, moneys: dict[int, str] | None = None) -> None:
     """`existing`: the chunk's claims already filed, read under the write lock this transaction
     already holds (else both are done here); `stage`: the schema its valid rows are in (an
-    ATTACHed stage file)."""
+    ATTACHed stage file), `moneys` their money as filed by row number."""
     if existing is None:
         _take_write_lock(conn, report.batch_id)
         existing = _existing(conn, {claim_id for _, _, claim_id, digest, _, _, _ in chunk
@@ -421,7 +435,9 @@ def _file_chunk(conn: Connection, chunk: list[ScreenedRow], report: ImportReport
     _describe_conflicts(conn, sorted_rows)
     sorted_rows.rejections.sort(key=lambda rejection: rejection[0].row)  # file order, however chunked
     if stage is not None:
-        filed = len(_insert_new_staged(conn, stage, [number for number, *_ in sorted_rows.new.values()],
+        lines = [number for number, *_ in sorted_rows.new.values()]
+        assert moneys is not None
+        filed = len(_insert_new_staged(conn, stage, lines, [moneys[line] for line in lines],
                                        report.batch_id, actor=actor, on=on))
     else:
         filed = _insert_new(conn, sorted_rows.new, report.batch_id, actor=actor, on=on)
@@ -575,12 +591,14 @@ def _insert_new(conn: Connection, new: dict[Key, ScreenedRow], batch_id: int,
         return 0
     now = datetime.now(UTC)
     ids = allocate_claim_ids(conn, len(new))
-    heads = first_event_heads(ids, actor, on)
+    heads = filing_event_heads(ids, [_filed_money(values) if values is not None else ""
+                                     for _, _, _, _, values, _, _ in new.values()],
+                               actor, on)
     _insert_rows(conn, CLAIM, CLAIM_COLUMNS, [
         (pk, *values, digest, head)
         for pk, (_, _, _, digest, values, _, _), head in zip(ids, new.values(), heads, strict=True)
         if values is not None], _new_claim_constants(batch_id, on, now))
-    _insert_first_events(conn, CLAIM, actor, on, now, where=(
+    _insert_first_events(conn, CLAIM, actor, on, now, money=FILED_MONEY_SQL, where=(
         CLAIM.c.id.between(ids[0], ids[-1]) if ids == list(range(ids[0], ids[-1] + 1))
         else CLAIM.c.id.in_(ids)))
     values = [v for _, _, _, _, v, _, _ in new.values() if v is not None]
@@ -598,19 +616,20 @@ def _insert_new(conn: Connection, new: dict[Key, ScreenedRow], batch_id: int,
     return len(values)
 
 
-def _insert_new_staged(conn: Connection, stage: str, lines: list[int], batch_id: int,
+def _insert_new_staged(conn: Connection, stage: str, lines: list[int], moneys: list[str], batch_id: int,
                        *, actor: Actor, on: date) -> list[int]:
-    """The new claims of the stage file ATTACHed as `stage` (its rows `lines`, in file order)
-    copied into the claim table, their first events with one INSERT … SELECT,
-    people/payees/classes upserted; the claims' ids, in the same order."""
+    """The new claims of the stage file ATTACHed as `stage` (its rows `lines`, in file order, and
+    their money as filed, `moneys`, which the workers computed) copied into the claim table, their
+    first events with one INSERT … SELECT, people/payees/classes upserted; the claims' ids, in the
+    same order."""
     if not lines:
         return []
     now = datetime.now(UTC)
     ids = allocate_claim_ids(conn, len(lines))
-    heads = first_event_heads(ids, actor, on)
-    _insert_staged(conn, stage, list(zip(lines, ids, heads, strict=True)),
+    heads = filing_event_heads(ids, moneys, actor, on)
+    _insert_staged(conn, stage, list(zip(lines, ids, heads, moneys, strict=True)),
                    _new_claim_constants(batch_id, on, now))
-    _insert_first_events(conn, NEW_CLAIM, actor, on, now, order=NEW_CLAIM.c.line)
+    _insert_first_events(conn, NEW_CLAIM, actor, on, now, money=NEW_CLAIM.c.money, order=NEW_CLAIM.c.line)
     _upsert_staged(conn, stage)
     return ids
 
@@ -620,20 +639,36 @@ def _new_claim_constants(batch_id: int, on: date, now: datetime) -> dict[str, An
             "created_at": now, "updated_at": now}
 
 
+def _filed_money(values: tuple[Any, ...]) -> str:
+    """services/nightly/moves.py `filing_money` of a screened row's stored values."""
+    return filing_money(*("" if v is None else str(v) for v in (
+        values[_MONTHS], values[_DAYS], values[_PAYEE_TYPE], values[_PAYEE_ID], values[_PAYEE_NAME],
+        values[_BANK_ACCOUNT])))
+
+
+FILED_MONEY_SQL = literal_column(
+    "'||' || COALESCE(CAST(claim.months AS VARCHAR), '') || '|' || COALESCE(CAST(claim.days AS VARCHAR), '') "
+    "|| '||0.00|0.00|0.00|0.00|' || claim.payee_type || '|' || claim.payee_id || '|' "
+    "|| COALESCE(claim.payee_name, '') || '|' || COALESCE(claim.bank_account, '')", String)
+"""`filing_money` in SQL over the claim row just inserted: the money the first event records (the
+same texts its hash was computed from, `_filed_money`)."""
+
+
 def _insert_first_events(conn: Connection, source: Any, actor: Actor, on: date, now: datetime,
-                         *, where: Any = None, order: Any = None) -> None:
-    """Each new claim's first event ("" -> filed) from `source`'s id and event head: the claim
-    table (`where` picks the new claims) or temp.new_claim (all of it)."""
+                         *, money: Any, where: Any = None, order: Any = None) -> None:
+    """Each new claim's first event ("" -> filed, format 2 with `money`, the claim's money as filed)
+    from `source`'s id and event head: the claim table (`where` picks the new claims) or
+    temp.new_claim (all of it)."""
     event = select(source.c.id, literal(1), literal(""), literal("filed"), literal("file"),
                    literal(actor.name, EVENT.c.actor.type), literal(actor.role, EVENT.c.role.type),
                    literal(on, EVENT.c.on.type), literal(now, EVENT.c.at.type),
                    literal(None, EVENT.c.run_id.type), literal(None, EVENT.c.reason.type),
-                   literal(""), source.c.event_head)
+                   literal(""), source.c.event_head, literal(EVENT_FORMAT, EVENT.c.version.type), money)
     if where is not None:
         event = event.where(where)
     conn.execute(insert(EVENT).from_select(
         ["claim_pk", "seq", "from_state", "to_state", "trigger", "actor", "role", "on", "at",
-         "run_id", "reason", "prev_hash", "hash"],
+         "run_id", "reason", "prev_hash", "hash", "version", "money"],
         event.order_by(source.c.id if order is None else order)))
 
 
@@ -660,15 +695,15 @@ def _first_per_key(pairs: Iterable[tuple[Any, tuple[Any, ...]]]) -> dict[Any, tu
     return out
 
 
-def _insert_staged(conn: Connection, schema: str, new: list[tuple[int, int, str]],
+def _insert_staged(conn: Connection, schema: str, new: list[tuple[int, int, str, str]],
                    constants: dict[str, Any]) -> None:
     """New claims copied from the stage file ATTACHed as `schema`: `new` holds (line, claim id, event
-    head) per new claim; everything else comes from the stage row or `constants`."""
+    head, money as filed) per new claim; everything else comes from the stage row or `constants`."""
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     cursor.execute("CREATE TEMP TABLE IF NOT EXISTS new_claim "
-                   "(line INTEGER PRIMARY KEY, id INTEGER NOT NULL, event_head TEXT NOT NULL)")
+                   "(line INTEGER PRIMARY KEY, id INTEGER NOT NULL, event_head TEXT NOT NULL, money TEXT NOT NULL)")
     cursor.execute("DELETE FROM temp.new_claim")
-    cursor.executemany("INSERT INTO temp.new_claim VALUES (?, ?, ?)", new)
+    cursor.executemany("INSERT INTO temp.new_claim VALUES (?, ?, ?, ?)", new)
     others, literals = _constant_columns(conn, CLAIM, CLAIM_COLUMNS, constants)
     names = ", ".join(f'"{name}"' for name in (*CLAIM_COLUMNS, *others))
     picked = ", ".join(["n.id", *(f's."{name}"' for name in CLAIM_COLUMNS[1:-1]), "n.event_head",
@@ -687,21 +722,6 @@ def _upsert_staged(conn: Connection, schema: str) -> None:
                        f"JOIN {schema}.stage s ON s.line = n.line WHERE true {condition} "
                        f"ORDER BY n.line ON CONFLICT ({key}) DO NOTHING")
     cursor.close()
-
-
-def first_event_heads(ids: list[int], actor: Actor, on: date) -> list[str]:
-    """services/nightly/moves.py `event_hash` of each new claim's first event ("" -> filed, seq 1),
-    with the text around the claim id built once."""
-    if not ids:
-        return []
-    probe = event_hash("", ids[0], 1, "", "filed", "file", actor.name, actor.role, on, None, None)
-    after = ("|" + "|".join(["1", "", "filed", "file", actor.name, actor.role, on.isoformat(),
-                             "", ""])).encode("utf-8")
-    sha = hashlib.sha256
-    heads = [sha(b"|%d%b" % (pk, after)).hexdigest() for pk in ids]
-    if heads[0] != probe:
-        raise AssertionError("first_event_heads no longer matches services/nightly/moves.py event_hash")
-    return heads
 
 
 def _processed(conn: Connection, table: Any, name: str, value: Any) -> Any:

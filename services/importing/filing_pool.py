@@ -57,6 +57,8 @@ class Batch:
     first: int = 0
     valid: list[int] = field(default_factory=list)
     distinct: bool = True
+    moneys: list[str] = field(default_factory=list)
+    """each valid row's money as filed (services/importing/filing_stage.py StagedRows)"""
 
     @property
     def size(self) -> int:
@@ -128,7 +130,7 @@ def _staged(header: list[str], encoding: str, pieces: Iterator[tuple[int, bytes]
     for first, piece, staged in _in_pool(pieces, workers, stage_piece, header, str(stage_dir),
                                          encoding):
         yield Batch(staged.rejected, stage_path(stage_dir, first), piece, encoding, first,
-                    staged.valid, staged.distinct)
+                    staged.valid, staged.distinct, staged.moneys)
 
 
 def _in_process(rows: Iterator[tuple[int, dict[str, str | None], object]]) -> Iterator[ScreenedRow]:

@@ -24,6 +24,7 @@ from pathlib import Path
 from intake.columns import ALWAYS_STAGED, STAGE_FIELDS, screen_csv_for_stage
 from intake.readers import piece_lines
 from intake.screen import ScreenedRow
+from services.nightly.moves import FILING_MONEY_FIELDS, filing_money
 
 STAGE_COLUMNS = ("line", *STAGE_FIELDS, "content_hash")
 _MARKS = {name: "?" if name in ("line", "content_hash", *ALWAYS_STAGED) else "NULLIF(?, '')"
@@ -62,11 +63,14 @@ def piece_parts(piece: bytes, first: int, encoding: str) -> list[tuple[int, list
 class StagedRows:
     """What a worker sends back for a staged piece: the rows it rejected (screened rows, in
     file order), the row numbers of its valid rows (their values are in the stage file, in
-    the same order), and whether those rows' claims (policy, claim_id) are all different."""
+    the same order), whether those rows' claims (policy, claim_id) are all different, and each
+    valid row's money as filed (services/nightly/moves.py `filing_money`: its first event hashes
+    it), in the same order."""
 
     rejected: list[ScreenedRow]
     valid: list[int]
     distinct: bool
+    moneys: list[str]
 
 
 def stage_piece(header: list[str], piece: bytes, first: int, directory: str,
@@ -85,6 +89,7 @@ def stage_csv(header: list[str], parts: Sequence[tuple[int, Sequence[str]]],
     db = sqlite3.connect(path, isolation_level=None)
     rejected: list[ScreenedRow] = []
     valid: list[int] = []
+    moneys: list[str] = []
     claims: set[tuple[str | None, str | None]] = set()
     try:
         db.execute(f"PRAGMA page_size={STAGE_PAGE_BYTES}")
@@ -97,6 +102,7 @@ def stage_csv(header: list[str], parts: Sequence[tuple[int, Sequence[str]]],
             rows, piece = screen_csv_for_stage(header, lines, first)
             db.executemany(f"INSERT INTO stage ({', '.join(piece.columns)}) VALUES "
                            f"({', '.join(map(_MARKS.__getitem__, piece.columns))})", piece.rows)
+            moneys.extend(_filed_moneys(piece.columns, piece.rows))
             for row in rows:
                 number, policy, claim_id, digest, _, _, _ = row
                 if digest is None:
@@ -107,4 +113,13 @@ def stage_csv(header: list[str], parts: Sequence[tuple[int, Sequence[str]]],
         db.execute("COMMIT")
     finally:
         db.close()
-    return StagedRows(rejected, valid, len(claims) == len(valid))
+    if len(moneys) != len(valid):
+        raise AssertionError("the stage rows and the valid rows differ in number")
+    return StagedRows(rejected, valid, len(claims) == len(valid), moneys)
+
+
+def _filed_moneys(columns: Sequence[str], rows: Sequence[Sequence[object]]) -> list[str]:
+    """Each staged row's `filing_money` from its texts (canonical texts, as the claim table stores
+    them; a column the piece does not fill, or an empty text, is empty)."""
+    at = [columns.index(name) if name in columns else None for name in FILING_MONEY_FIELDS]
+    return [filing_money(*("" if i is None or row[i] is None else str(row[i]) for i in at)) for row in rows]

@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    and_,
     delete,
     insert,
     literal,
@@ -133,18 +134,67 @@ def event_hash_v2(prev_hash: str, claim_pk: int, seq: int, from_state: str, to_s
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+FILING_MONEY_FIELDS: tuple[str, ...] = ("months", "days", "payee_type", "payee_id", "payee_name", "bank_account")
+"""The money fields a claim is filed with (the import's row); every other field of `MONEY_FIELDS` is
+empty (amount, months_paid, advance_amount) or 0.00 (the sums paid and owed) until a move sets it."""
+
+
+def filing_money(months: str, days: str, payee_type: str, payee_id: str, payee_name: str,
+                 bank_account: str) -> str:
+    """`money_text` of a claim as filed, from the texts of `FILING_MONEY_FIELDS` ("" when empty),
+    without building a mapping per row (the import's hot path)."""
+    return f"||{months}|{days}||0.00|0.00|0.00|0.00|{payee_type}|{payee_id}|{payee_name}|{bank_account}"
+
+
+def filing_event_heads(ids: Sequence[int], moneys: Sequence[str], actor: Actor, on: date) -> list[str]:
+    """`event_hash_v2` of each new claim's first event ("" -> filed, seq 1) with its money as filed
+    (`filing_money`), the text around the claim id built once."""
+    if not ids:
+        return []
+    after = ("|" + "|".join(["1", "", "filed", "file", actor.name, actor.role, on.isoformat(), "", "", ""])
+             ).encode("utf-8")
+    sha = hashlib.sha256
+    heads = [sha(b"2||%d%b%b" % (pk, after, money.encode("utf-8"))).hexdigest()
+             for pk, money in zip(ids, moneys, strict=True)]
+    if heads[0] != event_hash_v2("", ids[0], 1, "", "filed", "file", actor.name, actor.role, on, None, None,
+                                 moneys[0]):
+        raise AssertionError("filing_event_heads no longer matches event_hash_v2")
+    return heads
+
+
 _READ_CHUNK = 10_000
 
 
+_EVENT_ONLY = frozenset(EVENT_ONLY_MONEY)
+
+
 def _money_now(conn: Connection, pks: list[int]) -> dict[int, Any]:
-    """The chunk's claims' money columns, sequence and head as the database holds them now (one
-    SELECT per 10,000 claims, inside the chunk's transaction)."""
-    columns = [CLAIM.c.id, CLAIM.c.event_seq, CLAIM.c.event_head, *(CLAIM.c[n] for n in MONEY_FIELDS)]
+    """The chunk's claims' money columns, sequence and head as the database holds them now, with the
+    money their last event recorded (head_version, head_money) — one SELECT per 10,000 claims, inside
+    the chunk's transaction, the last event found by its unique (claim_pk, seq)."""
+    columns = [CLAIM.c.id, CLAIM.c.event_seq, CLAIM.c.event_head, *(CLAIM.c[n] for n in MONEY_FIELDS),
+               EVENT.c.version.label("head_version"), EVENT.c.money.label("head_money")]
+    last = CLAIM.outerjoin(EVENT, and_(EVENT.c.claim_pk == CLAIM.c.id, EVENT.c.seq == CLAIM.c.event_seq))
     found: dict[int, Any] = {}
     for start in range(0, len(pks), _READ_CHUNK):
-        for row in conn.execute(select(*columns).where(CLAIM.c.id.in_(pks[start:start + _READ_CHUNK]))):
+        for row in conn.execute(select(*columns).select_from(last)
+                                .where(CLAIM.c.id.in_(pks[start:start + _READ_CHUNK]))):
             found[row.id] = row._mapping
     return found
+
+
+def _money_after(move: Move, now_row: Any) -> str:
+    """The snapshot a move's event hashes: the columns the move sets; the other money columns that
+    change only with an event (`EVENT_ONLY_MONEY`) as the claim's last event recorded them, when it
+    recorded money (format 2) — so an edit by hand since that event is not taken into the chain but
+    stays a difference `claims audit verify` names; the rest as the claim holds them now."""
+    recorded = parse_money(now_row["head_money"] or "") if now_row["head_version"] == 2 else None
+    changes = move.changes
+    return "|".join(
+        money_value(changes[name]) if name in changes
+        else recorded.get(name, "") if recorded is not None and name in _EVENT_ONLY
+        else money_value(now_row[name])
+        for name in MONEY_FIELDS)
 
 
 def write_moves(conn: Connection, moves: Sequence[Move], *, actor: Actor, on: date,
@@ -170,8 +220,7 @@ def write_moves(conn: Connection, moves: Sequence[Move], *, actor: Actor, on: da
             raise StaleClaims(f"claim {move.claim_id} changed while this step ran; the chunk was rolled "
                               "back and will be taken again")
         head = now_row["event_head"]  # the chain as written (an earlier phase of this chunk included)
-        after = {n: move.changes[n] if n in move.changes else now_row[n] for n in MONEY_FIELDS}
-        money = money_text(after)
+        money = _money_after(move, now_row)
         digest = event_hash_v2(head, move.claim_pk, move.seq + 1, move.from_state, move.to_state,
                                move.trigger, name, role, on, run_id, move.reason, money)
         columns = tuple(sorted(move.changes))

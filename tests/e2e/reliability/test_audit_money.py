@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, delete, func, insert, select, text
+from sqlalchemy import Engine, delete, func, insert, select, text, update
 
 from models.tables import BATCH_ORDER, CLAIM, EVENT, PAYMENT
 from tests.conftest import run_claims
@@ -151,3 +151,54 @@ def test_a_database_put_back_to_a_copy_from_before_a_night_is_behind_the_log(
     Path(env["CLAIMS_AUDIT_LOG"]).unlink()
     code, out = _verify(db_url, env)
     assert code == 1 and "is missing" in out and "behind" not in out
+
+
+def test_a_payee_or_account_edited_by_hand_before_the_first_night_is_named(
+        db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The filing event hashes the claim's money as filed: a hand edit of payee or account between
+    `claims import` and the first night is named by `claims audit verify`, and the night's moves do
+    not take the edited values into the chain."""
+    from bench.synthetic import generate
+    from models.db import make_engine
+
+    env = _env(tmp_path)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert run_claims("init", db=db_url, env=env).returncode == 0
+    files = generate(40, tmp_path / "files")
+    done = run_claims("import", str(files.claims), "--on", D0.isoformat(), db=db_url, env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    engine = make_engine(db_url)
+    with engine.connect() as conn:
+        versions = conn.execute(select(EVENT.c.version, func.count()).group_by(EVENT.c.version)).all()
+        assert dict(versions) == {2: 40}  # every filing event records the money as filed
+        first, second = conn.execute(select(CLAIM.c.id, CLAIM.c.claim_id, CLAIM.c.bank_account, CLAIM.c.payee_id)
+                                     .where(CLAIM.c.bank_account.is_not(None)).order_by(CLAIM.c.id).limit(2)).all()
+    code, out = _verify(db_url, env)
+    assert code == 0, out
+
+    with engine.begin() as conn:  # by hand, as someone with the database's password would
+        conn.execute(update(CLAIM).where(CLAIM.c.id == first.id).values(bank_account="6222000011112222"))
+        conn.execute(update(CLAIM).where(CLAIM.c.id == second.id).values(payee_id="91110000MA00000000"))
+    code, out = _verify(db_url, env)
+    assert code == 1
+    assert f"claim {first.claim_id}" in out and "money changed without an event" in out
+    assert f"bank_account is 6222000011112222 but event #1 recorded {first.bank_account}" in out
+    assert f"claim {second.claim_id}" in out
+    assert f"payee_id is 91110000MA00000000 but event #1 recorded {second.payee_id}" in out
+
+    # the first night moves the claims on: their events record the money the chain knew, not the edit
+    done = run_claims("nightly", "--no-prefect", "--as-of", D0.isoformat(), db=db_url, env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    code, out = _verify(db_url, env)
+    assert code == 1
+    assert "bank_account is 6222000011112222 but event #" in out and f"recorded {first.bank_account}" in out
+    assert "payee_id is 91110000MA00000000 but event #" in out and f"recorded {second.payee_id}" in out
+
+    # put back, the log is green again
+    with engine.begin() as conn:
+        conn.execute(update(CLAIM).where(CLAIM.c.id == first.id).values(bank_account=first.bank_account))
+        conn.execute(update(CLAIM).where(CLAIM.c.id == second.id).values(payee_id=second.payee_id))
+    code, out = _verify(db_url, env)
+    assert code == 0, out
+    engine.dispose()

@@ -20,6 +20,7 @@ import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -50,7 +51,12 @@ from services.importing.filing import (
     allocate_claim_ids,
     file_sha256,
 )
-from services.nightly.moves import event_hash, execute_many
+from services.nightly.moves import event_hash_v2, execute_many, money_text
+
+FILED_DEFAULTS: dict[str, Any] = {
+    "amount": None, "months_paid": None, "advance_amount": None, "advance_paid": Decimal("0"),
+    "final_paid": Decimal("0"), "recovery_owed": Decimal("0"), "recovered": Decimal("0")}
+"""A new claim's money columns the record does not give (the claim table's defaults)."""
 
 CHUNK_ROWS = 5000
 """Product setting: rows validated and written per transaction."""
@@ -195,8 +201,9 @@ def _insert_new(conn: Connection, new: dict[Key, tuple[int, ClaimRecord, str]], 
     claims: list[dict[str, Any]] = []
     events: list[dict[str, Any]] = []
     for pk, (_, record, digest) in zip(ids, new.values(), strict=True):
-        head = event_hash("", pk, 1, "", "filed", "file", actor.name, actor.role, on, None, None)
         values = record_values(record)
+        money = money_text({**FILED_DEFAULTS, **values})
+        head = event_hash_v2("", pk, 1, "", "filed", "file", actor.name, actor.role, on, None, None, money)
         values["groups"] = ";".join(record.groups)
         values.update(id=pk, person_key=person_key(record.person_id), content_hash=digest,
                       import_batch_id=batch_id, state="filed", state_on=on, event_seq=1,
@@ -204,7 +211,8 @@ def _insert_new(conn: Connection, new: dict[Key, tuple[int, ClaimRecord, str]], 
         claims.append(values)
         events.append({"claim_pk": pk, "seq": 1, "from_state": "", "to_state": "filed",
                        "trigger": "file", "actor": actor.name, "role": actor.role, "on": on,
-                       "at": now, "run_id": None, "reason": None, "prev_hash": "", "hash": head})
+                       "at": now, "run_id": None, "reason": None, "prev_hash": "", "hash": head,
+                       "version": 2, "money": money})
     execute_many(conn, insert(CLAIM), claims)
     execute_many(conn, insert(EVENT), events)
     records = [record for _, record, _ in new.values()]

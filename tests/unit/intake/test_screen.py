@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -25,8 +26,7 @@ from intake.screen import csv_raw, csv_records, screen, stored_canonical
 from intake.validate import InvalidRecord, parse_record
 from rules.record import RECORD_FIELDS
 from services.access.actors import Actor, normalise
-from services.importing.filing import first_event_heads
-from services.nightly.moves import event_hash
+from services.nightly.moves import event_hash_v2, filing_event_heads, filing_money, money_text
 from tests.unit.intake.claimrows import BAD, bad_row, good_row
 
 CELL = st.text(alphabet=st.sampled_from(list('ab 王,"\n\r\t;=')), max_size=6)
@@ -102,11 +102,28 @@ def test_screened_invalid_row_has_parse_records_errors(i: int) -> None:
        role=st.sampled_from(["clerk", "reviewer"]),
        ids=st.lists(st.integers(1, 10**12), min_size=1, max_size=5),
        on=st.dates(min_value=date(2000, 1, 1), max_value=date(2099, 12, 31)))
-def test_first_event_heads_are_event_hash(name: str, role: str, ids: list[int], on: date) -> None:
+def test_filing_event_heads_are_event_hash_v2(name: str, role: str, ids: list[int], on: date) -> None:
     actor = Actor(name, role)
-    heads = first_event_heads(ids, actor, on)
-    assert heads == [event_hash("", pk, 1, "", "filed", "file", actor.name, role, on, None, None)
-                     for pk in ids]
+    moneys = [filing_money(str(pk % 24), "", "individual", f"P{pk}", name, "") for pk in ids]
+    heads = filing_event_heads(ids, moneys, actor, on)
+    assert heads == [event_hash_v2("", pk, 1, "", "filed", "file", actor.name, role, on, None, None, money)
+                     for pk, money in zip(ids, moneys, strict=True)]
+
+
+@settings(max_examples=100, deadline=None)
+@given(months=st.one_of(st.none(), st.integers(0, 600)), days=st.one_of(st.none(), st.integers(0, 9999)),
+       payee_type=st.sampled_from(["individual", "enterprise", "institution"]),
+       payee_id=st.text(min_size=1, max_size=18), payee_name=st.one_of(st.none(), st.text(max_size=20)),
+       bank_account=st.one_of(st.none(), st.text(max_size=30)))
+def test_filing_money_is_money_text_of_a_new_claim(months: int | None, days: int | None, payee_type: str,
+                                                  payee_id: str, payee_name: str | None,
+                                                  bank_account: str | None) -> None:
+    filed = {"amount": None, "months_paid": None, "months": months, "days": days, "advance_amount": None,
+             "advance_paid": Decimal("0"), "final_paid": Decimal("0"), "recovery_owed": Decimal("0"),
+             "recovered": Decimal("0"), "payee_type": payee_type, "payee_id": payee_id,
+             "payee_name": payee_name, "bank_account": bank_account}
+    texts = ["" if v is None else str(v) for v in (months, days, payee_type, payee_id, payee_name, bank_account)]
+    assert filing_money(*texts) == money_text(filed)
 
 
 def test_record_fields_are_all_screened() -> None:
