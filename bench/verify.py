@@ -30,6 +30,17 @@ AGGREGATES: dict[str, str] = {
                       "CASE WHEN voided_at IS NULL THEN 'valid' ELSE 'voided' END FROM payment_batch_release",
     "batch handovers": "SELECT batch_id, file_name, is_copy, actor FROM payment_batch_handover",
 }
+SEALED_BY_SEVERAL: dict[str, str] = {
+    "payment batches": 'SELECT business_date, "rows", total FROM payment_batch',
+    "orders in batches": "SELECT b.business_date, p.idempotency_key, p.reference, p.status FROM payment_batch_order bo "
+                         "JOIN payment p ON p.id = bo.payment_id JOIN payment_batch b ON b.id = bo.batch_id",
+    "batch releases": "SELECT policy, business_date, approver, claims, amount, "
+                      "CASE WHEN voided_at IS NULL THEN 'valid' ELSE 'voided' END FROM payment_batch_release",
+    "batch handovers": "SELECT is_copy, actor, COUNT(*) FROM payment_batch_handover GROUP BY is_copy, actor",
+}
+"""The batch aggregates for nights whose orders several workers wrote at once: a batch's id, line
+order and hash follow the order the workers' commits reached the database, which neither side can
+predict; what each day's batches hold, what they total and who released them must still agree."""
 PER_CLAIM = ("SELECT id, state, amount, advance_amount, advance_paid, final_paid, recovery_owed, reasons, "
              "event_seq, event_head, payment_attempt, posting_closes_on, completion_result FROM claim ORDER BY id")
 """event_head is the hash chain's head: equal only when every event (reason included) is equal"""
@@ -79,13 +90,15 @@ def batch_file_differences(product_dir: Path, floor_dir: Path) -> list[str]:
 
 
 def differences(product: Engine, floor: Engine, batch_dirs: tuple[Path, Path] | None = None, *,
-                heads: bool = True) -> list[str]:
+                heads: bool = True, several_workers: bool = False) -> list[str]:
     """Plain-language differences, empty when the two end states agree (and, given the two
     payment directories, their batch files). `heads=False` leaves the hash heads out, for a
     product whose nights ran under other run ids than the floor's `bench-DAY` (the hashes cover
-    the run id)."""
+    the run id). `several_workers`: the product's nights ran on several workers at once, so its
+    batches are compared by content (SEALED_BY_SEVERAL), not by id, line and hash."""
     found: list[str] = batch_file_differences(*batch_dirs) if batch_dirs else []
-    for name, sql in AGGREGATES.items():
+    aggregates = {**AGGREGATES, **SEALED_BY_SEVERAL} if several_workers else AGGREGATES
+    for name, sql in aggregates.items():
         ours, theirs = _rows(product, sql), _rows(floor, sql)
         if ours != theirs:
             only_product = sorted(set(ours) - set(theirs), key=str)[:SHOWN]

@@ -31,6 +31,7 @@ from flows.settings import WORKER_DEPLOYMENT, WORKER_QUEUE
 from services.nightly import lease
 from tests.conftest import run_claims
 from tests.integration.scale.once import (
+    FLOOR_APPROVER,
     assert_floor_agrees,
     assert_moved_and_paid_once,
     import_backlog,
@@ -143,12 +144,12 @@ def test_a_fanned_out_night_moves_and_pays_each_claim_once(
             found = re.search(rf"flow run nightly-{day}: Completed \(([0-9a-f-]{{36}})\)", done.stdout)
             assert found, done.stdout
             run_keys.append(found.group(1))
-            release(engine, day)  # approval is on by default: a distinct approver releases the batches
+            release(engine, day, FLOOR_APPROVER)  # approval is on by default: a distinct approver releases
             return
         state = nightly(as_of=day, chunk_size=PARTITION, hosts=2, return_state=True)
         assert state.is_completed(), f"{state.message}\n{_logs(worker_hosts)}"
         run_keys.append(str(state.state_details.flow_run_id))
-        release(engine, day)
+        release(engine, day, FLOOR_APPROVER)
 
     started = time.monotonic()
     nights = run_calendar(backlog, night)
@@ -173,7 +174,7 @@ def test_a_fanned_out_night_moves_and_pays_each_claim_once(
     assert moved == scalar(engine, f"SELECT COUNT(*) FROM claim_event WHERE run_id = '{first}'") > 0
 
     assert_moved_and_paid_once(backlog)
-    assert_floor_agrees(backlog, tmp_path)
+    assert_floor_agrees(backlog, tmp_path, size=PARTITION, several_workers=True)
 
 
 def _table(artifact: Any) -> list[dict[str, Any]]:

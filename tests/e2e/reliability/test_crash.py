@@ -42,6 +42,17 @@ KILL_POINTS: tuple[str, ...] = (
 )
 
 
+def _night_env(payment_dir: Path, point: str) -> dict[str, str]:
+    """The drill's settings. A night writes batch files itself only where no release is required
+    (a deployment may turn approval off): the night's `outbox.after_file` point runs that way; with
+    approval on (the default) the file is written by the release, killed in
+    test_killed_release_followed_by_a_night_sends_every_order_in_exactly_one_file."""
+    env = scenario.night_env(payment_dir)
+    if point.startswith("outbox.after_file"):
+        env["CLAIMS_PAYMENT_APPROVAL_REQUIRED"] = "false"
+    return env
+
+
 def test_there_are_at_least_ten_kill_points_across_every_step() -> None:
     steps = {point.split(".")[0] for point in KILL_POINTS}
     assert len(KILL_POINTS) >= 10
@@ -53,7 +64,7 @@ def test_there_are_at_least_ten_kill_points_across_every_step() -> None:
 def test_killed_night_rerun_loses_nothing_and_pays_nothing_twice(
         point: str, db_url: str, tmp_path: Path, reference: Snapshot, monkeypatch: pytest.MonkeyPatch) -> None:
     payment_dir = tmp_path / "payments"
-    env = scenario.night_env(payment_dir)
+    env = _night_env(payment_dir, point)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     engine = scenario.build(db_url, tmp_path / "files")
@@ -113,7 +124,7 @@ def test_killed_night_followed_by_the_next_days_night_sends_every_order_in_exact
     """Killed on D0 (or D1) at a money point, the same night is NOT run again: the next business
     day's night (installed `claims`) must write what the killed one left, and nothing twice."""
     payment_dir = tmp_path / "payments"
-    env = scenario.night_env(payment_dir)
+    env = _night_env(payment_dir, point)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     engine = scenario.build(db_url, tmp_path / "files")

@@ -114,11 +114,21 @@ def assert_moved_and_paid_once(backlog: Backlog) -> None:
     assert verify(engine).intact
 
 
-def assert_floor_agrees(backlog: Backlog, workdir: Path) -> None:
-    """The end state is the one plain set-based SQL reaches from the same claims."""
-    Floor(backlog.floor.engine, backlog.files, workdir / "floor-payments").run()
+FLOOR_APPROVER = "bench-approver"
+"""who releases the floor's batches (bench/product.py APPROVER): a product night compared with the
+floor releases as them too"""
+
+
+def assert_floor_agrees(backlog: Backlog, workdir: Path, size: int | None = None,
+                        several_workers: bool = False) -> None:
+    """The end state is the one plain set-based SQL reaches from the same claims (`size`: the
+    product's partition size; its nights must release as the floor's approver, FLOOR_APPROVER)."""
+    floor = Floor(backlog.floor.engine, backlog.files, workdir / "floor-payments") if size is None else Floor(
+        backlog.floor.engine, backlog.files, workdir / "floor-payments", size=size)
+    floor.run()
     # heads left out: these nights ran under run keys of their own (night-DAY, a flow's), which the
     # event hashes cover; tests/integration/scale/test_floor_agrees.py compares heads
-    assert differences(backlog.engine, backlog.floor.engine, heads=False) == []
+    found = differences(backlog.engine, backlog.floor.engine, heads=False, several_workers=several_workers)
+    assert found == [], "\n".join(found)
     databases.drop(backlog.floor, _server(backlog.url))
     backlog.engine.dispose()

@@ -12,7 +12,13 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import claims_executable
-from tests.integration.scale.once import assert_floor_agrees, assert_moved_and_paid_once, import_backlog, run_calendar
+from tests.integration.scale.once import (
+    FLOOR_APPROVER,
+    assert_floor_agrees,
+    assert_moved_and_paid_once,
+    import_backlog,
+    run_calendar,
+)
 from tests.release import cli_release
 
 CLAIMS = 20_000
@@ -45,9 +51,10 @@ def test_two_workers_move_and_pay_each_claim_once(pg_url: str, tmp_path: Path) -
             for line in out.splitlines():
                 worker, _, rest = line.partition(" ")
                 took[worker] += int(rest.split(": ")[1].split(" partitions")[0])
-        cli_release(pg_url, day, env={"CLAIMS_PAYMENT_DIR": str(tmp_path / "payments")})  # approval on by default
+        # approval is on by default: the floor's approver releases, as the floor does
+        cli_release(pg_url, day, FLOOR_APPROVER, env={"CLAIMS_PAYMENT_DIR": str(tmp_path / "payments")})
 
     run_calendar(backlog, night)
     assert took["w1"] > 0 and took["w2"] > 0, f"both workers should have taken partitions: {took}"
     assert_moved_and_paid_once(backlog)
-    assert_floor_agrees(backlog, tmp_path)
+    assert_floor_agrees(backlog, tmp_path, size=PARTITION, several_workers=True)
