@@ -123,7 +123,7 @@ def test_an_advance_that_cannot_be_paid_is_named(db_url: str, tmp_path: Path) ->
     show = run_claims("show", "C000020", db=db_url, env={"COLUMNS": "200"})
     assert "no class filing number" in show.stdout and "set aside" in show.stdout
     table = run_claims("failed", db=db_url, env={"CLAIMS_LANG": "", "COLUMNS": "400"})
-    assert "申报编号" in table.stdout and "预支无法拨付" in table.stdout, table.stdout
+    assert "申报编号" in table.stdout and "不能预支：缺少开班备案号" in table.stdout, table.stdout
     assert f"共{len(failed)}件申报被搁置" in table.stdout, table.stdout
     table = run_claims("--lang", "en", "failed", db=db_url, env={"COLUMNS": "400"})
     assert "claim_id" in table.stdout and f"{len(failed)} claims set aside" in table.stdout, table.stdout

@@ -101,7 +101,7 @@ def test_the_rejected_list_speaks_chinese(demo: Path) -> None:
     text = " ".join(str(c) for row in rows for c in row if c is not None)
     assert "每人每年享受职业培训补贴不超过3次" in text
     assert "同一职业同一等级" in text
-    assert "is not a real calendar date" in text or "不是有效日期" in text
+    assert "is not a real calendar date" in text or "不是真实存在的日期" in text
     assert not (_full_ids(demo) & set(ID_PATTERN.findall(text)))
 
 
