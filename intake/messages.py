@@ -13,6 +13,8 @@ import re
 import string
 from typing import Any
 
+from rules.facts import FACT_EN
+
 LANGS = ("zh", "en")
 LANG_ENV = "CLAIMS_LANG"
 
@@ -590,20 +592,19 @@ and `new` are themselves catalogued texts and are translated in their turn."""
 
 MESSAGES.update({
     "fact.missing": {"en": "missing_facts: {field}: {problem}", "zh": "缺少审核所需的信息 {field}：{problem}"},
-    "fact.level": {"en": "{kind} is priced by certificate level; give it",
+    "fact.level": {"en": FACT_EN["fact.level"],
                    "zh": "{kind} 按证书等级确定补贴标准，请填写证书等级"},
-    "fact.apprentice_type": {"en": "employee or student apprentice; give it",
+    "fact.apprentice_type": {"en": FACT_EN["fact.apprentice_type"],
                              "zh": "请填写学徒类型：职工学徒或学生学徒"},
-    "fact.employed_on": {"en": "{kind} needs the date the job started", "zh": "{kind} 须填写就业（入职）日期"},
-    "fact.months": {"en": "work-based training is paid per month; give the months",
+    "fact.employed_on": {"en": FACT_EN["fact.employed_on"], "zh": "{kind} 须填写就业（入职）日期"},
+    "fact.months": {"en": FACT_EN["fact.months"],
                     "zh": "以工代训按月补贴，请填写月数"},
-    "fact.days": {"en": "the living allowance is paid per training day; give the days",
+    "fact.days": {"en": FACT_EN["fact.days"],
                   "zh": "生活费补贴按实际培训天数计发，请填写天数"},
     "fact.actual_allowance": {
-        "en": "the amount is the apprentice's actual monthly allowance (学徒月实习津贴) paid up to "
-              "{ceiling} ({source}); give it",
+        "en": FACT_EN["fact.actual_allowance"],
         "zh": "补贴额为学徒实际的月实习津贴，最高 {ceiling} 元（{source}），请填写"},
-    "fact.class_dates": {"en": "a per-day allowance is checked against the class's dates; give them",
+    "fact.class_dates": {"en": FACT_EN["fact.class_dates"],
                          "zh": "按天计发的补贴须与培训班起止日期核对，请填写培训起止日期"},
     "fact.payee_incomplete": {
         "en": "payee_incomplete: no {field}; correct it with claims amend (columns claim_id, policy, "
@@ -615,7 +616,7 @@ MESSAGES.update({
               "(columns claim_id, policy, payee_name, bank_account), then the next night pays it",
         "zh": "收款信息不全：缺少收款人名称（payee_name）和银行账号（bank_account）；请用 claims amend 补正"
               "（列 claim_id、policy、payee_name、bank_account），下一夜即予拨付"},
-    "fact.class_order": {"en": "the class ends before it starts", "zh": "培训结束日期早于开始日期"},
+    "fact.class_order": {"en": FACT_EN["fact.class_order"], "zh": "培训结束日期早于开始日期"},
 })
 """Facts the rules need and a claim lacks (rules/engine.py ClaimFactsError); the night stores
 `missing_facts: FIELD: TEXT` in English and `claims failed`/`claims show` read it through

@@ -13,9 +13,9 @@ from datetime import date
 from decimal import Decimal
 from functools import partial
 
-from intake.messages import msg
 from rules.caps import cap_reasons
 from rules.decision import Decision, Grant, TraceEntry
+from rules.facts import fact_text
 from rules.overrides import NO_OVERRIDES, LocalOverrides
 from rules.pack_schema import EmploymentCondition, KindSpec, RateRow
 from rules.packs import PolicyPack
@@ -30,7 +30,7 @@ def _match(rows: list[RateRow], claim: ClaimRecord) -> RateRow | None:
     for row in rows:
         if row.level is not None:
             if claim.level is None:
-                raise ClaimFactsError("level", msg("fact.level", "en", kind=claim.kind))
+                raise ClaimFactsError("level", fact_text("fact.level", kind=claim.kind))
             if row.level != claim.level:
                 continue
         if row.urgent is not None and row.urgent != claim.urgent:
@@ -39,7 +39,7 @@ def _match(rows: list[RateRow], claim: ClaimRecord) -> RateRow | None:
             continue
         if row.apprentice_type is not None:
             if claim.apprentice_type is None:
-                raise ClaimFactsError("apprentice_type", msg("fact.apprentice_type", "en"))
+                raise ClaimFactsError("apprentice_type", fact_text("fact.apprentice_type"))
             if row.apprentice_type != claim.apprentice_type:
                 continue
         return row
@@ -100,7 +100,7 @@ def _check_condition(run: Evaluation, spec: KindSpec, cond: EmploymentCondition)
         run.refuse("condition_not_met", cond.source)
     if cond.employed_within_months:
         if claim.employed_on is None:
-            raise ClaimFactsError("employed_on", msg("fact.employed_on", "en", kind=claim.kind))
+            raise ClaimFactsError("employed_on", fact_text("fact.employed_on", kind=claim.kind))
         trained = claim.training_end or claim.certificate_date or claim.training_start
         limit = run.read(cond.employed_within_months)
         late = limit is not None and trained is not None and (
@@ -148,11 +148,11 @@ def _amount(run: Evaluation, spec: KindSpec, row: RateRow | None) -> Decimal | N
         return _actual_up_to(run, row, rate)
     if spec.basis == "per_month":
         if claim.months is None:
-            raise ClaimFactsError("months", msg("fact.months", "en"))
+            raise ClaimFactsError("months", fact_text("fact.months"))
         return rate * (run.months_paid if run.months_paid is not None else claim.months)
     if spec.basis == "per_day":
         if claim.days is None:
-            raise ClaimFactsError("days", msg("fact.days", "en"))
+            raise ClaimFactsError("days", fact_text("fact.days"))
         return rate * _class_days(run, spec)
     return rate
 
@@ -167,8 +167,8 @@ def _actual_up_to(run: Evaluation, row: RateRow, ceiling: Decimal) -> Decimal:
     source = entry.source if entry is not None else run.pack.spec.kinds[claim.kind].source
     actual: Decimal | None = getattr(claim, row.actual)
     if actual is None:
-        raise ClaimFactsError(row.actual, msg("fact.actual_allowance", "en", ceiling=f"{ceiling:.2f}",
-                                              source=source))
+        raise ClaimFactsError(row.actual, fact_text("fact.actual_allowance", ceiling=f"{ceiling:.2f}",
+                                                    source=source))
     for i, traced in enumerate(run.trace):  # the ceiling caps the claimed figure; it is not paid as such
         if traced.parameter == row.param and traced.note.startswith("took the bound"):
             run.trace[i] = replace(traced, note=f"ceiling ({traced.kind} {traced.value}): caps the "
@@ -193,10 +193,10 @@ def _class_days(run: Evaluation, spec: KindSpec) -> int:
     assert claim.days is not None
     if claim.training_start is None or claim.training_end is None:
         field = "training_start" if claim.training_start is None else "training_end"
-        raise ClaimFactsError(field, msg("fact.class_dates", "en"))
+        raise ClaimFactsError(field, fact_text("fact.class_dates"))
     span = (claim.training_end - claim.training_start).days + 1
     if span <= 0:
-        raise ClaimFactsError("training_end", msg("fact.class_order", "en"))
+        raise ClaimFactsError("training_end", fact_text("fact.class_order"))
     if claim.days > span:
         run.cap("days", claim.days, span, spec.source,
                 f"the class ran {span} days ({claim.training_start} to {claim.training_end})")
