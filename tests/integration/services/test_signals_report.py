@@ -28,7 +28,7 @@ def test_report_names_planted_bodies_only(engine: Engine, db_url: str, tmp_path:
     done = run_claims("report", "oversight", "--out", str(out), "--chart", str(tmp_path / "o.png"), db=db_url)
     assert done.returncode == 0, done.stderr
     listed = [r for r in csv.reader(out.open(encoding="utf-8-sig")) if r][1:]
-    assert {(r[0], r[1]) for r in listed} == {
+    assert {(r[0], r[2]) for r in listed} == {
         ("甲培训学校", "shared_trainees"), ("乙培训学校", "shared_trainees"),
         ("甲培训学校", "repeated_roster"), ("乙培训学校", "repeated_roster")}
     assert (tmp_path / "o.png").stat().st_size > 0
