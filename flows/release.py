@@ -20,6 +20,7 @@ from prefect.input import RunInput
 
 from flows.events import announce
 from flows.settings import concrete_annotations
+from intake.messages import msg
 from models.db import database_url as configured_url
 from models.db import engine_for
 from services.access.actors import Actor
@@ -48,14 +49,14 @@ def release_payments(on: date, database_url: str | None = None, wait_minutes: fl
     engine = engine_for(url)
     waiting = waiting_for_release(engine)
     if not waiting:
-        return f"no claims wait for payment release on {on}"
+        return msg("release.none", day=on)
     create_markdown_artifact(markdown=batch_markdown(on, waiting), key=release_key(on),
-                             description=f"payment batch of {on} waiting for release")
+                             description=msg("release.waiting", day=on))
     try:
         given = pause_flow_run(wait_for_input=ReleaseInput, timeout=max(1, int(wait_minutes * 60)),
                                key=release_key(on))
     except FlowPauseTimeout:
-        message = f"not released within {wait_minutes:g} min: the batch of {on} stays held (未审批, 暂停拨付)"
+        message = msg("release.timeout", minutes=f"{wait_minutes:g}", day=on)
         create_markdown_artifact(markdown=batch_markdown(on, waiting) + f"\n**{message}**\n",
                                  key=release_key(on), description=message)
         logger.warning("%s", message)
@@ -63,8 +64,10 @@ def release_payments(on: date, database_url: str | None = None, wait_minutes: fl
     check_code(given.approver, given.release_code)
     with lease.held(engine, lease.holder_name("release-payments"), wait=lease.wait_seconds()):
         report = approve_batch(engine, on=on, actor=Actor(given.approver, "approver"))
-    released = ", ".join(f"batch {r.batch_id} {r.policy} {r.claims} orders {r.amount:.2f}" for r in report.releases)
-    message = f"released by {given.approver}: {released}"
+    released = msg("release.list_separator").join(
+        msg("release.item", batch=r.batch_id, policy=r.policy, count=r.claims, total=f"{r.amount:.2f}")
+        for r in report.releases)
+    message = msg("release.done", approver=given.approver, released=released)
     create_markdown_artifact(markdown=batch_markdown(on, waiting) + f"\n**{message}**\n",
                              key=release_key(on), description=message)
     announce("claims.payments.released", given.approver, database_label(url), on=on,
