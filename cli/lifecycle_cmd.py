@@ -10,7 +10,7 @@ import typer
 
 from cli.common import ActorOption, OnOption, Table, business_date, console, fail, ready_engine
 from cli.lease_cmd import night_lease
-from intake.messages import explain, msg
+from intake.messages import explain, localise_stored, msg
 from services.access.actors import actor_from
 from services.claim_view import claim_view
 from services.error_codes import reason_text
@@ -34,12 +34,13 @@ def _rows(path: Path):  # type: ignore[no-untyped-def]
 
 
 def _report(report: RecordReport, what: str) -> None:
-    console.print(f"{what}: {report.recorded} recorded, {report.unchanged} unchanged, "
-                  f"{len(report.problems)} rejected")
+    console.print(msg("roster.summary", what=msg(what), recorded=report.recorded,
+                      unchanged=report.unchanged, rejected=len(report.problems)))
     if report.problems:
-        table = Table("row", "claim_id", "field", "message", title="rejected rows 未能登记的行")
+        table = Table(*msg("roster.columns").split("|"), title=msg("roster.title"))
         for problem in report.problems[:50]:
-            table.add_row(str(problem.row), problem.claim_id or "", problem.field, problem.message)
+            table.add_row(str(problem.row), problem.claim_id or "", problem.field,
+                          localise_stored(problem.message))
         console.print(table)
         raise typer.Exit(1)
 
@@ -60,7 +61,7 @@ def inspect(
     with night_lease(engine, "inspect"):
         report = record_inspections(engine, _rows(file), actor=actor_from(actor, "inspector"),
                                     on=business_date(on) if on else None)
-    _report(report, "inspections")
+    _report(report, "roster.inspections")
 
 
 def complete(
@@ -78,7 +79,7 @@ def complete(
     with night_lease(engine, "complete"):
         report = record_completions(engine, _rows(file), actor=actor_from(actor, "clerk"),
                                     on=business_date(on))
-    _report(report, "completions")
+    _report(report, "roster.completions")
 
 
 def show(

@@ -669,6 +669,31 @@ MESSAGES.update({
 })
 """The rejected list's sheets (exports/rejected.py); a header is its columns joined by |."""
 
+MESSAGES.update({
+    "roster.missing": {"en": "missing", "zh": "未填写"},
+    "roster.no_claim": {"en": "no such claim", "zh": "没有这件申报"},
+    "roster.several_policies": {"en": "claim {claim_id} exists under several policies: add a policy column",
+                                "zh": "申报 {claim_id} 在多个政策下都有：请加一列 policy（政策）"},
+    "roster.state_inspection": {"en": "claim is '{state}'; an inspection is recorded only in {allowed}",
+                                "zh": "申报状态为 {state}；现场检查结果只能在以下状态登记：{allowed}"},
+    "roster.state_completion": {"en": "claim is '{state}'; completion is recorded only in {allowed}",
+                                "zh": "申报状态为 {state}；结业情况只能在以下状态登记：{allowed}"},
+    "roster.result": {"en": "{value} must be pass or fail (通过/不通过)",
+                      "zh": "{value} 无法识别，应为 通过/不通过（pass/fail）"},
+    "roster.no_day": {"en": "missing (or give --on)", "zh": "未填写（或用 --on 给出检查日期）"},
+    "roster.level": {"en": "{value} is not a level code ({levels})",
+                     "zh": "{value} 不是职业技能等级代码（{levels}）"},
+    "roster.certificate_needed": {"en": "needed when the result is pass", "zh": "结果为通过时必须填写"},
+    "roster.certificate_late": {"en": "{day} is after the business date {on}", "zh": "{day} 晚于业务日期 {on}"},
+    "roster.summary": {"en": "{what}: {recorded} recorded, {unchanged} unchanged, {rejected} rejected",
+                       "zh": "{what}：登记 {recorded}，未变 {unchanged}，未能登记 {rejected}"},
+    "roster.inspections": {"en": "inspections", "zh": "现场检查"},
+    "roster.completions": {"en": "completions", "zh": "结业"},
+    "roster.columns": {"en": "row|claim_id|field|message", "zh": "行号|申报编号|字段|说明"},
+    "roster.title": {"en": "rejected rows 未能登记的行", "zh": "未能登记的行"},
+})
+"""Inspection and completion rosters (services/importing/rosters.py): row messages stored in English."""
+
 NOUNS: dict[str, dict[str, tuple[str, str]]] = {
     "row": {"en": ("row", "rows"), "zh": ("行", "行")},
     "claim": {"en": ("claim", "claims"), "zh": ("件", "件")},
@@ -718,7 +743,8 @@ def explain(exc: BaseException) -> str:
     return str(exc)
 
 
-_STORED_IDS = tuple(m for m in MESSAGES if m.startswith(("row.", "fact.")))
+_STORED_IDS = tuple(m for m in MESSAGES if m.startswith(("row.", "fact.", "roster.")))
+"""Templates of texts stored in English and shown in the reader's language (`localise_stored`)."""
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = []
 
 

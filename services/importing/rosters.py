@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Engine, insert
 
 from intake.headers import normal_header
+from intake.messages import msg
 from intake.validate import PARSERS, _Row, half_width
 from intake.validate import _date as parse_date
 from models.tables import COMPLETION, INSPECTION
@@ -86,7 +87,7 @@ def _result(raw: Mapping[str, Any], problems: list[str]) -> str | None:
     text = _text(raw, "result") or ""
     value = RESULTS.get(half_width(text).replace(" ", "").lower())
     if value is None:
-        problems.append(f"result: {text or 'empty'!r} must be pass or fail (通过/不通过)")
+        problems.append("result: " + msg("roster.result", "en", value=repr(text or "empty")))
         return None
     return value
 
@@ -111,19 +112,19 @@ def _resolve(conn: Any, batch: list[tuple[int, Mapping[str, Any]]], report: Reco
     for (number, raw), ref in zip(batch, refs, strict=True):
         claim_id = ref[0]
         if not claim_id:
-            report.problems.append(RowProblem(number, None, "claim_id", "missing"))
+            report.problems.append(RowProblem(number, None, "claim_id", msg("roster.missing", "en")))
             continue
         matches = found.get(ref, [])
         if not matches:
-            report.problems.append(RowProblem(number, claim_id, "claim_id", "no such claim"))
+            report.problems.append(RowProblem(number, claim_id, "claim_id", msg("roster.no_claim", "en")))
         elif len(matches) > 1:
             report.problems.append(RowProblem(
                 number, claim_id, "policy",
-                f"claim {claim_id} exists under several policies: add a policy column"))
+                msg("roster.several_policies", "en", claim_id=claim_id)))
         elif matches[0].state not in allowed:
             report.problems.append(RowProblem(
                 number, claim_id, "claim_id",
-                f"claim is '{matches[0].state}'; {what} is recorded only in {', '.join(allowed)}"))
+                msg(what, "en", state=matches[0].state, allowed=", ".join(allowed))))
         else:
             resolved.append((number, raw, matches[0]))
     return resolved
@@ -140,13 +141,13 @@ def record_inspections(engine: Engine, rows: Iterable[tuple[int, Mapping[str, An
         with engine.begin() as conn:
             inserts: list[dict[str, Any]] = []
             moves = []
-            for number, raw, claim in _resolve(conn, batch, report, INSPECTABLE, "an inspection"):
+            for number, raw, claim in _resolve(conn, batch, report, INSPECTABLE, "roster.state_inspection"):
                 errors: list[str] = []
                 day = _date(raw, "inspected_on", errors) or (None if errors else on)
                 result = _result(raw, errors)
                 inspector = normalise(_text(raw, "inspector") or actor.name)
                 if day is None and not errors:
-                    errors.append("inspected_on: missing (or give --on)")
+                    errors.append("inspected_on: " + msg("roster.no_day", "en"))
                 if errors:
                     for error in errors:
                         name, _, message = error.partition(": ")
@@ -179,18 +180,19 @@ def record_completions(engine: Engine, rows: Iterable[tuple[int, Mapping[str, An
         with engine.begin() as conn:
             inserts: list[dict[str, Any]] = []
             moves = []
-            for number, raw, claim in _resolve(conn, batch, report, COMPLETABLE, "completion"):
+            for number, raw, claim in _resolve(conn, batch, report, COMPLETABLE, "roster.state_completion"):
                 errors: list[str] = []
                 result = _result(raw, errors)
                 certificate_date = _date(raw, "certificate_date", errors)
                 level = _text(raw, "level")
                 level = LEVEL_CODES.get(normal_header(level), level) if level else claim.level
                 if level is not None and level not in LEVELS:
-                    errors.append(f"level: {level!r} is not a level code ({', '.join(LEVELS)})")
+                    errors.append("level: " + msg("roster.level", "en", value=repr(level), levels=", ".join(LEVELS)))
                 if result == "pass" and certificate_date is None and claim.certificate_date is None:
-                    errors.append("certificate_date: needed when the result is pass")
+                    errors.append("certificate_date: " + msg("roster.certificate_needed", "en"))
                 if certificate_date is not None and certificate_date > on:
-                    errors.append(f"certificate_date: {certificate_date} is after the business date {on}")
+                    errors.append("certificate_date: "
+                                  + msg("roster.certificate_late", "en", day=certificate_date, on=on))
                 if errors:
                     for error in errors:
                         name, _, message = error.partition(": ")

@@ -237,3 +237,10 @@ def test_amend_refusals_and_unpayable_advances_read_in_chinese() -> None:
     assert reason_text(NOT_AN_ORGANISATION, "zh") == "不能预支：预支只拨付给企业或培训机构"
     assert reason_text(f"{POLICY_ALLOWS_NONE} (x.txt 三)", "zh") == "不能预支：该政策未规定预支（x.txt 三）"
     assert reason_text(NO_CLASS_FILING, "en") == NO_CLASS_FILING
+
+
+def test_a_roster_problem_stored_in_english_reads_in_chinese() -> None:
+    stored = msg("roster.state_inspection", "en", state="paid", allowed="assessed, posted")
+    assert stored == "claim is 'paid'; an inspection is recorded only in assessed, posted"
+    assert localise_stored(stored, "zh") == "申报状态为 paid；现场检查结果只能在以下状态登记：assessed, posted"
+    assert localise_stored("'maybe' must be pass or fail (通过/不通过)", "zh").startswith("'maybe' 无法识别")
