@@ -16,7 +16,7 @@ from cli.bank_cmd import bank_copy, bank_resolve
 from cli.common import ActorOption, OnOption, Table, business_date, console, fail, ready_engine
 from cli.lease_cmd import night_lease
 from flows.events import announce, counts_of
-from intake.messages import count, explain, msg
+from intake.messages import count, explain, localise_stored, msg
 from models.db import database_url
 from services.access.actors import actor_from
 from services.access.roles import Forbidden
@@ -208,9 +208,10 @@ def recovered(
         source = f"{file.name}#{hashlib.sha256(file.read_bytes()).hexdigest()[:12]}"  # the file's lines key its returns
         report = record_returns(engine, _rows(file), actor=actor_from(actor, "clerk"), on=business_date(on),
                                 source=source)
-        console.print(f"returns: {report.recorded} recorded, {report.unchanged} already recorded, "
-                      f"{len(report.settled)} claims recovered in full, {len(report.problems)} rejected")
-        _problems([(p.row, p.claim_id or "", f"{p.field}: {p.message}") for p in report.problems])
+        console.print(msg("ops.returns_summary", recorded=report.recorded, unchanged=report.unchanged,
+                          settled=len(report.settled), problems=len(report.problems)))
+        _problems([(p.row, p.claim_id or "", f"{p.field}: {localise_stored(p.message)}")
+                   for p in report.problems])
 
 
 def bank_import(
@@ -231,10 +232,10 @@ def bank_import(
         _announce("claims.bank.imported", report, actor, "clerk", file=file.name)
         if report.failed:
             _announce("claims.bank.refused", report, actor, "clerk", file=file.name)
-        console.print(f"bank statement: {report.confirmed} confirmed, {report.failed} failed, "
-                      f"{report.unchanged} unchanged, {len(report.problems)} not applied")
+        console.print(msg("ops.bank_summary", confirmed=report.confirmed, failed=report.failed,
+                          unchanged=report.unchanged, problems=len(report.problems)))
         if report.claims_failed:
-            console.print("claims waiting for a payment retry: " + ", ".join(report.claims_failed))
+            console.print(msg("ops.retry_waiting", claims=", ".join(report.claims_failed)))
         _problems([(row, ref, message) for row, ref, message in report.problems])
 
 
@@ -292,8 +293,8 @@ def retry_cmd(
 def _problems(rows: list[tuple[int, str, str]], echo: Callable[[Any], None] = console.print) -> None:
     if not rows:
         return
-    table = Table("row", "claim / reference", "problem", title="not applied 未处理的行")
+    table = Table(*msg("ops.problems_columns").split("|"), title=msg("ops.problems_title"))
     for row, ref, message in rows[:100]:
-        table.add_row(str(row), ref, message)
+        table.add_row(str(row), ref, localise_stored(message))
     echo(table)
     raise typer.Exit(1)

@@ -694,6 +694,43 @@ MESSAGES.update({
 })
 """Inspection and completion rosters (services/importing/rosters.py): row messages stored in English."""
 
+MESSAGES.update({
+    "bank.no_reference": {"en": "reference: missing", "zh": "reference（付款编号）：未填写"},
+    "bank.unknown_reference": {"en": "unknown reference: no payment of this product carries it",
+                               "zh": "付款编号不认识：本系统没有这个编号的付款"},
+    "bank.status": {"en": "status: {value} must be confirmed or failed",
+                    "zh": "status（状态）：{value} 无法识别，应为 confirmed（已到账）或 failed（退回）"},
+    "bank.unreadable": {"en": "amount {amount} or date {day} cannot be read",
+                        "zh": "金额 {amount} 或日期 {day} 无法读取"},
+    "bank.amount_mismatch": {"en": "amount mismatch: the bank says {amount}, the payment is {expected}",
+                             "zh": "金额不符：银行为 {amount}，拨付为 {expected}"},
+    "bank.not_sent_kind": {"en": "payment {reference} is a {kind}, not money sent",
+                           "zh": "付款 {reference} 是 {kind}，不是拨出的款项"},
+    "bank.never_sent": {"en": "payment {reference} was never sent (it is {status}): the bank cannot have it",
+                        "zh": "付款 {reference} 从未发出（状态 {status}）：银行不可能有这笔"},
+    "bank.conflict": {
+        "en": "conflict: the bank said {before} before and now {now}; nothing changed until an "
+              "administrator decides: claims bank resolve {reference} --confirmed|--failed",
+        "zh": "冲突：银行此前为 {before}，现在为 {now}；在管理员决定前不作任何更改："
+              "claims bank resolve {reference} --confirmed|--failed"},
+    "bank.needs_admin": {
+        "en": "claim {claim_id} is '{state}': the failure needs an administrator; nothing was changed",
+        "zh": "申报 {claim_id} 状态为 {state}：这笔退回须由管理员处理；未作任何更改"},
+    "ops.bank_summary": {
+        "en": "bank statement: {confirmed} confirmed, {failed} failed, {unchanged} unchanged, "
+              "{problems} not applied",
+        "zh": "银行对账单：到账 {confirmed}，退回 {failed}，未变 {unchanged}，未处理 {problems}"},
+    "ops.retry_waiting": {"en": "claims waiting for a payment retry: {claims}",
+                          "zh": "等待重新拨付的申报：{claims}"},
+    "ops.returns_summary": {
+        "en": "returns: {recorded} recorded, {unchanged} already recorded, {settled} claims recovered "
+              "in full, {problems} rejected",
+        "zh": "追回款：登记 {recorded}，此前已登记 {unchanged}，全额追回的申报 {settled} 件，未能登记 {problems}"},
+    "ops.problems_columns": {"en": "row|claim / reference|problem", "zh": "行号|申报编号/付款编号|问题"},
+    "ops.problems_title": {"en": "not applied 未处理的行", "zh": "未处理的行"},
+})
+"""Bank statements and returns (services/money/payments.py, recovery.py; cli/ops_cmd.py)."""
+
 NOUNS: dict[str, dict[str, tuple[str, str]]] = {
     "row": {"en": ("row", "rows"), "zh": ("行", "行")},
     "claim": {"en": ("claim", "claims"), "zh": ("件", "件")},
@@ -743,7 +780,7 @@ def explain(exc: BaseException) -> str:
     return str(exc)
 
 
-_STORED_IDS = tuple(m for m in MESSAGES if m.startswith(("row.", "fact.", "roster.")))
+_STORED_IDS = tuple(m for m in MESSAGES if m.startswith(("row.", "fact.", "roster.", "bank.")))
 """Templates of texts stored in English and shown in the reader's language (`localise_stored`)."""
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = []
 

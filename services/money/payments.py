@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, select, update
 
+from intake.messages import msg
 from models.audit_hash import payment_hash
 from models.tables import CLAIM, PAYMENT
 from services.access.actors import Actor
@@ -182,9 +183,8 @@ def _bank_chunk(engine: Engine, batch: list[tuple[int, Mapping[str, Any]]], acto
                 report.unchanged += 1
             elif said[ref] in (CONFIRMED, FAILED):
                 report.conflicts.append(ref)
-                report.problems.append((number, ref, f"conflict: the bank said {said[ref]} before and now {status}; "
-                                        f"nothing changed until an administrator decides: "
-                                        f"claims bank resolve {ref} --confirmed|--failed"))
+                report.problems.append((number, ref, msg("bank.conflict", "en", before=said[ref], now=status,
+                                                         reference=ref)))
             elif status == CONFIRMED:
                 settle.append({"b_id": payment.id, "v_status": CONFIRMED, "v_settled_on": day})
                 report.confirmed += 1
@@ -200,24 +200,24 @@ def _bank_chunk(engine: Engine, batch: list[tuple[int, Mapping[str, Any]]], acto
 
 def _bank_row_problem(raw: Mapping[str, Any], ref: str, payment: Any, on: date) -> str | None:
     if not ref:
-        return "reference: missing"
+        return msg("bank.no_reference", "en")
     if payment is None:
-        return "unknown reference: no payment of this product carries it"
+        return msg("bank.unknown_reference", "en")
     status = _cell(raw, "status").lower()
     if status not in BANK_STATUS:
-        return f"status: {status or 'empty'!r} must be confirmed or failed"
+        return msg("bank.status", "en", value=repr(status or "empty"))
     try:
         amount = Decimal(_cell(raw, "amount"))
         if _cell(raw, "on"):
             date.fromisoformat(_cell(raw, "on"))
     except (InvalidOperation, ValueError):
-        return f"amount {_cell(raw, 'amount')!r} or date {_cell(raw, 'on')!r} cannot be read"
+        return msg("bank.unreadable", "en", amount=repr(_cell(raw, "amount")), day=repr(_cell(raw, "on")))
     if amount != payment.amount:
-        return f"amount mismatch: the bank says {amount}, the payment is {payment.amount:.2f}"
+        return msg("bank.amount_mismatch", "en", amount=amount, expected=f"{payment.amount:.2f}")
     if payment.kind not in ("advance", "final"):
-        return f"payment {ref} is a {payment.kind}, not money sent"
+        return msg("bank.not_sent_kind", "en", reference=ref, kind=payment.kind)
     if payment.status in (ORDERED, RELEASED, VOID):
-        return f"payment {ref} was never sent (it is {payment.status}): the bank cannot have it"
+        return msg("bank.never_sent", "en", reference=ref, status=payment.status)
     return None
 
 
@@ -248,8 +248,8 @@ def close_orders(conn: Connection, orders: list[tuple[Any, Any]], actor: Actor, 
                             "v_paid": claim.advance_paid - payment.amount, "v_step": claim.set_aside_step,
                             "v_reason": claim.set_aside_reason})
         else:
-            report.problems.append((0, payment.reference, f"claim {claim.claim_id} is '{claim.state}': "
-                                    "the failure needs an administrator; nothing was changed"))
+            report.problems.append((0, payment.reference, msg("bank.needs_admin", "en", claim_id=claim.claim_id,
+                                                                  state=claim.state)))
             continue
         failed_ids.append(payment.id)
         report.claims_failed.append(claim.claim_id)

@@ -244,3 +244,11 @@ def test_a_roster_problem_stored_in_english_reads_in_chinese() -> None:
     assert stored == "claim is 'paid'; an inspection is recorded only in assessed, posted"
     assert localise_stored(stored, "zh") == "申报状态为 paid；现场检查结果只能在以下状态登记：assessed, posted"
     assert localise_stored("'maybe' must be pass or fail (通过/不通过)", "zh").startswith("'maybe' 无法识别")
+
+
+def test_a_bank_statement_problem_stored_in_english_reads_in_chinese() -> None:
+    stored = msg("bank.amount_mismatch", "en", amount="1499.00", expected="1500.00")
+    assert stored == "amount mismatch: the bank says 1499.00, the payment is 1500.00"
+    assert localise_stored(stored, "zh") == "金额不符：银行为 1499.00，拨付为 1500.00"
+    conflict = msg("bank.conflict", "en", before="confirmed", now="failed", reference="P-1")
+    assert localise_stored(conflict, "zh").startswith("冲突：银行此前为 confirmed，现在为 failed")
