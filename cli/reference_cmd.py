@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from cli.common import business_date, console, fail, ready_engine
-from intake.messages import explain
+from intake.messages import explain, localise_stored, msg
 from services.oversight.reference import import_certificates, import_insurance
 
 reference_app = typer.Typer(help="Reference extracts the assessment checks claims against "
@@ -51,9 +51,10 @@ def import_reference(
         return
     load = import_certificates if kind is Kind.certificates else import_insurance
     report = load(engine, rows, extract_on=day)
-    console.print(f"{kind.value} extract of {day}: {report.rows} rows — added {report.added}, "
-                  f"unchanged {report.unchanged}, rejected {len(report.problems)}")
+    console.print(msg("refcli.summary", kind=msg(f"refcli.{kind.value}"), day=day, rows=report.rows,
+                      added=report.added, unchanged=report.unchanged, rejected=len(report.problems)))
     for number, problem in report.problems[:50]:
-        console.print(f"  row {number}: {problem}")
+        shown = msg("release.list_separator").join(localise_stored(part) for part in problem.split("; "))
+        console.print(msg("refcli.row", number=number, problem=shown), markup=False)
     if report.problems:
         raise typer.Exit(1)

@@ -731,6 +731,36 @@ MESSAGES.update({
 })
 """Bank statements and returns (services/money/payments.py, recovery.py; cli/ops_cmd.py)."""
 
+MESSAGES.update({
+    "returns.not_amount": {"en": "{value} is not an amount in yuan", "zh": "{value} 不是以元为单位的金额"},
+    "returns.amount_form": {"en": "{value} must be positive with at most 2 decimals",
+                            "zh": "{value} 应为正数，最多2位小数"},
+    "returns.not_date": {"en": "{value} is not a date (YYYY-MM-DD)", "zh": "{value} 不是日期（YYYY-MM-DD）"},
+    "returns.several_policies": {"en": "claim exists under several policies: add policy",
+                                 "zh": "该申报在多个政策下都有：请加一列 policy（政策）"},
+    "returns.wrong_state": {"en": "claim is '{state}'; returns are recorded in recovery_due",
+                            "zh": "申报状态为 {state}；追回款只在 recovery_due（待追回）状态登记"},
+    "returns.too_much": {"en": "{amount} is more than the {owed} still owed",
+                         "zh": "{amount} 元超过尚欠的 {owed} 元"},
+})
+"""Returns of recovered money (services/money/recovery.py): row messages stored in English."""
+
+MESSAGES.update({
+    "reference.not_date": {"en": "{what}: {value} is not a date (YYYY-MM-DD)",
+                           "zh": "{what}：{value} 不是日期（YYYY-MM-DD）"},
+    "reference.no_person_id": {"en": "身份证号 missing", "zh": "身份证号未填写"},
+    "reference.no_certificate": {"en": "证书编号 missing", "zh": "证书编号未填写"},
+    "reference.not_months": {"en": "参保月数: {value} is not a whole number of months",
+                             "zh": "参保月数：{value} 不是整月数"},
+    "refcli.summary": {
+        "en": "{kind} extract of {day}: {rows} rows — added {added}, unchanged {unchanged}, rejected {rejected}",
+        "zh": "{day} 的{kind}数据：共 {rows} 行 — 新增 {added}，未变 {unchanged}，未导入 {rejected}"},
+    "refcli.certificates": {"en": "certificates", "zh": "职业资格证书"},
+    "refcli.insurance": {"en": "insurance", "zh": "参保"},
+    "refcli.row": {"en": "  row {number}: {problem}", "zh": "  第{number}行：{problem}"},
+})
+"""Reference extracts (services/oversight/reference.py, cli/reference_cmd.py); problems stored in English."""
+
 NOUNS: dict[str, dict[str, tuple[str, str]]] = {
     "row": {"en": ("row", "rows"), "zh": ("行", "行")},
     "claim": {"en": ("claim", "claims"), "zh": ("件", "件")},
@@ -780,7 +810,8 @@ def explain(exc: BaseException) -> str:
     return str(exc)
 
 
-_STORED_IDS = tuple(m for m in MESSAGES if m.startswith(("row.", "fact.", "roster.", "bank.")))
+_STORED_PREFIXES = ("row.", "fact.", "roster.", "bank.", "returns.", "reference.")
+_STORED_IDS = tuple(m for m in MESSAGES if m.startswith(_STORED_PREFIXES))
 """Templates of texts stored in English and shown in the reader's language (`localise_stored`)."""
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = []
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 
+from intake.messages import msg
 from models.money import to_yuan
 from models.tables import CLAIM
 from services.access.actors import Actor
@@ -167,20 +168,20 @@ class _Bad(ValueError):
 def _parse_return(raw: Mapping[str, Any], default_on: date) -> tuple[str, str | None, Decimal, date]:
     claim_id = str(raw.get("claim_id") or "").strip()
     if not claim_id:
-        raise _Bad(None, "claim_id", "missing")
+        raise _Bad(None, "claim_id", msg("roster.missing", "en"))
     policy = str(raw.get("policy") or "").strip() or None
     text = str(raw.get("amount") or "").strip()
     try:
         amount = Decimal(text)
     except InvalidOperation:
-        raise _Bad(claim_id, "amount", f"{text!r} is not an amount in yuan") from None
+        raise _Bad(claim_id, "amount", msg("returns.not_amount", "en", value=repr(text))) from None
     if not amount.is_finite() or amount <= 0 or amount != amount.quantize(Decimal("0.01")):
-        raise _Bad(claim_id, "amount", f"{text} must be positive with at most 2 decimals")
+        raise _Bad(claim_id, "amount", msg("returns.amount_form", "en", value=text))
     day_text = str(raw.get("on") or "").strip()
     try:
         day = date.fromisoformat(day_text) if day_text else default_on
     except ValueError:
-        raise _Bad(claim_id, "on", f"{day_text!r} is not a date (YYYY-MM-DD)") from None
+        raise _Bad(claim_id, "on", msg("returns.not_date", "en", value=repr(day_text))) from None
     return claim_id, policy, to_yuan(amount), day
 
 
@@ -202,7 +203,7 @@ def _returns_chunk(engine: Engine, batch: list[tuple[int, Mapping[str, Any]]], a
         for number, claim_id, policy, amount, day in parsed:
             matches = found.get((claim_id, policy), [])
             if len(matches) != 1:
-                message = "no such claim" if not matches else "claim exists under several policies: add policy"
+                message = msg("roster.no_claim" if not matches else "returns.several_policies", "en")
                 report.problems.append(ReturnProblem(number, claim_id, "claim_id" if not matches else "policy",
                                                      message))
                 continue
@@ -227,12 +228,13 @@ def _apply_returns(conn: Connection, wanted: list[tuple[int, Any, Decimal, date,
             continue
         if claim.state != "recovery_due":
             report.problems.append(ReturnProblem(number, claim.claim_id, "claim_id",
-                                                 f"claim is '{claim.state}'; returns are recorded in recovery_due"))
+                                                 msg("returns.wrong_state", "en", state=claim.state)))
             continue
         still_owed = claim.recovery_owed - claim.recovered - back[claim.id]
         if amount > still_owed:
             report.problems.append(ReturnProblem(number, claim.claim_id, "amount",
-                                                 f"{amount:.2f} is more than the {still_owed:.2f} still owed"))
+                                                 msg("returns.too_much", "en", amount=f"{amount:.2f}",
+                                                     owed=f"{still_owed:.2f}")))
             continue
         back[claim.id] += amount
         claims[claim.id] = claim

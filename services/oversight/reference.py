@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, exists, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from intake.messages import msg
 from models.oversight import REF_CERTIFICATE, REF_INSURANCE
 from rules.record import LEVELS
 from services.oversight.fraud import SUPERVISION_CLAUSE, Finding
@@ -72,7 +73,7 @@ def _day(text: str | None, what: str, problems: list[str]) -> date | None:
     try:
         return date.fromisoformat(text[:10])
     except ValueError:
-        problems.append(f"{what}: {text!r} is not a date (YYYY-MM-DD)")
+        problems.append(msg("reference.not_date", "en", what=what, value=repr(text)))
         return None
 
 
@@ -115,11 +116,11 @@ def _import(engine: Engine, rows: Iterable[tuple[int, Mapping[str, Any]]], *, ex
         problems: list[str] = []
         person = _value(raw, names, "person_id")
         if not person:
-            problems.append("身份证号 missing")
+            problems.append(msg("reference.no_person_id", "en"))
         if certificates:
             number_text = _value(raw, names, "certificate_no")
             if not number_text:
-                problems.append("证书编号 missing")
+                problems.append(msg("reference.no_certificate", "en"))
             level_text = _value(raw, names, "level")
             level = _LEVEL_CODES.get(level_text or "", level_text)
             row: dict[str, Any] = {
@@ -131,7 +132,7 @@ def _import(engine: Engine, rows: Iterable[tuple[int, Mapping[str, Any]]], *, ex
             months_text = _value(raw, names, "insured_months")
             months = int(months_text) if months_text and months_text.isdigit() else None
             if months is None:
-                problems.append(f"参保月数: {months_text!r} is not a whole number of months")
+                problems.append(msg("reference.not_months", "en", value=repr(months_text)))
             row = {"person_id": person, "insured_months": months,
                    "as_of": _day(_value(raw, names, "as_of"), "截至日期", problems) or extract_on}
         if problems:

@@ -252,3 +252,12 @@ def test_a_bank_statement_problem_stored_in_english_reads_in_chinese() -> None:
     assert localise_stored(stored, "zh") == "金额不符：银行为 1499.00，拨付为 1500.00"
     conflict = msg("bank.conflict", "en", before="confirmed", now="failed", reference="P-1")
     assert localise_stored(conflict, "zh").startswith("冲突：银行此前为 confirmed，现在为 failed")
+
+
+def test_returns_and_reference_problems_stored_in_english_read_in_chinese() -> None:
+    stored = msg("returns.too_much", "en", amount="900.00", owed="500.00")
+    assert stored == "900.00 is more than the 500.00 still owed"
+    assert localise_stored(stored, "zh") == "900.00 元超过尚欠的 500.00 元"
+    months = msg("reference.not_months", "en", value="'x'")
+    assert months == "参保月数: 'x' is not a whole number of months"
+    assert localise_stored(months, "zh") == "参保月数：'x' 不是整月数"
