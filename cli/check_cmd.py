@@ -8,7 +8,7 @@ import typer
 from rich.markup import escape
 
 from cli.common import Table, console, err_console, ready_engine
-from intake.messages import count, msg
+from intake.messages import count, localise_stored, msg
 from services.oversight.audit import verify
 from services.oversight.reconcile import ReconcileReport, reconcile
 
@@ -29,13 +29,13 @@ def audit_verify() -> None:
     Example: claims audit verify
     """
     report = verify(ready_engine())
-    console.print(f"checked {report.claims} claims, {report.events} events, {report.payments} payments, "
-                  f"{report.anchors} anchors")
+    console.print(msg("audit.checked", claims=report.claims, events=report.events, payments=report.payments,
+                      anchors=report.anchors))
     if report.intact:
-        console.print("[green]the event log is intact 流转记录完整[/green]")
+        console.print(f"[green]{msg('audit.intact')}[/green]")
         return
     for problem in report.problems:
-        err_console.print(f"[red]{msg('cli.broken')}[/red] {problem}")
+        err_console.print(f"[red]{msg('cli.broken')}[/red] {escape(localise_stored(problem))}")
     raise typer.Exit(1)
 
 

@@ -761,6 +761,60 @@ MESSAGES.update({
 })
 """Reference extracts (services/oversight/reference.py, cli/reference_cmd.py); problems stored in English."""
 
+_EV_EN = "claim {claim_id} ({policy}) event #{seq} (id {event})"
+_EV_ZH = "申报 {claim_id}（{policy}）第{seq}条事件（id {event}）"
+MESSAGES.update({
+    "audit.orphans": {"en": "{events} events belong to no claim", "zh": "{events} 条事件不属于任何申报"},
+    "audit.anchor_events": {
+        "en": "anchor {anchor} of {on}: the events it covers (ids {first}..{last}) were changed, added or removed",
+        "zh": "{on} 的锚点 {anchor}：其覆盖的事件（id {first}..{last}）被修改、增加或删除"},
+    "audit.anchor_both": {
+        "en": "anchor {anchor} of {on}: the events it covers (ids {first}..{last}) or payment rows "
+              "(ids {pay_first}..{pay_last}) were changed, added or removed",
+        "zh": "{on} 的锚点 {anchor}：其覆盖的事件（id {first}..{last}）或拨付记录"
+              "（id {pay_first}..{pay_last}）被修改、增加或删除"},
+    "audit.seq_gap": {"en": _EV_EN + ": expected #{expected}: an event was deleted or inserted",
+                       "zh": _EV_ZH + "：应为第{expected}条：有事件被删除或插入"},
+    "audit.not_following": {"en": _EV_EN + ": does not follow the previous event (inserted or reordered)",
+                             "zh": _EV_ZH + "：与上一条事件衔接不上（被插入或调换顺序）"},
+    "audit.unknown_hash": {"en": _EV_EN + ": unknown hash format {version}",
+                           "zh": _EV_ZH + "：未知的哈希格式 {version}"},
+    "audit.event_changed": {
+        "en": _EV_EN + ": its content (or the money it recorded) was changed after it was written",
+        "zh": _EV_ZH + "：写入后其内容（或所记金额）被修改"},
+    "audit.from_state": {"en": _EV_EN + ": starts in '{from_state}' but the claim was '{prev_state}'",
+                          "zh": _EV_ZH + "：起始状态为 {from_state}，但申报当时为 {prev_state}"},
+    "audit.log_ends": {
+        "en": "claim {claim_id} ({policy}): the log ends at #{length} but the claim says #{seq}: "
+              "events were deleted or the claim was changed without an event",
+        "zh": "申报 {claim_id}（{policy}）：流转记录止于第{length}条，但申报记为第{seq}条："
+              "有事件被删除，或申报被修改而未留事件"},
+    "audit.state_differs": {
+        "en": "claim {claim_id} ({policy}): state '{state}' differs from its last event ('{last}')",
+        "zh": "申报 {claim_id}（{policy}）：状态 {state} 与最后一条事件（{last}）不一致"},
+    "audit.money_changed": {"en": "claim {claim_id} ({policy}): money changed without an event: {diff}",
+                             "zh": "申报 {claim_id}（{policy}）：金额被修改而未留事件：{diff}"},
+    "audit.money_field": {"en": "{field} is {value} but event #{seq} recorded {recorded}",
+                           "zh": "{field} 现为 {value}，但第{seq}条事件记为 {recorded}"},
+    "audit.payment_no_hash": {
+        "en": "claim {claim_id} ({policy}) payment id {payment} ({kind} #{attempt}, now {amount} to "
+              "{payee_type} {payee}) has no hash (written outside the product)",
+        "zh": "申报 {claim_id}（{policy}）拨付记录 id {payment}（{kind} 第{attempt}次，现为 {amount} 元付给 "
+              "{payee_type} {payee}）没有哈希（系统之外写入）"},
+    "audit.payment_changed": {
+        "en": "claim {claim_id} ({policy}) payment id {payment} ({kind} #{attempt}, now {amount} to "
+              "{payee_type} {payee}) was changed after it was written (amount, payee or key)",
+        "zh": "申报 {claim_id}（{policy}）拨付记录 id {payment}（{kind} 第{attempt}次，现为 {amount} 元付给 "
+              "{payee_type} {payee}）写入后被修改（金额、收款人或键）"},
+    "audit.paid_mismatch": {
+        "en": "claim {claim_id} ({policy}): {column} is {paid} but its {kind} payment rows add up to {rowed}",
+        "zh": "申报 {claim_id}（{policy}）：{column} 为 {paid}，但其 {kind} 拨付记录合计为 {rowed}"},
+    "audit.checked": {"en": "checked {claims} claims, {events} events, {payments} payments, {anchors} anchors",
+                       "zh": "已核对申报 {claims} 件、事件 {events} 条、拨付 {payments} 笔、锚点 {anchors} 个"},
+    "audit.intact": {"en": "the event log is intact 流转记录完整", "zh": "流转记录完整"},
+})
+"""`claims audit verify` (services/oversight/audit.py): problems stored in English."""
+
 NOUNS: dict[str, dict[str, tuple[str, str]]] = {
     "row": {"en": ("row", "rows"), "zh": ("行", "行")},
     "claim": {"en": ("claim", "claims"), "zh": ("件", "件")},
@@ -810,7 +864,7 @@ def explain(exc: BaseException) -> str:
     return str(exc)
 
 
-_STORED_PREFIXES = ("row.", "fact.", "roster.", "bank.", "returns.", "reference.")
+_STORED_PREFIXES = ("row.", "fact.", "roster.", "bank.", "returns.", "reference.", "audit.")
 _STORED_IDS = tuple(m for m in MESSAGES if m.startswith(_STORED_PREFIXES))
 """Templates of texts stored in English and shown in the reader's language (`localise_stored`)."""
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = []

@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import Engine, func, insert, select
 
+from intake.messages import msg
 from models.audit_hash import money_value, payment_hash
 from models.tables import ANCHOR, CLAIM, EVENT, PAYMENT
 from services.nightly.moves import (
@@ -161,7 +162,7 @@ def verify(engine: Engine) -> AuditReport:
         orphans = conn.execute(select(func.count()).select_from(EVENT).where(
             EVENT.c.claim_pk.not_in(select(CLAIM.c.id)))).scalar() or 0
         if orphans:
-            report.problems.append(f"{orphans} events belong to no claim")
+            report.problems.append(msg("audit.orphans", "en", events=orphans))
         prev = ""
         anchors = conn.execute(select(ANCHOR).order_by(ANCHOR.c.id)).all()
         report.problems.extend(outside_log.compare([outside_log.anchor_record(a) for a in anchors],
@@ -172,27 +173,27 @@ def verify(engine: Engine) -> AuditReport:
                     _payments_between(conn, anchor.first_payment_id or 0, anchor.last_payment_id))
             digest, _ = _digest(prev, _heads_between(conn, anchor.first_event_id, anchor.last_event_id), paid)
             if anchor.prev_digest != prev or anchor.digest != digest:
-                covered = (f"the events it covers (ids {anchor.first_event_id + 1}..{anchor.last_event_id})"
-                           + ("" if anchor.last_payment_id is None else
-                              f" or payment rows (ids {(anchor.first_payment_id or 0) + 1}.."
-                              f"{anchor.last_payment_id})"))
-                report.problems.append(f"anchor {anchor.id} of {anchor.on}: {covered} were changed, "
-                                       "added or removed")
+                ids = {"anchor": anchor.id, "on": anchor.on, "first": anchor.first_event_id + 1,
+                       "last": anchor.last_event_id}
+                report.problems.append(
+                    msg("audit.anchor_events", "en", **ids) if anchor.last_payment_id is None else
+                    msg("audit.anchor_both", "en", **ids, pay_first=(anchor.first_payment_id or 0) + 1,
+                        pay_last=anchor.last_payment_id))
             prev = anchor.digest
     return report
 
 
 def _verify_chain(claim: Any, chain: list[Any], report: AuditReport) -> None:
-    name = f"claim {claim.claim_id} ({claim.policy})"
+    name = {"claim_id": claim.claim_id, "policy": claim.policy}
     prev_hash = ""
     prev_state: str | None = None
     for expected_seq, event in enumerate(chain, start=1):
-        where = f"{name} event #{event.seq} (id {event.id})"
+        where = {**name, "seq": event.seq, "event": event.id}
         if event.seq != expected_seq:
-            report.problems.append(f"{where}: expected #{expected_seq}: an event was deleted or inserted")
+            report.problems.append(msg("audit.seq_gap", "en", **where, expected=expected_seq))
             return
         if event.prev_hash != prev_hash:
-            report.problems.append(f"{where}: does not follow the previous event (inserted or reordered)")
+            report.problems.append(msg("audit.not_following", "en", **where))
             return
         fields = (event.prev_hash, event.claim_pk, event.seq, event.from_state, event.to_state,
                   event.trigger, event.actor, event.role, event.on, event.run_id, event.reason)
@@ -201,28 +202,27 @@ def _verify_chain(claim: Any, chain: list[Any], report: AuditReport) -> None:
         elif event.version == 1:
             recomputed = event_hash(*fields)
         else:
-            report.problems.append(f"{where}: unknown hash format {event.version}")
+            report.problems.append(msg("audit.unknown_hash", "en", **where, version=event.version))
             return
         if recomputed != event.hash:
-            report.problems.append(f"{where}: its content (or the money it recorded) was changed after it was "
-                                   "written")
+            report.problems.append(msg("audit.event_changed", "en", **where))
             return
         if prev_state is not None and event.from_state != prev_state:
-            report.problems.append(f"{where}: starts in '{event.from_state}' but the claim was '{prev_state}'")
+            report.problems.append(msg("audit.from_state", "en", **where, from_state=event.from_state,
+                                          prev_state=prev_state))
             return
         prev_hash, prev_state = event.hash, event.to_state
     if len(chain) != claim.event_seq or prev_hash != claim.event_head:
-        report.problems.append(f"{name}: the log ends at #{len(chain)} but the claim says #{claim.event_seq}: "
-                               "events were deleted or the claim was changed without an event")
+        report.problems.append(msg("audit.log_ends", "en", **name, length=len(chain), seq=claim.event_seq))
     elif chain and prev_state != claim.state:
-        report.problems.append(f"{name}: state '{claim.state}' differs from its last event ('{prev_state}')")
+        report.problems.append(msg("audit.state_differs", "en", **name, state=claim.state, last=prev_state))
     elif chain and chain[-1].version == 2:
         recorded = parse_money(chain[-1].money or "")
-        changed = [f"{field} is {money_value(claim._mapping[field]) or 'empty'} but event #{chain[-1].seq} "
-                   f"recorded {recorded.get(field) or 'empty'}"
+        changed = [msg("audit.money_field", "en", field=field, value=money_value(claim._mapping[field]) or "empty",
+                       seq=chain[-1].seq, recorded=recorded.get(field) or "empty")
                    for field in EVENT_ONLY_MONEY if money_value(claim._mapping[field]) != recorded.get(field)]
         if changed:
-            report.problems.append(f"{name}: money changed without an event: " + "; ".join(changed))
+            report.problems.append(msg("audit.money_changed", "en", **name, diff="; ".join(changed)))
 
 
 PAID_BY_KIND = {"advance": "advance_paid", "final": "final_paid"}
@@ -230,19 +230,18 @@ PAID_BY_KIND = {"advance": "advance_paid", "final": "final_paid"}
 
 
 def _verify_payments(claim: Any, rows: list[Any], report: AuditReport) -> None:
-    name = f"claim {claim.claim_id} ({claim.policy})"
+    name = {"claim_id": claim.claim_id, "policy": claim.policy}
     totals: dict[str, Decimal] = {}
     for row in rows:
         if row.hash is None or payment_hash(row._mapping) != row.hash:
-            what = "has no hash (written outside the product)" if row.hash is None else \
-                "was changed after it was written (amount, payee or key)"
-            report.problems.append(f"{name} payment id {row.id} ({row.kind} #{row.attempt}, now "
-                                   f"{row.amount:.2f} to {row.payee_type} {row.payee_id}) {what}")
+            what = "audit.payment_no_hash" if row.hash is None else "audit.payment_changed"
+            report.problems.append(msg(what, "en", **name, payment=row.id, kind=row.kind, attempt=row.attempt,
+                                       amount=f"{row.amount:.2f}", payee_type=row.payee_type, payee=row.payee_id))
         if row.kind in PAID_BY_KIND and row.status != "failed":
             totals[row.kind] = totals.get(row.kind, Decimal("0")) + row.amount
     for kind, column in PAID_BY_KIND.items():
         paid = claim._mapping[column] or Decimal("0")
         rowed = totals.get(kind, Decimal("0"))
         if paid != rowed:
-            report.problems.append(f"{name}: {column} is {paid:.2f} but its {kind} payment rows add up to "
-                                   f"{rowed:.2f}")
+            report.problems.append(msg("audit.paid_mismatch", "en", **name, column=column, paid=f"{paid:.2f}",
+                                       kind=kind, rowed=f"{rowed:.2f}"))

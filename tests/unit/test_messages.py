@@ -261,3 +261,13 @@ def test_returns_and_reference_problems_stored_in_english_read_in_chinese() -> N
     months = msg("reference.not_months", "en", value="'x'")
     assert months == "参保月数: 'x' is not a whole number of months"
     assert localise_stored(months, "zh") == "参保月数：'x' 不是整月数"
+
+
+def test_an_audit_problem_stored_in_english_reads_in_chinese() -> None:
+    stored = msg("audit.state_differs", "en", claim_id="G001", policy="huludao-2019", state="paid",
+                 last="approved")
+    assert stored == "claim G001 (huludao-2019): state 'paid' differs from its last event ('approved')"
+    assert localise_stored(stored, "zh") == "申报 G001（huludao-2019）：状态 paid 与最后一条事件（approved）不一致"
+    money = msg("audit.money_changed", "en", claim_id="G001", policy="huludao-2019",
+                diff=msg("audit.money_field", "en", field="final_paid", value="9.00", seq=4, recorded="1.00"))
+    assert localise_stored(money, "zh").endswith("final_paid 现为 9.00，但第4条事件记为 1.00")
