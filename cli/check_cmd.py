@@ -86,6 +86,10 @@ def _print_report(report: ReconcileReport) -> None:
         console.print("[green]money and states reconcile 资金与状态一致[/green]")
         return
     for b in report.breaches:
-        line = f"{b.policy} claim {b.claim_id} ({b.state}) {b.check}: {b.message}"
+        message = b.message
+        if b.check == "batch_file":  # "file: problem", the problem stored in English
+            name, _, problem = message.partition(": ")
+            message = f"{name}: {localise_stored(problem)}"
+        line = f"{b.policy} claim {b.claim_id} ({b.state}) {b.check}: {message}"
         err_console.print(f"[red]{msg('cli.breach')}[/red] {escape(line)}", highlight=False, soft_wrap=True)
     err_console.print(msg("cli.claims_break", claims=count(len(report.broken_claims), "claim")))

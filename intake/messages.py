@@ -815,6 +815,43 @@ MESSAGES.update({
 })
 """`claims audit verify` (services/oversight/audit.py): problems stored in English."""
 
+MESSAGES.update({
+    "outside.missing": {
+        "en": "the outside audit log {path} ({env}) is missing: it was deleted or moved, or this is not the host "
+              "that keeps it (this is not the same as a log that disagrees)",
+        "zh": "外部审计日志 {path}（{env}）不见了：被删除或移走，或本机不是保存它的主机"
+              "（这与日志内容不一致不是一回事）"},
+    "outside.not_record": {"en": "line {number} of the outside audit log {path} is not an anchor record",
+                           "zh": "外部审计日志 {path} 第{number}行不是锚点记录"},
+    "outside.hmac": {"en": "line {number} of the outside audit log {path} fails its HMAC: it was edited, "
+                           "or {env} is not the key it was written with",
+                     "zh": "外部审计日志 {path} 第{number}行 HMAC 校验不通过：被修改过，或 {env} 不是写入时的密钥"},
+    "outside.behind": {
+        "en": "the database is behind the outside audit log: anchor {anchor} of {on} (events up to id {last}) "
+              "is in the log but not in the database (restored from an older copy, rolled back, or the anchor "
+              "was deleted)",
+        "zh": "数据库落后于外部审计日志：{on} 的锚点 {anchor}（事件至 id {last}）在日志中，但不在数据库中"
+              "（从旧备份恢复、回滚，或锚点被删除）"},
+    "outside.differs": {
+        "en": "anchor {anchor} of {on} differs from the outside audit log (database digest {ours}…, log {theirs}…)",
+        "zh": "{on} 的锚点 {anchor} 与外部审计日志不一致（数据库摘要 {ours}…，日志 {theirs}…）"},
+    "outside.not_logged": {
+        "en": "{anchors} anchors of the database are not in the outside audit log (ids {ids}): written without "
+              "{env}, or the log was cut",
+        "zh": "数据库中有 {anchors} 个锚点不在外部审计日志中（id {ids}）：写入时未设 {env}，或日志被截断"},
+    "outbox.file_missing": {"en": "batch {batch}'s file is missing (deleted?)",
+                            "zh": "批次 {batch} 的文件不见了（被删除？）"},
+    "outbox.not_order": {"en": "line {number} ({key}) is not an order of batch {batch} as the database holds it",
+                         "zh": "第{number}行（{key}）与数据库中批次 {batch} 的拨付指令不符"},
+    "outbox.twice": {"en": "line {number}: order {key} is also in {other}",
+                     "zh": "第{number}行：拨付指令 {key} 也在 {other} 中"},
+    "outbox.totals": {"en": "{rows} rows, {total} yuan; batch {batch} holds {batch_rows} rows, {batch_total} yuan",
+                      "zh": "{rows} 行，{total} 元；批次 {batch} 为 {batch_rows} 行，{batch_total} 元"},
+    "outbox.unowned": {"en": "a payments file no batch of the database owns",
+                       "zh": "数据库中没有任何批次对应的拨付文件"},
+})
+"""The outside audit log (services/oversight/outside_log.py) and batch files read back (services/money/outbox.py)."""
+
 NOUNS: dict[str, dict[str, tuple[str, str]]] = {
     "row": {"en": ("row", "rows"), "zh": ("行", "行")},
     "claim": {"en": ("claim", "claims"), "zh": ("件", "件")},
@@ -864,7 +901,8 @@ def explain(exc: BaseException) -> str:
     return str(exc)
 
 
-_STORED_PREFIXES = ("row.", "fact.", "roster.", "bank.", "returns.", "reference.", "audit.")
+_STORED_PREFIXES = ("row.", "fact.", "roster.", "bank.", "returns.", "reference.", "audit.", "outside.",
+                    "outbox.")
 _STORED_IDS = tuple(m for m in MESSAGES if m.startswith(_STORED_PREFIXES))
 """Templates of texts stored in English and shown in the reader's language (`localise_stored`)."""
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = []

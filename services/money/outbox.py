@@ -44,6 +44,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, exists, func, insert, select
 
+from intake.messages import msg
 from intake.privacy import safe_cell
 from models.tables import BATCH_ORDER, CLAIM, HANDOVER, OUTBOX_BATCH, PAYMENT
 from services.crash_drill import checkpoint
@@ -247,7 +248,7 @@ def check_files(engine: Engine, out_dir: Path) -> list[tuple[str, str]]:
             path = Path(out_dir) / batch.file_name
             if not path.exists():
                 if batch.handed:  # a batch not yet handed over is written by the next dispatch
-                    problems.append((batch.file_name, f"batch {batch.id}'s file is missing (deleted?)"))
+                    problems.append((batch.file_name, msg("outbox.file_missing", "en", batch=batch.id)))
                 continue
             expected = {row[1]: row for row in batch_rows(conn, batch.id)}
             with path.open(encoding="utf-8-sig", newline="") as handle:
@@ -257,19 +258,21 @@ def check_files(engine: Engine, out_dir: Path) -> list[tuple[str, str]]:
                 key = row[1] if len(row) > 1 else ""
                 if key not in expected or len(row) < 12 or [row[0], row[9], row[11]] != [
                         expected[key][0], expected[key][9], expected[key][11]]:
-                    problems.append((batch.file_name, f"line {number} ({key or 'no key'}) is not an order of "
-                                                      f"batch {batch.id} as the database holds it"))
+                    problems.append((batch.file_name, msg("outbox.not_order", "en", number=number,
+                                                          key=key or "no key", batch=batch.id)))
                     continue
                 if key in seen:
-                    problems.append((batch.file_name, f"line {number}: order {key} is also in {seen[key]}"))
+                    problems.append((batch.file_name, msg("outbox.twice", "en", number=number, key=key,
+                                                          other=seen[key])))
                 seen[key] = batch.file_name
                 total += Decimal(row[9])
                 read.append((row[0], key, Decimal(row[9])))
             if len(lines) != batch.rows or total != batch.total or batch_hash(read) != batch.hash:
-                problems.append((batch.file_name, f"{len(lines)} rows, {total:.2f} yuan; batch {batch.id} holds "
-                                                  f"{batch.rows} rows, {batch.total:.2f} yuan"))
+                problems.append((batch.file_name, msg("outbox.totals", "en", rows=len(lines), total=f"{total:.2f}",
+                                                      batch=batch.id, batch_rows=batch.rows,
+                                                      batch_total=f"{batch.total:.2f}")))
         owned = {b.file_name for b in batches}
     for path in sorted(Path(out_dir).glob("payments-*.csv")) if Path(out_dir).is_dir() else []:
         if path.name not in owned:
-            problems.append((path.name, "a payments file no batch of the database owns"))
+            problems.append((path.name, msg("outbox.unowned", "en")))
     return problems

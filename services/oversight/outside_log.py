@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from intake.messages import msg
+
 LOG_ENV = "CLAIMS_AUDIT_LOG"
 KEY_ENV = "CLAIMS_AUDIT_KEY"
 
@@ -108,8 +110,7 @@ def read() -> LogCheck:
         return LogCheck(configured=False)
     if not path.exists():
         return LogCheck(configured=True, missing=True, problems=[
-            f"the outside audit log {path} ({LOG_ENV}) is missing: it was deleted or moved, or this "
-            "is not the host that keeps it (this is not the same as a log that disagrees)"])
+            msg("outside.missing", "en", path=path, env=LOG_ENV)])
     key = _key()
     anchors: dict[int, dict[str, Any]] = {}
     problems: list[str] = []
@@ -125,11 +126,10 @@ def read() -> LogCheck:
             expected = _line(anchor, key)
             ok = hmac.compare_digest(json.loads(expected)["hmac"], str(entry["hmac"]))
         except (ValueError, KeyError, TypeError):
-            problems.append(f"line {number} of the outside audit log {path} is not an anchor record")
+            problems.append(msg("outside.not_record", "en", number=number, path=path))
             continue
         if not ok:
-            problems.append(f"line {number} of the outside audit log {path} fails its HMAC: it was edited, "
-                            f"or {KEY_ENV} is not the key it was written with")
+            problems.append(msg("outside.hmac", "en", number=number, path=path, env=KEY_ENV))
             continue
         anchors[int(anchor["id"])] = anchor
     return LogCheck(configured=True, anchors=anchors, problems=problems)
@@ -146,19 +146,16 @@ def compare(database: list[dict[str, Any]], check: LogCheck) -> list[str]:
     for anchor_id, logged in sorted(check.anchors.items()):
         mine = ours.get(anchor_id)
         if mine is None:
-            problems.append(
-                f"the database is behind the outside audit log: anchor {anchor_id} of {logged['on']} "
-                f"(events up to id {logged['last_event_id']}) is in the log but not in the database "
-                "(restored from an older copy, rolled back, or the anchor was deleted)")
+            problems.append(msg("outside.behind", "en", anchor=anchor_id, on=logged["on"],
+                                last=logged["last_event_id"]))
         elif (mine["digest"], mine["last_event_id"], mine["prev_digest"], mine.get("last_payment_id")) != (
                 logged["digest"], logged["last_event_id"], logged["prev_digest"], logged.get("last_payment_id")):
-            problems.append(f"anchor {anchor_id} of {logged['on']} differs from the outside audit log "
-                            f"(database digest {mine['digest'][:12]}…, log {logged['digest'][:12]}…)")
+            problems.append(msg("outside.differs", "en", anchor=anchor_id, on=logged["on"],
+                                ours=mine["digest"][:12], theirs=logged["digest"][:12]))
     missing = sorted(set(ours) - set(check.anchors))
     if missing:
-        problems.append(f"{len(missing)} anchors of the database are not in the outside audit log "
-                        f"(ids {', '.join(map(str, missing[:10]))}): written without {LOG_ENV}, or the "
-                        "log was cut")
+        problems.append(msg("outside.not_logged", "en", anchors=len(missing),
+                            ids=", ".join(map(str, missing[:10])), env=LOG_ENV))
     return problems
 
 

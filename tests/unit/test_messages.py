@@ -271,3 +271,11 @@ def test_an_audit_problem_stored_in_english_reads_in_chinese() -> None:
     money = msg("audit.money_changed", "en", claim_id="G001", policy="huludao-2019",
                 diff=msg("audit.money_field", "en", field="final_paid", value="9.00", seq=4, recorded="1.00"))
     assert localise_stored(money, "zh").endswith("final_paid 现为 9.00，但第4条事件记为 1.00")
+
+
+def test_an_outside_log_and_a_batch_file_problem_stored_in_english_read_in_chinese() -> None:
+    stored = msg("outbox.twice", "en", number=3, key="P-7", other="payments-2020-06-10-1.csv")
+    assert stored == "line 3: order P-7 is also in payments-2020-06-10-1.csv"
+    assert localise_stored(stored, "zh") == "第3行：拨付指令 P-7 也在 payments-2020-06-10-1.csv 中"
+    behind = msg("outside.differs", "en", anchor=2, on="2020-06-10", ours="abc", theirs="def")
+    assert localise_stored(behind, "zh") == "2020-06-10 的锚点 2 与外部审计日志不一致（数据库摘要 abc…，日志 def…）"
