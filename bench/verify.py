@@ -31,16 +31,19 @@ AGGREGATES: dict[str, str] = {
     "batch handovers": "SELECT batch_id, file_name, is_copy, actor FROM payment_batch_handover",
 }
 SEALED_BY_SEVERAL: dict[str, str] = {
-    "payment batches": 'SELECT business_date, "rows", total FROM payment_batch',
+    "payment batches": 'SELECT business_date, SUM("rows"), SUM(total) FROM payment_batch GROUP BY business_date',
     "orders in batches": "SELECT b.business_date, p.idempotency_key, p.reference, p.status FROM payment_batch_order bo "
                          "JOIN payment p ON p.id = bo.payment_id JOIN payment_batch b ON b.id = bo.batch_id",
-    "batch releases": "SELECT policy, business_date, approver, claims, amount, "
-                      "CASE WHEN voided_at IS NULL THEN 'valid' ELSE 'voided' END FROM payment_batch_release",
+    "batch releases": "SELECT policy, business_date, approver, SUM(claims), SUM(amount), "
+                      "CASE WHEN voided_at IS NULL THEN 'valid' ELSE 'voided' END FROM payment_batch_release "
+                      "GROUP BY policy, business_date, approver, "
+                      "CASE WHEN voided_at IS NULL THEN 'valid' ELSE 'voided' END",
     "batch handovers": "SELECT is_copy, actor, COUNT(*) FROM payment_batch_handover GROUP BY is_copy, actor",
 }
 """The batch aggregates for nights whose orders several workers wrote at once: a batch's id, line
-order and hash follow the order the workers' commits reached the database, which neither side can
-predict; what each day's batches hold, what they total and who released them must still agree."""
+order, hash and which orders fill it up to its size follow the order the workers' commits reached
+the database, which neither side can predict; each day's orders, their totals, the batch each one
+is in (by key) and who released how much per policy must still agree."""
 PER_CLAIM = ("SELECT id, state, amount, advance_amount, advance_paid, final_paid, recovery_owed, reasons, "
              "event_seq, event_head, payment_attempt, posting_closes_on, completion_result FROM claim ORDER BY id")
 """event_head is the hash chain's head: equal only when every event (reason included) is equal"""
