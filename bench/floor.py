@@ -132,8 +132,8 @@ def _partitions(conn: Connection, step: str, on: date, size: int) -> None:
 def _seal_batches(conn: Connection, on: date, chunk: int) -> None:
     """The outbox's sealing (services/money/outbox.seal_batches) set-based: the step's unbatched
     ordered orders, in the order the product wrote them (partition, then DESIGN rule 9's person
-    order), one policy per batch (policies in the order of their first order), at most `chunk`
-    orders a batch; count, total and the hash over (reference, key, amount) in line order."""
+    order), one policy per batch, at most `chunk` orders a batch, batches numbered in the order of
+    their first order (the outbox takes the policy of the lowest order left each time); count, total and the hash over (reference, key, amount) in line order."""
     bytewise = ' COLLATE "C"' if conn.dialect.name == "postgresql" else ""  # Python's order of str
     conn.execute(text("DROP TABLE IF EXISTS floor_line"))
     conn.execute(text(
@@ -149,10 +149,10 @@ def _seal_batches(conn: Connection, on: date, chunk: int) -> None:
     conn.execute(text("DROP TABLE IF EXISTS floor_seal"))
     conn.execute(text(
         "CREATE TEMP TABLE floor_seal AS SELECT payment_id, policy, "
-        "DENSE_RANK() OVER (ORDER BY first, (n - 1) / :chunk) + :base AS batch_id, "
-        "(n - 1) % :chunk + 1 AS line FROM (SELECT payment_id, policy, pos, "
-        "MIN(pos) OVER (PARTITION BY policy) AS first, "
-        "ROW_NUMBER() OVER (PARTITION BY policy ORDER BY pos) AS n FROM floor_line) t"),
+        "DENSE_RANK() OVER (ORDER BY first) + :base AS batch_id, line FROM ("
+        "SELECT payment_id, policy, (n - 1) % :chunk + 1 AS line, "
+        "MIN(pos) OVER (PARTITION BY policy, (n - 1) / :chunk) AS first FROM (SELECT payment_id, policy, pos, "
+        "ROW_NUMBER() OVER (PARTITION BY policy ORDER BY pos) AS n FROM floor_line) t) u"),
         {"chunk": chunk, "base": base})
     number = ("LPAD(CAST(s.batch_id AS VARCHAR), 8, '0')" if conn.dialect.name == "postgresql"
               else "SUBSTR('00000000' || CAST(s.batch_id AS VARCHAR), -8)")
