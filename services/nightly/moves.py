@@ -28,12 +28,14 @@ from sqlalchemy import (
     insert,
     literal,
     select,
+    type_coerce,
     update,
 )
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.schema import CreateTable
 
 from models.audit_hash import money_value
+from models.money import Money
 from models.tables import CLAIM, EVENT
 from services.access.actors import Actor
 from services.crash_drill import checkpoint
@@ -168,33 +170,84 @@ _READ_CHUNK = 10_000
 _EVENT_ONLY = frozenset(EVENT_ONLY_MONEY)
 
 
-def _money_now(conn: Connection, pks: list[int]) -> dict[int, Any]:
-    """The chunk's claims' money columns, sequence and head as the database holds them now, with the
-    money their last event recorded (head_version, head_money) — one SELECT per 10,000 claims, inside
-    the chunk's transaction, the last event found by its unique (claim_pk, seq)."""
-    columns = [CLAIM.c.id, CLAIM.c.event_seq, CLAIM.c.event_head, *(CLAIM.c[n] for n in MONEY_FIELDS),
-               EVENT.c.version.label("head_version"), EVENT.c.money.label("head_money")]
-    last = CLAIM.outerjoin(EVENT, and_(EVENT.c.claim_pk == CLAIM.c.id, EVENT.c.seq == CLAIM.c.event_seq))
-    found: dict[int, Any] = {}
-    for start in range(0, len(pks), _READ_CHUNK):
-        for row in conn.execute(select(*columns).select_from(last)
-                                .where(CLAIM.c.id.in_(pks[start:start + _READ_CHUNK]))):
-            found[row.id] = row._mapping
+_FEN_TEXTS: dict[int, str] = {}
+
+
+def _fen_text(fen: int | None) -> str:
+    """`money_value` of a Money column read as its stored fen (no Decimal made per value)."""
+    if fen is None:
+        return ""
+    found = _FEN_TEXTS.get(fen)
+    if found is None:
+        if type(fen) is not int:  # a value written by hand into the column (SQLite keeps what it is given)
+            return _fen_text(int(fen))
+        whole, cents = divmod(-fen if fen < 0 else fen, 100)
+        found = f"{'-' if fen < 0 else ''}{whole}.{cents:02d}"
+        if len(_FEN_TEXTS) < 100_000:
+            _FEN_TEXTS[fen] = found
     return found
 
 
-def _money_after(move: Move, now_row: Any) -> str:
+def _plain_text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+_MONEY_TEXT = tuple(_fen_text if isinstance(CLAIM.c[name].type, Money) else _plain_text for name in MONEY_FIELDS)
+_EVENT_ONLY_AT = tuple(name in _EVENT_ONLY for name in MONEY_FIELDS)
+_FIELD_COUNT = len(MONEY_FIELDS)
+
+
+@dataclass(slots=True)
+class _Now:
+    """A claim as the database holds it inside the chunk's transaction: its sequence and head, its
+    money columns as hashed text, and the money texts its last event recorded (format 2), if any."""
+
+    event_seq: int
+    event_head: str
+    money: list[str]
+    recorded: list[str] | None
+
+
+def _money_now(conn: Connection, pks: list[int]) -> dict[int, _Now]:
+    """The chunk's claims' money columns, sequence and head as the database holds them now, with the
+    money their last event recorded — one SELECT per 10,000 claims, inside the chunk's transaction,
+    the last event found by its unique (claim_pk, seq). Money columns are read as stored fen."""
+    columns = [CLAIM.c.id, CLAIM.c.event_seq, CLAIM.c.event_head,
+               *(type_coerce(CLAIM.c[n], BigInteger) if isinstance(CLAIM.c[n].type, Money) else CLAIM.c[n]
+                 for n in MONEY_FIELDS),
+               EVENT.c.version, EVENT.c.money]
+    last = CLAIM.outerjoin(EVENT, and_(EVENT.c.claim_pk == CLAIM.c.id, EVENT.c.seq == CLAIM.c.event_seq))
+    texts = _MONEY_TEXT
+    found: dict[int, _Now] = {}
+    for start in range(0, len(pks), _READ_CHUNK):
+        for row in conn.execute(select(*columns).select_from(last)
+                                .where(CLAIM.c.id.in_(pks[start:start + _READ_CHUNK]))):
+            money = [text(value) for text, value in zip(texts, row[3:3 + _FIELD_COUNT], strict=True)]
+            recorded = None
+            if row[-2] == 2:
+                recorded = (row[-1] or "").split("|")
+                recorded += [""] * (_FIELD_COUNT - len(recorded))
+            found[row[0]] = _Now(row[1], row[2], money, recorded)
+    return found
+
+
+def _money_after(move: Move, now: _Now) -> str:
     """The snapshot a move's event hashes: the columns the move sets; the other money columns that
     change only with an event (`EVENT_ONLY_MONEY`) as the claim's last event recorded them, when it
     recorded money (format 2) — so an edit by hand since that event is not taken into the chain but
     stays a difference `claims audit verify` names; the rest as the claim holds them now."""
-    recorded = parse_money(now_row["head_money"] or "") if now_row["head_version"] == 2 else None
+    values = list(now.money)
+    recorded = now.recorded
+    if recorded is not None:
+        for index, event_only in enumerate(_EVENT_ONLY_AT):
+            if event_only:
+                values[index] = recorded[index]
     changes = move.changes
-    return "|".join(
-        money_value(changes[name]) if name in changes
-        else recorded.get(name, "") if recorded is not None and name in _EVENT_ONLY
-        else money_value(now_row[name])
-        for name in MONEY_FIELDS)
+    if changes:
+        for index, name in enumerate(MONEY_FIELDS):
+            if name in changes:
+                values[index] = money_value(changes[name])
+    return "|".join(values)
 
 
 def write_moves(conn: Connection, moves: Sequence[Move], *, actor: Actor, on: date,
@@ -216,10 +269,10 @@ def write_moves(conn: Connection, moves: Sequence[Move], *, actor: Actor, on: da
     current = _money_now(conn, [m.claim_pk for m in ordered])
     for move in ordered:
         now_row = current.get(move.claim_pk)
-        if now_row is None or now_row["event_seq"] != move.seq:
+        if now_row is None or now_row.event_seq != move.seq:
             raise StaleClaims(f"claim {move.claim_id} changed while this step ran; the chunk was rolled "
                               "back and will be taken again")
-        head = now_row["event_head"]  # the chain as written (an earlier phase of this chunk included)
+        head = now_row.event_head  # the chain as written (an earlier phase of this chunk included)
         money = _money_after(move, now_row)
         digest = event_hash_v2(head, move.claim_pk, move.seq + 1, move.from_state, move.to_state,
                                move.trigger, name, role, on, run_id, move.reason, money)
