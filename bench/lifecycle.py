@@ -31,6 +31,7 @@ from bench.product import Timings, run_lifecycle
 from bench.schedule import IMPORT_DAY
 from bench.synthetic import SyntheticFiles, generate
 from bench.verify import differences
+from bench.writes import WriteMeter
 from services.access.actors import Actor
 from services.settings import DEFAULT_CHUNK_SIZE
 
@@ -133,10 +134,13 @@ def main(argv: list[str] | None = None) -> int:
             databases.analyze(database)
     product_server, floor_server = databases.ServerCpu(product), databases.ServerCpu(floor_db)
 
+    meter = WriteMeter(product.engine)
+    meter.start()
     began, cpu = time.perf_counter(), time.process_time()
     timings = run_lifecycle(product.engine, product.url, files, size=args.chunk_size, prefect=args.prefect,
                             log=lambda line: print("  " + line))
     seconds, product_cpu = time.perf_counter() - began, time.process_time() - cpu
+    product_written = meter.stop()
     _print_steps(f"lifecycle: {seconds:.2f} s (cpu of this process {product_cpu:.2f} s) over {timings.nights} nights",
                  timings)
     if args.prefect:
@@ -148,11 +152,17 @@ def main(argv: list[str] | None = None) -> int:
               f"the same steps without Prefect {plain_s:.2f} s; nights of this run through the flow took "
               f"{', '.join(f'{t:.1f}' for t in timings.prefect_nights)} s)")
 
+    floor_meter = WriteMeter(floor_db.engine)
+    floor_meter.start()
     began, cpu = time.perf_counter(), time.process_time()
     floor_timings = Floor(floor_db.engine, files, workdir / "floor-payments", size=args.chunk_size).run()
     floor_seconds, floor_cpu = time.perf_counter() - began, time.process_time() - cpu
+    floor_written = floor_meter.stop()
     _print_steps(f"floor: {floor_seconds:.2f} s (cpu of this process {floor_cpu:.2f} s) over "
                  f"{floor_timings.nights} nights", floor_timings)
+    moved = sum(timings.claims.values())
+    print(f"writes over {moved:,} claim moves: {product_written.line('product', moved)}; "
+          f"{floor_written.line('floor', moved)}")
     server_cpu, floor_server_cpu = product_server.seconds(), floor_server.seconds()
     cpu_ratio = product_cpu / max(floor_cpu, 1e-9)
     if server_cpu is not None and floor_server_cpu is not None:
@@ -180,6 +190,13 @@ def main(argv: list[str] | None = None) -> int:
                "floor_cpu_seconds": round(floor_cpu, 3), "cpu_ratio": round(cpu_ratio, 3),
                "import_ratio": round(import_ratio, 3), "import_rows_per_s": round(rows_per_s),
                "peak_rss_mb": peak_rss_mb()}
+    figures.update(commits=product_written.commits, floor_commits=floor_written.commits)
+    if product_written.process_bytes is not None and floor_written.process_bytes is not None:
+        figures.update(written_mb=round(product_written.process_bytes / 1e6, 1),
+                       floor_written_mb=round(floor_written.process_bytes / 1e6, 1))
+    if product_written.wal_bytes is not None and floor_written.wal_bytes is not None:
+        figures.update(wal_mb=round(product_written.wal_bytes / 1e6, 1),
+                       floor_wal_mb=round(floor_written.wal_bytes / 1e6, 1))
     if server_cpu is not None and floor_server_cpu is not None:
         figures.update(server_cpu_seconds=server_cpu, floor_server_cpu_seconds=floor_server_cpu)
     for database in (product, floor_db):
