@@ -189,6 +189,7 @@ def main(argv: list[str] | None = None) -> int:
                "ratio": round(seconds / floor_seconds, 3), "cpu_seconds": round(product_cpu, 3),
                "floor_cpu_seconds": round(floor_cpu, 3), "cpu_ratio": round(cpu_ratio, 3),
                "import_ratio": round(import_ratio, 3), "import_rows_per_s": round(rows_per_s),
+               "import_floor_rows_per_s": round(floor_rows / max(floor_import_seconds, 1e-9)),
                "peak_rss_mb": peak_rss_mb()}
     figures.update(commits=product_written.commits, floor_commits=floor_written.commits)
     if product_written.process_bytes is not None and floor_written.process_bytes is not None:

@@ -26,8 +26,12 @@ def test_benchmark_prints_the_contract_line_and_agrees_with_the_floor(tmp_path: 
     done = _bench("--claims", "2000", "--workdir", str(tmp_path / "run"), cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-3000:]
     last = json.loads(done.stdout.strip().splitlines()[-1])
-    assert set(last) == {"claims", "seconds", "floor_seconds", "ratio", "cpu_seconds", "floor_cpu_seconds",
-                         "cpu_ratio", "import_ratio", "import_rows_per_s", "peak_rss_mb"}
+    contract = {"claims", "seconds", "floor_seconds", "ratio", "import_rows_per_s", "peak_rss_mb",  # CONTRACT §5
+                "cpu_ratio", "import_floor_rows_per_s", "import_ratio"}
+    assert contract <= set(last), contract - set(last)
+    assert {"cpu_seconds", "floor_cpu_seconds", "commits", "floor_commits"} <= set(last)
+    assert last["commits"] > 0 and last["floor_commits"] > 0 and "commits" in done.stdout
+    assert last["import_ratio"] == pytest.approx(last["import_floor_rows_per_s"] / last["import_rows_per_s"], rel=0.02)
     assert last["cpu_ratio"] == pytest.approx(last["cpu_seconds"] / last["floor_cpu_seconds"], rel=0.01)
     assert last["import_ratio"] > 0 and "import floor" in done.stdout
     assert last["claims"] == 2000
