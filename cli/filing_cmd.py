@@ -16,7 +16,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from cli.common import ActorOption, OnOption, Table, business_date, console, fail, ready_engine
 from cli.lease_cmd import night_lease
-from intake.messages import count, explain, localise_stored, msg
+from intake.headers import field_label
+from intake.messages import count, current_lang, explain, localise_stored, msg
 from intake.privacy import safe_cell
 from intake.readers import UnreadableFile, estimate_rows
 from services.access.actors import actor_from
@@ -103,7 +104,7 @@ def _summary(result: ImportReport) -> None:
     for rejection in result.rejections[:SHOWN_REJECTIONS]:
         for i, error in enumerate(rejection.errors):
             table.add_row(str(rejection.row) if i == 0 else "",
-                          (rejection.claim_id or "") if i == 0 else "", error.field,
+                          (rejection.claim_id or "") if i == 0 else "", field_label(error.field, current_lang()),
                           localise_stored(error.message))
     console.print(table)
 
@@ -150,12 +151,13 @@ def amend(
                       unchanged=result.unchanged, refused=len(result.refused)))
     if result.refused:
         table = Table(title=msg("amend.refused_title"))
-        for column in ("row", "claim_id", "field", "message"):
+        for column in msg("import.columns").split("|"):
             table.add_column(column, overflow="fold")
         for refusal in result.refused:
             for i, error in enumerate(refusal.errors):
                 table.add_row(str(refusal.row) if i == 0 else "",
-                              (refusal.claim_id or "") if i == 0 else "", error.field,
+                              (refusal.claim_id or "") if i == 0 else "",
+                              field_label(error.field, current_lang()),
                               localise_stored(error.message))
         console.print(table)
         raise typer.Exit(1)

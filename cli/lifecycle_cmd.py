@@ -10,7 +10,8 @@ import typer
 
 from cli.common import ActorOption, OnOption, Table, business_date, console, fail, ready_engine
 from cli.lease_cmd import night_lease
-from intake.messages import explain, localise_stored, msg
+from intake.headers import field_label
+from intake.messages import current_lang, explain, localise_stored, msg
 from services.access.actors import actor_from
 from services.claim_view import claim_view
 from services.error_codes import reason_text
@@ -39,7 +40,7 @@ def _report(report: RecordReport, what: str) -> None:
     if report.problems:
         table = Table(*msg("roster.columns").split("|"), title=msg("roster.title"))
         for problem in report.problems[:50]:
-            table.add_row(str(problem.row), problem.claim_id or "", problem.field,
+            table.add_row(str(problem.row), problem.claim_id or "", field_label(problem.field, current_lang()),
                           localise_stored(problem.message))
         console.print(table)
         raise typer.Exit(1)

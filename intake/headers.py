@@ -49,6 +49,15 @@ EXTRA_ALIASES: dict[str, str] = {
 
 _SPACE = re.compile(r"\s+")
 
+_LABELS: dict[str, str] = {**BANK_HEADERS, **COMPLETION_HEADERS, **INSPECTION_HEADERS, **CLAIM_HEADERS}
+
+
+def field_label(field: str, lang: str) -> str:
+    """A field as a message names it to a clerk: its column name with the field name beside it in
+    Chinese (银行账号/社保卡号（bank_account）), the field name alone in English or when it has none."""
+    chinese = _LABELS.get(field)
+    return f"{chinese}（{field}）" if lang == "zh" and chinese else field
+
 
 def normal_header(text: str) -> str:
     """A header cell as it is matched: NFKC (full-width to half-width), no spaces, lower case."""

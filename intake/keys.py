@@ -19,7 +19,7 @@ PERSON_KEY_BITS = 31
 
 def person_key(person_id: str) -> int:
     """A positive 31-bit integer from sha1(person_id): nightly work is partitioned by it."""
-    digest = hashlib.sha1(person_id.encode("ascii")).digest()
+    digest = hashlib.sha1(person_id.encode("utf-8")).digest()  # an ASCII id hashes as before
     return int.from_bytes(digest[:4], "big") & ((1 << PERSON_KEY_BITS) - 1)
 
 

@@ -51,6 +51,21 @@ def test_gb18030_chinese_headers_dates_and_labels_import(db_url: str, tmp_path: 
             want["policy"], want["kind"], want["region"], want["filed_on"])
 
 
+def test_a_chinese_character_typed_into_the_id_is_named_with_its_column(db_url: str, tmp_path: Path) -> None:
+    """A clerk's slip (年 typed into 身份证号码) is a rejected row naming the column, never a crash;
+    the good rows beside it are filed."""
+    from intake.headers import CLAIM_HEADERS
+
+    assert run_claims("init", db=db_url).returncode == 0
+    rows = [office_row(i) for i in range(3)]
+    rows[1][CLAIM_HEADERS["person_id"]] = rows[1][CLAIM_HEADERS["person_id"]][:10] + "年"
+    done = run_claims("import", str(write_office_csv(tmp_path / "申报.csv", rows)), "--on", "2020-06-01",
+                      db=db_url, env={"CLAIMS_LANG": "zh", "COLUMNS": "160"})
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "受理 2" in done.stdout and "未受理 1" in done.stdout, done.stdout
+    assert "身份证号码（person_id）" in done.stdout and "意外错误" not in done.stdout + done.stderr
+
+
 def test_the_filled_template_imports_without_edits(db_url: str, tmp_path: Path) -> None:
     from datetime import date
 
