@@ -43,6 +43,7 @@ from intake.validate import (
     CERTIFICATE_FIELDS,
     EMPTY_VALUES,
     FORMULA_STARTS,
+    HIDDEN,
     KIND_REQUIRED,
     PARSERS,
     InvalidRecord,
@@ -294,7 +295,7 @@ def _known_without_parser(field: str, cells: list[str], texts: list[str]) -> dic
     if parser is _text:
         limit = TEXT_LIMITS[field]
         return {cell: text for cell, text in zip(cells, texts, strict=True)
-                if text and len(text) <= limit and text[0] not in FORMULA_STARTS}
+                if text and len(text) <= limit and text[0] not in FORMULA_STARTS and not HIDDEN.search(text)}
     if parser is _upper:
         return {cell: text.upper() for cell, text in zip(cells, texts, strict=True)
                 if text and text.isascii() and text.isalnum()}

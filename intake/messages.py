@@ -565,6 +565,10 @@ MESSAGES.update({
         "en": "the row contains the control character U+{code}, which no field may hold (a damaged "
               "or binary file?)",
         "zh": "该行含有控制字符 U+{code}，任何字段都不能含有（文件是否已损坏或不是文本文件？）"},
+    "row.hidden_char": {
+        "en": "{value} holds a line break, tab or invisible character (U+{code}) that a one-line field may "
+              "not hold: retype the value",
+        "zh": "{value} 含有换行、制表符或不可见字符（U+{code}），单行字段不能含有：请重新录入该值"},
     "row.cut_off": {
         "en": "the last line has {cells} of the header's {width} cells and no line ending: the file "
               "looks cut off in the middle of this row",

@@ -102,6 +102,9 @@ def show(field: str, value: str) -> str:
 
 
 FORMULA_STARTS = "=+-@"
+HIDDEN = re.compile("[\t\n\r\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
+"""Line breaks, tabs and invisible characters (zero-width, bidirectional overrides): a one-line text
+holding one reads differently from what is stored, so it is refused."""
 """First characters of a text a spreadsheet may take for a formula (`looks_like_formula`)."""
 
 
@@ -136,6 +139,11 @@ def _text(row: _Row, field: str, value: str) -> Any:
         return None
     if looks_like_formula(value):
         row.fail(field, msg("row.formula", "en", value=show(field, value)))
+        return None
+    hidden = HIDDEN.search(value)
+    if hidden:
+        row.fail(field, msg("row.hidden_char", "en", value=show(field, value),
+                            code=f"{ord(hidden.group()):04X}"))
         return None
     return value
 

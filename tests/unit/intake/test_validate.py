@@ -156,6 +156,12 @@ def test_formula_cells_are_refused(value: str) -> None:
     assert "spreadsheet formula" in errors_of({**good_row(0), "occupation": value})["occupation"]
 
 
+@pytest.mark.parametrize(("field", "value"), [("claim_id", "HLD\n0001"), ("person_name", "张\t三"),
+                                               ("occupation", "电工\u202e"), ("certificate_no", "C\u200b01")])
+def test_line_breaks_and_invisible_characters_in_one_line_fields_are_refused(field: str, value: str) -> None:
+    assert "invisible character" in errors_of({**good_row(0), field: value})[field]
+
+
 def test_formula_prefix_followed_by_digit_is_plain_text() -> None:
     assert parse_record({**good_row(0), "certificate_no": "-2019001"}).certificate_no == "-2019001"
 
