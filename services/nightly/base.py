@@ -16,8 +16,9 @@ from types import SimpleNamespace
 from typing import Any, Protocol
 
 from sqlalchemy import Connection, Engine, and_, bindparam, func, insert, select, update
+from sqlalchemy.sql.elements import ColumnElement
 
-from models.tables import CLAIM
+from models.tables import CLAIM, EVENT
 from rules.decision import Decision, Grant
 from services.access.actors import SYSTEM, Actor
 from services.crash_drill import checkpoint
@@ -26,7 +27,7 @@ from services.money.payments import PAYMENT
 from services.money.recovery import recovery_rows
 from services.nightly.grants import person_order
 from services.nightly.lease import fence
-from services.nightly.moves import Move, event_hash, execute_many, plan_move, write_moves
+from services.nightly.moves import MONEY_FIELDS, Move, event_hash, execute_many, now_of, plan_move, write_moves
 from services.nightly.rulebook import BadFacts, Rules, load_rulebook
 from services.nightly.steps import ChunkFn, Partition, PartitionFn, StepResult
 from services.settings import Settings, load_settings
@@ -42,6 +43,18 @@ MOVE_COLUMNS = [CLAIM.c[name] for name in (
     "set_aside_step", "set_aside_reason")]
 """what any step needs to order a person's claims, move them and write a payment row; a step
 that reads no more declares `COLUMNS = MOVE_COLUMNS + [...]`"""
+
+
+LAST_EVENT = CLAIM.outerjoin(EVENT, and_(EVENT.c.claim_pk == CLAIM.c.id, EVENT.c.seq == CLAIM.c.event_seq))
+"""a claim with its last event (found by the event's unique (claim_pk, seq)): the chunk's read"""
+
+
+def chunk_columns(columns: list[Any]) -> list[ColumnElement[Any]]:
+    """What a chunk reads: the step's columns, the money columns its events hash, and its last
+    event's format and money — so its moves are written without reading the claims again."""
+    have = {c.name for c in columns}
+    return [*columns, *(CLAIM.c[name] for name in ("event_seq", "event_head", *MONEY_FIELDS) if name not in have),
+            EVENT.c.version.label("head_version"), EVENT.c.money.label("head_money")]
 
 
 @dataclass(frozen=True)
@@ -73,6 +86,8 @@ class Batch:
     phases: list[list[Move]] = field(default_factory=list)
     payments: list[dict[str, Any]] = field(default_factory=list)
     updates: list[dict[str, Any]] = field(default_factory=list)
+    read: dict[int, Any] = field(default_factory=dict)
+    """the chunk's claims as it read them (`chunk_columns`), by primary key"""
     _moves_per_claim: dict[int, int] = field(default_factory=lambda: defaultdict(int))
 
     @property
@@ -149,8 +164,11 @@ class Batch:
         if self.payments:
             execute_many(conn, insert(PAYMENT), self.payments)
             checkpoint(f"{self.result.step}.after_payments")
+        read = self.read
+        known = {m.claim_pk: now_of(read[m.claim_pk]) for m in self.phases[0] if m.claim_pk in read} \
+            if self.phases else {}
         for moves in self.phases:
-            write_moves(conn, moves, actor=self.run.actor, on=self.run.as_of, run_id=self.run.run_id)
+            write_moves(conn, moves, actor=self.run.actor, on=self.run.as_of, run_id=self.run.run_id, known=known)
         by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
         for values in self.updates:
             by_columns[tuple(sorted(k for k in values if not k.startswith("b_")))].append(values)
@@ -205,13 +223,14 @@ def run_chunk(engine: Engine, module: StepModule, partition: Partition, run: Run
     with money_transaction(engine) as conn:  # fenced: a stalled run whose lease was taken over stops here
         columns = getattr(module, "COLUMNS", STEP_COLUMNS)
         rows = plain_rows(conn.execute(
-            select(*columns).where(CLAIM.c.person_key >= partition.lo, CLAIM.c.person_key < partition.hi,
-                                   _where(module, run, settings))
+            select(*chunk_columns(columns)).select_from(LAST_EVENT)
+            .where(CLAIM.c.person_key >= partition.lo, CLAIM.c.person_key < partition.hi,
+                   _where(module, run, settings))
         ))
         rows.sort(key=person_order)
         result.claims_seen = len(rows)
         if rows:
-            batch = Batch(run, settings, result)
+            batch = Batch(run, settings, result, read={row.id: row for row in rows})
             module.decide(conn, rows, batch)
             checkpoint(f"{module.STEP}.before_flush")
             batch.flush(conn)

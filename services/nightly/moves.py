@@ -231,7 +231,19 @@ def _money_now(conn: Connection, pks: list[int]) -> dict[int, _Now]:
     return found
 
 
-def _money_after(move: Move, now: _Now) -> str:
+def now_of(row: Any) -> _Now:
+    """`_Now` of a claim row a step read inside the chunk's transaction with `NOW_COLUMNS` (money as
+    Decimal, the last event's format and money beside the claim's columns) — the step's own read, so
+    `write_moves` need not read the claims again."""
+    money = [money_value(getattr(row, name)) for name in MONEY_FIELDS]
+    recorded = None
+    if row.head_version == 2:
+        recorded = (row.head_money or "").split("|")
+        recorded += [""] * (_FIELD_COUNT - len(recorded))
+    return _Now(row.event_seq, row.event_head, money, recorded)
+
+
+def _money_after(move: Move, now: _Now) -> list[str]:
     """The snapshot a move's event hashes: the columns the move sets; the other money columns that
     change only with an event (`EVENT_ONLY_MONEY`) as the claim's last event recorded them, when it
     recorded money (format 2) — so an edit by hand since that event is not taken into the chain but
@@ -247,16 +259,20 @@ def _money_after(move: Move, now: _Now) -> str:
         for index, name in enumerate(MONEY_FIELDS):
             if name in changes:
                 values[index] = money_value(changes[name])
-    return "|".join(values)
+    return values
 
 
 def write_moves(conn: Connection, moves: Sequence[Move], *, actor: Actor, on: date,
-                run_id: str | None = None) -> int:
+                run_id: str | None = None, known: dict[int, _Now] | None = None) -> int:
     """Persist `moves` (at most one per claim) as claim updates plus chained events, set-based.
 
     Python computes each event's hash; the chunk goes into a temp staging table in one bulk
     INSERT (in primary-key order), then one `UPDATE claim … FROM` per set of changed columns —
     guarded by the claim's event sequence — and one `INSERT INTO claim_event … SELECT`.
+
+    `known`: the claims as this transaction already read them (`now_of`); claims not in it are read.
+    It is brought up to date with each claim as the move leaves it, so a later move of the same claim
+    in this transaction chains from it without a read.
     """
     if not moves:
         return 0
@@ -266,16 +282,21 @@ def write_moves(conn: Connection, moves: Sequence[Move], *, actor: Actor, on: da
     staged: list[tuple[Any, ...]] = []
     name, role = actor.name, actor.role
     ordered = sorted(moves, key=_by_pk)
-    current = _money_now(conn, [m.claim_pk for m in ordered])
+    current = known if known is not None else {}
+    unread = [m.claim_pk for m in ordered if m.claim_pk not in current]
+    if unread:
+        current.update(_money_now(conn, unread))
     for move in ordered:
         now_row = current.get(move.claim_pk)
         if now_row is None or now_row.event_seq != move.seq:
             raise StaleClaims(f"claim {move.claim_id} changed while this step ran; the chunk was rolled "
                               "back and will be taken again")
         head = now_row.event_head  # the chain as written (an earlier phase of this chunk included)
-        money = _money_after(move, now_row)
+        after = _money_after(move, now_row)
+        money = "|".join(after)
         digest = event_hash_v2(head, move.claim_pk, move.seq + 1, move.from_state, move.to_state,
                                move.trigger, name, role, on, run_id, move.reason, money)
+        current[move.claim_pk] = _Now(move.seq + 1, digest, after, after)
         columns = tuple(sorted(move.changes))
         group = groups.get(columns)
         if group is None:
