@@ -47,6 +47,13 @@ def analyze(conn: Connection, table: str) -> None:
         conn.execute(text(f"ANALYZE {table}"))
 
 
+def index(conn: Connection, table: str, *columns: str, unique: bool = True) -> None:
+    """An index on a temp table the floor joins to by these columns: without one PostgreSQL can
+    only scan it (a nested loop over a mis-estimated outer side rescans it per row)."""
+    name = f"{table}_{'_'.join(columns)}"
+    conn.execute(text(f"CREATE {'UNIQUE ' if unique else ''}INDEX {name} ON {table} ({', '.join(columns)})"))
+
+
 def as_text(expr: str) -> str:
     return f"CAST({expr} AS VARCHAR)"
 
