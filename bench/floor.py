@@ -186,25 +186,37 @@ def _release_and_send(conn: Connection, out_dir: Path, on: date, approver: str) 
     """The night's release by a distinct approver (services/money/approval.approve_batch): one
     release row per waiting batch, bound to its id, count, total and hash; its orders released;
     its file written; the handover recorded; its orders sent."""
-    waiting = (f"EXISTS (SELECT 1 FROM payment_batch_order bo JOIN payment p ON p.id = bo.payment_id "
-               f"WHERE bo.batch_id = b.id AND p.status = '{ORDERED}')")
+    # set-based throughout (no correlated subquery per batch): the waiting batches' orders as
+    # one indexed temp table, each batch's policy by one grouped join over it
+    conn.execute(text("DROP TABLE IF EXISTS floor_release_order"))
+    conn.execute(text(
+        "CREATE TEMP TABLE floor_release_order AS SELECT bo.payment_id AS payment_id, bo.batch_id AS batch_id "
+        "FROM payment_batch_order bo JOIN payment_batch b ON b.id = bo.batch_id "
+        f"JOIN payment p ON p.id = bo.payment_id WHERE b.business_date <= :on AND p.status = '{ORDERED}'"),
+        {"on": on})
+    index(conn, "floor_release_order", "payment_id")
+    analyze(conn, "floor_release_order")
     conn.execute(text("DROP TABLE IF EXISTS floor_release"))
-    conn.execute(text(f"CREATE TEMP TABLE floor_release AS SELECT b.id AS batch_id FROM payment_batch b "
-                      f"WHERE b.business_date <= :on AND {waiting}"), {"on": on})
+    conn.execute(text(
+        "CREATE TEMP TABLE floor_release AS SELECT bo.batch_id AS batch_id, MIN(c.policy) AS policy "
+        "FROM payment_batch_order bo JOIN payment p ON p.id = bo.payment_id JOIN claim c ON c.id = p.claim_pk "
+        "WHERE bo.batch_id IN (SELECT batch_id FROM floor_release_order) GROUP BY bo.batch_id"))
+    index(conn, "floor_release", "batch_id")
+    analyze(conn, "floor_release")
     conn.execute(text(
         "INSERT INTO payment_batch_release (batch_id, policy, business_date, approver, claims, amount, hash, at) "
-        "SELECT b.id, (SELECT MIN(c.policy) FROM payment_batch_order bo JOIN payment p ON p.id = bo.payment_id "
-        "JOIN claim c ON c.id = p.claim_pk WHERE bo.batch_id = b.id), :on, :approver, b.\"rows\", b.total, b.hash, "
-        ":at FROM payment_batch b JOIN floor_release r ON r.batch_id = b.id"),
+        "SELECT b.id, r.policy, :on, :approver, b.\"rows\", b.total, b.hash, "
+        ":at FROM payment_batch b JOIN floor_release r ON r.batch_id = b.id ORDER BY b.id"),
         {"on": on, "approver": approver, "at": now()})
-    mine = "SELECT bo.payment_id FROM payment_batch_order bo JOIN floor_release r ON r.batch_id = bo.batch_id"
+    mine = "SELECT payment_id FROM floor_release_order"
     conn.execute(text(f"UPDATE payment SET status = 'released' WHERE status = '{ORDERED}' AND id IN ({mine})"))
     _write_batch_files(conn, out_dir)
     conn.execute(text("INSERT INTO payment_batch_handover (batch_id, file_name, is_copy, actor, at) "
                       "SELECT b.id, b.file_name, FALSE, :approver, :at FROM payment_batch b "
-                      "JOIN floor_release r ON r.batch_id = b.id"), {"approver": approver, "at": now()})
+                      "JOIN floor_release r ON r.batch_id = b.id ORDER BY b.id"), {"approver": approver, "at": now()})
     conn.execute(text(f"UPDATE payment SET status = 'sent' WHERE status = 'released' AND id IN ({mine})"))
     conn.execute(text("DROP TABLE floor_release"))
+    conn.execute(text("DROP TABLE floor_release_order"))
 
 
 def _write_batch_files(conn: Connection, out_dir: Path) -> None:
