@@ -259,6 +259,7 @@ def _stage(conn: Connection, name: str, columns: str, path: Path, convert: dict[
     insert = text(f"INSERT INTO {name} ({', '.join(names)}) VALUES ({', '.join(':' + n for n in names)})")
     for batch in _batches(path):
         conn.execute(insert, [{n: convert.get(n, _text)(row.get(n)) for n in names} for row in batch])
+    index(conn, name, "policy", "claim_id", unique=False)  # joined to claim by these
     analyze(conn, name)
 
 
@@ -420,13 +421,15 @@ class Floor:
                    "'payment_failed') OR (g.state IN ('recovery_due', 'recovered') AND g.reasons = ''))")
         g_year = _year(conn, "g.certificate_date")
         # the person's certificate subsidies already granted that year, in each database's faster
-        # form: PostgreSQL counts them once for everyone (its per-row subquery took 45 s at 100k);
-        # SQLite looks each person up by index (the pre-count was slower there)
+        # form: PostgreSQL counts them once for every person with a claim to assess (its per-row
+        # subquery took 45 s at 100k), indexed for the join; SQLite looks each person up by index
+        # (the pre-count was slower there)
         if conn.dialect.name == "postgresql":
             conn.execute(text("DROP TABLE IF EXISTS floor_used"))
             conn.execute(text(f"CREATE TEMP TABLE floor_used AS SELECT g.person_id AS person_id, {g_year} "
-                              f"AS year, COUNT(*) AS n FROM claim g WHERE {granted} "
-                              f"GROUP BY g.person_id, {g_year}"))
+                              f"AS year, COUNT(*) AS n FROM claim g WHERE {granted} AND g.person_id IN "
+                              f"(SELECT c.person_id FROM claim c WHERE {ready}) GROUP BY g.person_id, {g_year}"))
+            index(conn, "floor_used", "person_id", "year")
             analyze(conn, "floor_used")
             used = "COALESCE(u.n, 0)"
             joined = f"{self.join} LEFT JOIN floor_used u ON u.person_id = c.person_id AND u.year = {year}"
