@@ -134,7 +134,8 @@ def _seal_batches(conn: Connection, on: date, chunk: int) -> None:
     """The outbox's sealing (services/money/outbox.seal_batches) set-based: the step's unbatched
     ordered orders, in the order the product wrote them (partition, then DESIGN rule 9's person
     order), one policy per batch, at most `chunk` orders a batch, batches numbered in the order of
-    their first order (the outbox takes the policy of the lowest order left each time); count, total and the hash over (reference, key, amount) in line order."""
+    their first order (the outbox takes the policy of the lowest order left each time); count,
+    total and the hash over (reference, key, amount) in line order."""
     bytewise = ' COLLATE "C"' if conn.dialect.name == "postgresql" else ""  # Python's order of str
     conn.execute(text("DROP TABLE IF EXISTS floor_line"))
     conn.execute(text(
