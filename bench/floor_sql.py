@@ -111,12 +111,14 @@ def transition(conn: Connection, *, source: str, where: str, to_state: str, trig
         "COALESCE(m.reason, '')", "m.money"])
     conn.execute(text("DROP TABLE IF EXISTS floor_move"))
     # the event hash computed as the moves are selected (an UPDATE of the temp table after it
-    # rewrote every row once more)
+    # rewrote every row once more); MATERIALIZED so that neither database inlines the reason and
+    # money expressions into the hash and computes them twice
     conn.execute(text(
-        f"CREATE TEMP TABLE floor_move AS SELECT m.*, {sha256_sql(conn, chain)} AS hash FROM ("
+        "CREATE TEMP TABLE floor_move AS WITH m AS MATERIALIZED ("
         f"SELECT c.id AS id, c.event_seq + 1 AS seq, c.event_head AS head, "
         f"c.state AS from_state, {to_state} AS to_state, {reason} AS reason, "
-        f"{money} AS money{extra} FROM {source} WHERE {where}) m"), bind)
+        f"{money} AS money{extra} FROM {source} WHERE {where}) "
+        f"SELECT m.*, {sha256_sql(conn, chain)} AS hash FROM m"), bind)
     moved = conn.execute(text("SELECT count(*) FROM floor_move")).scalar_one()
     if not moved:
         return 0
