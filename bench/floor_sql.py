@@ -1,8 +1,8 @@
 """The floor's one tool: move every claim a WHERE clause selects by one transition, set-based.
 
-A transition is four statements whatever the number of claims: CREATE TEMP TABLE … AS SELECT
-(the moves, with the new column values), UPDATE of the temp table for the event hashes,
-INSERT … SELECT into claim_event, UPDATE claim … FROM the temp table. The event hash is the
+A transition is three statements whatever the number of claims: CREATE TEMP TABLE … AS SELECT
+(the moves, with the new column values and the event hashes), INSERT … SELECT into claim_event,
+UPDATE claim … FROM the temp table. The event hash is the
 product's (services.nightly.moves.event_hash) computed in SQL: PostgreSQL's sha256(), on SQLite the
 same function registered on the connection.
 """
@@ -40,11 +40,19 @@ def sha256_sql(conn: Connection, expr: str) -> str:
     return f"sha256_hex({expr})"
 
 
-def analyze(conn: Connection, table: str) -> None:
+def analyze(conn: Connection, table: str, *columns: str) -> None:
     """Give PostgreSQL's planner the statistics of a table the floor just filled (it has none
-    until autovacuum gets there, and plans joins on guesses); SQLite needs none here."""
+    until autovacuum gets there — never, for a temp table — and plans joins on guesses); SQLite
+    needs none here. `columns`: only those (the ones joined on), not every wide text column."""
     if conn.dialect.name == "postgresql":
-        conn.execute(text(f"ANALYZE {table}"))
+        conn.execute(text(f"ANALYZE {table}{' (' + ', '.join(columns) + ')' if columns else ''}"))
+
+
+def index(conn: Connection, table: str, *columns: str, unique: bool = True) -> None:
+    """An index on a temp table the floor joins to by these columns: without one PostgreSQL can
+    only scan it (a nested loop over a mis-estimated outer side rescans it per row)."""
+    name = f"{table}_{'_'.join(columns)}"
+    conn.execute(text(f"CREATE {'UNIQUE ' if unique else ''}INDEX {name} ON {table} ({', '.join(columns)})"))
 
 
 def as_text(expr: str) -> str:
@@ -97,20 +105,24 @@ def transition(conn: Connection, *, source: str, where: str, to_state: str, trig
             "t_on_text": on.isoformat(), "t_run": run_id or "", "t_at": now(), **(params or {})}
     extra = "".join(f", {expr} AS x_{col}" for col, expr in sets.items())
     money = money_sql({col: sets.get(col, f"c.{col}") for col in MONEY_FIELDS})
+    chain = f" || {SEP} || ".join([
+        "'2'", "m.head", as_text("m.id"), as_text("m.seq"), "m.from_state", "m.to_state", as_text(":t_trigger"),
+        as_text(":t_actor"), as_text(":t_role"), as_text(":t_on_text"), as_text(":t_run"),
+        "COALESCE(m.reason, '')", "m.money"])
     conn.execute(text("DROP TABLE IF EXISTS floor_move"))
+    # the event hash computed as the moves are selected (an UPDATE of the temp table after it
+    # rewrote every row once more); MATERIALIZED so that neither database inlines the reason and
+    # money expressions into the hash and computes them twice
     conn.execute(text(
-        f"CREATE TEMP TABLE floor_move AS SELECT c.id AS id, c.event_seq + 1 AS seq, c.event_head AS head, "
+        "CREATE TEMP TABLE floor_move AS WITH m AS MATERIALIZED ("
+        f"SELECT c.id AS id, c.event_seq + 1 AS seq, c.event_head AS head, "
         f"c.state AS from_state, {to_state} AS to_state, {reason} AS reason, "
-        f"CAST('' AS VARCHAR(64)) AS hash, {money} AS money{extra} FROM {source} WHERE {where}"), bind)
+        f"{money} AS money{extra} FROM {source} WHERE {where}) "
+        f"SELECT m.*, {sha256_sql(conn, chain)} AS hash FROM m"), bind)
     moved = conn.execute(text("SELECT count(*) FROM floor_move")).scalar_one()
     if not moved:
         return 0
-    analyze(conn, "floor_move")
-    chain = f" || {SEP} || ".join([
-        "'2'", "head", as_text("id"), as_text("seq"), "from_state", "to_state", as_text(":t_trigger"),
-        as_text(":t_actor"), as_text(":t_role"), as_text(":t_on_text"), as_text(":t_run"), "COALESCE(reason, '')",
-        "money"])
-    conn.execute(text(f"UPDATE floor_move SET hash = {sha256_sql(conn, chain)}"), bind)
+    analyze(conn, "floor_move", "id")  # its row count, and id for the join below
     conn.execute(text(
         'INSERT INTO claim_event (claim_pk, seq, from_state, to_state, "trigger", actor, role, "on", at, '
         "run_id, reason, prev_hash, hash, version, money) SELECT id, seq, from_state, to_state, :t_trigger, "
