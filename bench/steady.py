@@ -347,8 +347,9 @@ def main(argv: list[str] | None = None) -> int:
     if not same:
         print(f"END STATES DIFFER: empty {empty['states']} history {full['states']}", file=sys.stderr)
     figures = {
-        "history": args.history, "night": args.night,
-        "seconds": round(full["seconds"], 3), "empty_seconds": round(empty["seconds"], 3),
+        "history": args.history, "night_claims": args.night, "night": args.night,  # CONTRACT §5 names first
+        "seconds": round(full["seconds"], 3), "empty_history_seconds": round(empty["seconds"], 3),
+        "empty_seconds": round(empty["seconds"], 3),
         "ratio": round(full["seconds"] / max(empty["seconds"], 1e-9), 3),
         "cpu_ratio": round(full["cpu"] / max(empty["cpu"], 1e-9), 3),
         "assess_ratio": round(full["assess"] / max(empty["assess"], 1e-9), 3),

@@ -4,8 +4,12 @@ person_key computed in SQL, or the keys from Python without pgcrypto) and from P
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, select
@@ -14,6 +18,7 @@ from bench import databases, steady
 from intake.identity import identity_problem, make_person_id
 from models.tables import CLAIM
 
+ROOT = Path(__file__).resolve().parents[3]
 H = 700
 PERSONS = [(make_person_id("211403", date(1980, 1, 1) + (k * date.resolution), k), f"人{k}", "211403")
            for k in range(60)]
@@ -62,3 +67,15 @@ def test_history_refuses_others_born_among_the_night(sqlite_url: str) -> None:
     database = databases.BenchDatabase(sqlite_url, None, None)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="birth dates"):
         steady.build_history(database, 20_000_000, PERSONS, 0.8, 7)
+
+
+@pytest.mark.slow
+def test_steady_prints_the_contract_line(tmp_path: Path) -> None:
+    """`python -m bench.steady` as a user runs it: the CONTRACT §5 line last, both nights alike."""
+    done = subprocess.run([sys.executable, "-m", "bench.steady", "--history", "400", "--night", "150",
+                           "--workdir", str(tmp_path)], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    last = json.loads(done.stdout.strip().splitlines()[-1])
+    assert {"history", "night_claims", "seconds", "empty_history_seconds", "ratio", "peak_rss_mb"} <= set(last)
+    assert (last["history"], last["night_claims"]) == (400, 150)
+    assert last["ratio"] == pytest.approx(last["seconds"] / last["empty_history_seconds"], rel=0.01)
