@@ -13,7 +13,7 @@ from sqlalchemy import Engine, func, select, text
 from models.db import make_engine
 from models.schema import upgrade
 from models.tables import CLAIM
-from services.nightly.base import Run, _where
+from services.nightly.base import LAST_EVENT, STEP_COLUMNS, Run, _where, chunk_columns
 from services.nightly.steps import STEP_ORDER
 from services.settings import load_settings
 
@@ -50,3 +50,18 @@ def test_step_source_uses_the_state_index(sqlite_engine: Engine, step: str) -> N
         plan = [row[-1] for row in conn.execute(text("EXPLAIN QUERY PLAN " + sql))]
     assert not any(line.startswith("SCAN claim") for line in plan), plan
     assert any("ix_claim_state_person" in line for line in plan), plan
+
+
+@pytest.mark.parametrize("step", STEP_ORDER)
+def test_a_chunk_reads_its_claims_and_their_last_events_through_indexes(sqlite_engine: Engine, step: str) -> None:
+    module = importlib.import_module(f"services.nightly.{step}")
+    columns = getattr(module, "COLUMNS", STEP_COLUMNS)
+    query = (select(*chunk_columns(columns)).select_from(LAST_EVENT)
+             .where(CLAIM.c.person_key >= 0, CLAIM.c.person_key < 1000,
+                    _where(module, Run(date(2020, 5, 10)), load_settings())))
+    sql = str(query.compile(sqlite_engine, compile_kwargs={"literal_binds": True}))
+    with sqlite_engine.connect() as conn:
+        plan = [row[-1] for row in conn.execute(text("EXPLAIN QUERY PLAN " + sql))]
+    assert not any(line.startswith(("SCAN claim", "SCAN claim_event")) for line in plan), plan
+    assert any("ix_claim_state_person" in line for line in plan), plan
+    assert any(line.startswith("SEARCH claim_event USING") for line in plan), plan
