@@ -67,6 +67,7 @@ class Measured:
     worker_cpu: float
     server_cpu: float | None
     wal_mb: float | None
+    peak_backends: int
     load: float
     took: dict[str, int]
 
@@ -77,7 +78,8 @@ class Measured:
 class BackendCpu(threading.Thread):
     """CPU seconds of the server backends whose application_name starts with `tag`: polled from
     pg_stat_activity and /proc/<pid>/stat every `every` seconds while the workers run (a backend
-    that ends loses at most its last interval). None when /proc does not show them."""
+    that ends loses at most its last interval). None when /proc shows none of them (a server on
+another machine)."""
 
     def __init__(self, server_url: str, tag: str, every: float = 0.1) -> None:
         super().__init__(daemon=True)
@@ -85,17 +87,23 @@ class BackendCpu(threading.Thread):
         self._tag, self._every = tag, every
         self._seen: dict[int, float] = {}
         self._done = threading.Event()
-        self.visible = True
+        self.peak_backends = 0
+        """the most connections the workers held at once"""
+        self.missed: set[int] = set()
+        """backends listed but gone from /proc before their first reading (connections shorter
+        than one interval): not counted"""
 
     def _sample(self, conn: Connection) -> None:
         rows = conn.execute(text("SELECT pid FROM pg_stat_activity WHERE application_name LIKE :t"),
                             {"t": self._tag + "%"}).scalars()
-        for pid in set(rows) | set(self._seen):
+        listed = set(rows)
+        self.peak_backends = max(self.peak_backends, len(listed))
+        for pid in listed | set(self._seen):
             cpu = databases.ServerCpu._cpu(int(pid))
             if cpu is not None:
                 self._seen[int(pid)] = max(cpu, self._seen.get(int(pid), 0.0))
             elif pid not in self._seen:
-                self.visible = False
+                self.missed.add(int(pid))
 
     def run(self) -> None:
         with self._engine.connect() as conn:
@@ -108,7 +116,7 @@ class BackendCpu(threading.Thread):
         self._done.set()
         self.join()
         self._engine.dispose()
-        if not self.visible or not self._seen:
+        if not self._seen:
             return None
         return round(sum(self._seen.values()), 2)
 
@@ -162,32 +170,36 @@ def run_workers(database: databases.BenchDatabase, server_url: str, workers: int
             failed.append(err[-2000:])
     seconds = time.perf_counter() - began
     server_cpu, worker_cpu = sampler.seconds(), _children_cpu() - cpu_before
+    if sampler.missed:
+        print(f"  ({len(sampler.missed)} short server backends ended before /proc was read: not in server cpu)")
     wal_after = _wal_lsn(database.engine)
     if failed:
         raise RuntimeError("a worker failed:\n" + "\n".join(failed))
     moved = sum(sum(r.moved.values()) for r in results(database.engine, RUN_KEY).values())
     wal = None if wal_before is None or wal_after is None else round((wal_after - wal_before) / 2**20, 1)
     return Measured(workers, round(seconds, 2), _busy_seconds(database.engine), moved, round(worker_cpu, 2),
-                    server_cpu, wal, round(os.getloadavg()[0], 2), taken_by(database.engine, RUN_KEY))
+                    server_cpu, wal, sampler.peak_backends, round(os.getloadavg()[0], 2),
+                    taken_by(database.engine, RUN_KEY))
 
 
-def table_sizes(database: databases.BenchDatabase) -> list[tuple[str, int, int]]:
-    """(table, rows, pg_total_relation_size bytes) of every product table holding rows."""
+def table_sizes(database: databases.BenchDatabase) -> list[tuple[str, int, int, int]]:
+    """(table, rows, pg_total_relation_size, pg_indexes_size) of every product table holding rows."""
     found = []
     with database.engine.connect() as conn:
         for table in databases._copied_tables():
             rows = int(conn.execute(text(f"SELECT COUNT(*) FROM {table}")).scalar_one())
-            size = int(conn.execute(text(f"SELECT pg_total_relation_size('\"{database.schema}\".{table}')"))
-                       .scalar_one())
+            name = f"'\"{database.schema}\".{table}'"
+            total, indexes = conn.execute(text(f"SELECT pg_total_relation_size({name}), pg_indexes_size({name})")).one()
             if rows:
-                found.append((table, rows, size))
+                found.append((table, rows, int(total), int(indexes)))
     return found
 
 
 def _print_sizes(title: str, database: databases.BenchDatabase) -> None:
     print(f"{title} (pg_total_relation_size: heap, indexes, TOAST):")
-    for table, rows, size in table_sizes(database):
-        print(f"  {table:<24} {rows:>10,} rows {size / 2**20:>9.1f} MB {size / rows:>7.0f} B/row")
+    for table, rows, size, indexes in table_sizes(database):
+        print(f"  {table:<24} {rows:>10,} rows {size / 2**20:>9.1f} MB {size / rows:>7.0f} B/row "
+              f"(indexes {indexes / rows:.0f})")
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
@@ -209,14 +221,16 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
 def _show(runs: list[Measured]) -> None:
     base = runs[0].rate()
     print("moved = claim moves (a claim moving in three steps counts three times); wall = start of the "
-          "workers to the last one's exit; busy = first step published to last partition done")
+          "workers to the last one's exit;\nbusy = first step published to last partition done; WAL: the whole "
+          "server's, other users' writes included;\nconns: the most server connections the workers held at once")
     print(f"{'W':>3} {'wall s':>8} {'busy s':>7} {'moved':>9} {'claims/s':>9} {'speed-up':>8} {'worker cpu s':>12} "
-          f"{'server cpu s':>12} {'WAL MB':>7} {'load':>5}  partitions taken")
+          f"{'server cpu s':>12} {'WAL MB':>7} {'conns':>5} {'load':>5}  partitions taken")
     for m in runs:
         server = "-" if m.server_cpu is None else f"{m.server_cpu:.2f}"
         wal = "-" if m.wal_mb is None else f"{m.wal_mb:.0f}"
         print(f"{m.workers:>3} {m.seconds:>8.2f} {m.busy_seconds:>7.2f} {m.moved:>9,} {m.rate():>9,.0f} "
-              f"{m.rate() / base:>8.2f} {m.worker_cpu:>12.2f} {server:>12} {wal:>7} {m.load:>5.2f}  "
+              f"{m.rate() / base:>8.2f} {m.worker_cpu:>12.2f} {server:>12} {wal:>7} {m.peak_backends:>5} "
+              f"{m.load:>5.2f}  "
               f"{', '.join(f'{w} {n}' for w, n in sorted(m.took.items()))}")
 
 
@@ -292,6 +306,7 @@ def main(argv: list[str] | None = None) -> int:
         "speedup": [round(m.rate() / base, 3) for m in runs],
         "worker_cpu_seconds": [m.worker_cpu for m in runs],
         "server_cpu_seconds": [m.server_cpu for m in runs], "wal_mb": [m.wal_mb for m in runs],
+        "peak_connections": [m.peak_backends for m in runs],
         "load": [m.load for m in runs], "agree": not problems}))
     return 1 if problems else 0
 
