@@ -35,6 +35,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine, text
@@ -60,9 +61,9 @@ EXAMPLE = """example:
 class Measured:
     workers: int
     seconds: float
+    start_seconds: float
     busy_seconds: float
-    """from the first step's publication to the last partition done (the workers' Python start-up
-    and the audit anchor left out)"""
+    tail_seconds: float
     moved: int
     worker_cpu: float
     server_cpu: float | None
@@ -129,13 +130,27 @@ def _wal_lsn(engine: Engine) -> int | None:
         return None
 
 
-def _busy_seconds(engine: Engine) -> float:
+def _phases(engine: Engine, launched: datetime, ended: datetime) -> tuple[float, float, float]:
+    """(start, busy, tail) seconds: launch to the first step's publication (Python start-up, schema
+    check), publication to the last partition done (the steps), last partition done to the last
+    worker's exit (the audit anchor and the outbox, run by one worker). The workers stamp UTC
+    from this machine's clock, as `launched` and `ended` are."""
     with engine.connect() as conn:
         first = conn.execute(text("SELECT MIN(published_at) FROM work_step WHERE run_key = :k"),
                              {"k": RUN_KEY}).scalar_one()
         last = conn.execute(text("SELECT MAX(done_at) FROM work_partition WHERE run_key = :k"),
                             {"k": RUN_KEY}).scalar_one()
-    return round((last - first).total_seconds(), 2) if first and last else 0.0
+    if not first or not last:
+        return 0.0, 0.0, 0.0
+
+    def between(a: datetime, b: datetime) -> float:
+        return round((b - a).total_seconds(), 2)
+
+    return between(launched, first), between(first, last), between(last, ended)
+
+
+def _utc() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def _children_cpu() -> float:
@@ -157,7 +172,7 @@ def run_workers(database: databases.BenchDatabase, server_url: str, workers: int
     sampler = BackendCpu(server_url, tag)
     wal_before, cpu_before = _wal_lsn(database.engine), _children_cpu()
     sampler.start()
-    began = time.perf_counter()
+    began, launched = time.perf_counter(), _utc()
     procs = [subprocess.Popen(
         [sys.executable, "-m", "cli.main", "nightly", "worker", "--as-of", str(NIGHT), "--run-key", RUN_KEY,
          "--worker", f"w{n}", "--chunk-size", str(size)],
@@ -168,7 +183,7 @@ def run_workers(database: databases.BenchDatabase, server_url: str, workers: int
         _out, err = proc.communicate()
         if proc.returncode != 0:
             failed.append(err[-2000:])
-    seconds = time.perf_counter() - began
+    seconds, ended = time.perf_counter() - began, _utc()
     server_cpu, worker_cpu = sampler.seconds(), _children_cpu() - cpu_before
     if sampler.missed:
         print(f"  ({len(sampler.missed)} short server backends ended before /proc was read: not in server cpu)")
@@ -177,7 +192,7 @@ def run_workers(database: databases.BenchDatabase, server_url: str, workers: int
         raise RuntimeError("a worker failed:\n" + "\n".join(failed))
     moved = sum(sum(r.moved.values()) for r in results(database.engine, RUN_KEY).values())
     wal = None if wal_before is None or wal_after is None else round((wal_after - wal_before) / 2**20, 1)
-    return Measured(workers, round(seconds, 2), _busy_seconds(database.engine), moved, round(worker_cpu, 2),
+    return Measured(workers, round(seconds, 2), *_phases(database.engine, launched, ended), moved, round(worker_cpu, 2),
                     server_cpu, wal, sampler.peak_backends, round(os.getloadavg()[0], 2),
                     taken_by(database.engine, RUN_KEY))
 
@@ -221,14 +236,18 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
 def _show(runs: list[Measured]) -> None:
     base = runs[0].rate()
     print("moved = claim moves (a claim moving in three steps counts three times); wall = start of the "
-          "workers to the last one's exit;\nbusy = first step published to last partition done; WAL: the whole "
+          "workers to the last one's exit;\nstart = launch to the first step published (Python start-up), busy = "
+          "first step published to last partition done,\ntail = last partition done to last exit (audit anchor, "
+          "outbox: one worker); WAL: the whole "
           "server's, other users' writes included;\nconns: the most server connections the workers held at once")
-    print(f"{'W':>3} {'wall s':>8} {'busy s':>7} {'moved':>9} {'claims/s':>9} {'speed-up':>8} {'worker cpu s':>12} "
+    print(f"{'W':>3} {'wall s':>8} {'start':>6} {'busy s':>7} {'tail':>6} {'moved':>9} {'claims/s':>9} "
+          f"{'speed-up':>8} {'worker cpu s':>12} "
           f"{'server cpu s':>12} {'WAL MB':>7} {'conns':>5} {'load':>5}  partitions taken")
     for m in runs:
         server = "-" if m.server_cpu is None else f"{m.server_cpu:.2f}"
         wal = "-" if m.wal_mb is None else f"{m.wal_mb:.0f}"
-        print(f"{m.workers:>3} {m.seconds:>8.2f} {m.busy_seconds:>7.2f} {m.moved:>9,} {m.rate():>9,.0f} "
+        print(f"{m.workers:>3} {m.seconds:>8.2f} {m.start_seconds:>6.2f} {m.busy_seconds:>7.2f} "
+              f"{m.tail_seconds:>6.2f} {m.moved:>9,} {m.rate():>9,.0f} "
               f"{m.rate() / base:>8.2f} {m.worker_cpu:>12.2f} {server:>12} {wal:>7} {m.peak_backends:>5} "
               f"{m.load:>5.2f}  "
               f"{', '.join(f'{w} {n}' for w, n in sorted(m.took.items()))}")
@@ -301,7 +320,8 @@ def main(argv: list[str] | None = None) -> int:
     base = runs[0].rate()
     print(json.dumps({
         "claims": args.claims, "workers": counts, "seconds": [m.seconds for m in runs],
-        "busy_seconds": [m.busy_seconds for m in runs],
+        "start_seconds": [m.start_seconds for m in runs], "busy_seconds": [m.busy_seconds for m in runs],
+        "tail_seconds": [m.tail_seconds for m in runs],
         "claims_moved": [m.moved for m in runs], "claims_per_s": [round(m.rate(), 1) for m in runs],
         "speedup": [round(m.rate() / base, 3) for m in runs],
         "worker_cpu_seconds": [m.worker_cpu for m in runs],
