@@ -288,6 +288,7 @@ def main(argv: list[str] | None = None) -> int:
 
     runs: list[Measured] = []
     first: databases.BenchDatabase | None = None
+    clone: databases.BenchDatabase | None = None
     problems: list[str] = []
     try:
         for workers in counts:
@@ -302,17 +303,18 @@ def main(argv: list[str] | None = None) -> int:
                 _print_sizes(f"tables after the night (W={workers}, before any VACUUM)", clone)
                 continue
             found = differences(first.engine, clone.engine, several_workers=True)
-            problems += [f"W={workers} against W={counts[0]}: {p}" for p in found]
+            problems += [f"W={workers} against W={counts[0]} (product = W={counts[0]}, floor = W={workers}): {p}"
+                         for p in found]
             databases.drop(clone, server)
-    finally:
-        for database in (first, template):
-            if database is not None:
-                databases.drop(database, server)
+            clone = None
+    finally:  # every schema this run made, also when a worker failed
+        for database in {id(d): d for d in (clone, first, template) if d is not None}.values():
+            databases.drop(database, server)
         if args.workdir is None:
             shutil.rmtree(workdir, ignore_errors=True)
 
     _show(runs)
-    for problem in problems:
+    for problem in problems:  # bench.verify's words: "product" is the first W, "floor" the W named
         print("END STATES DIFFER: " + problem, file=sys.stderr)
     if not problems:
         print(f"end states agree with W={counts[0]}'s: claims, events and hash heads, payments, batches")

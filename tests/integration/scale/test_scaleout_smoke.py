@@ -49,3 +49,33 @@ def test_scaleout_refuses_sqlite() -> None:
     done = subprocess.run([sys.executable, "-m", "bench.scaleout", "--claims", "10"], cwd=ROOT,
                           capture_output=True, text=True, timeout=60, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert done.returncode == 2 and "SQLite has one writer" in done.stderr
+
+
+def test_scaleout_fails_when_a_worker_count_ends_differently(
+        pg_available: bool, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        tmp_path: Path) -> None:
+    """The check is real: one claim changed after the two-worker night makes the run fail."""
+    if not pg_available:
+        pytest.skip("no PostgreSQL (set CLAIMS_TEST_DATABASE_URL)")
+    from sqlalchemy import text
+
+    import bench.scaleout as scaleout
+    from tests.conftest import PG_URL
+
+    real = scaleout.run_workers
+
+    def one_claim_changed_after_two(database, server_url, workers, size, payments):  # type: ignore[no-untyped-def]
+        measured = real(database, server_url, workers, size, payments)
+        if workers == 2:
+            with database.engine.begin() as conn:
+                conn.execute(text("UPDATE claim SET state = 'rejected' WHERE id = (SELECT MIN(id) FROM claim)"))
+        return measured
+
+    monkeypatch.setattr(scaleout, "run_workers", one_claim_changed_after_two)
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    monkeypatch.setenv("CLAIMS_PAYMENT_DIR", str(tmp_path / "payments"))  # main sets it; restored after
+    code = scaleout.main(["--claims", "300", "--workers", "1,2", "--chunk-size", "100", "--database-url", PG_URL])
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert "END STATES DIFFER: W=2 against W=1" in err and "claim row differs" in err
+    assert json.loads(out.strip().splitlines()[-1])["agree"] is False
