@@ -188,4 +188,4 @@ def withdraw(
     except Forbidden as exc:
         fail(exc, code=3)
         return
-    console.print(f"claim {claim_id} withdrawn: now {state}")
+    console.print(msg("withdraw.done", claim_id=claim_id, state=state))

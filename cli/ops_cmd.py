@@ -93,7 +93,8 @@ def object_(
     with _plain_errors(), night_lease(engine, "object"):
         outcome = raise_objection(engine, claim_id, reason=reason, actor=actor_from(actor, "clerk"),
                                   on=business_date(on), policy=policy)
-        console.print(f"claim {outcome.claim_id} ({outcome.policy}): objection recorded, {outcome.state}")
+        console.print(msg("ops.objection_recorded", claim_id=outcome.claim_id, policy=outcome.policy,
+                          state=outcome.state))
 
 
 def review(
@@ -117,8 +118,9 @@ def review(
     with _plain_errors(), night_lease(engine, "review"):
         outcome = review_objection(engine, claim_id, uphold=uphold, reason=reason,
                                    actor=actor_from(actor, "reviewer"), on=business_date(on), policy=policy)
-        owed = f", {outcome.recovery:.2f} to recover" if outcome.recovery > 0 else ""
-        console.print(f"claim {outcome.claim_id} ({outcome.policy}): {outcome.state}{owed}")
+        owed = msg("ops.review_owed", amount=f"{outcome.recovery:.2f}") if outcome.recovery > 0 else ""
+        console.print(msg("ops.reviewed", claim_id=outcome.claim_id, policy=outcome.policy, state=outcome.state,
+                          owed=owed))
 
 
 def approve(
@@ -189,7 +191,8 @@ def recover(
     with _plain_errors(), night_lease(engine, "recover"):
         demand = demand_recovery(engine, claim_id, reason=reason, reason_code=reason_code,
                                  actor=actor_from(actor, "approver"), on=business_date(on), policy=policy)
-        console.print(f"claim {demand.claim_id} ({demand.policy}): {demand.state}, {demand.amount:.2f} to recover")
+        console.print(msg("ops.recovery_demanded", claim_id=demand.claim_id, policy=demand.policy,
+                          state=demand.state, amount=f"{demand.amount:.2f}"))
 
 
 def recovered(
@@ -285,9 +288,10 @@ def retry_cmd(
             console.print(report.note)
             return
         moved = sum(sum(r.moved.values()) for r in report.steps.values())
-        console.print(f"retried {len(report.chosen)} claims: {moved} moved, {len(report.still_failed)} still set aside")
+        console.print(msg("ops.retried", chosen=len(report.chosen), moved=moved, still=len(report.still_failed)))
         for f in report.still_failed:
-            console.print(f"  {f.policy} {f.claim_id}: {f.step} — {reason_text(f.reason)}", markup=False)
+            console.print(msg("ops.still_set_aside", policy=f.policy, claim_id=f.claim_id, step=f.step,
+                              reason=reason_text(f.reason)), markup=False)
 
 
 def _problems(rows: list[tuple[int, str, str]], echo: Callable[[Any], None] = console.print) -> None:

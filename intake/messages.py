@@ -856,6 +856,24 @@ MESSAGES.update({
 })
 """The outside audit log (services/oversight/outside_log.py) and batch files read back (services/money/outbox.py)."""
 
+MESSAGES.update({
+    "ops.objection_recorded": {"en": "claim {claim_id} ({policy}): objection recorded, {state}",
+                               "zh": "申报 {claim_id}（{policy}）：异议已登记，状态 {state}"},
+    "ops.reviewed": {"en": "claim {claim_id} ({policy}): {state}{owed}",
+                     "zh": "申报 {claim_id}（{policy}）：异议已复核，状态 {state}{owed}"},
+    "ops.review_owed": {"en": ", {amount} to recover", "zh": "，应追回 {amount} 元"},
+    "ops.recovery_demanded": {"en": "claim {claim_id} ({policy}): {state}, {amount} to recover",
+                              "zh": "申报 {claim_id}（{policy}）：状态 {state}，应追回 {amount} 元"},
+    "ops.retried": {"en": "retried {chosen} claims: {moved} moved, {still} still set aside",
+                    "zh": "已重新处理 {chosen} 件申报：流转 {moved} 件，仍搁置 {still} 件"},
+    "ops.still_set_aside": {"en": "  {policy} {claim_id}: {step} — {reason}",
+                            "zh": "  {policy} {claim_id}：{step} — {reason}"},
+    "withdraw.done": {"en": "claim {claim_id} withdrawn: now {state}",
+                      "zh": "申报 {claim_id} 已撤回，现状态 {state}"},
+})
+"""What a clerk, reviewer or administrator is told after an objection, a review, a recovery, a
+retry or a withdrawal (cli/ops_cmd.py, cli/filing_cmd.py)."""
+
 NOUNS: dict[str, dict[str, tuple[str, str]]] = {
     "row": {"en": ("row", "rows"), "zh": ("行", "行")},
     "claim": {"en": ("claim", "claims"), "zh": ("件", "件")},
