@@ -72,24 +72,24 @@ def _as_json(report: ReconcileReport) -> dict[str, object]:
 
 
 def _print_report(report: ReconcileReport) -> None:
-    table = Table("policy 政策", "day 业务日期", "advance 预支", "final 清算拨付", "failed 失败",
-                  "recovery owed 应追回", "recovery received 已追回", title="money per policy and day 分政策分日资金")
+    table = Table(*msg("reconcile.totals_header").split("|"), title=msg("reconcile.totals_title"))
     for (policy, day), t in report.totals.items():
         table.add_row(policy, day.isoformat(), f"{t.advance:.2f}", f"{t.final:.2f}", f"{t.failed:.2f}",
                       f"{t.recovery_owed:.2f}", f"{t.recovery_received:.2f}")
     if report.totals:
         console.print(table)
     states = ", ".join(f"{s} {n}" for s, n in sorted(report.states.items()))
-    console.print(f"checked {report.claims} claims ({states or 'none'}) and {report.payments} payments; "
-                  f"recovery outstanding {report.outstanding:.2f}")
+    console.print(msg("reconcile.checked", claims=report.claims, states=states or msg("reconcile.none"),
+                      payments=report.payments, outstanding=f"{report.outstanding:.2f}"))
     if report.holds:
-        console.print("[green]money and states reconcile 资金与状态一致[/green]")
+        console.print(f"[green]{msg('reconcile.holds')}[/green]")
         return
     for b in report.breaches:
-        message = b.message
+        message = localise_stored(b.message)  # the report keeps the English text
         if b.check == "batch_file":  # "file: problem", the problem stored in English
-            name, _, problem = message.partition(": ")
+            name, _, problem = b.message.partition(": ")
             message = f"{name}: {localise_stored(problem)}"
-        line = f"{b.policy} claim {b.claim_id} ({b.state}) {b.check}: {message}"
+        line = msg("reconcile.breach", policy=b.policy, claim_id=b.claim_id, state=b.state, check=b.check,
+                   message=message)
         err_console.print(f"[red]{msg('cli.breach')}[/red] {escape(line)}", highlight=False, soft_wrap=True)
     err_console.print(msg("cli.claims_break", claims=count(len(report.broken_claims), "claim")))

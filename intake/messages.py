@@ -874,6 +874,61 @@ MESSAGES.update({
 """What a clerk, reviewer or administrator is told after an objection, a review, a recovery, a
 retry or a withdrawal (cli/ops_cmd.py, cli/filing_cmd.py)."""
 
+MESSAGES.update({
+    "reconcile.totals_title": {"en": "money per policy and day 分政策分日资金", "zh": "分政策分日资金"},
+    "reconcile.totals_header": {
+        "en": "policy 政策|day 业务日期|advance 预支|final 清算拨付|failed 失败|recovery owed 应追回|"
+              "recovery received 已追回",
+        "zh": "政策|业务日期|预支|清算拨付|拨付失败|应追回|已追回"},
+    "reconcile.checked": {
+        "en": "checked {claims} claims ({states}) and {payments} payments; recovery outstanding {outstanding}",
+        "zh": "已核对申报 {claims} 件（{states}）、拨付 {payments} 笔；尚待追回 {outstanding} 元"},
+    "reconcile.none": {"en": "none", "zh": "无"},
+    "reconcile.holds": {"en": "money and states reconcile 资金与状态一致", "zh": "资金与状态一致"},
+    "reconcile.breach": {"en": "{policy} claim {claim_id} ({state}) {check}: {message}",
+                         "zh": "{policy} 申报 {claim_id}（{state}）{check}：{message}"},
+})
+"""`claims reconcile` (cli/check_cmd.py): the totals table, the summary and each breaking claim's line."""
+
+MESSAGES.update({
+    "breach.columns": {"en": "{column} is {value} but its payment rows add up to {rows}",
+                       "zh": "{column} 为 {value}，但其拨付记录合计为 {rows}"},
+    "breach.live_twice": {
+        "en": "{n} {kind} payments are live (pending, sent or confirmed); at most one may be",
+        "zh": "有效的 {kind} 拨付（待发、已发或已到账）有 {n} 笔；最多只能有一笔"},
+    "breach.attempt_twice": {"en": "{n} {kind} payments carry attempt {attempt}",
+                             "zh": "{kind} 拨付中有 {n} 笔同为第 {attempt} 次尝试"},
+    "breach.unknown_state": {"en": "'{state}' is not a lifecycle state", "zh": "{state} 不是申报流程中的状态"},
+    "breach.no_event": {"en": "no event #{seq} records how the claim came to '{state}'",
+                        "zh": "没有第 {seq} 条事件记录申报如何进入状态 {state}"},
+    "breach.event_differs": {"en": "state '{state}' but its last event (#{seq}) moved it to '{last}'",
+                             "zh": "状态为 {state}，但最后一条事件（第 {seq} 条）将其转入 {last}"},
+    "breach.received_more": {"en": "received {received} back, more than the {owed} owed",
+                             "zh": "已收回 {received} 元，超过应追回的 {owed} 元"},
+    "breach.paid": {"en": "paid claim: {out} out and {owed} owed back, assessed {amount}",
+                    "zh": "已拨付的申报：拨出 {out} 元，应追回 {owed} 元，核定金额 {amount} 元"},
+    # longer than breach.paid ("no amount" against "{amount}"), so localise_stored tries it first
+    "breach.paid_unassessed": {"en": "paid claim: {out} out and {owed} owed back, assessed no amount",
+                               "zh": "已拨付的申报：拨出 {out} 元，应追回 {owed} 元，但没有核定金额"},
+    "breach.in_progress": {
+        "en": "still in progress but {final} final paid and {owed} owed back (only an advance may be out)",
+        "zh": "申报仍在办理中，但已清算拨付 {final} 元、应追回 {owed} 元（办理中只能拨出预支）"},
+    "breach.advance_differs": {"en": "advance out {out} differs from its advance {advance}",
+                               "zh": "已拨出的预支 {out} 元与其预支金额 {advance} 元不符"},
+    "breach.nothing_out": {"en": "{state} claim with {out} out and {owed} owed back",
+                           "zh": "状态为 {state} 的申报仍拨出 {out} 元、应追回 {owed} 元"},
+    "breach.kept": {"en": "{out} out less {owed} owed back leaves {left}; the claim may keep {kept}",
+                    "zh": "拨出 {out} 元减去应追回的 {owed} 元后余 {left} 元；该申报只可保留 {kept} 元"},
+    "breach.recovered_short": {"en": "recovered, but {received} of {owed} came back",
+                               "zh": "状态为已追回，但应追回的 {owed} 元中只收回 {received} 元"},
+    "breach.all_back": {"en": "all {owed} came back but the claim still waits in recovery_due",
+                        "zh": "应追回的 {owed} 元已全部收回，但申报仍处于 recovery_due（待追回）"},
+    "breach.certificate_twice": {"en": "certificate {certificate} backs several grants: {holders}",
+                                 "zh": "证书 {certificate} 被多件申报用于享受补贴：{holders}"},
+})
+"""Why a claim breaks an invariant (services/oversight/reconcile.py): the report (and --json) keeps
+the English text; `claims reconcile` shows it in the reader's language."""
+
 NOUNS: dict[str, dict[str, tuple[str, str]]] = {
     "row": {"en": ("row", "rows"), "zh": ("行", "行")},
     "claim": {"en": ("claim", "claims"), "zh": ("件", "件")},
@@ -924,7 +979,7 @@ def explain(exc: BaseException) -> str:
 
 
 _STORED_PREFIXES = ("row.", "fact.", "roster.", "bank.", "returns.", "reference.", "audit.", "outside.",
-                    "outbox.")
+                    "outbox.", "breach.")
 _STORED_IDS = tuple(m for m in MESSAGES if m.startswith(_STORED_PREFIXES))
 """Templates of texts stored in English and shown in the reader's language (`localise_stored`)."""
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = []

@@ -30,6 +30,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, func, select
 
+from intake.messages import msg
 from models.tables import CLAIM, EVENT, PAYMENT
 from services.money.channel import outbox_dir
 from services.money.outbox import check_files
@@ -132,8 +133,8 @@ def certificates_granted_twice(conn: Connection) -> list[Breach]:
     for row in rows:
         holders.setdefault(row.certificate_no, []).append(f"{row.claim_id} ({row.policy})")
     return [Breach(row.claim_id, row.policy, row.state, "certificate_granted_twice",
-                   f"certificate {row.certificate_no} backs several grants: "
-                   + ", ".join(holders[row.certificate_no]))
+                   msg("breach.certificate_twice", "en", certificate=row.certificate_no,
+                       holders=", ".join(holders[row.certificate_no])))
             for row in rows]
 
 
@@ -198,20 +199,21 @@ def check_claim(claim: Any, money: _Money, last_state: str | None) -> list[Breac
     for column, value in (("advance_paid", money.advance), ("final_paid", money.final),
                           ("recovery_owed", money.owed), ("recovered", money.received)):
         if getattr(claim, column) != value:
-            breach("columns", f"{column} is {getattr(claim, column):.2f} but its payment rows add up to {value:.2f}")
+            breach("columns", msg("breach.columns", "en", column=column, value=f"{getattr(claim, column):.2f}",
+                                  rows=f"{value:.2f}"))
     for kind, n in money.live.items():
         if n > 1:
-            breach("duplicate", f"{n} {kind} payments are live (pending, sent or confirmed); at most one may be")
+            breach("duplicate", msg("breach.live_twice", "en", n=n, kind=kind))
     for (kind, attempt), n in money.attempts.items():
         if n > 1:
-            breach("duplicate", f"{n} {kind} payments carry attempt {attempt}")
+            breach("duplicate", msg("breach.attempt_twice", "en", n=n, kind=kind, attempt=attempt))
     _state_money(claim, money, breach)
     if claim.state not in STATE_CODES:
-        breach("state", f"'{claim.state}' is not a lifecycle state")
+        breach("state", msg("breach.unknown_state", "en", state=claim.state))
     if last_state is None:
-        breach("events", f"no event #{claim.event_seq} records how the claim came to '{claim.state}'")
+        breach("events", msg("breach.no_event", "en", seq=claim.event_seq, state=claim.state))
     elif last_state != claim.state:
-        breach("events", f"state '{claim.state}' but its last event (#{claim.event_seq}) moved it to '{last_state}'")
+        breach("events", msg("breach.event_differs", "en", state=claim.state, seq=claim.event_seq, last=last_state))
     return found
 
 
@@ -219,31 +221,35 @@ def _state_money(claim: Any, money: _Money, breach: Callable[[str, str], None]) 
     out = money.advance + money.final
     state = claim.state
     if money.received > money.owed:
-        breach("recovery", f"received {money.received:.2f} back, more than the {money.owed:.2f} owed")
+        breach("recovery", msg("breach.received_more", "en", received=f"{money.received:.2f}",
+                               owed=f"{money.owed:.2f}"))
     if state == "paid":
         amount = Decimal(claim.amount) if claim.amount is not None else None
         if amount is None or out != amount or money.owed:
-            assessed = "no amount" if amount is None else f"{amount:.2f}"
-            breach("paid", f"paid claim: {out:.2f} out and {money.owed:.2f} owed back, assessed {assessed}")
+            spent = {"out": f"{out:.2f}", "owed": f"{money.owed:.2f}"}
+            breach("paid", msg("breach.paid_unassessed", "en", **spent) if amount is None
+                   else msg("breach.paid", "en", **spent, amount=f"{amount:.2f}"))
     elif state in IN_PROGRESS:
         if money.final or money.owed:
-            breach("in_progress", f"still in progress but {money.final:.2f} final paid and {money.owed:.2f} "
-                                  "owed back (only an advance may be out)")
+            breach("in_progress", msg("breach.in_progress", "en", final=f"{money.final:.2f}",
+                                      owed=f"{money.owed:.2f}"))
         if money.advance and money.advance != claim.advance_amount:
-            breach("in_progress", f"advance out {money.advance:.2f} differs from its advance "
-                                  f"{claim.advance_amount or ZERO:.2f}")
+            breach("in_progress", msg("breach.advance_differs", "en", out=f"{money.advance:.2f}",
+                                      advance=f"{claim.advance_amount or ZERO:.2f}"))
     elif state in NOTHING_OUT:
         if out or money.owed:
-            breach("nothing_out", f"{state} claim with {out:.2f} out and {money.owed:.2f} owed back")
+            breach("nothing_out", msg("breach.nothing_out", "en", state=state, out=f"{out:.2f}",
+                                      owed=f"{money.owed:.2f}"))
     elif state in OWING:
         kept = kept_after_recovery(claim)
         if out - money.owed != kept:
-            breach("recovery", f"{out:.2f} out less {money.owed:.2f} owed back leaves {out - money.owed:.2f}; "
-                               f"the claim may keep {kept:.2f}")
+            breach("recovery", msg("breach.kept", "en", out=f"{out:.2f}", owed=f"{money.owed:.2f}",
+                                   left=f"{out - money.owed:.2f}", kept=f"{kept:.2f}"))
         if state == "recovered" and money.received != money.owed:
-            breach("recovery", f"recovered, but {money.received:.2f} of {money.owed:.2f} came back")
+            breach("recovery", msg("breach.recovered_short", "en", received=f"{money.received:.2f}",
+                                   owed=f"{money.owed:.2f}"))
         if state == "recovery_due" and money.owed and money.received >= money.owed:
-            breach("recovery", f"all {money.owed:.2f} came back but the claim still waits in recovery_due")
+            breach("recovery", msg("breach.all_back", "en", owed=f"{money.owed:.2f}"))
 
 
 def _totals(conn: Connection) -> dict[tuple[str, date], DayTotal]:
