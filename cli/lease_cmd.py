@@ -55,14 +55,14 @@ def show() -> None:
     engine = ready_engine()
     current = lease.show(engine)
     if current is None:
-        console.print("the nightly lease is free (无人持有)")
+        console.print(msg("lease.free"))
         return
-    state = "lapsed" if current.expires_at <= datetime.now(UTC) else "held"
-    console.print(f"nightly lease {state}: {current.holder}")
-    console.print(f"  host {current.host or '-'}, pid {current.pid or '-'}, flow run {current.run_id or '-'}, "
-                  f"generation {current.generation}")
-    console.print(f"  since {current.acquired_at:%Y-%m-%d %H:%M:%S} UTC, lapses at "
-                  f"{current.expires_at:%Y-%m-%d %H:%M:%S} UTC unless its heartbeat renews it")
+    lapsed = current.expires_at <= datetime.now(UTC)
+    console.print(msg("lease.shown_lapsed" if lapsed else "lease.shown_held", holder=current.holder))
+    console.print(msg("lease.where", host=current.host or "-", pid=current.pid or "-", run_id=current.run_id or "-",
+                      generation=current.generation))
+    console.print(msg("lease.times", since=f"{current.acquired_at:%Y-%m-%d %H:%M:%S}",
+                      until=f"{current.expires_at:%Y-%m-%d %H:%M:%S}"))
 
 
 def release(actor: str | None = ActorOption) -> None:
@@ -79,7 +79,7 @@ def release(actor: str | None = ActorOption) -> None:
         fail(exc)
     current = lease.force_release(engine)
     if current is None:
-        console.print("the nightly lease is free: nothing released")
+        console.print(msg("lease.nothing_released"))
         return
     with engine.begin() as conn:
         conn.execute(insert(LEASE_RELEASE).values(name=current.name, holder=current.holder,
@@ -90,5 +90,4 @@ def release(actor: str | None = ActorOption) -> None:
 
     announce("claims.lease.released", who.name, database_label(database_url()), holder=current.holder,
              generation=current.generation, released=1)
-    console.print(f"released the nightly lease of {current.holder} (generation {current.generation}) "
-                  f"as {who.name}")
+    console.print(msg("lease.released", holder=current.holder, generation=current.generation, actor=who.name))

@@ -929,6 +929,21 @@ MESSAGES.update({
 """Why a claim breaks an invariant (services/oversight/reconcile.py): the report (and --json) keeps
 the English text; `claims reconcile` shows it in the reader's language."""
 
+MESSAGES.update({
+    "lease.free": {"en": "the nightly lease is free (无人持有)", "zh": "夜间批处理锁空闲，无人持有"},
+    "lease.shown_held": {"en": "nightly lease held: {holder}", "zh": "夜间批处理锁由 {holder} 持有"},
+    "lease.shown_lapsed": {"en": "nightly lease lapsed: {holder}", "zh": "夜间批处理锁已过期（持有者 {holder}）"},
+    "lease.where": {"en": "  host {host}, pid {pid}, flow run {run_id}, generation {generation}",
+                    "zh": "  主机 {host}，进程号 {pid}，流程运行 {run_id}，第 {generation} 代"},
+    "lease.times": {"en": "  since {since} UTC, lapses at {until} UTC unless its heartbeat renews it",
+                    "zh": "  自 {since} UTC 起持有；若心跳不续期，于 {until} UTC 到期"},
+    "lease.nothing_released": {"en": "the nightly lease is free: nothing released",
+                               "zh": "夜间批处理锁空闲，无需释放"},
+    "lease.released": {"en": "released the nightly lease of {holder} (generation {generation}) as {actor}",
+                       "zh": "已由 {actor} 释放 {holder} 持有的夜间批处理锁（第 {generation} 代）"},
+})
+"""`claims lease show` / `claims lease release` (cli/lease_cmd.py)."""
+
 NOUNS: dict[str, dict[str, tuple[str, str]]] = {
     "row": {"en": ("row", "rows"), "zh": ("行", "行")},
     "claim": {"en": ("claim", "claims"), "zh": ("件", "件")},
