@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from cli.common import ActorOption, OnOption, business_date, console, fail, ready_engine
-from intake.messages import msg
+from intake.messages import explain, localise_stored, msg
 from services.access.actors import actor_from
 from services.money.payments import CONFIRMED, FAILED, BankResolveError, resolve_conflict
 
@@ -29,9 +29,9 @@ def bank_resolve(
         outcome = resolve_conflict(engine, reference, CONFIRMED if confirmed else FAILED,
                                    actor=actor_from(actor, "admin"), on=business_date(on))
     except BankResolveError as exc:
-        fail(exc)
+        fail(localise_stored(explain(exc)))  # a problem of the statement is stored in English (bank.*)
         return
-    console.print(outcome)
+    console.print(localise_stored(outcome))
 
 
 def bank_copy(
@@ -52,4 +52,4 @@ def bank_copy(
     except NoSuchBatch as exc:
         fail(exc)
         return
-    console.print(f"副本 written: {path}")
+    console.print(msg("ops.copy_written", path=path))

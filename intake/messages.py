@@ -944,6 +944,26 @@ MESSAGES.update({
 })
 """`claims lease show` / `claims lease release` (cli/lease_cmd.py)."""
 
+MESSAGES.update({
+    "ops.copy_written": {"en": "副本 written: {path}", "zh": "副本已写入：{path}"},
+    "bank.resolved_stays": {"en": "{reference} stays {status}", "zh": "付款 {reference} 维持 {status} 不变"},
+    "bank.resolved_failed": {"en": "{reference} failed: claim {claim_id} waits for a retry",
+                             "zh": "付款 {reference} 已改为失败：申报 {claim_id} 等待重新拨付"},
+    "ops.resolve_not_admin": {"en": "{name} is {role}: only an administrator resolves a bank conflict",
+                              "zh": "{name} 的角色是 {role}：银行回单冲突只能由管理员处理"},
+    "ops.resolve_choice": {"en": "decide --confirmed or --failed", "zh": "请决定 --confirmed 或 --failed"},
+    "ops.resolve_no_payment": {"en": "no payment carries reference {reference}",
+                               "zh": "没有付款编号为 {reference} 的拨付"},
+    "ops.resolve_paid_again": {
+        "en": "{reference} was failed and claim {claim_id} is '{state}': confirming it here could pay it "
+              "twice; record the return of the second payment (claims recovered) instead",
+        "zh": "付款 {reference} 已失败，申报 {claim_id} 现为 {state}：在此确认可能造成重复拨付；"
+              "请改为登记第二笔款项的退回（claims recovered）"},
+})
+"""`claims bank copy` and `claims bank resolve` (cli/bank_cmd.py, services/money/payments.py
+`resolve_conflict`): the outcome is returned in English (bank.resolved_*) and shown through
+`localise_stored`; the refusals are raised through `explained`."""
+
 NOUNS: dict[str, dict[str, tuple[str, str]]] = {
     "row": {"en": ("row", "rows"), "zh": ("行", "行")},
     "claim": {"en": ("claim", "claims"), "zh": ("件", "件")},
@@ -1003,8 +1023,8 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = []
 _NUMBERS = frozenset({"length", "first", "cells", "width", "columns", "filled", "digits"})
 """Placeholders that always hold a whole number (so a template cannot swallow what follows)."""
 _WHOLE = r"\d+"
-_CODES = frozenset({"kind", "field", "payee_type", "required", "given", "policy"})
-"""Placeholders that always hold a code or field name (huludao-2019, skill_upgrade, person_id)."""
+_CODES = frozenset({"kind", "field", "payee_type", "required", "given", "policy", "status"})
+"""Placeholders that always hold a code or field name (huludao-2019, skill_upgrade, person_id, confirmed)."""
 _CODE = r"[a-z][a-z0-9_\-]*"
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, select, update
 
-from intake.messages import msg
+from intake.messages import explained, msg
 from models.audit_hash import payment_hash
 from models.tables import CLAIM, PAYMENT
 from services.access.actors import Actor
@@ -275,26 +275,25 @@ def resolve_conflict(engine: Engine, reference: str, status: str, *, actor: Acto
     cannot be confirmed here: one of the two must come back (claims recovered)."""
     check_role(actor)
     if actor.role != "admin":
-        raise BankResolveError(f"{actor.name} is {actor.role}: only an administrator resolves a bank conflict")
+        raise explained(BankResolveError, "ops.resolve_not_admin", name=actor.name, role=actor.role)
     if status not in (CONFIRMED, FAILED):
-        raise BankResolveError("decide --confirmed or --failed")
+        raise explained(BankResolveError, "ops.resolve_choice")
     with engine.begin() as conn:
         payment = conn.execute(select(PAYMENT).where(PAYMENT.c.reference == reference)).first()
         if payment is None:
-            raise BankResolveError(f"no payment carries reference {reference}")
+            raise explained(BankResolveError, "ops.resolve_no_payment", reference=reference)
         claim = conn.execute(select(CLAIM).where(CLAIM.c.id == payment.claim_pk)).one()
         decided = f"{payment.note or ''}\nresolved {status} by {actor.name} on {on}".strip()
         if payment.status == status:
-            outcome = f"{reference} stays {status}"
+            outcome = msg("bank.resolved_stays", "en", reference=reference, status=status)
         elif status == FAILED:
             report = BankReport()
             _bank_failures(conn, [(payment, claim)], actor, on, report)
             if report.problems:
                 raise BankResolveError(report.problems[0][2])
-            outcome = f"{reference} failed: claim {claim.claim_id} waits for a retry"
+            outcome = msg("bank.resolved_failed", "en", reference=reference, claim_id=claim.claim_id)
         else:
-            raise BankResolveError(f"{reference} was failed and claim {claim.claim_id} is '{claim.state}': "
-                                   "confirming it here could pay it twice; record the return of the "
-                                   "second payment (claims recovered) instead")
+            raise explained(BankResolveError, "ops.resolve_paid_again", reference=reference,
+                            claim_id=claim.claim_id, state=claim.state)
         conn.execute(update(PAYMENT).where(PAYMENT.c.id == payment.id).values(note=decided))
     return outcome
