@@ -72,7 +72,7 @@ def setup(
         fail(msg("cli.prefect_unreachable", problem=exc), 3)
         return
     for name, automation_id in made.items():
-        console.print(f"{name}: {automation_id}")
+        console.print(msg("ops.automation_made", name=name, automation_id=automation_id))
 
 
 def release_code(
@@ -92,4 +92,4 @@ def release_code(
     except ReleaseCodeError as exc:
         fail(exc)
         return
-    console.print(f"release code of {actor} stored (hashed) in {path}")
+    console.print(msg("ops.release_code_stored", actor=actor, path=path))

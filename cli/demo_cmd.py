@@ -50,6 +50,6 @@ def register(app: typer.Typer) -> None:
             for failure in failures:
                 err_console.print(f"[red]{msg('cli.demo_failed', problem=failure)}[/red]")
             raise typer.Exit(1)
-        console.print(f"[green]demo finished: everything it made is in {out}/[/green]")
+        console.print(f"[green]{msg('demo.finished', out=out)}[/green]")
 
     app.command("demo")(demo)

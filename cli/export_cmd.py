@@ -181,8 +181,9 @@ def targets(
         fail(exc)
         return
     for tp in progress:
-        pct = f"{tp.total.percent}%" if tp.total.percent is not None else "target not stated"
-        console.print(f"{tp.table.title_zh}: {tp.total.subsidised} of {tp.total.target} ({pct})")
+        pct = f"{tp.total.percent}%" if tp.total.percent is not None else msg("export.target_not_stated")
+        console.print(msg("export.target_progress", title=tp.table.title_zh, subsidised=tp.total.subsidised,
+                          target=tp.total.target, percent=pct))
     console.print(msg("export.written_two", path=xlsx, chart=png), markup=False)
 
 

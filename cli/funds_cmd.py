@@ -10,6 +10,7 @@ import typer
 from cli.common import console, fail, ready_engine
 from cli.export_cmd import report_app
 from exports.writer import Section, UnsupportedFile, check_suffix, write_document
+from intake.messages import msg
 
 
 def register(app: typer.Typer) -> None:
@@ -46,8 +47,8 @@ def report_funds(
     warning = unlimited_warning(settings)
     write_document(out, [Section("专账资金", header, rows, preamble=[warning] if warning else [])])
     if warning:
-        console.print(f"[yellow]warning:[/yellow] {warning}")
-    console.print(f"funds {year}: {len(lines)} lines written to {out}")
+        console.print(f"[yellow]{msg('import.warning')}[/yellow] {msg('funds.unlimited')}")
+    console.print(msg("funds.written", year=year, lines=len(lines), out=out))
     if chart is not None:
         from exports.oversight_charts import bar_chart
 

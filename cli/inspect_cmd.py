@@ -105,15 +105,16 @@ def plan(
             result = make_plan(conn, on=day, rate=share, seed=drawn_seed, policy=policy)
     rows: list[Any] = roster_rows(result)
     write_document(out, [Section("抽查名单", ROSTER_HEADER, rows)])
-    console.print(f"inspection plan {day} rate {share:%} seed {drawn_seed}: {len(result.picks)} of "
-                  f"{result.waiting_claims} waiting claims in {result.random_classes} of "
-                  f"{result.waiting_classes} classes drawn at random; written to {out}")
+    console.print(msg("inspect.plan", day=day, rate=f"{share:%}", seed=drawn_seed, picked=len(result.picks),
+                      waiting=result.waiting_claims, random_classes=result.random_classes,
+                      classes=result.waiting_classes, out=out))
     for reason in REASONS:
-        console.print(f"  {reason} {REASON_ZH[reason]}: {result.count(reason)}")
+        console.print(msg("inspect.reason_count", reason=reason, reason_zh=REASON_ZH[reason],
+                          count=result.count(reason)))
     if chart is not None:
         from exports.oversight_charts import bar_chart
 
         bar_chart([("待检查申领", result.waiting_claims), ("抽中申领", len(result.picks)),
                    *((REASON_ZH[r], result.count(r)) for r in REASONS)],
                   chart, f"现场检查抽查计划 {day}（比例{share:%}，种子{drawn_seed}）", "件")
-        console.print(f"chart: {chart}")
+        console.print(msg("inspect.chart", chart=chart))

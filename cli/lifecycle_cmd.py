@@ -101,16 +101,16 @@ def show(
     if as_json:
         typer.echo(json.dumps(view, ensure_ascii=False, indent=2))
         return
-    console.print(f"[bold]{view['claim_id']}[/bold] ({view['policy']}, {view['kind']}) — "
-                  f"{view['state_zh']} [{view['state']}]  amount {view['amount'] or '-'}")
+    console.print(msg("show.header", claim_id=view["claim_id"], policy=view["policy"], kind=view["kind"],
+                      state_zh=view["state_zh"], state=view["state"], amount=view["amount"] or "-"))
     if view["reasons"]:
-        console.print("reasons: " + ", ".join(view["reasons"]))
+        console.print(msg("show.reasons", reasons=", ".join(view["reasons"])))
     if view["set_aside"]:
         console.print(msg("show.set_aside", step=view["set_aside"]["step"],
                           reason=reason_text(view["set_aside"]["reason"])),
                       markup=False)
     if view["advance_problem"]:
-        console.print(f"advance 预支: {reason_text(view['advance_problem'])}", markup=False)
+        console.print(msg("show.advance_problem", reason=reason_text(view["advance_problem"])), markup=False)
     payments = Table("kind", "amount", "status", "attempt", "reference", title="payments 拨付")
     for p in view["payments"]:
         payments.add_row(p["kind"], p["amount"], p["status"], str(p["attempt"]), p["reference"] or "")

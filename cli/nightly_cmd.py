@@ -98,7 +98,8 @@ def worker(
                                size=chunk_size or configured_chunk_size())
     for step, result in results.items():
         moved = sum(result.moved.values())
-        console.print(f"{name} {step}: {result.chunks} partitions, {result.claims_seen} claims seen, {moved} moved")
+        console.print(msg("nightly.worker_step", name=name, step=step, chunks=result.chunks, seen=result.claims_seen,
+                          moved=moved))
 
 
 def _progress() -> Progress:
@@ -117,8 +118,7 @@ def _with_prefect(day: date, chunk_size: int | None, workers: int | None,
                               str(EPHEMERAL_STARTUP_SECONDS))
         # the embedded server's telemetry writes race its own SQLite file and log "database is locked"
         os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-        console.print("[dim]No PREFECT_API_URL: starting Prefect's embedded server "
-                      "(20-30 s); see docs/operations.md for a standing server.[/dim]")
+        console.print(f"[dim]{msg('nightly.embedded_server')}[/dim]")
     # Prefect's own INFO chatter stays in the flow run's log; the console shows warnings up
     os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
     from flows.nightly import ChunkProgress, add_listener
@@ -136,7 +136,8 @@ def _with_prefect(day: date, chunk_size: int | None, workers: int | None,
             if event.done:
                 moved = sum(event.result.moved.values()) if event.result else 0
                 progress.update(bar, completed=event.done,
-                                note=f"{moved} moved" if event.result else "[red]failed[/red]")
+                                note=msg("nightly.moved", moved=moved) if event.result
+                                else f"[red]{msg('nightly.step_failed')}[/red]")
 
         remove = add_listener(show)
         try:
@@ -172,7 +173,7 @@ def _without_prefect(engine: Any, day: date, chunk_size: int | None) -> dict[str
             if step not in bars:
                 bars[step] = progress.add_task(_step_label(step), total=None, note="")
             progress.advance(bars[step])
-            progress.update(bars[step], note=f"{result.claims_seen} claims in the last partition")
+            progress.update(bars[step], note=msg("nightly.last_partition", claims=result.claims_seen))
 
         try:
             with lease.held(engine, holder, run_id=run_id):
@@ -200,8 +201,8 @@ def _print_summary(day: date, results: Mapping[str, StepResult]) -> None:
     from services.money.funds import unlimited_warning
     from services.settings import load_settings
 
-    if warning := unlimited_warning(load_settings()):
-        console.print(f"[yellow]warning:[/yellow] {warning}")
+    if unlimited_warning(load_settings()):
+        console.print(f"[yellow]{msg('import.warning')}[/yellow] {msg('funds.unlimited')}")
     from services.oversight.holds import waiting_count
 
     if waiting := waiting_count(ready_engine()):

@@ -56,10 +56,9 @@ def report_oversight(
                         SIGNAL_ZH[s.signal], s.count, str(s.score), s.example, len(s.claims)) for s in found]
     write_document(out, [Section("机构风险信号", ("机构", "机构类别", "信号", "信号说明", "次数", "分值", "示例",
                                                 "涉及申报"), rows)])
-    console.print(f"oversight: {len(found)} signals at {len({s.organizer for s in found})} bodies; written to {out}")
+    console.print(msg("oversight.report_written", signals=len(found), bodies=len({s.organizer for s in found}),
+                      out=out))
     if params.missing:
-        from intake.messages import msg
-
         console.print(msg("oversight.not_computed", names=", ".join(params.missing)))
     if chart is not None:
         from exports.oversight_charts import bar_chart
@@ -82,12 +81,12 @@ def list_holds(
     with engine.connect() as conn:
         rows = hold_rows(conn, None if status == "all" else status)
     table = Table("claim_id", "policy", "state", "signal", "信号", "body", "score", "raised_on", "status",
-                  title=f"signal holds ({status})")
+                  title=msg("oversight.holds_title", status=status))
     for r in rows[:200]:
         table.add_row(r["claim_id"], r["policy"], r["state"], r["signal"], r["信号"], r["body"], r["score"],
                       r["raised_on"], r["status"])
     console.print(table)
-    console.print(f"{len(rows)} claim signals ({status})")
+    console.print(msg("oversight.holds_count", claims=len(rows), status=status))
     if out is not None:
         header = ("claim_id", "policy", "state", "signal", "信号", "body", "score", "detail", "raised_on", "status")
         write_document(out, [Section("风险信号待复核", header, [tuple(r[h] for h in header) for r in rows])])

@@ -84,5 +84,5 @@ def replay_command(
         bar_chart([("现行政策金额", float(totals["before"])), ("调整后金额", float(totals["after"])),
                    ("应补发", float(totals["top_up"])), ("应追回", float(totals["recover"]))],
                   chart, f"政策调整重新测算：{totals['n']}件申领金额或资格变化", "元")
-    console.print(f"replay: {totals['n']} claims would change; amount {totals['before']} -> {totals['after']}; "
-                  f"top-up {totals['top_up']}, recovery {totals['recover']}; written to {out}")
+    console.print(msg("replay.summary", claims=totals["n"], before=totals["before"], after=totals["after"],
+                      top_up=totals["top_up"], recover=totals["recover"], out=out))

@@ -36,15 +36,12 @@ def init() -> None:
     engine = get_engine()
     applied = upgrade(engine)
     for migration in applied:
-        console.print(f"applied migration {migration.version}: {migration.name}")
-    console.print(
-        f"database {engine.url.render_as_string(hide_password=True)} is at schema version "
-        f"{current_version(engine)} (latest {MIGRATIONS[-1].version})"
-    )
+        console.print(msg("setup.migration", version=migration.version, name=migration.name))
+    console.print(msg("setup.schema", url=engine.url.render_as_string(hide_password=True),
+                      version=current_version(engine), latest=MIGRATIONS[-1].version))
     key = outside_log.key_path()
     if key is not None and outside_log.make_key(key):
-        console.print(f"made the audit key {key} (mode 0600): keep it, and the audit log "
-                      f"{outside_log.log_path() or '(CLAIMS_AUDIT_LOG not set)'}, away from the database")
+        console.print(msg("setup.audit_key", key=key, log=outside_log.log_path() or msg("setup.no_audit_log")))
 
 
 def diagram(
@@ -60,8 +57,7 @@ def diagram(
     dot_path.write_text(dot(), encoding="utf-8")
     written = [out.with_suffix(".mmd"), dot_path]
     if shutil.which("dot") is None:
-        console.print("[yellow]Graphviz `dot` is not installed (apt-get install graphviz): "
-                      "wrote Mermaid and DOT only[/yellow]")
+        console.print(f"[yellow]{msg('setup.no_graphviz')}[/yellow]")
     else:
         for fmt in ("png", "svg"):
             target = out.with_suffix(f".{fmt}")
@@ -71,4 +67,4 @@ def diagram(
                 fail(msg("cli.graphviz_failed", problem=done.stderr.strip()), 3)
             written.append(target)
     for path in written:
-        console.print(f"wrote {path}")
+        console.print(msg("export.written", path=path))

@@ -32,6 +32,6 @@ def register(app: typer.Typer) -> None:
             err_console.print(msg("cli.template_out"))
             raise typer.Exit(2)
         write_template(out, kind)
-        console.print(f"wrote {out}")
+        console.print(msg("export.written", path=out))
 
     app.command()(template)

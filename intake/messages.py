@@ -964,6 +964,67 @@ MESSAGES.update({
 `resolve_conflict`): the outcome is returned in English (bank.resolved_*) and shown through
 `localise_stored`; the refusals are raised through `explained`."""
 
+MESSAGES.update({
+    "funds.unlimited": {
+        "en": "未设专账预算，拨付不受预算限制 — no fund budget configured (funds: in CLAIMS_SETTINGS): "
+              "payments are not limited by a budget",
+        "zh": "未设专账预算（CLAIMS_SETTINGS 中没有 funds:），拨付不受预算限制"},
+    "funds.written": {"en": "funds {year}: {lines} lines written to {out}",
+                      "zh": "{year} 年度专账资金：{lines} 行已写入 {out}"},
+    "oversight.report_written": {"en": "oversight: {signals} signals at {bodies} bodies; written to {out}",
+                                 "zh": "机构风险信号 {signals} 项，涉及 {bodies} 家机构；已写入 {out}"},
+    "oversight.holds_title": {"en": "signal holds ({status})", "zh": "因风险信号搁置的申报（{status}）"},
+    "oversight.holds_count": {"en": "{claims} claim signals ({status})",
+                              "zh": "共 {claims} 条申报风险信号（{status}）"},
+    "ops.automation_made": {"en": "{name}: {automation_id}", "zh": "{name}：{automation_id}"},
+    "ops.release_code_stored": {"en": "release code of {actor} stored (hashed) in {path}",
+                                "zh": "{actor} 的个人放行码已加密（哈希）保存到 {path}"},
+    "show.header": {"en": "[bold]{claim_id}[/bold] ({policy}, {kind}) — {state_zh} [{state}]  amount {amount}",
+                    "zh": "[bold]{claim_id}[/bold]（{policy}，{kind}）— {state_zh}（{state}）  金额 {amount}"},
+    "show.reasons": {"en": "reasons: {reasons}", "zh": "不予补贴原因：{reasons}"},
+    "show.advance_problem": {"en": "advance 预支: {reason}", "zh": "预支：{reason}"},
+    "nightly.worker_step": {"en": "{name} {step}: {chunks} partitions, {seen} claims seen, {moved} moved",
+                            "zh": "{name} {step}：{chunks} 个分区，读取申报 {seen} 件，流转 {moved} 件"},
+    "nightly.moved": {"en": "{moved} moved", "zh": "流转 {moved} 件"},
+    "nightly.step_failed": {"en": "failed", "zh": "失败"},
+    "nightly.last_partition": {"en": "{claims} claims in the last partition", "zh": "最近一个分区 {claims} 件申报"},
+    "nightly.embedded_server": {
+        "en": "No PREFECT_API_URL: starting Prefect's embedded server (20-30 s); see docs/operations.md "
+              "for a standing server.",
+        "zh": "未设置 PREFECT_API_URL：正在启动 Prefect 内置服务器（约20-30秒）；常驻服务器的配置见 "
+              "docs/operations.md。"},
+    "setup.migration": {"en": "applied migration {version}: {name}", "zh": "已执行数据库迁移 {version}：{name}"},
+    "setup.schema": {"en": "database {url} is at schema version {version} (latest {latest})",
+                     "zh": "数据库 {url} 的结构版本为 {version}（最新为 {latest}）"},
+    "setup.audit_key": {
+        "en": "made the audit key {key} (mode 0600): keep it, and the audit log {log}, away from the database",
+        "zh": "已生成审计密钥 {key}（权限 0600）：请妥善保管，并将它和审计日志 {log} 存放在数据库所在位置之外"},
+    "setup.no_audit_log": {"en": "(CLAIMS_AUDIT_LOG not set)", "zh": "（未设置 CLAIMS_AUDIT_LOG）"},
+    "setup.no_graphviz": {
+        "en": "Graphviz `dot` is not installed (apt-get install graphviz): wrote Mermaid and DOT only",
+        "zh": "未安装 Graphviz `dot`（apt-get install graphviz）：只写出了 Mermaid 和 DOT 文件"},
+    "demo.finished": {"en": "demo finished: everything it made is in {out}/",
+                      "zh": "演示完成：生成的全部文件都在 {out}/ 中"},
+    "replay.summary": {
+        "en": "replay: {claims} claims would change; amount {before} -> {after}; top-up {top_up}, "
+              "recovery {recover}; written to {out}",
+        "zh": "政策调整重新测算：{claims} 件申报将发生变化；金额 {before} -> {after}；应补发 {top_up}，"
+              "应追回 {recover}；已写入 {out}"},
+    "inspect.plan": {
+        "en": "inspection plan {day} rate {rate} seed {seed}: {picked} of {waiting} waiting claims in "
+              "{random_classes} of {classes} classes drawn at random; written to {out}",
+        "zh": "现场检查抽查计划 {day}（比例 {rate}，种子 {seed}）：待检查申报 {waiting} 件中抽中 {picked} 件，"
+              "有待检查申报的 {classes} 个班级中随机抽取 {random_classes} 个；已写入 {out}"},
+    "inspect.reason_count": {"en": "  {reason} {reason_zh}: {count}", "zh": "  {reason_zh}（{reason}）：{count}"},
+    "inspect.chart": {"en": "chart: {chart}", "zh": "图表：{chart}"},
+    "export.target_progress": {"en": "{title}: {subsidised} of {target} ({percent})",
+                               "zh": "{title}：已完成 {subsidised}，目标 {target}（{percent}）"},
+    "export.target_not_stated": {"en": "target not stated", "zh": "未定目标"},
+})
+"""What the report, setup and tool commands print (cli/funds_cmd.py, oversight_cmd.py, alerts_cmd.py,
+lifecycle_cmd.py `claims show`, nightly_cmd.py, setup_cmd.py, demo_cmd.py, replay_cmd.py,
+inspect_cmd.py, export_cmd.py)."""
+
 NOUNS: dict[str, dict[str, tuple[str, str]]] = {
     "row": {"en": ("row", "rows"), "zh": ("行", "行")},
     "claim": {"en": ("claim", "claims"), "zh": ("件", "件")},

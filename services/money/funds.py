@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from intake.messages import msg
 from models.oversight import FUND
 from services.settings import Settings
 
@@ -77,8 +78,7 @@ def unlimited_warning(settings: Settings) -> str | None:
     """The night's warning when no budget is configured at all."""
     if settings.fund_budgets:
         return None
-    return ("未设专账预算，拨付不受预算限制 — no fund budget configured (funds: in CLAIMS_SETTINGS): "
-            "payments are not limited by a budget")
+    return msg("funds.unlimited", "en")
 
 
 @dataclass(frozen=True, slots=True)
