@@ -232,9 +232,10 @@ def _money_now(conn: Connection, pks: list[int]) -> dict[int, _Now]:
 
 
 def now_of(row: Any) -> _Now:
-    """`_Now` of a claim row a step read inside the chunk's transaction with `NOW_COLUMNS` (money as
-    Decimal, the last event's format and money beside the claim's columns) — the step's own read, so
-    `write_moves` need not read the claims again."""
+    """`_Now` of a claim row a step read inside the chunk's transaction with
+    `services.nightly.base.chunk_columns` (money as Decimal, the last event's format and money
+    beside the claim's columns) — the step's own read, so `write_moves` need not read the claims
+    again."""
     money = [money_value(getattr(row, name)) for name in MONEY_FIELDS]
     recorded = None
     if row.head_version == 2:
