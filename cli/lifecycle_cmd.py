@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from cli.common import ActorOption, OnOption, Table, business_date, console, fail, ready_engine
 from cli.lease_cmd import night_lease
@@ -101,7 +102,7 @@ def show(
     if as_json:
         typer.echo(json.dumps(view, ensure_ascii=False, indent=2))
         return
-    console.print(msg("show.header", claim_id=view["claim_id"], policy=view["policy"], kind=view["kind"],
+    console.print(msg("show.header", claim_id=escape(view["claim_id"]), policy=view["policy"], kind=view["kind"],
                       state_zh=view["state_zh"], state=view["state"], amount=view["amount"] or "-"))
     if view["reasons"]:
         console.print(msg("show.reasons", reasons=", ".join(view["reasons"])))

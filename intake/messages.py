@@ -979,7 +979,7 @@ MESSAGES.update({
     "ops.automation_made": {"en": "{name}: {automation_id}", "zh": "{name}：{automation_id}"},
     "ops.release_code_stored": {"en": "release code of {actor} stored (hashed) in {path}",
                                 "zh": "{actor} 的个人放行码已加密（哈希）保存到 {path}"},
-    "show.header": {"en": "[bold]{claim_id}[/bold] ({policy}, {kind}) — {state_zh} [{state}]  amount {amount}",
+    "show.header": {"en": "[bold]{claim_id}[/bold] ({policy}, {kind}) — {state_zh} \\[{state}]  amount {amount}",
                     "zh": "[bold]{claim_id}[/bold]（{policy}，{kind}）— {state_zh}（{state}）  金额 {amount}"},
     "show.reasons": {"en": "reasons: {reasons}", "zh": "不予补贴原因：{reasons}"},
     "show.advance_problem": {"en": "advance 预支: {reason}", "zh": "预支：{reason}"},
