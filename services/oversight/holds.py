@@ -3,7 +3,9 @@
 - `scan` (once per night, before the assessment lists its work; and by `claims oversight scan`):
   computes the institution signals and records a `signal_hold` for every claim not yet assessed
   that a signal points at — one row per claim and signal, so a signal cleared once does not set the
-  claim aside again. Bulk: one read of the rosters, one of the existing holds, one INSERT.
+  claim aside again. Bulk: one read of the rosters around the waiting claims (their bodies, those
+  bodies' trainees elsewhere, the classes they sit in, their issuers' certificates:
+  `rosters_around_waiting`, not the years of history), one of the existing holds, one INSERT.
 - The assessment sets a claim with an open hold aside (`claims failed`, `claims show` say why); it
   does not move on, and no advance is paid on it, until the reviewer decides.
 - `review`: as reviewer, `clear` records an event (clear_signal) and the claim moves on the next
@@ -30,7 +32,15 @@ from services.money.payments import PAYMENT
 from services.money.recovery import recovery_rows
 from services.nightly.moves import plan_move, write_moves
 from services.oversight.fraud import SUPERVISION_CLAUSE
-from services.oversight.signals import HOLD_STATES, SIGNAL_ZH, Parameters, Signal, read_rosters, signals
+from services.oversight.signals import (
+    HOLD_STATES,
+    SIGNAL_ZH,
+    Parameters,
+    Signal,
+    read_rosters,
+    rosters_around_waiting,
+    signals,
+)
 from services.settings import Settings
 
 CONFIRMED = "signal_confirmed"
@@ -44,16 +54,24 @@ class HoldError(ValueError):
 @dataclass(frozen=True)
 class ScanResult:
     signals: list[Signal]
+    """the signals of the waiting claims' bodies (the full list: `claims report oversight`)"""
     held: int
     """claims newly set aside tonight"""
     missing: tuple[str, ...]
     """signals not computed: their settings are not given"""
 
 
-def scan(conn: Connection, as_of: date, settings: Settings) -> ScanResult:
+def scan(conn: Connection, as_of: date, settings: Settings, *, full_read: bool = False) -> ScanResult:
+    """`full_read`: compute over every claim (`read_rosters`) as before the restricted read — the
+    same holds (tests/integration/services/test_signal_read.py), for comparison only."""
     params = Parameters.of(settings)
-    seats = read_rosters(conn)
-    found = signals(seats, params)
+    if full_read:
+        seats = read_rosters(conn)
+        found = signals(seats, params)
+    else:
+        around = rosters_around_waiting(conn)
+        seats = around.seats
+        found = around.exact(signals(seats, params))
     waiting = {s.claim_pk for s in seats if s.state in HOLD_STATES}
     wanted: dict[tuple[int, str], Signal] = {}
     for sig in found:

@@ -2,7 +2,8 @@
 with a score, and the claims each one points at.
 
 Read-only. `signals` is pure over the claims' seats; `read_rosters` is one streamed query over the
-claims plus one over the certificate registry's issuers.
+claims plus one over the certificate registry's issuers (the full report); `rosters_around_waiting`
+reads only the seats the signals of the claims still waiting depend on (the night's scan).
 
 Per training body (the claim's organizer, else its institution payee):
 - `shared_trainees` 同期多机构学员 — trainees also in another body's class at overlapping dates;
@@ -32,12 +33,13 @@ the same body or a later class does not overlap in time, two bodies at one site 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import Connection, false, or_, select
+from sqlalchemy import Connection, and_, false, or_, select
 
 from models.oversight import REF_CERTIFICATE
 from models.tables import CLAIM
@@ -263,23 +265,117 @@ def read_issuers(conn: Connection) -> dict[str, str]:
     return issuers
 
 
+SEAT_COLUMNS = (CLAIM.c.id, CLAIM.c.organizer, CLAIM.c.payee_type, CLAIM.c.payee_id, CLAIM.c.policy,
+                CLAIM.c.class_id, CLAIM.c.person_id, CLAIM.c.training_start, CLAIM.c.training_end,
+                CLAIM.c.kind, CLAIM.c.state, CLAIM.c.filed_on, CLAIM.c.certificate_no, CLAIM.c.certificate_date)
+IN_LIST = 1000
+"""the most values in one IN list of the restricted read"""
+
+
+def _seat(r: Any, issuers: dict[str, str]) -> Seat | None:
+    """The claim's seat, or None when no signal can look at it (no training body, no issuer known);
+    the body is the claim's organizer, else its institution payee."""
+    body = r.organizer or (r.payee_id if r.payee_type == "institution" else None)
+    issuer = issuers.get(r.certificate_no) if r.certificate_no else None
+    if not (body or issuer):
+        return None
+    return Seat(body or "", r.policy, r.class_id, r.person_id, r.training_start, r.training_end,
+                r.id, r.kind, r.state, r.filed_on, issuer, r.certificate_date)
+
+
 def read_rosters(conn: Connection) -> list[Seat]:
     """Every claim with a training body or a certificate the registry knows the issuer of; the
-    body is the claim's organizer, else its institution payee."""
+    body is the claim's organizer, else its institution payee. The full read: `claims report
+    oversight`; the night's scan reads `rosters_around_waiting`."""
     issuers = read_issuers(conn)
-    query = select(CLAIM.c.id, CLAIM.c.organizer, CLAIM.c.payee_type, CLAIM.c.payee_id, CLAIM.c.policy,
-                   CLAIM.c.class_id, CLAIM.c.person_id, CLAIM.c.training_start, CLAIM.c.training_end,
-                   CLAIM.c.kind, CLAIM.c.state, CLAIM.c.filed_on, CLAIM.c.certificate_no,
-                   CLAIM.c.certificate_date).where(
+    query = select(*SEAT_COLUMNS).where(
         CLAIM.c.state != "withdrawn",
         # only claims a signal can look at: with a training body, or a certificate when a registry is loaded
         or_(CLAIM.c.organizer.is_not(None), CLAIM.c.payee_type == "institution",
             CLAIM.c.certificate_no.is_not(None) if issuers else false()))
     seats = []
     for r in conn.execute(query.execution_options(yield_per=chunk_size())):
-        body = r.organizer or (r.payee_id if r.payee_type == "institution" else None)
-        issuer = issuers.get(r.certificate_no) if r.certificate_no else None
-        if body or issuer:
-            seats.append(Seat(body or "", r.policy, r.class_id, r.person_id, r.training_start, r.training_end,
-                              r.id, r.kind, r.state, r.filed_on, issuer, r.certificate_date))
+        if (seat := _seat(r, issuers)) is not None:
+            seats.append(seat)
     return seats
+
+
+@dataclass(frozen=True)
+class Around:
+    """What `rosters_around_waiting` read: its seats (ordered by claim), and the training bodies and
+    evaluation bodies of the waiting claims — the only bodies whose signals it computes exactly."""
+    seats: list[Seat]
+    bodies: frozenset[str]
+    issuers: frozenset[str]
+
+    def exact(self, found: Iterable[Signal]) -> list[Signal]:
+        """The signals of the waiting claims' bodies (those of other bodies were computed over part
+        of their seats and mean nothing)."""
+        return [s for s in found if (s.organizer in self.issuers if s.body == "evaluation"
+                                     else s.organizer in self.bodies)]
+
+
+def rosters_around_waiting(conn: Connection) -> Around:
+    """The seats that bear on the signals of the claims a signal can hold (HOLD_STATES), so that
+    `signals(around.seats)` points at exactly the waiting claims `signals(read_rosters(conn))` points
+    at, with the same body, score and example — without reading the years of history around them.
+
+    What a waiting claim's signals depend on (`signals`: every training signal pointing at a claim is
+    its own body's, `certificate_surge` its issuer's):
+    - its body B: all of B's seats (every state but withdrawn, with or without a class) — shares,
+      the largest earlier class, the ages, the school-year groups are per body;
+    - shared_trainees: every class seat, in any body, of each person in B's classes (their
+      overlapping dates elsewhere);
+    - repeated_roster: every class whose roster could equal one of B's — its members are all persons
+      of B's classes, so it is among the classes those persons sit in — read complete (all its seats,
+      by class id), so that a class with a further trainee is not mistaken for a copy;
+    - certificate_surge: every seat whose certificate number the registry gives to the issuer I of a
+      waiting claim (I's months);
+    - the registry itself (`read_issuers`, read whole as before: it is the registry's size, not the
+      claims' history).
+    Anything else read (the other seats of those persons, of those classes, of those certificates)
+    only completes or adds other bodies: signals of a body that is not a waiting claim's point at
+    no waiting claim (`Around.exact` drops them). The queries: the waiting claims by the
+    (state, person_key) index; B's seats by organizer / institution payee (no index on them: one
+    scan per 1000 bodies in SQL, rows filtered there); persons by ix_claim_person; the classes by
+    class id (no index: a scan per 1000 class ids); the certificates by
+    ix_claim_certificate; IN lists of at most IN_LIST values. Seats come back ordered by claim pk
+    (the full read comes in table order: the same on SQLite, where the table is read by rowid).
+    """
+    issuers = read_issuers(conn)
+    seats: dict[int, Seat] = {}
+
+    def read(where: Any, keep: Callable[[Seat], bool] = lambda s: True) -> list[Seat]:
+        found = []
+        for r in conn.execute(select(*SEAT_COLUMNS).where(CLAIM.c.state != "withdrawn", where)
+                              .execution_options(yield_per=chunk_size())):
+            if (seat := _seat(r, issuers)) is not None and keep(seat):
+                found.append(seat)
+                seats.setdefault(seat.claim_pk, seat)
+        return found
+
+    waiting = read(CLAIM.c.state.in_(HOLD_STATES))
+    bodies = frozenset(s.organizer for s in waiting if s.organizer)
+    evaluators = frozenset(s.issuer for s in waiting if s.issuer)
+    for names in _chunks(bodies):
+        read(or_(CLAIM.c.organizer.in_(names),
+                 and_(or_(CLAIM.c.organizer.is_(None), CLAIM.c.organizer == ""),
+                      CLAIM.c.payee_type == "institution", CLAIM.c.payee_id.in_(names))))
+    persons = {s.person_id for s in seats.values() if s.organizer in bodies and s.class_id}
+    around: list[Seat] = []
+    for ids in _chunks(persons):
+        around += read(CLAIM.c.person_id.in_(ids))
+    touched = {(s.organizer, s.policy, s.class_id) for s in around
+               if s.organizer and s.class_id and s.organizer not in bodies}
+    for class_ids in _chunks({k[2] for k in touched}):  # another class with the same id is not kept
+        read(CLAIM.c.class_id.in_(class_ids), lambda s: (s.organizer, s.policy, s.class_id) in touched)
+    numbers = {n for n, i in issuers.items() if i in evaluators}
+    for chunk in _chunks(numbers):
+        read(CLAIM.c.certificate_no.in_(chunk))
+    return Around([seats[pk] for pk in sorted(seats)], bodies, evaluators)
+
+
+def _chunks(values: Iterable[str]) -> Iterator[list[str]]:
+    ordered = sorted(values)
+    for start in range(0, len(ordered), IN_LIST):
+        yield ordered[start:start + IN_LIST]
