@@ -243,6 +243,19 @@ def _batch_release(engine: Engine) -> None:
     models.tables.BATCH_RELEASE.create(engine, checkfirst=True)
 
 
+CLAIM_BODY_SQL = ("CASE WHEN organizer IS NOT NULL AND organizer != '' THEN organizer "
+                  "WHEN payee_type = 'institution' THEN payee_id END")
+"""a claim's training body (its organizer, else its institution payee), as services/oversight/signals.py
+`CLAIM_BODY` writes it: the night's signal scan finds the seats of the waiting claims' bodies by it"""
+
+
+def _claim_body_index(engine: Engine) -> None:
+    # the expression as the query writes it (SQLite and PostgreSQL match an index on an expression
+    # only to the same expression); doubled parentheses: PostgreSQL's syntax for an expression
+    with engine.begin() as conn:
+        conn.execute(text(f"CREATE INDEX IF NOT EXISTS ix_claim_body ON claim (({CLAIM_BODY_SQL}))"))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _initial),
     Migration(2, "index claim.claim_id", _index_claim_id),
@@ -260,6 +273,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(90, "claims: optional bank name and apprentice's actual allowance", _claim_later_fields),
     Migration(95, "the overrides and settings each night saw", _config_seen),
     Migration(96, "claims an institution signal set aside for a reviewer", _signal_holds),
+    Migration(97, "index claims by their training body (the night's signal scan)", _claim_body_index),
 )
 
 

@@ -39,7 +39,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, and_, false, or_, select
+from sqlalchemy import Connection, and_, case, false, literal_column, or_, select
 
 from models.oversight import REF_CERTIFICATE
 from models.tables import CLAIM
@@ -268,6 +268,11 @@ def read_issuers(conn: Connection) -> dict[str, str]:
 SEAT_COLUMNS = (CLAIM.c.id, CLAIM.c.organizer, CLAIM.c.payee_type, CLAIM.c.payee_id, CLAIM.c.policy,
                 CLAIM.c.class_id, CLAIM.c.person_id, CLAIM.c.training_start, CLAIM.c.training_end,
                 CLAIM.c.kind, CLAIM.c.state, CLAIM.c.filed_on, CLAIM.c.certificate_no, CLAIM.c.certificate_date)
+CLAIM_BODY = case((and_(CLAIM.c.organizer.is_not(None), CLAIM.c.organizer != literal_column("''")),
+                    CLAIM.c.organizer),
+                   (CLAIM.c.payee_type == literal_column("'institution'"), CLAIM.c.payee_id))
+"""a claim's training body in SQL, the expression of index ix_claim_body (migration 97,
+models/schema.py CLAIM_BODY_SQL): literals, not parameters, so that the planner matches it"""
 IN_LIST = 1000
 """the most values in one IN list of the restricted read"""
 
@@ -335,11 +340,11 @@ def rosters_around_waiting(conn: Connection) -> Around:
       claims' history).
     Anything else read (the other seats of those persons, of those classes, of those certificates)
     only completes or adds other bodies: signals of a body that is not a waiting claim's point at
-    no waiting claim (`Around.exact` drops them). The queries: the waiting claims by the
-    (state, person_key) index; B's seats by organizer / institution payee (no index on them: one
-    scan per 1000 bodies in SQL, rows filtered there); persons by ix_claim_person; the classes by
-    class id (no index: a scan per 1000 class ids); the certificates by
-    ix_claim_certificate; IN lists of at most IN_LIST values. Seats come back ordered by claim pk
+    no waiting claim (`Around.exact` drops them). The queries, each by an index, IN lists of at
+    most IN_LIST values: the waiting claims by ix_claim_state_person (one state a query); B's seats
+    by ix_claim_body (migration 97, the body expression `CLAIM_BODY`); the persons' seats by
+    ix_claim_person; the classes by their bodies (ix_claim_body) and class ids; the certificates
+    by ix_claim_certificate. Seats come back ordered by claim pk
     (the full read comes in table order: the same on SQLite, where the table is read by rowid).
     """
     issuers = read_issuers(conn)
@@ -354,21 +359,23 @@ def rosters_around_waiting(conn: Connection) -> Around:
                 seats.setdefault(seat.claim_pk, seat)
         return found
 
-    waiting = read(CLAIM.c.state.in_(HOLD_STATES))
+    waiting = [s for state in HOLD_STATES for s in read(CLAIM.c.state == state)]  # one state a query: SQLite
+    # takes `state IN (...)` for most of the table under the statistics of years of settled claims
     bodies = frozenset(s.organizer for s in waiting if s.organizer)
     evaluators = frozenset(s.issuer for s in waiting if s.issuer)
     for names in _chunks(bodies):
-        read(or_(CLAIM.c.organizer.in_(names),
-                 and_(or_(CLAIM.c.organizer.is_(None), CLAIM.c.organizer == ""),
-                      CLAIM.c.payee_type == "institution", CLAIM.c.payee_id.in_(names))))
+        read(CLAIM_BODY.in_(names))
     persons = {s.person_id for s in seats.values() if s.organizer in bodies and s.class_id}
     around: list[Seat] = []
     for ids in _chunks(persons):
         around += read(CLAIM.c.person_id.in_(ids))
     touched = {(s.organizer, s.policy, s.class_id) for s in around
                if s.organizer and s.class_id and s.organizer not in bodies}
-    for class_ids in _chunks({k[2] for k in touched}):  # another class with the same id is not kept
-        read(CLAIM.c.class_id.in_(class_ids), lambda s: (s.organizer, s.policy, s.class_id) in touched)
+    for names in _chunks({k[0] for k in touched}):  # by their bodies; the bodies' other classes are not kept
+        class_ids = sorted({k[2] for k in touched if k[0] in names})
+        for start in range(0, len(class_ids), IN_LIST):
+            read(and_(CLAIM_BODY.in_(names), CLAIM.c.class_id.in_(class_ids[start:start + IN_LIST])),
+                 lambda s: (s.organizer, s.policy, s.class_id) in touched)
     numbers = {n for n, i in issuers.items() if i in evaluators}
     for chunk in _chunks(numbers):
         read(CLAIM.c.certificate_no.in_(chunk))

@@ -154,3 +154,46 @@ def test_a_settled_claim_of_an_unrelated_body_is_not_read(engine: Engine) -> Non
     assert around.bodies == {"甲"}
     with engine.begin() as conn:  # 乙's B1 is 甲's A1 and one more: no copy (read whole, not as A1's two)
         assert scan(conn, date(2020, 6, 1), Settings()).held == 0
+
+
+def test_every_query_of_the_restricted_read_goes_by_an_index(engine: Engine) -> None:
+    """Under the statistics of years of settled claims (SQLite: sqlite_stat1 as ANALYZE wrote it
+    for bench.steady's history; PostgreSQL: sequential scans made dear) no query of
+    `rosters_around_waiting` scans the claim table: the body by ix_claim_body (migration 97)."""
+    from sqlalchemy import event, text
+
+    from tests.integration.services.test_step_plans import HISTORY_STATS
+
+    rows, refs = _rosters(3)
+    with engine.begin() as conn:
+        insert_claims(conn, *rows)
+        conn.execute(REF_CERTIFICATE.insert(), refs)
+        if engine.dialect.name == "sqlite":
+            conn.execute(text("ANALYZE"))
+            for index, stat in HISTORY_STATS.items():
+                conn.execute(text("UPDATE sqlite_stat1 SET stat = :stat WHERE tbl = 'claim' AND idx = :idx"),
+                             {"stat": stat, "idx": index})
+    engine.dispose()  # SQLite reads the statistics when a connection opens
+    seen: list[tuple[str, Any]] = []
+
+    def remember(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
+        if statement.lstrip().upper().startswith("SELECT") and "FROM claim" in statement:
+            seen.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", remember)
+    with engine.connect() as conn:
+        rosters_around_waiting(conn)
+    event.remove(engine, "before_cursor_execute", remember)
+    assert len(seen) >= 4  # the waiting claims, their bodies, the persons, the classes, the certificates
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            for statement, parameters in seen:
+                plan = [r[-1] for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)]
+                assert not any(p.startswith("SCAN claim") for p in plan), (statement, plan)
+        else:
+            conn.exec_driver_sql("SET enable_seqscan = off")
+            for statement, parameters in seen:
+                plan = [r[0] for r in conn.exec_driver_sql("EXPLAIN " + statement, parameters)]
+                assert not any("Seq Scan on claim" in p for p in plan), (statement, plan)
+            assert any("ix_claim_body" in p for statement, parameters in seen
+                       for p in [r[0] for r in conn.exec_driver_sql("EXPLAIN " + statement, parameters)])
