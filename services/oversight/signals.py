@@ -273,6 +273,8 @@ CLAIM_BODY = case((and_(CLAIM.c.organizer.is_not(None), CLAIM.c.organizer != lit
                    (CLAIM.c.payee_type == literal_column("'institution'"), CLAIM.c.payee_id))
 """a claim's training body in SQL, the expression of index ix_claim_body (migration 97,
 models/schema.py CLAIM_BODY_SQL): literals, not parameters, so that the planner matches it"""
+HAS_BODY = or_(CLAIM.c.organizer.is_not(None), CLAIM.c.payee_type == literal_column("'institution'"))
+"""the condition of the partial index ix_claim_body (HAS_BODY_SQL): a query by body holds it"""
 IN_LIST = 1000
 """the most values in one IN list of the restricted read"""
 
@@ -340,12 +342,14 @@ def rosters_around_waiting(conn: Connection) -> Around:
       claims' history).
     Anything else read (the other seats of those persons, of those classes, of those certificates)
     only completes or adds other bodies: signals of a body that is not a waiting claim's point at
-    no waiting claim (`Around.exact` drops them). The queries, each by an index, IN lists of at
-    most IN_LIST values: the waiting claims by ix_claim_state_person (one state a query); B's seats
-    by ix_claim_body (migration 97, the body expression `CLAIM_BODY`); the persons' seats by
-    ix_claim_person; the classes by their bodies (ix_claim_body) and class ids; the certificates
-    by ix_claim_certificate. Seats come back ordered by claim pk
-    (the full read comes in table order: the same on SQLite, where the table is read by rowid).
+    no waiting claim (`Around.exact` drops them).
+
+    The queries, each by an index, IN lists of at most IN_LIST values: the waiting claims by
+    ix_claim_state_person, one state a query; B's seats by ix_claim_body (migration 97: the body
+    expression `CLAIM_BODY`, partial on `HAS_BODY`, so the years of individual claims are not in
+    it); the persons' seats by ix_claim_person; the classes by their bodies (ix_claim_body) and
+    class ids; the certificates by ix_claim_certificate. Seats come back ordered by claim pk (the
+    full read comes in table order: the same on SQLite, where the table is read by rowid).
     """
     issuers = read_issuers(conn)
     seats: dict[int, Seat] = {}
@@ -364,7 +368,7 @@ def rosters_around_waiting(conn: Connection) -> Around:
     bodies = frozenset(s.organizer for s in waiting if s.organizer)
     evaluators = frozenset(s.issuer for s in waiting if s.issuer)
     for names in _chunks(bodies):
-        read(CLAIM_BODY.in_(names))
+        read(and_(HAS_BODY, CLAIM_BODY.in_(names)))
     persons = {s.person_id for s in seats.values() if s.organizer in bodies and s.class_id}
     around: list[Seat] = []
     for ids in _chunks(persons):
@@ -374,7 +378,7 @@ def rosters_around_waiting(conn: Connection) -> Around:
     for names in _chunks({k[0] for k in touched}):  # by their bodies; the bodies' other classes are not kept
         class_ids = sorted({k[2] for k in touched if k[0] in names})
         for start in range(0, len(class_ids), IN_LIST):
-            read(and_(CLAIM_BODY.in_(names), CLAIM.c.class_id.in_(class_ids[start:start + IN_LIST])),
+            read(and_(HAS_BODY, CLAIM_BODY.in_(names), CLAIM.c.class_id.in_(class_ids[start:start + IN_LIST])),
                  lambda s: (s.organizer, s.policy, s.class_id) in touched)
     numbers = {n for n, i in issuers.items() if i in evaluators}
     for chunk in _chunks(numbers):
