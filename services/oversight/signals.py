@@ -290,16 +290,18 @@ def _seat(r: Any, issuers: dict[str, str]) -> Seat | None:
                 r.id, r.kind, r.state, r.filed_on, issuer, r.certificate_date)
 
 
+def _may_sit(issuers: dict[str, str]) -> Any:
+    """only claims a signal can look at: with a training body, or a certificate when a registry is loaded"""
+    return or_(CLAIM.c.organizer.is_not(None), CLAIM.c.payee_type == "institution",
+               CLAIM.c.certificate_no.is_not(None) if issuers else false())
+
+
 def read_rosters(conn: Connection) -> list[Seat]:
     """Every claim with a training body or a certificate the registry knows the issuer of; the
     body is the claim's organizer, else its institution payee. The full read: `claims report
     oversight`; the night's scan reads `rosters_around_waiting`."""
     issuers = read_issuers(conn)
-    query = select(*SEAT_COLUMNS).where(
-        CLAIM.c.state != "withdrawn",
-        # only claims a signal can look at: with a training body, or a certificate when a registry is loaded
-        or_(CLAIM.c.organizer.is_not(None), CLAIM.c.payee_type == "institution",
-            CLAIM.c.certificate_no.is_not(None) if issuers else false()))
+    query = select(*SEAT_COLUMNS).where(CLAIM.c.state != "withdrawn", _may_sit(issuers))
     seats = []
     for r in conn.execute(query.execution_options(yield_per=chunk_size())):
         if (seat := _seat(r, issuers)) is not None:
@@ -352,11 +354,12 @@ def rosters_around_waiting(conn: Connection) -> Around:
     full read comes in table order: the same on SQLite, where the table is read by rowid).
     """
     issuers = read_issuers(conn)
+    may_sit = _may_sit(issuers)
     seats: dict[int, Seat] = {}
 
     def read(where: Any, keep: Callable[[Seat], bool] = lambda s: True) -> list[Seat]:
         found = []
-        for r in conn.execute(select(*SEAT_COLUMNS).where(CLAIM.c.state != "withdrawn", where)
+        for r in conn.execute(select(*SEAT_COLUMNS).where(CLAIM.c.state != "withdrawn", where, may_sit)
                               .execution_options(yield_per=chunk_size())):
             if (seat := _seat(r, issuers)) is not None and keep(seat):
                 found.append(seat)
