@@ -28,14 +28,12 @@ from sqlalchemy import (
     insert,
     literal,
     select,
-    type_coerce,
     update,
 )
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.schema import CreateTable
 
 from models.audit_hash import money_value
-from models.money import Money
 from models.tables import CLAIM, EVENT
 from services.access.actors import Actor
 from services.crash_drill import checkpoint
@@ -170,29 +168,6 @@ _READ_CHUNK = 10_000
 _EVENT_ONLY = frozenset(EVENT_ONLY_MONEY)
 
 
-_FEN_TEXTS: dict[int, str] = {}
-
-
-def _fen_text(fen: int | None) -> str:
-    """`money_value` of a Money column read as its stored fen (no Decimal made per value)."""
-    if fen is None:
-        return ""
-    found = _FEN_TEXTS.get(fen)
-    if found is None:
-        if type(fen) is not int:  # a value written by hand into the column (SQLite keeps what it is given)
-            return _fen_text(int(fen))
-        whole, cents = divmod(-fen if fen < 0 else fen, 100)
-        found = f"{'-' if fen < 0 else ''}{whole}.{cents:02d}"
-        if len(_FEN_TEXTS) < 100_000:
-            _FEN_TEXTS[fen] = found
-    return found
-
-
-def _plain_text(value: Any) -> str:
-    return "" if value is None else str(value)
-
-
-_MONEY_TEXT = tuple(_fen_text if isinstance(CLAIM.c[name].type, Money) else _plain_text for name in MONEY_FIELDS)
 _EVENT_ONLY_AT = tuple(name in _EVENT_ONLY for name in MONEY_FIELDS)
 _FIELD_COUNT = len(MONEY_FIELDS)
 
@@ -208,40 +183,29 @@ class _Now:
     recorded: list[str] | None
 
 
-def _money_now(conn: Connection, pks: list[int]) -> dict[int, _Now]:
-    """The chunk's claims' money columns, sequence and head as the database holds them now, with the
-    money their last event recorded — one SELECT per 10,000 claims, inside the chunk's transaction,
-    the last event found by its unique (claim_pk, seq). Money columns are read as stored fen."""
-    columns = [CLAIM.c.id, CLAIM.c.event_seq, CLAIM.c.event_head,
-               *(type_coerce(CLAIM.c[n], BigInteger) if isinstance(CLAIM.c[n].type, Money) else CLAIM.c[n]
-                 for n in MONEY_FIELDS),
-               EVENT.c.version, EVENT.c.money]
-    last = CLAIM.outerjoin(EVENT, and_(EVENT.c.claim_pk == CLAIM.c.id, EVENT.c.seq == CLAIM.c.event_seq))
-    texts = _MONEY_TEXT
-    found: dict[int, _Now] = {}
-    for start in range(0, len(pks), _READ_CHUNK):
-        for row in conn.execute(select(*columns).select_from(last)
-                                .where(CLAIM.c.id.in_(pks[start:start + _READ_CHUNK]))):
-            money = [text(value) for text, value in zip(texts, row[3:3 + _FIELD_COUNT], strict=True)]
-            recorded = None
-            if row[-2] == 2:
-                recorded = (row[-1] or "").split("|")
-                recorded += [""] * (_FIELD_COUNT - len(recorded))
-            found[row[0]] = _Now(row[1], row[2], money, recorded)
-    return found
-
-
 def now_of(row: Any) -> _Now:
-    """`_Now` of a claim row a step read inside the chunk's transaction with
-    `services.nightly.base.chunk_columns` (money as Decimal, the last event's format and money
-    beside the claim's columns) — the step's own read, so `write_moves` need not read the claims
-    again."""
-    money = [money_value(getattr(row, name)) for name in MONEY_FIELDS]
+    """`_Now` of a claim row read inside the chunk's transaction with its money columns, its
+    `event_seq` and `event_head`, and its last event's `head_version` and `head_money` (a step's
+    own read, `services.nightly.base.chunk_columns`, so `write_moves` need not read it again)."""
     recorded = None
     if row.head_version == 2:
         recorded = (row.head_money or "").split("|")
         recorded += [""] * (_FIELD_COUNT - len(recorded))
-    return _Now(row.event_seq, row.event_head, money, recorded)
+    return _Now(row.event_seq, row.event_head, [money_value(getattr(row, name)) for name in MONEY_FIELDS], recorded)
+
+
+def _money_now(conn: Connection, pks: list[int]) -> dict[int, _Now]:
+    """`now_of` the claims not read by the caller — one SELECT per 10,000 claims, inside the chunk's
+    transaction, the last event found by its unique (claim_pk, seq)."""
+    columns = [CLAIM.c.id, CLAIM.c.event_seq, CLAIM.c.event_head, *(CLAIM.c[n] for n in MONEY_FIELDS),
+               EVENT.c.version.label("head_version"), EVENT.c.money.label("head_money")]
+    last = CLAIM.outerjoin(EVENT, and_(EVENT.c.claim_pk == CLAIM.c.id, EVENT.c.seq == CLAIM.c.event_seq))
+    found: dict[int, _Now] = {}
+    for start in range(0, len(pks), _READ_CHUNK):
+        for row in conn.execute(select(*columns).select_from(last)
+                                .where(CLAIM.c.id.in_(pks[start:start + _READ_CHUNK]))):
+            found[row.id] = now_of(row)
+    return found
 
 
 def _money_after(move: Move, now: _Now) -> list[str]:
