@@ -5,6 +5,7 @@ claim by claim (streamed)."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from itertools import zip_longest
 from pathlib import Path
 from typing import Any
@@ -71,22 +72,37 @@ def _bag_of_rows(engine: Engine, sql: str) -> tuple[int, int]:
     return count, total
 
 
+def _file_lines(path: Path) -> Iterator[bytes]:
+    """A payment file's lines, header first, streamed; in a batch file (last column 批次号) each
+    line without that column: both sides number their batches, the rows compared are the orders."""
+    with path.open("rb") as handle:
+        header = handle.readline().rstrip(b"\r\n")
+        if not header:
+            return
+        batched = header.rstrip().endswith("批次号".encode())
+        yield header.rsplit(b",", 1)[0] if batched else header
+        for raw in handle:
+            line = raw.rstrip(b"\r\n")
+            yield line.rsplit(b",", 1)[0] if batched else line
+
+
+def _day(path: Path) -> str:
+    return path.name.removeprefix("payments-")[:10]
+
+
 def _bags_by_day(directory: Path) -> dict[str, tuple[bytes, int, int]]:
     """Per business day: the first header, the rows and their hash sum (as `_by_day` reads them),
     streamed file by file."""
     days: dict[str, tuple[bytes, int, int]] = {}
     for path in sorted(directory.glob("payments-*.csv")):
-        day = path.name.removeprefix("payments-")[:10]
-        with path.open("rb") as handle:
-            header = handle.readline().rstrip(b"\r\n")
-            batched = header.rstrip().endswith("批次号".encode())
-            count = total = 0
-            for raw in handle:
-                line = raw.rstrip(b"\r\n")
-                total = (total + _line_hash(line.rsplit(b",", 1)[0] if batched else line)) % (1 << 64)
-                count += 1
-        first, rows, sums = days.get(day, ((header.rsplit(b",", 1)[0] if batched else header), 0, 0))
-        days[day] = (first, rows + count, (sums + total) % (1 << 64))
+        lines = _file_lines(path)
+        header = next(lines, b"")
+        count = total = 0
+        for line in lines:
+            total = (total + _line_hash(line)) % (1 << 64)
+            count += 1
+        first, rows, sums = days.get(_day(path), (header, 0, 0))
+        days[_day(path)] = (first, rows + count, (sums + total) % (1 << 64))
     return days
 
 
@@ -96,13 +112,8 @@ def _by_day(directory: Path) -> dict[str, list[bytes]]:
     rows compared are the orders without the batch id."""
     days: dict[str, list[bytes]] = {}
     for path in sorted(directory.glob("payments-*.csv")):
-        day = path.name.removeprefix("payments-")[:10]
-        lines = path.read_bytes().splitlines()
-        batched = lines[:1] and lines[0].rstrip().endswith("批次号".encode())
-        if batched:
-            lines = [line.rsplit(b",", 1)[0] for line in lines]
-        header, rows = lines[:1], lines[1:]
-        days.setdefault(day, list(header)).extend(rows)
+        lines = list(_file_lines(path))
+        days.setdefault(_day(path), lines[:1]).extend(lines[1:])
     return days
 
 
