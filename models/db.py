@@ -6,6 +6,7 @@ The unit of work is a core transaction, `with engine.begin() as conn:`, one per 
 
 from __future__ import annotations
 
+import hashlib
 import os
 from functools import lru_cache
 from typing import Any
@@ -60,7 +61,14 @@ def busy_seconds() -> float:
     return float(os.environ.get("CLAIMS_DB_BUSY_SECONDS", lock_timeout_seconds()))
 
 
+def _sha256_hex(text: str | None) -> str | None:
+    return None if text is None else hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # the audit chain's hash for the moves written in SQL (services/nightly/sql_moves.py);
+    # PostgreSQL has sha256 built in
+    dbapi_connection.create_function("sha256_hex", 1, _sha256_hex, deterministic=True)
     cursor = dbapi_connection.cursor()
     cursor.execute(f"PRAGMA page_size={SQLITE_PAGE_BYTES}")
     cursor.execute("PRAGMA journal_mode=WAL")

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, and_, or_, true
+from sqlalchemy import Connection, String, and_, cast, or_, true
+from sqlalchemy.sql.elements import ColumnElement
 
 from services.nightly.base import CLAIM, MOVE_COLUMNS, ZERO, Batch, Run
+from services.nightly.sql_moves import SqlMove
 from services.settings import ANY, Settings
 from states.lifecycle import sources
 
@@ -31,6 +33,12 @@ def source(run: Run, settings: Settings) -> Any:
     exempt = _exempt(settings)
     ready = inspected if exempt is None else or_(inspected, exempt)
     return and_(CLAIM.c.state.in_(sources("pass_inspection", "fail_inspection")), ready)
+
+
+def sql_moves(conn: Connection, run: Run, settings: Settings, chunk: ColumnElement[bool]) -> list[SqlMove]:
+    """A passed inspection moves by the table alone; a failed one owes money back (`decide`)."""
+    return [SqlMove("pass_inspection", CLAIM.c.inspection_result == "pass",
+                    reason="on-site inspection passed on " + cast(CLAIM.c.inspected_on, String))]
 
 
 def decide(conn: Connection, rows: list[Any], batch: Batch) -> None:

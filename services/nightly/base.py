@@ -2,7 +2,9 @@
 `Batch` that gathers a chunk's moves, payment rows and set-asides and writes them in bulk.
 
 A step module provides `STEP`, `source(run, settings)` (the SQL condition for its claims) and
-`decide(conn, rows, batch)`; `make_step` turns it into the (PartitionFn, ChunkFn) pair.
+`decide(conn, rows, batch)`; `make_step` turns it into the (PartitionFn, ChunkFn) pair. A step
+some of whose moves the lifecycle table decides alone also provides `sql_moves(conn, run, settings,
+chunk)`, a list of `SqlMove`s written in SQL before `decide` sees the rest (services/nightly/sql_moves.py).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from services.nightly.grants import person_order
 from services.nightly.lease import fence
 from services.nightly.moves import MONEY_FIELDS, Move, event_hash, execute_many, now_of, plan_move, write_moves
 from services.nightly.rulebook import BadFacts, Rules, load_rulebook
+from services.nightly.sql_moves import move_in_sql
 from services.nightly.steps import ChunkFn, Partition, PartitionFn, StepResult
 from services.settings import Settings, load_settings
 
@@ -75,6 +78,7 @@ class StepModule(Protocol):
     def source(self, run: Run, settings: Settings) -> Any: ...
 
     def decide(self, conn: Connection, rows: list[Any], batch: Batch) -> None: ...
+
 
 
 @dataclass
@@ -216,24 +220,29 @@ def person_partitions(engine: Engine, module: StepModule, run: Run, size: int,
 
 def run_chunk(engine: Engine, module: StepModule, partition: Partition, run: Run,
               settings: Settings | None = None) -> StepResult:
-    """One partition of one step in one transaction: one SELECT, decide, bulk writes."""
+    """One partition of one step in one transaction: the moves the lifecycle table decides alone
+    written in SQL (a step's `sql_moves`), then one SELECT of the rest, decide, bulk writes."""
     settings = settings or load_settings()
     result = StepResult(module.STEP, chunks=1)
     checkpoint(f"{module.STEP}.chunk_start")
     with money_transaction(engine) as conn:  # fenced: a stalled run whose lease was taken over stops here
+        chunk = and_(CLAIM.c.person_key >= partition.lo, CLAIM.c.person_key < partition.hi,
+                     _where(module, run, settings))
+        moved_in_sql = 0
+        if (planned := getattr(module, "sql_moves", None)) is not None:
+            for move in planned(conn, run, settings, chunk):
+                moved_in_sql += move_in_sql(conn, chunk, move, result, actor=run.actor, on=run.as_of,
+                                            run_id=run.run_id)
         columns = getattr(module, "COLUMNS", STEP_COLUMNS)
-        rows = plain_rows(conn.execute(
-            select(*chunk_columns(columns)).select_from(LAST_EVENT)
-            .where(CLAIM.c.person_key >= partition.lo, CLAIM.c.person_key < partition.hi,
-                   _where(module, run, settings))
-        ))
+        rows = plain_rows(conn.execute(select(*chunk_columns(columns)).select_from(LAST_EVENT).where(chunk)))
         rows.sort(key=person_order)
-        result.claims_seen = len(rows)
+        result.claims_seen = moved_in_sql + len(rows)
         if rows:
             batch = Batch(run, settings, result, read={row.id: row for row in rows})
             module.decide(conn, rows, batch)
             checkpoint(f"{module.STEP}.before_flush")
             batch.flush(conn)
+        if rows or moved_in_sql:
             fence(conn)
             checkpoint(f"{module.STEP}.before_commit")
     return result
