@@ -168,30 +168,34 @@ _READ_CHUNK = 10_000
 _EVENT_ONLY = frozenset(EVENT_ONLY_MONEY)
 
 
-_EVENT_ONLY_AT = tuple(name in _EVENT_ONLY for name in MONEY_FIELDS)
+_OTHER_MONEY = tuple((index, name) for index, name in enumerate(MONEY_FIELDS) if name not in _EVENT_ONLY)
+"""the money columns that may change without an event, by position: taken as the claim holds them"""
 _FIELD_COUNT = len(MONEY_FIELDS)
 
 
 @dataclass(slots=True)
 class _Now:
-    """A claim as the database holds it inside the chunk's transaction: its sequence and head, its
-    money columns as hashed text, and the money texts its last event recorded (format 2), if any."""
+    """A claim as the database holds it inside the chunk's transaction, for the snapshot its next event
+    hashes: its sequence and head, and its money as hashed text — the columns that change only with an
+    event (`EVENT_ONLY_MONEY`) as its last event recorded them when that event recorded money (format 2),
+    the others as the claim holds them."""
 
     event_seq: int
     event_head: str
     money: list[str]
-    recorded: list[str] | None
 
 
 def now_of(row: Any) -> _Now:
     """`_Now` of a claim row read inside the chunk's transaction with its money columns, its
     `event_seq` and `event_head`, and its last event's `head_version` and `head_money` (a step's
     own read, `services.nightly.base.chunk_columns`, so `write_moves` need not read it again)."""
-    recorded = None
-    if row.head_version == 2:
-        recorded = (row.head_money or "").split("|")
-        recorded += [""] * (_FIELD_COUNT - len(recorded))
-    return _Now(row.event_seq, row.event_head, [money_value(getattr(row, name)) for name in MONEY_FIELDS], recorded)
+    if row.head_version != 2:
+        return _Now(row.event_seq, row.event_head, [money_value(getattr(row, name)) for name in MONEY_FIELDS])
+    money = (row.head_money or "").split("|")
+    money += [""] * (_FIELD_COUNT - len(money))
+    for index, name in _OTHER_MONEY:
+        money[index] = money_value(getattr(row, name))
+    return _Now(row.event_seq, row.event_head, money)
 
 
 def _money_now(conn: Connection, pks: list[int]) -> dict[int, _Now]:
@@ -209,16 +213,10 @@ def _money_now(conn: Connection, pks: list[int]) -> dict[int, _Now]:
 
 
 def _money_after(move: Move, now: _Now) -> list[str]:
-    """The snapshot a move's event hashes: the columns the move sets; the other money columns that
-    change only with an event (`EVENT_ONLY_MONEY`) as the claim's last event recorded them, when it
-    recorded money (format 2) — so an edit by hand since that event is not taken into the chain but
-    stays a difference `claims audit verify` names; the rest as the claim holds them now."""
+    """The snapshot a move's event hashes: the columns the move sets, the rest as `now` holds them —
+    so an edit by hand of a column that changes only with an event is not taken into the chain but
+    stays a difference `claims audit verify` names."""
     values = list(now.money)
-    recorded = now.recorded
-    if recorded is not None:
-        for index, event_only in enumerate(_EVENT_ONLY_AT):
-            if event_only:
-                values[index] = recorded[index]
     changes = move.changes
     if changes:
         for index, name in enumerate(MONEY_FIELDS):
@@ -261,7 +259,7 @@ def write_moves(conn: Connection, moves: Sequence[Move], *, actor: Actor, on: da
         money = "|".join(after)
         digest = event_hash_v2(head, move.claim_pk, move.seq + 1, move.from_state, move.to_state,
                                move.trigger, name, role, on, run_id, move.reason, money)
-        current[move.claim_pk] = _Now(move.seq + 1, digest, after, after)
+        current[move.claim_pk] = _Now(move.seq + 1, digest, after)
         columns = tuple(sorted(move.changes))
         group = groups.get(columns)
         if group is None:
