@@ -3,8 +3,9 @@
 A task runs one partition (a few thousand claims, one transaction) and retries on database
 I/O; every step is idempotent in the database, so a retried chunk or a re-run night finds its
 own finished work and does nothing twice. The flow holds the database's nightly lease, and
-publishes what operations staff see: a progress artifact updated per chunk, the night's
-summary table, the day's new postings (masked) and logs that name claims by claim id only.
+publishes what operations staff see: a progress artifact updated as partitions finish (at most
+once a second), the night's summary table, the day's new postings (masked) and logs that name
+claims by claim id only.
 
 With `hosts=N` the night's partitions are not run here: the flow starts N runs of the
 `nightly-worker` deployment (flows/nightly_worker.py, one per worker host of the process pool)
@@ -78,6 +79,9 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
 SET_ASIDE_LOGGED = 200
+PROGRESS_EVERY_SECONDS = 1.0
+"""the progress artifact is updated after a partition at most this often, and when a step ends: an
+update is a call to the Prefect API, and a night of a province has thousands of partitions"""
 """set-aside claims named one per log line; beyond that the log points to `claims failed`"""
 
 
@@ -493,18 +497,21 @@ def _night(as_of: date, url: str, engine: Engine, run_id: str | None, logger: An
             _tell(ChunkProgress(step, 0, len(parts), None))
 
             succeeded = [0]
+            shown = [time.monotonic()]
 
             def on_done(done: int, result: StepResult | None, error: str | None,
                         step: str = step, number: int = number, total: int = len(parts),
-                        succeeded: list[int] = succeeded) -> None:
+                        succeeded: list[int] = succeeded, shown: list[float] = shown) -> None:
                 if error is None:
                     succeeded[0] += 1
-                share = (number + succeeded[0] / total) / len(STEP_ORDER) * 100
                 lost = done - succeeded[0]
-                update_progress_artifact(
-                    artifact_id=progress_id, progress=share,
-                    description=f"nightly-{as_of}: {step} {succeeded[0]}/{total}"
-                                + (f", {lost} failed" if lost else ""))
+                now = time.monotonic()
+                if lost or now - shown[0] >= PROGRESS_EVERY_SECONDS:
+                    shown[0] = now
+                    update_progress_artifact(
+                        artifact_id=progress_id, progress=(number + succeeded[0] / total) / len(STEP_ORDER) * 100,
+                        description=f"nightly-{as_of}: {step} {succeeded[0]}/{total}"
+                                    + (f", {lost} failed" if lost else ""))
                 _tell(ChunkProgress(step, done, total, result, error))
 
             merged, errors = _run_step(step, parts, url, as_of, run_id, parallel, on_done)
