@@ -24,16 +24,17 @@ LOOKUP_COLUMNS = [c for c in CLAIM.c if c.name not in ("citations", "decision_tr
 
 
 def find_claims(conn: Connection, refs: Iterable[tuple[str, str | None]],
-                columns: Sequence[Any] | None = None) -> dict[tuple[str, str | None], list[Row[Any]]]:
+                columns: Sequence[Any] | None = None,
+                source: Any = CLAIM) -> dict[tuple[str, str | None], list[Row[Any]]]:
     """Rows for each (claim_id, policy-or-None) in one query per 500 references (`columns`, by
-    default LOOKUP_COLUMNS)."""
+    default LOOKUP_COLUMNS, from `source`: the claim table or a join of it)."""
     wanted = list(dict.fromkeys(refs))
     cols = list(columns) if columns is not None else LOOKUP_COLUMNS
     found: dict[tuple[str, str | None], list[Row[Any]]] = defaultdict(list)
     for start in range(0, len(wanted), 500):
         part = wanted[start:start + 500]
         ids = {claim_id for claim_id, _ in part}
-        rows = conn.execute(select(*cols).where(CLAIM.c.claim_id.in_(ids))).all()
+        rows = conn.execute(select(*cols).select_from(source).where(CLAIM.c.claim_id.in_(ids))).all()
         by_id: dict[str, list[Row[Any]]] = defaultdict(list)
         for row in rows:
             by_id[row.claim_id].append(row)

@@ -23,8 +23,8 @@ from models.tables import COMPLETION, INSPECTION
 from rules.record import LEVELS
 from services.access.actors import Actor, normalise
 from services.access.roles import check_role
-from services.lookup import find_claims
-from services.nightly.moves import plan_move, write_moves
+from services.lookup import LOOKUP_COLUMNS, find_claims
+from services.nightly.moves import LAST_EVENT, LAST_EVENT_COLUMNS, now_of, plan_move, write_moves
 from services.settings import chunk_size
 from states.lifecycle import IllegalTransition, sources
 
@@ -104,10 +104,16 @@ def _chunks(rows: Iterable[tuple[int, Mapping[str, Any]]]) -> Iterable[list[tupl
         yield batch
 
 
+def _as_read(claims: list[Any]) -> dict[int, Any]:
+    """the claims as this transaction read them, for `write_moves`"""
+    return {claim.id: now_of(claim) for claim in claims}
+
+
 def _resolve(conn: Any, batch: list[tuple[int, Mapping[str, Any]]], report: RecordReport,
              allowed: tuple[str, ...], what: str) -> list[tuple[int, Mapping[str, Any], Any]]:
     refs = [(_text(raw, "claim_id") or "", _policy(_text(raw, "policy"))) for _, raw in batch]
-    found = find_claims(conn, refs)
+    # with each claim's last event, so its move is hashed without reading the claim again
+    found = find_claims(conn, refs, [*LOOKUP_COLUMNS, *LAST_EVENT_COLUMNS], LAST_EVENT)
     resolved = []
     for (number, raw), ref in zip(batch, refs, strict=True):
         claim_id = ref[0]
@@ -141,7 +147,9 @@ def record_inspections(engine: Engine, rows: Iterable[tuple[int, Mapping[str, An
         with engine.begin() as conn:
             inserts: list[dict[str, Any]] = []
             moves = []
-            for number, raw, claim in _resolve(conn, batch, report, INSPECTABLE, "roster.state_inspection"):
+            resolved = _resolve(conn, batch, report, INSPECTABLE, "roster.state_inspection")
+            claims = [claim for _, _, claim in resolved]
+            for number, raw, claim in resolved:
                 errors: list[str] = []
                 day = _date(raw, "inspected_on", errors) or (None if errors else on)
                 result = _result(raw, errors)
@@ -165,7 +173,8 @@ def record_inspections(engine: Engine, rows: Iterable[tuple[int, Mapping[str, An
                                        inspection_result=result, inspected_on=day))
             if inserts:
                 conn.execute(insert(INSPECTION), inserts)
-                write_moves(conn, moves, actor=actor, on=on or max(i["inspected_on"] for i in inserts))
+                write_moves(conn, moves, actor=actor, on=on or max(i["inspected_on"] for i in inserts),
+                            known=_as_read(claims))
             report.recorded += len(inserts)
     return report
 
@@ -180,7 +189,9 @@ def record_completions(engine: Engine, rows: Iterable[tuple[int, Mapping[str, An
         with engine.begin() as conn:
             inserts: list[dict[str, Any]] = []
             moves = []
-            for number, raw, claim in _resolve(conn, batch, report, COMPLETABLE, "roster.state_completion"):
+            resolved = _resolve(conn, batch, report, COMPLETABLE, "roster.state_completion")
+            claims = [claim for _, _, claim in resolved]
+            for number, raw, claim in resolved:
                 errors: list[str] = []
                 result = _result(raw, errors)
                 certificate_date = _date(raw, "certificate_date", errors)
@@ -221,6 +232,6 @@ def record_completions(engine: Engine, rows: Iterable[tuple[int, Mapping[str, An
                     inserts.pop()
             if inserts:
                 conn.execute(insert(COMPLETION), inserts)
-                write_moves(conn, moves, actor=actor, on=on, run_id=run_id)
+                write_moves(conn, moves, actor=actor, on=on, run_id=run_id, known=_as_read(claims))
             report.recorded += len(inserts)
     return report

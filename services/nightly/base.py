@@ -20,7 +20,7 @@ from typing import Any, Protocol
 from sqlalchemy import Connection, Engine, and_, bindparam, func, insert, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
-from models.tables import CLAIM, EVENT
+from models.tables import CLAIM
 from rules.decision import Decision, Grant
 from services.access.actors import SYSTEM, Actor
 from services.crash_drill import checkpoint
@@ -29,7 +29,17 @@ from services.money.payments import PAYMENT
 from services.money.recovery import recovery_rows
 from services.nightly.grants import person_order
 from services.nightly.lease import fence
-from services.nightly.moves import MONEY_FIELDS, Move, event_hash, execute_many, now_of, plan_move, write_moves
+from services.nightly.moves import (
+    LAST_EVENT,
+    LAST_EVENT_COLUMNS,
+    MONEY_FIELDS,
+    Move,
+    event_hash,
+    execute_many,
+    now_of,
+    plan_move,
+    write_moves,
+)
 from services.nightly.rulebook import BadFacts, Rules, load_rulebook
 from services.nightly.sql_moves import move_in_sql
 from services.nightly.steps import ChunkFn, Partition, PartitionFn, StepResult
@@ -48,16 +58,12 @@ MOVE_COLUMNS = [CLAIM.c[name] for name in (
 that reads no more declares `COLUMNS = MOVE_COLUMNS + [...]`"""
 
 
-LAST_EVENT = CLAIM.outerjoin(EVENT, and_(EVENT.c.claim_pk == CLAIM.c.id, EVENT.c.seq == CLAIM.c.event_seq))
-"""a claim with its last event (found by the event's unique (claim_pk, seq)): the chunk's read"""
-
-
 def chunk_columns(columns: list[Any]) -> list[ColumnElement[Any]]:
     """What a chunk reads: the step's columns, the money columns its events hash, and its last
     event's format and money — so its moves are written without reading the claims again."""
     have = {c.name for c in columns}
     return [*columns, *(CLAIM.c[name] for name in ("event_seq", "event_head", *MONEY_FIELDS) if name not in have),
-            EVENT.c.version.label("head_version"), EVENT.c.money.label("head_money")]
+            *LAST_EVENT_COLUMNS]
 
 
 @dataclass(frozen=True)

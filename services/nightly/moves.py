@@ -198,15 +198,20 @@ def now_of(row: Any) -> _Now:
     return _Now(row.event_seq, row.event_head, money)
 
 
+LAST_EVENT = CLAIM.outerjoin(EVENT, and_(EVENT.c.claim_pk == CLAIM.c.id, EVENT.c.seq == CLAIM.c.event_seq))
+"""a claim with its last event (found by the event's unique (claim_pk, seq))"""
+LAST_EVENT_COLUMNS = (EVENT.c.version.label("head_version"), EVENT.c.money.label("head_money"))
+"""what `now_of` needs of a claim's last event, read with the claim through `LAST_EVENT`"""
+
+
 def _money_now(conn: Connection, pks: list[int]) -> dict[int, _Now]:
     """`now_of` the claims not read by the caller — one SELECT per 10,000 claims, inside the chunk's
     transaction, the last event found by its unique (claim_pk, seq)."""
     columns = [CLAIM.c.id, CLAIM.c.event_seq, CLAIM.c.event_head, *(CLAIM.c[n] for n in MONEY_FIELDS),
-               EVENT.c.version.label("head_version"), EVENT.c.money.label("head_money")]
-    last = CLAIM.outerjoin(EVENT, and_(EVENT.c.claim_pk == CLAIM.c.id, EVENT.c.seq == CLAIM.c.event_seq))
+               *LAST_EVENT_COLUMNS]
     found: dict[int, _Now] = {}
     for start in range(0, len(pks), _READ_CHUNK):
-        for row in conn.execute(select(*columns).select_from(last)
+        for row in conn.execute(select(*columns).select_from(LAST_EVENT)
                                 .where(CLAIM.c.id.in_(pks[start:start + _READ_CHUNK]))):
             found[row.id] = now_of(row)
     return found
