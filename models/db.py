@@ -6,8 +6,10 @@ The unit of work is a core transaction, `with engine.begin() as conn:`, one per 
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import os
+import weakref
 from functools import lru_cache
 from typing import Any
 
@@ -78,6 +80,19 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+_SQLITE_ENGINES: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_sqlite_files() -> None:
+    """Close every SQLite engine's connections at exit, not leave them to interpreter teardown
+    (which skips a connection holding a user function, such as sha256_hex): the last connection to
+    close checkpoints the WAL into the file and removes it, so a copy of the file alone is the
+    whole database."""
+    for engine in list(_SQLITE_ENGINES):
+        engine.dispose()
+
+
 def make_engine(url: str | None = None) -> Engine:
     url = url or database_url()
     if url.startswith("postgresql://"):
@@ -85,6 +100,7 @@ def make_engine(url: str | None = None) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": busy_seconds()})
         event.listen(engine, "connect", _sqlite_pragmas)
+        _SQLITE_ENGINES.add(engine)
         return engine
     given = make_url(url).query.get("options")  # e.g. a search_path: kept, timeouts added
     given = given if isinstance(given, str) else " ".join(given or ())
