@@ -4,9 +4,9 @@ is checkpointed into the file and removed — a copy of the file alone is the wh
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
-import sqlite3
 from pathlib import Path
 
 SCRIPT = """
