@@ -15,6 +15,7 @@ from the database (services.nightly.leasing) for the same artifacts.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -174,6 +175,30 @@ def anchor(url: str, as_of: date, run_id: str | None) -> int | None:
     except Exception as exc:
         raise ChunkFailed(f"anchoring the audit log failed: {scrub(str(exc))}",
                           retryable=isinstance(exc, RETRYABLE)) from None
+
+
+class _ThreadTimeoutNotedOnce(logging.Filter):
+    """Prefect warns on every task run that its time limit cannot interrupt a blocking call in a
+    worker thread — a warning per partition, thousands a night, in the operators' log. The first of
+    each flow run is kept; the repeats say nothing new (docs/operations.md "Time limits")."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._runs: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if "running in a worker thread" not in str(record.msg):
+            return True
+        run = str(getattr(record, "flow_run_id", None))
+        if run in self._runs:
+            return False
+        if len(self._runs) > 1000:
+            self._runs.clear()
+        self._runs.add(run)
+        return True
+
+
+logging.getLogger("prefect.task_runs").addFilter(_ThreadTimeoutNotedOnce())
 
 
 def _with_retry_delays(io_task: Any) -> Any:
