@@ -261,6 +261,14 @@ def _claim_body_index(engine: Engine) -> None:
                           f"WHERE {HAS_BODY_SQL}"))
 
 
+def _claim_posting_window_index(engine: Engine) -> None:
+    # the night's postings artifact reads the claims of the windows opened that day; partial, so the
+    # import of a new claim (no window yet) writes nothing to it
+    with engine.begin() as conn:
+        conn.execute(text("CREATE INDEX IF NOT EXISTS ix_claim_posting_window ON claim (posting_window_id) "
+                          "WHERE posting_window_id IS NOT NULL"))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _initial),
     Migration(2, "index claim.claim_id", _index_claim_id),
@@ -279,6 +287,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(95, "the overrides and settings each night saw", _config_seen),
     Migration(96, "claims an institution signal set aside for a reviewer", _signal_holds),
     Migration(97, "index claims by their training body (the night's signal scan)", _claim_body_index),
+    Migration(98, "index claims by their posting window (the night's postings)", _claim_posting_window_index),
 )
 
 

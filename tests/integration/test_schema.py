@@ -181,7 +181,9 @@ def test_a_version_96_database_gains_the_claim_body_index_once_and_keeps_its_cla
     from tests.factories import claim_row, insert_claims
 
     engine = make_engine(db_url)
-    for migration in MIGRATIONS[:-1]:
+    for migration in MIGRATIONS:
+        if migration.version >= 97:
+            break
         migration.apply(engine)
         with Session(engine) as session:
             session.add(SchemaVersion(version=migration.version, name=migration.name))
@@ -191,14 +193,14 @@ def test_a_version_96_database_gains_the_claim_body_index_once_and_keeps_its_cla
         insert_claims(conn, claim_row("B1", organizer="甲"), claim_row("B3", organizer="乙"))
         insert_claims(conn, claim_row("B2", payee_type="institution", payee_id="91211400MA0000000X"),
                       claim_row("B4"))
-    assert [m.version for m in upgrade(engine)] == [97]
-    MIGRATIONS[-1].apply(engine)  # idempotent
+    assert [m.version for m in upgrade(engine)] == [97, 98]
+    next(m for m in MIGRATIONS if m.version == 97).apply(engine)  # idempotent
     assert upgrade(engine) == []
     listing = ("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'claim'"
                if engine.dialect.name == "sqlite" else
                "SELECT indexname FROM pg_indexes WHERE tablename = 'claim' AND schemaname = current_schema()")
     with engine.connect() as conn:
-        assert "ix_claim_body" in set(conn.execute(text(listing)).scalars())
+        assert {"ix_claim_body", "ix_claim_posting_window"} <= set(conn.execute(text(listing)).scalars())
         assert sorted(tuple(r) for r in conn.execute(select(CLAIM.c.claim_id, CLAIM_BODY))) == [
             ("B1", "甲"), ("B2", "91211400MA0000000X"), ("B3", "乙"), ("B4", None)]
     engine.dispose()
