@@ -165,6 +165,8 @@ def _seal_batches(conn: Connection, on: date, chunk: int) -> None:
         {"on": on, "on_text": on.isoformat(), "at": now()})
     conn.execute(text("INSERT INTO payment_batch_order (payment_id, batch_id, line) "
                       "SELECT payment_id, batch_id, line FROM floor_seal"))
+    conn.execute(text("UPDATE payment SET batch_id = floor_seal.batch_id FROM floor_seal "
+                      "WHERE payment.id = floor_seal.payment_id"))
     if conn.dialect.name == "postgresql":  # later inserts without an id (none here) would start after these
         conn.execute(text("SELECT setval(pg_get_serial_sequence('payment_batch', 'id'), "
                           "(SELECT MAX(id) FROM payment_batch))"))

@@ -810,6 +810,11 @@ MESSAGES.update({
               "{payee_type} {payee}) was changed after it was written (amount, payee or key)",
         "zh": "申报 {claim_id}（{policy}）拨付记录 id {payment}（{kind} 第{attempt}次，现为 {amount} 元付给 "
               "{payee_type} {payee}）写入后被修改（金额、收款人或键）"},
+    "audit.payment_batch": {
+        "en": "claim {claim_id} ({policy}) payment id {payment} ({kind} #{attempt}) notes batch {noted} but "
+              "payment_batch_order holds it in {sealed}: the order's batch mark was changed by hand",
+        "zh": "申报 {claim_id}（{policy}）拨付记录 id {payment}（{kind} 第{attempt}次）标注批次 {noted}，"
+              "但批次明细（payment_batch_order）记其在 {sealed}：批次标注被手工改动"},
     "audit.paid_mismatch": {
         "en": "claim {claim_id} ({policy}): {column} is {paid} but its {kind} payment rows add up to {rowed}",
         "zh": "申报 {claim_id}（{policy}）：{column} 为 {paid}，但其 {kind} 拨付记录合计为 {rowed}"},

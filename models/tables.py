@@ -237,6 +237,10 @@ class Payment(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     hash: str | None = Field(default=None, max_length=64,
                              description="sha256 of what is paid, to whom, under which key (moves.payment_hash)")
+    batch_id: int | None = Field(
+        default=None, description="the outbox batch the order was sealed in, as payment_batch_order holds it: "
+                                  "kept on the order so the orders in no batch are found by an index "
+                                  "(ix_payment_unbatched), not by walking every order ever sent")
 
 
 class PostingWindow(SQLModel, table=True):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, func, insert, select
@@ -13,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from models.tables import BATCH_ORDER, BATCH_RELEASE, HANDOVER, OUTBOX_BATCH, PAYMENT
 from services.money.outbox import seal_batches, write_copy
+from services.oversight.audit import verify
 from services.oversight.reconcile import reconcile
 from tests.factories import claim_row, insert_claims
 from tests.integration.services.conftest import FakeRules
@@ -111,6 +113,7 @@ def test_payments_sent_before_the_outbox_are_one_handed_over_batch_per_day_and_n
     with engine.begin() as conn:
         for table in (BATCH_RELEASE, HANDOVER, BATCH_ORDER, OUTBOX_BATCH):
             conn.execute(delete(table))
+        conn.execute(PAYMENT.update().values(batch_id=None))
     for path in payment_dir.glob("payments-*.csv"):
         path.rename(payment_dir / "payments-2020-06-01.csv")
     _adopt_sent_payments(engine)
@@ -127,3 +130,64 @@ def test_payments_sent_before_the_outbox_are_one_handed_over_batch_per_day_and_n
         assert conn.execute(select(func.count()).select_from(OUTBOX_BATCH)).scalar_one() == 1
     assert sorted(p.name for p in payment_dir.glob("payments-*.csv")) == ["payments-2020-06-01.csv"]
     assert reconcile(engine).holds
+    assert verify(engine).intact  # the adopted orders carry their batch's mark
+
+
+def test_each_order_notes_its_batch_the_unsent_are_found_by_index_and_a_changed_mark_is_named(
+        engine: Engine, rules: FakeRules, payment_dir: Path) -> None:
+    """payment.batch_id (migration 99) copies payment_batch_order's batch, so the outbox finds the
+    orders in no batch through ix_payment_unbatched instead of walking every order ever sent; the
+    copy never decides alone (an order whose mark was set by hand is still sealed once, by its
+    batch order row) and `claims audit verify` names a mark that disagrees."""
+    from sqlalchemy import event, update
+
+    with engine.begin() as conn:
+        insert_claims(conn, *(_advance(f"E{n}") for n in range(1, 6)))
+    night_then_release(engine, date(2020, 6, 1))
+    with engine.connect() as conn:
+        marks = conn.execute(select(PAYMENT.c.batch_id, BATCH_ORDER.c.batch_id)
+                             .join(BATCH_ORDER, BATCH_ORDER.c.payment_id == PAYMENT.c.id)).all()
+    assert len(marks) == 5 and all(noted == sealed for noted, sealed in marks)
+    assert verify(engine).intact
+
+    seen: list[tuple[str, Any]] = []
+
+    def remember(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
+        if statement.lstrip().upper().startswith("SELECT") and "payment.status ||" in statement:
+            seen.append((statement, parameters))  # the accepted orders in no batch (the ordered wait: few)
+
+    event.listen(engine, "before_cursor_execute", remember)
+    assert seal_batches(engine, date(2020, 6, 2)) == []
+    event.remove(engine, "before_cursor_execute", remember)
+    assert seen
+    with engine.connect() as conn:
+        for statement, parameters in seen:
+            if engine.dialect.name == "sqlite":
+                plan = [r[-1] for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)]
+                assert any("ix_payment_unbatched" in p for p in plan), (statement, plan)
+            else:
+                conn.exec_driver_sql("SET enable_seqscan = off")
+                plan = [r[0] for r in conn.exec_driver_sql("EXPLAIN " + statement, parameters)]
+                assert not any("ix_payment_status_day" in p or "Seq Scan on payment" in p for p in plan), plan
+
+    with engine.begin() as conn:  # by hand: one order's mark points at another batch
+        first = conn.execute(select(PAYMENT.c.id).order_by(PAYMENT.c.id).limit(1)).scalar_one()
+        conn.execute(update(PAYMENT).where(PAYMENT.c.id == first).values(batch_id=999))
+    problems = verify(engine).problems
+    assert len(problems) == 1 and f"payment id {first}" in problems[0] and "notes batch 999" in problems[0]
+
+
+def test_migration_99_marks_the_orders_already_in_batches(engine: Engine, rules: FakeRules, payment_dir: Path) -> None:
+    from models.schema import MIGRATIONS
+
+    with engine.begin() as conn:
+        insert_claims(conn, _advance("E1"), _advance("E2"))
+    night_then_release(engine, date(2020, 6, 1))
+    with engine.begin() as conn:  # as a database of version 98 holds them: batch orders, no marks
+        conn.execute(PAYMENT.update().values(batch_id=None))
+    assert not verify(engine).intact
+    migration = next(m for m in MIGRATIONS if m.version == 99)
+    migration.apply(engine)
+    migration.apply(engine)  # idempotent
+    assert verify(engine).intact
+    assert seal_batches(engine, date(2020, 6, 2)) == []  # marked: nothing sealed again
