@@ -240,10 +240,14 @@ def write_batches(engine: Engine, out_dir: Path, *, actor: str = OUTBOX_ACTOR) -
     written: the night's dispatch and a release (services/money/approval.py) both call it."""
     written: list[str] = []
     with engine.connect() as conn:
+        # the batches never handed over first, then which of those wait for a release: asked in one
+        # query, the planner probed every order of every batch ever sent for a release it waits for
         handed = exists().where(HANDOVER.c.batch_id == OUTBOX_BATCH.c.id, HANDOVER.c.is_copy.is_(False))
-        pending = list(conn.execute(select(OUTBOX_BATCH.c.id, OUTBOX_BATCH.c.file_name)
-                                    .where(~handed, ~awaiting_release(), OUTBOX_BATCH.c.rows > 0)
-                                    .order_by(OUTBOX_BATCH.c.id)))
+        unsent = list(conn.execute(select(OUTBOX_BATCH.c.id, OUTBOX_BATCH.c.file_name)
+                                   .where(~handed, OUTBOX_BATCH.c.rows > 0).order_by(OUTBOX_BATCH.c.id)))
+        waiting = set(conn.execute(select(OUTBOX_BATCH.c.id).where(
+            OUTBOX_BATCH.c.id.in_([b.id for b in unsent]), awaiting_release())).scalars()) if unsent else set()
+    pending = [batch for batch in unsent if batch.id not in waiting]
     for batch in pending:
         with engine.connect() as conn:
             rows = batch_rows(conn, batch.id)

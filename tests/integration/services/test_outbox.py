@@ -191,3 +191,25 @@ def test_migration_99_marks_the_orders_already_in_batches(engine: Engine, rules:
     migration.apply(engine)  # idempotent
     assert verify(engine).intact
     assert seal_batches(engine, date(2020, 6, 2)) == []  # marked: nothing sealed again
+
+
+def test_writing_batches_does_not_probe_the_orders_of_batches_already_handed_over(
+        engine: Engine, rules: FakeRules, payment_dir: Path) -> None:
+    """Every night and every release asks which batches to write: only the batches never handed
+    over are looked into for an order waiting for its release, not every order ever sent."""
+    from sqlalchemy import event
+
+    from services.money.outbox import write_batches
+
+    with engine.begin() as conn:
+        insert_claims(conn, *(_advance(f"E{n}") for n in range(1, 4)))
+    night_then_release(engine, date(2020, 6, 1))  # sealed, released, written, handed over
+    seen: list[str] = []
+
+    def remember(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", remember)
+    assert write_batches(engine, payment_dir) == []
+    event.remove(engine, "before_cursor_execute", remember)
+    assert seen and not any("payment_batch_order" in statement for statement in seen), seen
