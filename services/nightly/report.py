@@ -160,20 +160,25 @@ def _cell(value: object) -> str:
 
 def postings_markdown(engine: Engine, as_of: date, listed: int = POSTINGS_LISTED) -> str:
     """The claims whose public posting (公示) opened on `as_of`, identities masked."""
-    opened = (select(WINDOW.c.id, WINDOW.c.policy, WINDOW.c.closes_on)
-              .where(WINDOW.c.opened_on == as_of).subquery())
-    joined = CLAIM.join(opened, CLAIM.c.posting_window_id == opened.c.id)
     with engine.connect() as conn:
-        totals = conn.execute(
-            select(opened.c.policy, opened.c.closes_on, func.count(), func.sum(CLAIM.c.amount))
-            .select_from(joined).group_by(opened.c.policy, opened.c.closes_on)
-            .order_by(opened.c.policy)
-        ).all()
-        rows = conn.execute(
+        # the day's windows first, then their claims by ix_claim_posting_window (migration 98): a
+        # join sorted by claim lets SQLite walk every claim ever posted to skip the sort
+        windows = {w.id: w for w in conn.execute(select(WINDOW.c.id, WINDOW.c.policy, WINDOW.c.closes_on)
+                                                 .where(WINDOW.c.opened_on == as_of))}
+        ids = sorted(windows)
+        counted = conn.execute(
+            select(CLAIM.c.posting_window_id, func.count(), func.sum(CLAIM.c.amount))
+            .where(CLAIM.c.posting_window_id.in_(ids)).group_by(CLAIM.c.posting_window_id)
+        ).all() if ids else []
+        found = conn.execute(
             select(CLAIM.c.policy, CLAIM.c.claim_id, CLAIM.c.person_name, CLAIM.c.person_id,
-                   CLAIM.c.kind, CLAIM.c.amount, opened.c.closes_on)
-            .select_from(joined).order_by(CLAIM.c.policy, CLAIM.c.claim_id).limit(listed)
-        ).all()
+                   CLAIM.c.kind, CLAIM.c.amount, CLAIM.c.posting_window_id)
+            .where(CLAIM.c.posting_window_id.in_(ids))
+            .order_by(CLAIM.c.policy.concat(""), CLAIM.c.claim_id.concat("")).limit(listed)
+        ).all() if ids else []
+    # one window a policy a day (uq_posting_policy_day): a window's total is its policy's
+    totals = sorted((windows[window_id].policy, windows[window_id].closes_on, n, amount)
+                    for window_id, n, amount in counted)
     lines = [f"# 公示 — new postings on {as_of.isoformat()}", ""]
     if not totals:
         lines.append("No posting opened on this day.")
@@ -187,11 +192,11 @@ def postings_markdown(engine: Engine, as_of: date, listed: int = POSTINGS_LISTED
     lines += [
         f"| {r.policy} | {_cell(r.claim_id)} | {_cell(mask_name(r.person_name))} | "
         f"{mask_id(r.person_id)} | {r.kind} | {_yuan(r.amount or Decimal('0'))} | "
-        f"{r.closes_on.isoformat()} |"
-        for r in rows
+        f"{windows[r.posting_window_id].closes_on.isoformat()} |"
+        for r in found
     ]
-    if count > len(rows):
-        lines += ["", f"… and {count - len(rows)} more. The full notice: "
+    if count > len(found):
+        lines += ["", f"… and {count - len(found)} more. The full notice: "
                       f"`claims export posting --out notice.xlsx --from {as_of} --to {as_of}`."]
     return "\n".join(lines) + "\n"
 
