@@ -8,6 +8,7 @@ Both are idempotent: the same row again changes nothing.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -17,9 +18,9 @@ from sqlalchemy import Engine, insert
 
 from intake.headers import normal_header
 from intake.messages import msg
-from intake.validate import PARSERS, _Row, half_width
+from intake.validate import HIDDEN, PARSERS, _Row, half_width, looks_like_formula, show
 from intake.validate import _date as parse_date
-from models.tables import COMPLETION, INSPECTION
+from models.tables import CLAIM, COMPLETION, INSPECTION
 from rules.record import LEVELS
 from services.access.actors import Actor, normalise
 from services.access.roles import check_role
@@ -47,12 +48,51 @@ class RecordReport:
     problems: list[RowProblem] = field(default_factory=list)
 
 
+def _column_length(table: Any, name: str) -> int:
+    length = table.c[name].type.length
+    assert length is not None, f"{table.name}.{name} is a text column with a length"
+    return int(length)
+
+
 def _text(raw: Mapping[str, Any], name: str) -> str | None:
     value = raw.get(name)
     if value is None:
         return None
     text = str(value).strip()
     return text or None
+
+
+INVISIBLE = re.compile("[\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
+"""Zero-width and bidirectional characters: what a note may not hold (line breaks it may)."""
+
+_LIMITS = {"claim_id": _column_length(CLAIM, "claim_id"), "inspector": _column_length(INSPECTION, "inspector"),
+           "certificate_no": min(_column_length(CLAIM, "certificate_no"),
+                                 _column_length(COMPLETION, "certificate_no"))}
+"""the one-line texts a roster brings in, each at most its column's length"""
+
+
+def _screened(raw: Mapping[str, Any], name: str, problems: list[str]) -> str | None:
+    """A roster's text as the import screens a claim's: within its column, no formula, no line
+    break, tab or invisible character (a certificate number with a zero-width space is another
+    certificate to every comparison); a problem is added as 'field: message' and None returned."""
+    text = _text(raw, name)
+    if text is None:
+        return None
+    if name == "note":
+        hidden = INVISIBLE.search(text)
+    else:
+        if len(text) > _LIMITS[name]:
+            problems.append(f"{name}: " + msg("row.too_long", "en", length=len(text), limit=_LIMITS[name]))
+            return None
+        if looks_like_formula(text):
+            problems.append(f"{name}: " + msg("row.formula", "en", value=show(name, text)))
+            return None
+        hidden = HIDDEN.search(text)
+    if hidden:
+        problems.append(f"{name}: " + msg("row.hidden_char", "en", value=show(name, text),
+                                          code=f"{ord(hidden.group()):04X}"))
+        return None
+    return text
 
 
 def _date(raw: Mapping[str, Any], name: str, problems: list[str]) -> date | None:
@@ -111,12 +151,23 @@ def _as_read(claims: list[Any]) -> dict[int, Any]:
 
 def _resolve(conn: Any, batch: list[tuple[int, Mapping[str, Any]]], report: RecordReport,
              allowed: tuple[str, ...], what: str) -> list[tuple[int, Mapping[str, Any], Any]]:
-    refs = [(_text(raw, "claim_id") or "", _policy(_text(raw, "policy"))) for _, raw in batch]
+    refused: dict[int, list[str]] = {}
+    refs = []
+    for number, raw in batch:
+        problems: list[str] = []
+        claim_id = _screened(raw, "claim_id", problems) or ""
+        if problems:
+            refused[number] = problems
+        refs.append((claim_id, _policy(_text(raw, "policy"))))
     # with each claim's last event, so its move is hashed without reading the claim again
-    found = find_claims(conn, refs, [*LOOKUP_COLUMNS, *LAST_EVENT_COLUMNS], LAST_EVENT)
+    found = find_claims(conn, [ref for ref in refs if ref[0]], [*LOOKUP_COLUMNS, *LAST_EVENT_COLUMNS],
+                        LAST_EVENT)
     resolved = []
     for (number, raw), ref in zip(batch, refs, strict=True):
         claim_id = ref[0]
+        if number in refused:  # the id as typed is not shown raw: it may hold bidi characters
+            report.problems.extend(RowProblem(number, None, *p.split(": ", 1)) for p in refused[number])
+            continue
         if not claim_id:
             report.problems.append(RowProblem(number, None, "claim_id", msg("roster.missing", "en")))
             continue
@@ -153,7 +204,8 @@ def record_inspections(engine: Engine, rows: Iterable[tuple[int, Mapping[str, An
                 errors: list[str] = []
                 day = _date(raw, "inspected_on", errors) or (None if errors else on)
                 result = _result(raw, errors)
-                inspector = normalise(_text(raw, "inspector") or actor.name)
+                inspector = normalise(_screened(raw, "inspector", errors) or actor.name)
+                note = _screened(raw, "note", errors)
                 if day is None and not errors:
                     errors.append("inspected_on: " + msg("roster.no_day", "en"))
                 if errors:
@@ -165,7 +217,7 @@ def record_inspections(engine: Engine, rows: Iterable[tuple[int, Mapping[str, An
                     report.unchanged += 1
                     continue
                 inserts.append({"claim_pk": claim.id, "inspected_on": day, "inspector": inspector,
-                                "result": result, "note": _text(raw, "note"),
+                                "result": result, "note": note,
                                 "recorded_at": datetime.now(UTC)})
                 # an event in the chain: the acting actor (who loaded the file) and the file's inspector
                 moves.append(plan_move(claim, "record_inspection",
@@ -195,6 +247,7 @@ def record_completions(engine: Engine, rows: Iterable[tuple[int, Mapping[str, An
                 errors: list[str] = []
                 result = _result(raw, errors)
                 certificate_date = _date(raw, "certificate_date", errors)
+                certificate_no = _screened(raw, "certificate_no", errors) or claim.certificate_no
                 level = _text(raw, "level")
                 level = LEVEL_CODES.get(normal_header(level), level) if level else claim.level
                 if level is not None and level not in LEVELS:
@@ -209,7 +262,6 @@ def record_completions(engine: Engine, rows: Iterable[tuple[int, Mapping[str, An
                         name, _, message = error.partition(": ")
                         report.problems.append(RowProblem(number, claim.claim_id, name, message))
                     continue
-                certificate_no = _text(raw, "certificate_no") or claim.certificate_no
                 certificate_date = certificate_date or claim.certificate_date
                 if (claim.completion_result == result and claim.certificate_no == certificate_no
                         and claim.certificate_date == certificate_date and claim.level == level):

@@ -163,3 +163,39 @@ def test_rosters_as_offices_write_them(engine: Engine, tmp_path: Path) -> None:
     assert (done.recorded, done.problems) == (1, [])
     view = claim_view(engine, "G1")
     assert (view["level"], view["certificate_date"]) == ("L3", "2020-06-20")
+
+
+def test_rosters_screen_their_texts_as_the_import_does(engine: Engine, tmp_path: Path) -> None:
+    """A hostile roster: a claim id with a bidi override, a certificate number with a zero-width
+    space (another certificate to the same-certificate cap), an inspector longer than its column
+    and a formula — each row refused naming its field, the raw id never echoed; the rows beside
+    them recorded."""
+    with engine.begin() as conn:
+        insert_claims(conn, claim_row("H1"), claim_row("H2"), claim_row("H3"), claim_row("H4"),
+                      *(claim_row(f"K{i}", state="advance_paid", certificate_date=None, level=None,
+                                  certificate_no=None, advance_paid=Decimal("1000.00"), advance_requested=True)
+                        for i in (1, 2)))
+    path = tmp_path / "检查.csv"
+    path.write_text("申报编号,检查日期,检查结果,检查人,备注\n"
+                    "H1\u202e,2020-06-01,通过,李检查,\n"
+                    f"H2,2020-06-01,通过,{'李' * 101},\n"
+                    "H3,2020-06-01,通过,=HYPERLINK(1),\n"
+                    "H4,2020-06-01,通过,李检查,\"现场\n核对无误\u200b\"\n", encoding="utf-8")
+    report = record_inspections(engine, read_rows(path), actor=Actor("赵录入", "inspector"))
+    assert [(p.row, p.claim_id, p.field) for p in report.problems] == [
+        (2, None, "claim_id"), (3, "H2", "inspector"), (4, "H3", "inspector"), (5, "H4", "note")]
+    assert "202E" in report.problems[0].message and "\u202e" not in report.problems[0].message
+    assert report.recorded == 0
+    path.write_text("申报编号,检查日期,检查结果,检查人,备注\nH1,2020-06-01,通过,李检查,\"现场\n核对无误\"\n",
+                    encoding="utf-8")
+    assert record_inspections(engine, read_rows(path), actor=Actor("赵录入", "inspector")).recorded == 1
+    assert _claims(engine)["H1"].inspection_result == "pass"
+
+    roster = tmp_path / "结业.csv"
+    roster.write_text("申报编号,证书编号,发证日期,考核结果\nK1,Z\u200b1,2020-06-20,合格\nK2,Z2,2020-06-20,合格\n",
+                      encoding="utf-8")
+    done = record_completions(engine, read_rows(roster), actor=Actor("王经办", "clerk"), on=date(2020, 6, 30))
+    assert done.recorded == 1
+    assert [(p.row, p.claim_id, p.field) for p in done.problems] == [(2, "K1", "certificate_no")]
+    claims = _claims(engine)
+    assert (claims["K1"].certificate_no, claims["K2"].certificate_no) == (None, "Z2")
