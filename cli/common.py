@@ -7,6 +7,7 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table as RichTable
 
 from intake.messages import explain, msg
@@ -57,3 +58,9 @@ class Table(RichTable):
     def add_column(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("overflow", "fold")
         super().add_column(*args, **kwargs)
+
+    def add_row(self, *cells: Any, **kwargs: Any) -> None:
+        """Text cells as they are: an id, a name or a reason from a file or a clerk holding `[/x]`
+        is shown, not read as rich markup (which would fail the command, or restyle the table).
+        Styled cells are rich `Text`."""
+        super().add_row(*(escape(c) if isinstance(c, str) else c for c in cells), **kwargs)

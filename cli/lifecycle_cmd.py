@@ -41,8 +41,8 @@ def _report(report: RecordReport, what: str) -> None:
     if report.problems:
         table = Table(*msg("roster.columns").split("|"), title=msg("roster.title"))
         for problem in report.problems[:50]:
-            table.add_row(str(problem.row), escape(problem.claim_id or ""),
-                          field_label(problem.field, current_lang()), escape(localise_stored(problem.message)))
+            table.add_row(str(problem.row), problem.claim_id or "", field_label(problem.field, current_lang()),
+                          localise_stored(problem.message))
         console.print(table)
         raise typer.Exit(1)
 

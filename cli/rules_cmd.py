@@ -13,6 +13,7 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from cli.common import Table, console, err_console
 from intake.messages import explain, msg
@@ -300,7 +301,7 @@ def render_pack(out: Console, pack: PolicyPack, local: LocalOverrides, *, in_for
         for r in t.rows:
             tt.add_row(r.label_zh, str(r.target), str(r.year or f"{t.span[0]}–{t.span[1]}"),
                        ", ".join(r.region_codes) or (r.organizer or ""), r.source, r.note)
-        tt.add_row("[bold]总计 total[/bold]", f"[bold]{t.total}[/bold]", "", "", t.source, "")
+        tt.add_row(Text("总计 total", style="bold"), Text(str(t.total), style="bold"), "", "", t.source, "")
         out.print(tt)
     for note in spec.open_notes:
         out.print(f"open 未定: {note}")

@@ -106,6 +106,26 @@ HIDDEN = re.compile("[\t\n\r\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
 """Line breaks, tabs and invisible characters (zero-width, bidirectional overrides): a one-line text
 holding one reads differently from what is stored, so it is refused."""
 """First characters of a text a spreadsheet may take for a formula (`looks_like_formula`)."""
+INVISIBLE = re.compile("[\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
+"""Zero-width and bidirectional characters: what even a free text (a note, a reason) may not hold."""
+
+
+def text_problem(field: str, value: str, limit: int | None = None, *, free: bool = False) -> str | None:
+    """What is wrong with a text brought in from outside (a roster, a statement, a registry extract,
+    an option), as the claim import screens its own texts, or None. A one-line text: at most `limit`
+    characters, no formula, no line break, tab or invisible character. A `free` text (a note, a
+    reason): no invisible character (line breaks allowed)."""
+    if free:
+        hidden = INVISIBLE.search(value)
+    else:
+        if limit is not None and len(value) > limit:
+            return msg("row.too_long", "en", length=len(value), limit=limit)
+        if looks_like_formula(value):
+            return msg("row.formula", "en", value=show(field, value))
+        hidden = HIDDEN.search(value)
+    if hidden:
+        return msg("row.hidden_char", "en", value=show(field, value), code=f"{ord(hidden.group()):04X}")
+    return None
 
 
 def looks_like_formula(text: str) -> bool:
@@ -133,17 +153,9 @@ class _Row:
 
 
 def _text(row: _Row, field: str, value: str) -> Any:
-    limit = TEXT_LIMITS[field]
-    if len(value) > limit:
-        row.fail(field, msg("row.too_long", "en", length=len(value), limit=limit))
-        return None
-    if looks_like_formula(value):
-        row.fail(field, msg("row.formula", "en", value=show(field, value)))
-        return None
-    hidden = HIDDEN.search(value)
-    if hidden:
-        row.fail(field, msg("row.hidden_char", "en", value=show(field, value),
-                            code=f"{ord(hidden.group()):04X}"))
+    problem = text_problem(field, value, TEXT_LIMITS[field])
+    if problem:
+        row.fail(field, problem)
         return None
     return value
 

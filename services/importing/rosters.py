@@ -8,7 +8,6 @@ Both are idempotent: the same row again changes nothing.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -18,7 +17,7 @@ from sqlalchemy import Engine, insert
 
 from intake.headers import normal_header
 from intake.messages import msg
-from intake.validate import HIDDEN, PARSERS, _Row, half_width, looks_like_formula, show
+from intake.validate import PARSERS, _Row, half_width, text_problem
 from intake.validate import _date as parse_date
 from models.tables import CLAIM, COMPLETION, INSPECTION
 from rules.record import LEVELS
@@ -62,9 +61,6 @@ def _text(raw: Mapping[str, Any], name: str) -> str | None:
     return text or None
 
 
-INVISIBLE = re.compile("[\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
-"""Zero-width and bidirectional characters: what a note may not hold (line breaks it may)."""
-
 _LIMITS = {"claim_id": _column_length(CLAIM, "claim_id"), "inspector": _column_length(INSPECTION, "inspector"),
            "certificate_no": min(_column_length(CLAIM, "certificate_no"),
                                  _column_length(COMPLETION, "certificate_no"))}
@@ -72,25 +68,15 @@ _LIMITS = {"claim_id": _column_length(CLAIM, "claim_id"), "inspector": _column_l
 
 
 def _screened(raw: Mapping[str, Any], name: str, problems: list[str]) -> str | None:
-    """A roster's text as the import screens a claim's: within its column, no formula, no line
-    break, tab or invisible character (a certificate number with a zero-width space is another
-    certificate to every comparison); a problem is added as 'field: message' and None returned."""
+    """A roster's text as the import screens a claim's (`text_problem`; a note is a free text): a
+    certificate number with a zero-width space is another certificate to every comparison. A
+    problem is added as 'field: message' and None returned."""
     text = _text(raw, name)
     if text is None:
         return None
-    if name == "note":
-        hidden = INVISIBLE.search(text)
-    else:
-        if len(text) > _LIMITS[name]:
-            problems.append(f"{name}: " + msg("row.too_long", "en", length=len(text), limit=_LIMITS[name]))
-            return None
-        if looks_like_formula(text):
-            problems.append(f"{name}: " + msg("row.formula", "en", value=show(name, text)))
-            return None
-        hidden = HIDDEN.search(text)
-    if hidden:
-        problems.append(f"{name}: " + msg("row.hidden_char", "en", value=show(name, text),
-                                          code=f"{ord(hidden.group()):04X}"))
+    problem = text_problem(name, text, _LIMITS.get(name), free=name == "note")
+    if problem:
+        problems.append(f"{name}: {problem}")
         return None
     return text
 

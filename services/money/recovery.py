@@ -14,11 +14,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, bindparam, insert, select, update
+from sqlalchemy import Connection, Engine, String, bindparam, insert, select, update
 
 from intake.messages import msg
+from intake.validate import half_width, text_problem
 from models.money import to_yuan
 from models.tables import CLAIM
 from services.access.actors import Actor
@@ -139,10 +140,17 @@ def record_returns(engine: Engine, rows: Iterable[tuple[int, Mapping[str, Any]]]
 
 
 def _return_reference(raw: Mapping[str, Any]) -> str:
+    """The statement's reference as typed ("" if none)."""
     for name in ("reference", "参考号", "statement_reference"):
         if str(raw.get(name) or "").strip():
             return str(raw[name]).strip()
     return ""
+
+
+def _keyed_reference(typed: str) -> str:
+    """The reference a return is keyed by: full-width digits and letters as ASCII, so the same
+    statement re-exported by another program (１２３ for 123) is the same return, not a second one."""
+    return half_width(typed)
 
 
 def return_key(policy: str, claim_id: str, day: date, amount: Decimal, occurrence: int, *,
@@ -159,6 +167,11 @@ def return_key(policy: str, claim_id: str, day: date, amount: Decimal, occurrenc
     return key[:120]
 
 
+REFERENCE_LIMIT = int(cast(String, PAYMENT.c.reference.type).length or 0)
+"""a statement's reference is at most as long as a payment's own bank reference"""
+CLAIM_ID_LIMIT = int(cast(String, CLAIM.c.claim_id.type).length or 0)
+
+
 class _Bad(ValueError):
     def __init__(self, claim_id: str | None, field_name: str, message: str) -> None:
         super().__init__(message)
@@ -169,6 +182,11 @@ def _parse_return(raw: Mapping[str, Any], default_on: date) -> tuple[str, str | 
     claim_id = str(raw.get("claim_id") or "").strip()
     if not claim_id:
         raise _Bad(None, "claim_id", msg("roster.missing", "en"))
+    if problem := text_problem("claim_id", claim_id, CLAIM_ID_LIMIT):
+        raise _Bad(None, "claim_id", problem)  # the id as typed is not echoed: it may hold bidi characters
+    reference = _return_reference(raw)
+    if reference and (problem := text_problem("reference", reference, REFERENCE_LIMIT)):
+        raise _Bad(claim_id, "reference", problem)  # a hidden character would make it another return
     policy = str(raw.get("policy") or "").strip() or None
     text = str(raw.get("amount") or "").strip()
     try:
@@ -200,6 +218,7 @@ def _returns_chunk(engine: Engine, batch: list[tuple[int, Mapping[str, Any]]], a
     with engine.begin() as conn:
         found = find_claims(conn, [(c, p) for _, c, p, _, _ in parsed])
         wanted: list[tuple[int, Any, Decimal, date, str]] = []
+        legacy: dict[str, str] = {}
         for number, claim_id, policy, amount, day in parsed:
             matches = found.get((claim_id, policy), [])
             if len(matches) != 1:
@@ -209,11 +228,19 @@ def _returns_chunk(engine: Engine, batch: list[tuple[int, Mapping[str, Any]]], a
                 continue
             occurrence = seen[(claim_id, policy, day, amount)] = seen[(claim_id, policy, day, amount)] + 1
             claim = matches[0]
+            typed = _return_reference(batch_raw[number])
             key = return_key(claim.policy, claim.claim_id, day, amount, occurrence,
-                             reference=_return_reference(batch_raw[number]), source=source, line=number)
+                             reference=_keyed_reference(typed), source=source, line=number)
+            # a return recorded before references were keyed half-width is found by its key as typed
+            earlier = return_key(claim.policy, claim.claim_id, day, amount, occurrence,
+                                 reference=typed, source=source, line=number)
             wanted.append((number, claim, amount, day, key))
+            if earlier != key:
+                legacy[key] = earlier
+        keys = [w[4] for w in wanted] + list(legacy.values())
         known = set(conn.execute(select(PAYMENT.c.idempotency_key).where(
-            PAYMENT.c.idempotency_key.in_([w[4] for w in wanted]))).scalars()) if wanted else set()
+            PAYMENT.c.idempotency_key.in_(keys))).scalars()) if wanted else set()
+        known |= {key for key, earlier in legacy.items() if earlier in known}
         _apply_returns(conn, wanted, known, actor, on, report)
 
 
@@ -238,6 +265,7 @@ def _apply_returns(conn: Connection, wanted: list[tuple[int, Any, Decimal, date,
             continue
         back[claim.id] += amount
         claims[claim.id] = claim
+        known.add(key)  # the same statement line twice in one file is one return
         row = payment_row(claim, RECOVERY, 0, amount, day, status=RETURNED, key=key,
                           note=f"returned, recorded by {actor.name}")
         row["settled_on"] = day

@@ -133,6 +133,33 @@ def test_fraud_recovery_then_money_returned_in_two_parts(
         ("recovery", "returned", Decimal("600.00"))]
 
 
+def test_returns_by_statement_reference_are_recorded_once_however_it_is_written(
+        engine: Engine, rules: FakeRules, payment_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same statement line written with full-width digits is the same return; a reference or
+    claim id holding an invisible character is refused naming the field (the id not echoed); a
+    return recorded before references were keyed half-width is still found."""
+    from services.money import recovery
+
+    _posted(engine)
+    night_then_release(engine, date(2020, 9, 8))
+    demand_recovery(engine, "G1", reason="虚假培训", actor=REVIEWER, on=date(2020, 11, 2))
+    with monkeypatch.context() as earlier:  # recorded by the code before this change
+        earlier.setattr(recovery, "_keyed_reference", lambda typed: typed)
+        first = record_returns(engine, [(1, {"claim_id": "G1", "amount": "100", "reference": "ＸＹ１"})],
+                               actor=CLERK, on=date(2020, 11, 9))
+    assert first.recorded == 1
+    rows = [(1, {"claim_id": "G1", "amount": "100", "reference": "ＸＹ１"}),
+            (2, {"claim_id": "G1", "amount": "400", "reference": "ＢＫ２０２０１１１０"}),
+            (3, {"claim_id": "G1", "amount": "400", "reference": "BK20201110"}),
+            (4, {"claim_id": "G1", "amount": "50", "reference": "BK2020\u200b1111"}),
+            (5, {"claim_id": "G1\u202e", "amount": "50", "reference": "BK20201112"})]
+    report = record_returns(engine, rows, actor=CLERK, on=date(2020, 11, 11))
+    assert (report.recorded, report.unchanged) == (1, 2)
+    assert [(p.row, p.claim_id, p.field) for p in report.problems] == [(4, "G1", "reference"), (5, None, "claim_id")]
+    assert "200B" in report.problems[0].message and "202E" in report.problems[1].message
+    assert claims_by_id(engine)["G1"].recovered == Decimal("500.00")
+
+
 def test_bank_statement_confirms_and_fails_payments(engine: Engine, rules: FakeRules, payment_dir: Path) -> None:
     with engine.begin() as conn:
         insert_claims(conn, claim_row("G1", **READY))
