@@ -38,14 +38,17 @@ def classify(exc: BaseException) -> tuple[int, str]:
     """(exit code, one plain sentence) for an error that reached the top."""
     from sqlalchemy.exc import DBAPIError, OperationalError
 
-    from intake.messages import explain, msg
+    from intake.messages import explain, localise_stored, msg
     from models.db import busy_seconds
+    from services.access.actors import ActorNameError
     from services.access.roles import Forbidden
     from services.access.scrub import scrub
     from services.nightly.lease import LeaseHeld, LeaseLost
 
     text = explain(exc).strip()
     first = scrub(text.splitlines()[0] if text else type(exc).__name__)
+    if isinstance(exc, ActorNameError):
+        return USAGE, msg("cli.actor_name", problem=localise_stored(exc.problem))
     if isinstance(exc, Forbidden):  # a refused actor: a check failed, nothing recorded
         return ROWS_FAILED, msg("cli.refused", problem=first)
     if isinstance(exc, LeaseHeld | LeaseLost):

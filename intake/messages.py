@@ -170,6 +170,8 @@ MESSAGES.update({
     },
     "cli.fs_refused": {"en": "the file system refused: {problem}", "zh": "文件系统拒绝：{problem}"},
     "cli.unexpected": {"en": "unexpected error ({kind}): {problem}", "zh": "意外错误（{kind}）：{problem}"},
+    "cli.actor_name": {"en": "the actor's name (--actor or CLAIMS_ACTOR) {problem}; nothing was recorded",
+                       "zh": "操作人姓名（--actor 或 CLAIMS_ACTOR）{problem}；未记录任何内容"},
     "cli.roles_note": {
         "en": "note: no actor list (CLAIMS_ACTORS): roles are not enforced (one name still cannot "
               "both act on a claim and review or release it)",

@@ -6,7 +6,20 @@ import os
 import unicodedata
 from dataclasses import dataclass
 
+from intake.validate import text_problem
+
+ACTOR_LIMIT = 100
+"""the length of every actor column (claim_event.actor, objection.actor, payment_release.approver …)"""
+
 ROLES: tuple[str, ...] = ("clerk", "inspector", "reviewer", "approver", "admin", "system")
+
+
+class ActorNameError(ValueError):
+    """An actor's name no record may hold (`intake.validate.text_problem`); `problem` in English."""
+
+    def __init__(self, problem: str) -> None:
+        super().__init__(f"actor name: {problem}")
+        self.problem = problem
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +33,9 @@ class Actor:
             raise ValueError(f"unknown role {self.role!r}; roles are {', '.join(ROLES)}")
         if not self.name.strip():
             raise ValueError("an actor needs a name (--actor NAME or CLAIMS_ACTOR)")
+        if problem := text_problem("actor", self.name, ACTOR_LIMIT):
+            # a zero-width space would make another person to the segregation checks, shown the same
+            raise ActorNameError(problem)
 
 
 def normalise(name: str) -> str:
