@@ -27,6 +27,7 @@ from sqlalchemy import Connection, Engine, exists, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from intake.messages import msg
+from intake.validate import half_width, text_problem
 from models.oversight import REF_CERTIFICATE, REF_INSURANCE
 from rules.record import LEVELS
 from services.oversight.fraud import SUPERVISION_CLAUSE, Finding
@@ -65,6 +66,24 @@ def _value(raw: Mapping[str, Any], names: Mapping[str, str], key: str) -> str | 
                 if value is not None and str(value).strip():
                     return str(value).strip()
     return None
+
+
+def _screened(raw: Mapping[str, Any], names: Mapping[str, str], key: str, table: Any,
+              problems: list[str]) -> str | None:
+    """A text of the extract as the claim import screens the claim's own (`text_problem`, within
+    the column): a certificate number with a zero-width space would be "not in the registry", and
+    one value over its column would fail the whole chunk on PostgreSQL. An identity number is
+    read as the import reads the claim's (full-width as ASCII, upper case), or the two never meet."""
+    text = _value(raw, names, key)
+    if text is None:
+        return None
+    if key == "person_id":
+        text = half_width(text).replace(" ", "").upper()
+    problem = text_problem(key, text, table.c[key].type.length)
+    if problem:
+        problems.append(f"{key}: {problem}")
+        return None
+    return text
 
 
 def _day(text: str | None, what: str, problems: list[str]) -> date | None:
@@ -114,20 +133,21 @@ def _import(engine: Engine, rows: Iterable[tuple[int, Mapping[str, Any]]], *, ex
     for number, raw in rows:
         report.rows += 1
         problems: list[str] = []
-        person = _value(raw, names, "person_id")
-        if not person:
+        table = REF_CERTIFICATE if certificates else REF_INSURANCE
+        person = _screened(raw, names, "person_id", table, problems)
+        if not person and _value(raw, names, "person_id") is None:
             problems.append(msg("reference.no_person_id", "en"))
         if certificates:
-            number_text = _value(raw, names, "certificate_no")
-            if not number_text:
+            number_text = _screened(raw, names, "certificate_no", table, problems)
+            if _value(raw, names, "certificate_no") is None:
                 problems.append(msg("reference.no_certificate", "en"))
-            level_text = _value(raw, names, "level")
+            level_text = _screened(raw, names, "level", table, problems)
             level = _LEVEL_CODES.get(level_text or "", level_text)
             row: dict[str, Any] = {
-                "certificate_no": number_text, "name": _value(raw, names, "name"), "person_id": person,
-                "occupation": _value(raw, names, "occupation"), "level": level,
-                "issued_on": _day(_value(raw, names, "issued_on"), "发证日期", problems),
-                "issuer": _value(raw, names, "issuer"), "extract_on": extract_on}
+                "certificate_no": number_text, "name": _screened(raw, names, "name", table, problems),
+                "person_id": person, "occupation": _screened(raw, names, "occupation", table, problems),
+                "level": level, "issued_on": _day(_value(raw, names, "issued_on"), "发证日期", problems),
+                "issuer": _screened(raw, names, "issuer", table, problems), "extract_on": extract_on}
         else:
             months_text = _value(raw, names, "insured_months")
             months = int(months_text) if months_text and months_text.isdigit() else None

@@ -64,3 +64,24 @@ def test_extracts_load_once_and_assessment_checks_against_them(engine: Engine, p
     assert claims["R-LEVEL"].reasons == "certificate_mismatch"
     assert claims["R-MISSING"].state == claims["R-HOLDER"].state == claims["R-LEVEL"].state == "rejected"
     assert "insured_months_not_confirmed" in claims["R-INS"].reasons
+
+
+def test_an_extract_is_screened_as_claims_are(engine: Engine) -> None:
+    """A hostile or garbled extract: a zero-width space in a certificate number, an issuer over its
+    column (which failed the whole chunk on PostgreSQL), a formula — each row refused naming the
+    field, the rows beside them loaded; an identity number with full-width digits and a lower-case
+    x is read as the claim's is, so the two meet."""
+    rows = [(2, {**REGISTRY[0], "证书编号": "Z\u200b-OK"}),
+            (3, {**REGISTRY[0], "证书编号": "Z-LONG", "发证机构": "鉴" * 201}),
+            (4, {**REGISTRY[0], "证书编号": "Z-FORMULA", "姓名": "=HYPERLINK(1)"}),
+            (5, {**REGISTRY[0], "证书编号": "Z-WIDE", "身份证号": "２１１４０２１９９００１０１１２３x"})]
+    report = import_certificates(engine, rows, extract_on=EXTRACT)
+    assert report.added == 1
+    assert [(n, text.split(":")[0]) for n, text in report.problems] == [
+        (2, "certificate_no"), (3, "issuer"), (4, "name")]
+    assert "200B" in report.problems[0][1]
+    with engine.connect() as conn:
+        assert conn.execute(select(REF_CERTIFICATE.c.person_id)).scalars().all() == ["21140219900101123X"]
+    insurance = import_insurance(engine, [(2, {"身份证号": "21140219900101123\u202eX", "参保月数": "12"})],
+                                 extract_on=EXTRACT)
+    assert insurance.added == 0 and [n for n, _ in insurance.problems] == [2]
