@@ -8,7 +8,6 @@ accounts masked).
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -37,6 +36,7 @@ from rules.record import (
     RECORD_FIELDS,
     ClaimRecord,
 )
+from rules.text import HIDDEN, INVISIBLE, folded_code, half_width
 
 identity_problem = lru_cache(maxsize=1 << 16)(_identity_problem)
 """intake.identity's checks, remembered per number: a file names the same people and payees
@@ -102,12 +102,7 @@ def show(field: str, value: str) -> str:
 
 
 FORMULA_STARTS = "=+-@"
-HIDDEN = re.compile("[\t\n\r\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
-"""Line breaks, tabs and invisible characters (zero-width, bidirectional overrides): a one-line text
-holding one reads differently from what is stored, so it is refused."""
 """First characters of a text a spreadsheet may take for a formula (`looks_like_formula`)."""
-INVISIBLE = re.compile("[\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
-"""Zero-width and bidirectional characters: what even a free text (a note, a reason) may not hold."""
 
 
 def text_problem(field: str, value: str, limit: int | None = None, *, free: bool = False) -> str | None:
@@ -158,11 +153,6 @@ def _text(row: _Row, field: str, value: str) -> Any:
         row.fail(field, problem)
         return None
     return value
-
-
-def half_width(value: str) -> str:
-    """Full-width digits, letters and signs (１２３, －, ／) as their ASCII forms (NFKC)."""
-    return value if value.isascii() else unicodedata.normalize("NFKC", value).strip()
 
 
 def excel_mangled(value: str) -> str | None:
@@ -299,12 +289,12 @@ def _groups(row: _Row, field: str, value: str) -> Any:
 def _upper(row: _Row, field: str, value: str) -> Any:
     """An identity number or credit code: full-width characters read as ASCII; one Excel has
     turned into a number is refused with what Excel did."""
-    value = half_width(value).replace(" ", "")
+    value = folded_code(value)
     mangled = excel_mangled(value)
     if mangled:
         row.fail(field, mangled)
         return None
-    return value.upper()
+    return value
 
 
 def _account(row: _Row, field: str, value: str) -> Any:

@@ -28,6 +28,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from rules.packs import PackError, PolicyPack, format_validation_error, load_pack, read_yaml
+from rules.text import HIDDEN, folded_code
 
 ENV_VAR = "CLAIMS_LOCAL_OVERRIDES"
 
@@ -183,13 +184,26 @@ def parse_overrides(path: Path) -> LocalOverrides:
                 f"{path}: policies.{policy}.in_force: {policy} is not a draft; it cannot be switched off here"
             )
         institutions = (
-            frozenset(local.approved_institutions) if local.approved_institutions is not None else None
+            frozenset(_institution(code, f"{path}: policies.{policy}.approved_institutions")
+                      for code in local.approved_institutions)
+            if local.approved_institutions is not None else None
         )
         if local.in_force_from is not None and not pack.spec.validity.start_open:
             raise PackError(f"{path}: policies.{policy}.in_force_from: {policy}'s start is not open "
                             f"({pack.spec.validity.derivation})")
         policies[policy] = LocalPolicy(local.in_force, local.in_force_from, institutions, params)
     return LocalOverrides(path=path, policies=policies)
+
+
+def _institution(code: str, where: str) -> str:
+    """An approved institution's credit code as a claim's payee_id is read (`folded_code`): one
+    typed with a lower-case letter or full-width digits would otherwise refuse every claim paid to
+    it as institution_not_listed; an invisible character is refused here, naming the entry."""
+    hidden = HIDDEN.search(code)
+    if hidden:
+        raise PackError(f"{where}: {code!r} holds an invisible character or line break "
+                        f"(U+{ord(hidden.group()):04X}); retype the code")
+    return folded_code(code)
 
 
 _cache: dict[Path, tuple[float, LocalOverrides]] = {}

@@ -27,9 +27,10 @@ from sqlalchemy import Connection, Engine, exists, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from intake.messages import msg
-from intake.validate import half_width, text_problem
+from intake.validate import text_problem
 from models.oversight import REF_CERTIFICATE, REF_INSURANCE
 from rules.record import LEVELS
+from rules.text import folded_code
 from services.oversight.fraud import SUPERVISION_CLAUSE, Finding
 from services.settings import chunk_size
 
@@ -78,7 +79,7 @@ def _screened(raw: Mapping[str, Any], names: Mapping[str, str], key: str, table:
     if text is None:
         return None
     if key == "person_id":
-        text = half_width(text).replace(" ", "").upper()
+        text = folded_code(text)
     problem = text_problem(key, text, table.c[key].type.length)
     if problem:
         problems.append(f"{key}: {problem}")

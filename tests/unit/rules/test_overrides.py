@@ -78,3 +78,15 @@ def test_the_demo_file_validates_and_fills_every_open_number() -> None:
         pack = load_pack(policy)
         assert set(pack.open_parameters()) <= set(demo.policies[policy].parameters)
         assert policy_in_force(pack, demo)
+
+
+def test_approved_institutions_are_read_as_claims_read_payee_ids(tmp_path: Path) -> None:
+    """A code typed with a lower-case letter or full-width digits is the claim's upper-case code
+    (else every claim paid to it is refused institution_not_listed); a zero-width space is refused."""
+    path = _write(tmp_path, "policies:\n  huludao-2019:\n    approved_institutions: "
+                            "['９１２１１４０２000000000a', ' 91211402 000000001B']\n")
+    listed = parse_overrides(path).approved_institutions("huludao-2019")
+    assert listed == frozenset({"91211402000000000A", "91211402000000001B"})
+    path = _write(tmp_path, "policies:\n  huludao-2019:\n    approved_institutions: ['91211402\u200b000000000A']\n")
+    with pytest.raises(PackError, match="approved_institutions.*U\\+200B"):
+        parse_overrides(path)
