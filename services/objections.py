@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from sqlalchemy import Engine, insert, select, update
 
+from intake.validate import text_problem
 from models.tables import OBJECTION
 from services.access.actors import Actor
 from services.access.roles import check_may_review, check_role
@@ -42,6 +43,8 @@ def raise_objection(engine: Engine, claim_id: str, *, reason: str, actor: Actor,
                     policy: str | None = None) -> Outcome:
     if not reason.strip():
         raise ObjectionError("an objection needs its reason (--reason TEXT)")
+    if problem := text_problem("reason", reason, free=True):
+        raise ObjectionError(problem)
     check_role(actor)
     with engine.begin() as conn:
         claim = one_claim(conn, claim_id, policy)
@@ -65,6 +68,8 @@ def review_objection(engine: Engine, claim_id: str, *, uphold: bool, reason: str
                      on: date, policy: str | None = None) -> Outcome:
     if not reason.strip():
         raise ObjectionError("a review needs its reason (--reason TEXT)")
+    if problem := text_problem("reason", reason, free=True):
+        raise ObjectionError(problem)
     with engine.begin() as conn:
         claim = one_claim(conn, claim_id, policy)
         check_may_review(conn, actor, claim.id, claim.claim_id)

@@ -26,7 +26,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from intake.keys import canonical, content_hash, differences, person_key, record_values
 from intake.messages import msg
 from intake.readers import RawRow, read_rows
-from intake.validate import FieldError, InvalidRecord, parse_record
+from intake.validate import FieldError, InvalidRecord, parse_record, text_problem
 from models.tables import AMENDMENT, CLAIM, PAYMENT, PERSON
 from rules.record import RECORD_FIELDS
 from services.access.actors import Actor
@@ -208,6 +208,8 @@ def withdraw_claim(engine: Engine, claim_id: str, *, policy: str | None, reason:
     check_role(actor)
     if not reason.strip():
         raise WithdrawRefused("a withdrawal needs --reason")
+    if problem := text_problem("reason", reason, free=True):
+        raise WithdrawRefused(problem)
     with engine.begin() as conn:
         try:
             row = one_claim(conn, claim_id, policy)

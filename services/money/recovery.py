@@ -80,6 +80,8 @@ def demand_recovery(engine: Engine, claim_id: str, *, reason: str, actor: Actor,
         raise RecoveryError(f"reason code {reason_code!r} is not one of {', '.join(RECOVERY_REASONS)}")
     if not reason.strip():
         raise RecoveryError("a recovery needs its reason (--reason TEXT)")
+    if problem := text_problem("reason", reason, free=True):
+        raise RecoveryError(problem)
     with engine.begin() as conn:
         claim = one_claim(conn, claim_id, policy)
         check_may_mark_recovery(conn, actor, claim.id, claim.claim_id)

@@ -23,6 +23,8 @@ from decimal import Decimal
 
 from sqlalchemy import Connection, Engine, insert, select, update
 
+from intake.messages import msg
+from intake.validate import text_problem
 from models.oversight import SIGNAL_HOLD
 from models.tables import CLAIM
 from services.access.actors import Actor
@@ -45,6 +47,10 @@ from services.settings import Settings
 
 CONFIRMED = "signal_confirmed"
 HOLD_PREFIX = "oversight_signal"
+
+
+REVIEW_REASON_LIMIT = 400
+"""signal_hold.review_reason's length"""
 
 
 class HoldError(ValueError):
@@ -128,6 +134,10 @@ def review(engine: Engine, claim_id: str, *, confirm: bool, reason: str, actor: 
     """The reviewer's decision on every open signal of the claim, with its event."""
     if not reason.strip():
         raise HoldError("a review needs its reason (--reason TEXT)")
+    if problem := text_problem("reason", reason, free=True):
+        raise HoldError(problem)
+    if len(reason) > REVIEW_REASON_LIMIT:  # kept whole on the hold, not cut
+        raise HoldError(msg("row.too_long", "en", length=len(reason), limit=REVIEW_REASON_LIMIT))
     check_role(actor)
     with engine.begin() as conn:
         claim = one_claim(conn, claim_id, policy)
@@ -152,7 +162,7 @@ def review(engine: Engine, claim_id: str, *, confirm: bool, reason: str, actor: 
         write_moves(conn, [move], actor=actor, on=on)
         conn.execute(update(SIGNAL_HOLD).where(SIGNAL_HOLD.c.claim_pk == claim.id, SIGNAL_HOLD.c.status == "open")
                      .values(status="confirmed" if confirm else "cleared", reviewer=actor.name,
-                             reviewed_on=on, review_reason=reason[:400]))
+                             reviewed_on=on, review_reason=reason))
         return Outcome(claim.claim_id, claim.policy, move.to_state, names, owed)
 
 
