@@ -89,9 +89,14 @@ def worker(
     Example (on each of two hosts, the same run key):
       claims nightly worker --as-of 2020-05-06 --run-key night-2020-05-06 --worker "$(hostname)-1"
     """
+    from services.nightly.leasing import check_names
     from services.nightly.leasing import run_night as run_shared_night
     from services.settings import chunk_size as configured_chunk_size
 
+    try:
+        check_names(run_key=run_key, worker=name)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
     day = business_date(as_of)
     engine = ready_engine()
     results = run_shared_night(engine, day, run_key=run_key, worker=name,

@@ -29,11 +29,12 @@ import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     Connection,
     Engine,
+    String,
     Table,
     case,
     func,
@@ -42,6 +43,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
+from intake.validate import text_problem
 from models.tables import WORK_PARTITION, WORK_STEP
 from services.nightly.steps import STEP_ORDER, ChunkFn, Partition, PartitionFn, StepResult
 
@@ -191,12 +193,24 @@ def run_step(engine: Engine, step: str, as_of: date, *, run_key: str, worker: st
         time.sleep(poll)
 
 
+def check_names(*, run_key: str, worker: str) -> None:
+    """A run key or worker name no work row may hold is refused before any partition is taken: one
+    over its column would fail a worker on PostgreSQL after its chunk committed, mid-night."""
+    for field, value, column in (("run_key", run_key, WORK_STEP.c.run_key),
+                                 ("worker", worker, WORK_PARTITION.c.worker)):
+        if not value.strip():
+            raise ValueError(f"--{field.replace('_', '-')} is empty")
+        if problem := text_problem(field, value, cast(String, column.type).length):
+            raise ValueError(f"--{field.replace('_', '-')}: {problem}")
+
+
 def run_night(engine: Engine, as_of: date, *, run_key: str, worker: str, size: int,
               steps: Steps | None = None, on_chunk: OnChunk | None = None) -> dict[str, StepResult]:
     """Every nightly step in order, sharing each step's partitions with the other workers that
     run the same `run_key` (all workers of one night must use the same key and size)."""
     from models.schema import require_current
 
+    check_names(run_key=run_key, worker=worker)
     require_current(engine)
     results = {step: run_step(engine, step, as_of, run_key=run_key, worker=worker, size=size,
                               steps=steps, on_chunk=on_chunk)
