@@ -61,6 +61,12 @@ class Table(RichTable):
 
     def add_row(self, *cells: Any, **kwargs: Any) -> None:
         """Text cells as they are: an id, a name or a reason from a file or a clerk holding `[/x]`
-        is shown, not read as rich markup (which would fail the command, or restyle the table).
+        is shown, not read as rich markup (which would fail the command, or restyle the table), and
+        an invisible or bidirectional character as its code (\u202e), not reversing the row.
         Styled cells are rich `Text`."""
-        super().add_row(*(escape(c) if isinstance(c, str) else c for c in cells), **kwargs)
+        super().add_row(*(escape(c.translate(_SHOWN)) if isinstance(c, str) else c for c in cells), **kwargs)
+
+
+_SHOWN = {code: f"\\u{code:04x}" for code in (*range(0x200B, 0x2010), *range(0x2028, 0x202F),
+                                               *range(0x2066, 0x206A), 0xFEFF)}
+"""zero-width and bidirectional characters, as a table shows them"""

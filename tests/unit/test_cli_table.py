@@ -35,3 +35,17 @@ def test_cells_from_files_and_clerks_are_text_not_markup() -> None:
     out = StringIO()
     Console(file=out, width=60, color_system=None).print(table)
     assert "退回[/x]" in out.getvalue() and "G1[bold]x" in out.getvalue()
+
+
+def test_a_bidirectional_character_is_shown_by_its_code() -> None:
+    from io import StringIO
+
+    from rich.console import Console
+
+    from cli.common import Table
+
+    table = Table("claim_id")
+    table.add_row("G1\u202e2")
+    out = StringIO()
+    Console(file=out, width=40, color_system=None).print(table)
+    assert "G1\\u202e2" in out.getvalue() and "\u202e" not in out.getvalue()
