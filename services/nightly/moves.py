@@ -333,21 +333,27 @@ STAGE = Table(
 (a temp table per connection, emptied before each use)."""
 
 
-_DDL: dict[str, str] = {}
+_DDL: dict[tuple[str, str], str] = {}
 
 
-def _stage(conn: Connection) -> Table:
+def empty_temp_table(conn: Connection, table: Table) -> Table:
+    """`table` (a TEMPORARY table) created on this connection if it is not yet, and emptied."""
     name = conn.dialect.name
-    if name not in _DDL:
-        _DDL[name] = str(CreateTable(STAGE, if_not_exists=True).compile(dialect=conn.dialect))
-    conn.exec_driver_sql(_DDL[name])
+    key = (name, table.name)
+    if key not in _DDL:
+        _DDL[key] = str(CreateTable(table, if_not_exists=True).compile(dialect=conn.dialect))
+    conn.exec_driver_sql(_DDL[key])
     if name == "postgresql":
         # DELETE would leave the last chunk's dead pages, which PostgreSQL's planner counts as
         # rows: a one-claim move then hash-joins a scan of the whole claim table (35 ms at 100k)
-        conn.exec_driver_sql("TRUNCATE claim_move_stage")
+        conn.exec_driver_sql(f"TRUNCATE {table.name}")
     else:
-        conn.execute(delete(STAGE))
-    return STAGE
+        conn.execute(delete(table))
+    return table
+
+
+def _stage(conn: Connection) -> Table:
+    return empty_temp_table(conn, STAGE)
 
 
 def _processors(conn: Connection, names: Sequence[str]) -> list[Any]:

@@ -33,7 +33,6 @@ from sqlalchemy import (
     and_,
     case,
     cast,
-    delete,
     func,
     insert,
     literal,
@@ -41,14 +40,13 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.schema import CreateTable
 from sqlalchemy.sql.elements import ColumnElement
 
 from models.tables import CLAIM, EVENT
 from services.access.actors import Actor
 from services.crash_drill import checkpoint
 from services.nightly.lease import fence
-from services.nightly.moves import EVENT_FORMAT, MONEY_FIELDS, StaleClaims
+from services.nightly.moves import EVENT_FORMAT, MONEY_FIELDS, StaleClaims, empty_temp_table
 from services.nightly.steps import StepResult
 from states.lifecycle import next_state, sources
 
@@ -129,19 +127,8 @@ STAGE = Table(
 )
 """a chunk's moves in SQL before they are applied (a temp table per connection, emptied before use)"""
 
-_DDL: dict[str, str] = {}
-
-
 def _stage(conn: Connection) -> Table:
-    name = conn.dialect.name
-    if name not in _DDL:
-        _DDL[name] = str(CreateTable(STAGE, if_not_exists=True).compile(dialect=conn.dialect))
-    conn.exec_driver_sql(_DDL[name])
-    if name == "postgresql":
-        conn.exec_driver_sql("TRUNCATE claim_sql_move_stage")  # see moves._stage: no dead pages
-    else:
-        conn.execute(delete(STAGE))
-    return STAGE
+    return empty_temp_table(conn, STAGE)
 
 
 def recorded_money_matches() -> ColumnElement[bool]:
