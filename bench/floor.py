@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import time
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -36,7 +35,7 @@ from bench.floor_sql import (
     transition,
     yuan,
 )
-from bench.product import APPROVER, CLERK, INSPECTOR, PUBLIC, REVIEWER, Timings
+from bench.product import APPROVER, CLERK, INSPECTOR, PUBLIC, REVIEWER, Timings, clock
 from bench.schedule import COMPLETION_DAY, OBJECTION_DAY, REVIEW_DAY, SETTLED_STATES, nights
 from bench.synthetic import SyntheticFiles
 from intake.privacy import safe_cell
@@ -532,11 +531,11 @@ class Floor:
         timings = Timings()
         steps = (self.pay_advances, self.apply_inspections, self.assess, self.post, self.close_postings,
                  self.pay_due)
-        start = time.perf_counter()
+        began = clock()
         with self.engine.begin() as conn:
             floor_rates.build(conn)
             self.record_inspections(conn, next(iter(nights())))
-        timings.add("rates and inspections", time.perf_counter() - start, 0)
+        timings.since("rates and inspections", began, 0)
         for day in nights():
             run_id = f"bench-{day}"
             with self.engine.begin() as conn:
@@ -547,14 +546,14 @@ class Floor:
                 if day == REVIEW_DAY:
                     self.review_objections(conn, day)
             for step in steps:
-                began = time.perf_counter()
+                began = clock()
                 with self.engine.begin() as conn:
                     step(conn, day, run_id)
-                timings.add(step.__name__, time.perf_counter() - began, 0)
-            began = time.perf_counter()
+                timings.since(step.__name__, began, 0)
+            began = clock()
             with self.engine.begin() as conn:
                 _release_and_send(conn, self.payment_dir, day, APPROVER.name)
-            timings.add("release", time.perf_counter() - began, 0)
+            timings.since("release", began, 0)
             timings.nights += 1
             with self.engine.connect() as conn:
                 if self.unsettled(conn) == 0 and day >= REVIEW_DAY:

@@ -50,7 +50,8 @@ def _print_steps(title: str, timings: Timings) -> None:
     for name, seconds in timings.seconds.items():
         claims = timings.claims.get(name, 0)
         rate = f"{claims / seconds:,.0f} claims/s" if seconds > 0 and claims else ""
-        print(f"  {name:<24} {seconds:9.2f} s  {claims:>10,} moved  {rate}")
+        print(f"  {name:<24} {seconds:9.2f} s  cpu {timings.cpu.get(name, 0.0):8.2f} s  "
+              f"{claims:>10,} moved  {rate}")
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
@@ -195,6 +196,8 @@ def main(argv: list[str] | None = None) -> int:
                "import_floor_rows_per_s": round(floor_rows / max(floor_import_seconds, 1e-9)),
                "peak_rss_mb": peak_rss_mb()}
     figures.update(commits=product_written.commits, floor_commits=floor_written.commits)
+    figures.update(step_cpu_seconds={k: round(v, 3) for k, v in timings.cpu.items()},
+                   floor_step_cpu_seconds={k: round(v, 3) for k, v in floor_timings.cpu.items()})
     if product_written.process_bytes is not None and floor_written.process_bytes is not None:
         figures.update(written_mb=round(product_written.process_bytes / 1e6, 1),
                        floor_written_mb=round(floor_written.process_bytes / 1e6, 1))

@@ -42,9 +42,24 @@ class Timings:
     nights: int = 0
     prefect_nights: list[float] = field(default_factory=list)
 
-    def add(self, name: str, seconds: float, claims: int) -> None:
+    cpu: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    """this process's cpu per step (on SQLite the database's work is in it): steady under the
+    load of a shared machine, where the wall-clock seconds are not"""
+
+    def add(self, name: str, seconds: float, claims: int, cpu: float = 0.0) -> None:
         self.seconds[name] += seconds
         self.claims[name] += claims
+        self.cpu[name] += cpu
+
+    def since(self, name: str, began: tuple[float, float], claims: int) -> None:
+        """Add the wall and cpu seconds since `began` (`clock()`)."""
+        wall, cpu = clock()
+        self.add(name, wall - began[0], claims, cpu - began[1])
+
+
+def clock() -> tuple[float, float]:
+    """(wall, this process's cpu) now, for `Timings.since`."""
+    return time.perf_counter(), time.process_time()
 
 
 def unsettled(engine: Engine) -> int:
@@ -67,9 +82,9 @@ def objections_for(engine: Engine, path: Path, state: str) -> list[dict[str, str
 
 
 def _timed(timings: Timings, name: str, work: Callable[[], int]) -> None:
-    start = time.perf_counter()
+    began = clock()
     claims = work()
-    timings.add(name, time.perf_counter() - start, claims)
+    timings.since(name, began, claims)
 
 
 def raise_objections(engine: Engine, path: Path, on: date) -> int:
@@ -101,31 +116,31 @@ def run_night_steps(engine: Engine, day: date, size: int, timings: Timings) -> N
     from services.nightly.runner import run_step
 
     for step in STEP_ORDER:
-        start = time.perf_counter()
+        began = clock()
         result = run_step(engine, step, day, f"bench-{day}", size)
-        timings.add(step, time.perf_counter() - start, sum(result.moved.values()))
+        timings.since(step, began, sum(result.moved.values()))
 
 
 def release_night(engine: Engine, day: date, timings: Timings) -> None:
     """The night's batches released by a distinct approver and sent (services/money/approval.py)."""
     from services.money.approval import approve_batch, waiting_batches
 
-    start = time.perf_counter()
+    began = clock()
     with engine.connect() as conn:
         waiting = waiting_batches(conn, on=day)
     if waiting:
         approve_batch(engine, on=day, actor=APPROVER)
-    timings.add("release", time.perf_counter() - start, sum(w.claims for w in waiting))
+    timings.since("release", began, sum(w.claims for w in waiting))
 
 
 def run_night_prefect(url: str, day: date, size: int, timings: Timings) -> None:
     from flows.nightly import nightly
 
-    start = time.perf_counter()
+    began = clock()
     results: Any = nightly(as_of=day, database_url=url, chunk_size=size)
-    spent = time.perf_counter() - start
+    spent = time.perf_counter() - began[0]
     timings.prefect_nights.append(spent)
-    timings.add("night (Prefect flow)", spent, sum(sum(r.moved.values()) for r in results.values()))
+    timings.since("night (Prefect flow)", began, sum(sum(r.moved.values()) for r in results.values()))
 
 
 def prefect_fixed_cost(engine: Engine, url: str, day: date, size: int) -> tuple[float, float, float]:

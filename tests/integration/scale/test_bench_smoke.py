@@ -35,6 +35,10 @@ def test_benchmark_prints_the_contract_line_and_agrees_with_the_floor(tmp_path: 
     assert last["cpu_ratio"] == pytest.approx(last["cpu_seconds"] / last["floor_cpu_seconds"], rel=0.01)
     assert last["import_ratio"] > 0 and "import floor" in done.stdout
     assert last["claims"] == 2000
+    steps = last["step_cpu_seconds"]
+    assert {"assess", "pay_due", "release"} <= set(steps)
+    assert {"assess", "release"} <= set(last["floor_step_cpu_seconds"])
+    assert 0 < sum(steps.values()) <= last["cpu_seconds"] * 1.01  # the steps are within the lifecycle's cpu
     assert last["ratio"] == pytest.approx(last["seconds"] / last["floor_seconds"], rel=0.01)
     assert "end states agree" in done.stdout
     assert "pay_due" in done.stdout and "rows/s" in done.stdout
