@@ -88,5 +88,5 @@ def test_approved_institutions_are_read_as_claims_read_payee_ids(tmp_path: Path)
     listed = parse_overrides(path).approved_institutions("huludao-2019")
     assert listed == frozenset({"91211402000000000A", "91211402000000001B"})
     path = _write(tmp_path, "policies:\n  huludao-2019:\n    approved_institutions: ['91211402\u200b000000000A']\n")
-    with pytest.raises(PackError, match="approved_institutions.*U\\+200B"):
+    with pytest.raises(PackError, match=r"approved_institutions.*U\+200B"):
         parse_overrides(path)
