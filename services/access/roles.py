@@ -22,9 +22,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, and_, func, literal, literal_column, select
 
 from intake.messages import explained
+from models.schema import HANDLED_SQL, HANDLED_TRIGGERS
 from models.tables import BATCH, CLAIM, EVENT, INSPECTION, OBJECTION
 from services.access.actors import ROLES, Actor, normalise
 
@@ -61,8 +62,7 @@ def check_role(actor: Actor) -> None:
                         role=actor.role)
 
 
-HANDLED = ("record_inspection", "record_completion", "amend", "amend_payee")
-"""events whose actor handled the claim's facts: they may not review it nor release its payment"""
+HANDLED = HANDLED_TRIGGERS
 
 
 def check_may_review(conn: Connection, actor: Actor, claim_pk: int, claim_id: str) -> None:
@@ -95,18 +95,26 @@ def check_may_mark_recovery(conn: Connection, actor: Actor, claim_pk: int, claim
 
 
 def check_may_approve(conn: Connection, actor: Actor, claim_pks: Iterable[int]) -> None:
+    """Refused when `actor` inspected, reviewed, handled (HANDLED events) or imported any of the
+    claims. Each way is first asked of the actor alone, by an index (migration 100): an approver
+    who did none of it anywhere — the usual case — costs four probes, not a read of every event
+    of the batch's claims; only a way the actor has done somewhere is checked claim by claim."""
     check_role(actor)
+    name = actor.name
+    ways = [
+        (INSPECTION.c.claim_pk, func.trim(INSPECTION.c.inspector) == name),
+        (OBJECTION.c.claim_pk, func.trim(OBJECTION.c.reviewer) == name),
+        # the terms of ix_event_handler's condition word for word (models/schema.py HANDLED_SQL)
+        (EVENT.c.claim_pk, and_(func.trim(EVENT.c.actor) == name, literal_column(HANDLED_SQL))),
+        (CLAIM.c.id, CLAIM.c.import_batch_id.in_(select(BATCH.c.id).where(func.trim(BATCH.c.actor) == name))),
+    ]
+    done = [(pk, where) for pk, where in ways
+            if conn.execute(select(literal(1)).select_from(pk.table).where(where).limit(1)).first()]
+    if not done:
+        return
     pks = list(claim_pks)
     for start in range(0, len(pks), 1000):
         part = pks[start:start + 1000]
-        inspected = conn.execute(select(INSPECTION.c.claim_pk).where(
-            INSPECTION.c.claim_pk.in_(part), func.trim(INSPECTION.c.inspector) == actor.name).limit(1)).first()
-        reviewed = conn.execute(select(OBJECTION.c.claim_pk).where(
-            OBJECTION.c.claim_pk.in_(part), func.trim(OBJECTION.c.reviewer) == actor.name).limit(1)).first()
-        handled = conn.execute(select(EVENT.c.claim_pk).where(
-            EVENT.c.claim_pk.in_(part), EVENT.c.trigger.in_(HANDLED),
-            func.trim(EVENT.c.actor) == actor.name).limit(1)).first()
-        imported = conn.execute(select(CLAIM.c.id).join(BATCH, BATCH.c.id == CLAIM.c.import_batch_id).where(
-            CLAIM.c.id.in_(part), func.trim(BATCH.c.actor) == actor.name).limit(1)).first()
-        if inspected or reviewed or handled or imported:
-            raise explained(Forbidden, "access.handler_approves", name=actor.name)
+        for pk, where in done:
+            if conn.execute(select(pk).where(pk.in_(part), where).limit(1)).first():
+                raise explained(Forbidden, "access.handler_approves", name=actor.name)
