@@ -55,12 +55,20 @@ def test_an_approver_who_handled_nothing_is_checked_by_index(engine: Engine) -> 
     event.remove(engine, "before_cursor_execute", remember)
     assert len(seen) == 4 and not any("IN (" in s and "claim_pk" in s.split("WHERE")[1] for s, _ in seen)
     probes = {"claim_event": "ix_event_handler", "inspection": "ix_inspection_inspector"}
+    sqlite = engine.dialect.name == "sqlite"
     with engine.connect() as conn:
-        if engine.dialect.name == "postgresql":
+        if not sqlite:
             conn.exec_driver_sql("SET enable_seqscan = off")
+
+        def plan(statement: str, parameters: Any) -> str:
+            explain = "EXPLAIN QUERY PLAN " if sqlite else "EXPLAIN "
+            return " | ".join(str(r[-1] if sqlite else r[0]) for r in conn.exec_driver_sql(explain + statement,
+                                                                                          parameters))
+
         for table, index in probes.items():
             statement, parameters = next((s, p) for s, p in seen if f"FROM {table}" in s)
-            explain = "EXPLAIN QUERY PLAN " if engine.dialect.name == "sqlite" else "EXPLAIN "
-            plan = " ".join(str(r[-1] if engine.dialect.name == "sqlite" else r[0])
-                            for r in conn.exec_driver_sql(explain + statement, parameters))
-            assert index in plan, (statement, plan)
+            assert index in plan(statement, parameters), statement
+        for statement, parameters in seen:  # none walks a table that grows with the claims
+            shown = plan(statement, parameters)
+            for table in ("claim", "claim_event", "inspection"):
+                assert f"SCAN {table} " not in shown + " " and f"Seq Scan on {table} " not in shown + " ", shown
