@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import BigInteger, Column, DateTime, Index, Integer, MetaData, String, Table, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -454,3 +454,10 @@ WORK_PARTITION = Table(
     Column("done_at", DateTime),
     Column("result", Text),
 )
+
+
+def text_length(column: Any) -> int:
+    """A text column's length: what a text brought in for it may hold at most."""
+    length = getattr(column.type, "length", None)
+    assert length is not None, f"{column} is a text column with a length"
+    return int(length)

@@ -19,7 +19,7 @@ from intake.headers import normal_header
 from intake.messages import msg
 from intake.validate import PARSERS, _Row, half_width, text_problem
 from intake.validate import _date as parse_date
-from models.tables import CLAIM, COMPLETION, INSPECTION
+from models.tables import CLAIM, COMPLETION, INSPECTION, text_length
 from rules.record import LEVELS
 from services.access.actors import Actor, normalise
 from services.access.roles import check_role
@@ -47,12 +47,6 @@ class RecordReport:
     problems: list[RowProblem] = field(default_factory=list)
 
 
-def _column_length(table: Any, name: str) -> int:
-    length = table.c[name].type.length
-    assert length is not None, f"{table.name}.{name} is a text column with a length"
-    return int(length)
-
-
 def _text(raw: Mapping[str, Any], name: str) -> str | None:
     value = raw.get(name)
     if value is None:
@@ -61,9 +55,8 @@ def _text(raw: Mapping[str, Any], name: str) -> str | None:
     return text or None
 
 
-_LIMITS = {"claim_id": _column_length(CLAIM, "claim_id"), "inspector": _column_length(INSPECTION, "inspector"),
-           "certificate_no": min(_column_length(CLAIM, "certificate_no"),
-                                 _column_length(COMPLETION, "certificate_no"))}
+_LIMITS = {"claim_id": text_length(CLAIM.c.claim_id), "inspector": text_length(INSPECTION.c.inspector),
+           "certificate_no": min(text_length(CLAIM.c.certificate_no), text_length(COMPLETION.c.certificate_no))}
 """the one-line texts a roster brings in, each at most its column's length"""
 
 

@@ -14,14 +14,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Connection, Engine, String, bindparam, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 
 from intake.messages import msg
 from intake.validate import half_width, text_problem
 from models.money import to_yuan
-from models.tables import CLAIM
+from models.tables import CLAIM, text_length
 from services.access.actors import Actor
 from services.access.roles import check_may_mark_recovery, check_role
 from services.lookup import find_claims, one_claim
@@ -169,9 +169,9 @@ def return_key(policy: str, claim_id: str, day: date, amount: Decimal, occurrenc
     return key[:120]
 
 
-REFERENCE_LIMIT = int(cast(String, PAYMENT.c.reference.type).length or 0)
+REFERENCE_LIMIT = text_length(PAYMENT.c.reference)
 """a statement's reference is at most as long as a payment's own bank reference"""
-CLAIM_ID_LIMIT = int(cast(String, CLAIM.c.claim_id.type).length or 0)
+CLAIM_ID_LIMIT = text_length(CLAIM.c.claim_id)
 
 
 class _Bad(ValueError):

@@ -29,12 +29,11 @@ import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import (
     Connection,
     Engine,
-    String,
     Table,
     case,
     func,
@@ -44,7 +43,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 
 from intake.validate import text_problem
-from models.tables import WORK_PARTITION, WORK_STEP
+from models.tables import WORK_PARTITION, WORK_STEP, text_length
 from services.nightly.steps import STEP_ORDER, ChunkFn, Partition, PartitionFn, StepResult
 
 PENDING, TAKEN, DONE = "pending", "taken", "done"
@@ -200,7 +199,7 @@ def check_names(*, run_key: str, worker: str) -> None:
                                  ("worker", worker, WORK_PARTITION.c.worker)):
         if not value.strip():
             raise ValueError(f"--{field.replace('_', '-')} is empty")
-        if problem := text_problem(field, value, cast(String, column.type).length):
+        if problem := text_problem(field, value, text_length(column)):
             raise ValueError(f"--{field.replace('_', '-')}: {problem}")
 
 

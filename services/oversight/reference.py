@@ -29,6 +29,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from intake.messages import msg
 from intake.validate import text_problem
 from models.oversight import REF_CERTIFICATE, REF_INSURANCE
+from models.tables import text_length
 from rules.record import LEVELS
 from rules.text import folded_code
 from services.oversight.fraud import SUPERVISION_CLAUSE, Finding
@@ -80,7 +81,7 @@ def _screened(raw: Mapping[str, Any], names: Mapping[str, str], key: str, table:
         return None
     if key == "person_id":
         text = folded_code(text)
-    problem = text_problem(key, text, table.c[key].type.length)
+    problem = text_problem(key, text, text_length(table.c[key]))
     if problem:
         problems.append(f"{key}: {problem}")
         return None
