@@ -4,7 +4,9 @@
 A step module provides `STEP`, `source(run, settings)` (the SQL condition for its claims) and
 `decide(conn, rows, batch)`; `make_step` turns it into the (PartitionFn, ChunkFn) pair. A step
 some of whose moves the lifecycle table decides alone also provides `sql_moves(conn, run, settings,
-chunk)`, a list of `SqlMove`s written in SQL before `decide` sees the rest (services/nightly/sql_moves.py).
+chunk)`, a list of `SqlMove`s written in SQL before `decide` sees the rest (services/nightly/sql_moves.py);
+a step whose SQL writes more than moves (pay due's orders) provides `write_in_sql(conn, run, settings, chunk,
+result)`, returning how many claims it moved.
 """
 
 from __future__ import annotations
@@ -239,6 +241,8 @@ def run_chunk(engine: Engine, module: StepModule, partition: Partition, run: Run
             for move in planned(conn, run, settings, chunk):
                 moved_in_sql += move_in_sql(conn, chunk, move, result, actor=run.actor, on=run.as_of,
                                             run_id=run.run_id)
+        if (written := getattr(module, "write_in_sql", None)) is not None:
+            moved_in_sql += written(conn, run, settings, chunk, result)
         columns = getattr(module, "COLUMNS", STEP_COLUMNS)
         rows = plain_rows(conn.execute(select(*chunk_columns(columns)).select_from(LAST_EVENT).where(chunk)))
         rows.sort(key=person_order)

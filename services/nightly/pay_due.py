@@ -8,6 +8,8 @@ without a payee name or account (payee_incomplete, services/money/payee_check.py
 settings require payment approval (the default), the orders are written `ordered` and sealed into
 batches that wait for an approver's release (services/money/approval.py): the claims are held,
 listed by `claims approve --list`, not set aside.
+The usual case — an approved claim owing money with nothing in its way, through the file channel — is
+written in SQL before any row comes into Python (`write_in_sql`, services/nightly/pay_in_sql.py).
 A refused payment moves the claim to payment_failed; the next night (or `claims retry`, at once)
 sends it again as the next attempt with its own key.
 """
@@ -22,7 +24,10 @@ from services.money.channel import current_channel
 from services.money.funds import draw
 from services.money.payee_check import payee_problem
 from services.money.payments import send
+from services.nightly import pay_in_sql
 from services.nightly.base import CLAIM, Batch, Run
+from services.nightly.rulebook import load_rulebook
+from services.nightly.steps import StepResult
 from services.oversight.holds import hold_reason, open_holds
 from services.settings import Settings
 from states.lifecycle import sources
@@ -39,6 +44,13 @@ def source(run: Run, settings: Settings) -> Any:
     # years of history included, instead of the (state, person_key) index
     return and_(CLAIM.c.state.in_(sorted({*sources("pay"), *sources("retry_payment")})),
                 or_(CLAIM.c.state.in_(sources("pay")), failed))
+
+
+def write_in_sql(conn: Connection, run: Run, settings: Settings, chunk: ColumnElement[bool],
+                 result: StepResult) -> int:
+    """The chunk's orders `pay_in_sql` may write, written; how many claims it paid."""
+    return pay_in_sql.write_orders(conn, run.as_of, run.run_id, run.actor.name, run.actor.role, settings,
+                                   load_rulebook(), chunk, result)
 
 
 def decide(conn: Connection, rows: list[Any], batch: Batch) -> None:

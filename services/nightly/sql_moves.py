@@ -74,11 +74,12 @@ def as_text(expr: ColumnElement[Any]) -> ColumnElement[str]:
     return cast(expr, String)
 
 
-def _shown(name: str) -> str:
-    """a money column as `models.audit_hash.money_value` writes it: yuan as 2000.00 or 0.50 from the
-    stored fen (a negative value comes out malformed, so it never matches a recorded snapshot),
-    counts as digits, texts as they are; NULL as ''"""
-    column = f"claim.{name}"
+def _shown(name: str, column: str | None = None) -> str:
+    """a money column (or `column`, an SQL expression standing for it) as
+    `models.audit_hash.money_value` writes it: yuan as 2000.00 or 0.50 from the stored fen (a negative
+    value comes out malformed, so it never matches a recorded snapshot), counts as digits, texts as
+    they are; NULL as ''"""
+    column = f"({column})" if column else f"claim.{name}"
     if name in _FEN_FIELDS:
         shown = (f"CAST({column} / 100 AS VARCHAR) || '.' || "
                  f"SUBSTR(CAST(100 + {column} % 100 AS VARCHAR), 2, 2)")
@@ -89,9 +90,11 @@ def _shown(name: str) -> str:
     return f"COALESCE({shown}, '')"
 
 
-def money_text_sql() -> ColumnElement[str]:
-    """`services.nightly.moves.money_text` of the claim as it is, in SQL."""
-    return literal_column(" || '|' || ".join(_shown(name) for name in MONEY_FIELDS), String)
+def money_text_sql(after: Mapping[str, str] | None = None) -> ColumnElement[str]:
+    """`services.nightly.moves.money_text` of the claim as it is, in SQL — or as it will be with the
+    money columns of `after` (name -> an SQL expression over the claim)."""
+    after = after or {}
+    return literal_column(" || '|' || ".join(_shown(name, after.get(name)) for name in MONEY_FIELDS), String)
 
 
 def sha256_hex(conn: Connection, expr: ColumnElement[str]) -> ColumnElement[str]:

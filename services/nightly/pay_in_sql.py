@@ -1,0 +1,224 @@
+"""Final orders decided by the claim's own columns, written in SQL: no claim row comes into Python.
+
+An approved claim owing money, with its payee's name and account, no open signal hold, a policy in
+force, no fund budget on its (policy, year, region) and the file channel is paid as
+`services.nightly.pay_due.decide` would pay it — one `final` order of the assessed amount less what
+was paid, the move to paid — in a handful of statements per chunk: the orders staged in a temp table
+with their keys, references, hashes and the move's event hash; the payment rows inserted in DESIGN
+rule 9's person order; the claims updated (guarded by their event sequence); the events inserted.
+Byte for byte what the Python path writes (tests/integration/services/test_pay_in_sql.py).
+
+Every other claim of the step — a failed payment's retry, an advance above or equal to the amount, a
+hold, a missing payee, a draft policy, a budgeted fund, any other channel, money that differs from its
+last event's record — is left to the Python decision, which reads only what this did not move.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    and_,
+    case,
+    exists,
+    func,
+    insert,
+    literal,
+    literal_column,
+    not_,
+    select,
+    true,
+    tuple_,
+    update,
+)
+from sqlalchemy.sql.elements import ColumnElement
+
+from models.money import from_fen
+from models.oversight import SIGNAL_HOLD
+from models.tables import CLAIM, EVENT, PAYMENT
+from services.crash_drill import checkpoint
+from services.money.channel import FileChannel, current_channel
+from services.money.payments import ORDERED, SENT
+from services.nightly.lease import fence
+from services.nightly.moves import EVENT_FORMAT, StaleClaims, empty_temp_table
+from services.nightly.rulebook import Rules
+from services.nightly.sql_moves import as_text, destination, money_text_sql, recorded_money_matches, sha256_hex
+from services.nightly.steps import StepResult
+from services.settings import Settings
+
+KIND = "final"
+TRIGGER = "pay"
+ORDER_NOTE = "ordered: the outbox writes its file"
+"""what the file channel answers for an accepted order (services/money/channel.py:FileChannel)"""
+
+PYTHON_WHITESPACE = ("\t", "\n", "\v", "\f", "\r", "\x1c", "\x1d", "\x1e", "\x1f", " ", "\x85", "\xa0",
+                     "\u1680", *(chr(c) for c in range(0x2000, 0x200B)), "\u2028", "\u2029", "\u202f",
+                     "\u205f", "\u3000")
+"""the characters Python's str.strip() removes: a payee field that starts with none of them and is
+not empty has something left after strip(), as `payee_check.payee_problem` asks"""
+assert all(not c.strip() for c in PYTHON_WHITESPACE)
+
+_META = MetaData()
+STAGE = Table(
+    "claim_order_stage", _META,
+    Column("m_pk", BigInteger), Column("m_seq", Integer), Column("m_policy", String(32)),
+    Column("m_from", String(24)), Column("m_to", String(24)), Column("m_prev", String(64)),
+    Column("m_money", Text), Column("m_fen", BigInteger), Column("m_final", BigInteger),
+    Column("m_attempt", Integer), Column("m_key", String(120)), Column("m_status", String(16)),
+    Column("m_ref", String(64)), Column("m_reason", Text), Column("m_hash", String(64)),
+    Column("m_pay_hash", String(64)),
+    Column("m_payee_type", String(16)), Column("m_payee_id", String(18)), Column("m_payee_name", String(200)),
+    Column("m_bank_account", String(64)), Column("m_bank_name", String(100)),
+    Column("m_person", String(32)), Column("m_earned", String(10)), Column("m_filed", String(10)),
+    Column("m_claim_id", String(64)),
+    prefixes=["TEMPORARY"],
+)
+"""a chunk's orders before they are written (a temp table per connection, emptied before use)"""
+
+
+def yuan_text(fen: ColumnElement[int]) -> ColumnElement[str]:
+    """`models.audit_hash.money_value` of a positive amount in fen: 2000.00, 0.50"""
+    return as_text(fen // 100) + "." + func.substr(as_text(100 + fen % 100), 2, 2)
+
+
+def _filled(column: ColumnElement[str | None]) -> ColumnElement[bool]:
+    return and_(column.isnot(None), column != "", func.substr(column, 1, 1).notin_(PYTHON_WHITESPACE))
+
+
+def _rest() -> ColumnElement[int]:
+    return literal_column("claim.amount") - literal_column("claim.advance_paid") - literal_column("claim.final_paid")
+
+
+def payable_in_sql(conn: Connection, chunk: ColumnElement[bool], run_on: date, settings: Settings,
+                   rules: Rules) -> ColumnElement[bool] | None:
+    """The claims of `chunk` whose order this module may write, or None when none may (another
+    channel than the file channel decides what is accepted)."""
+    if type(current_channel(settings)) is not FileChannel:
+        return None
+    policies = conn.execute(select(CLAIM.c.policy).where(chunk, CLAIM.c.state == "approved").distinct()
+                            ).scalars().all()
+    if not policies:
+        return None
+    not_in_force = sorted(p for p in policies if not rules.in_force(p))
+    budgeted = sorted((p, r) for (p, year, r) in settings.fund_budgets if year == run_on.year)
+    held = exists().where(SIGNAL_HOLD.c.claim_pk == CLAIM.c.id, SIGNAL_HOLD.c.status == "open")
+    return and_(
+        chunk, CLAIM.c.state == "approved", _rest() > 0,
+        not_(and_(CLAIM.c.draft == true(), CLAIM.c.policy.in_(not_in_force))) if not_in_force else true(),
+        not_(tuple_(CLAIM.c.policy, CLAIM.c.region).in_(budgeted)) if budgeted else true(),
+        _filled(CLAIM.c.payee_name), _filled(CLAIM.c.bank_account),
+        ~held, recorded_money_matches())
+
+
+def _status(settings: Settings, policies: list[str]) -> ColumnElement[str]:
+    """ordered where the policy's orders wait for a release (services/money/approval.py), else sent"""
+    released = [p for p in policies if settings.needs_payment_approval(p)]
+    if len(released) in (0, len(policies)):
+        return literal(ORDERED if released else SENT)
+    return case((CLAIM.c.policy.in_(released), literal(ORDERED)), else_=literal(SENT))
+
+
+def _bytewise(conn: Connection, column: ColumnElement[str]) -> ColumnElement[str]:
+    """Python's order of str (code points): SQLite's default; PostgreSQL's "C" collation"""
+    return column.collate("C") if conn.dialect.name == "postgresql" else column
+
+
+def write_orders(conn: Connection, run_on: date, run_id: str | None, actor_name: str, actor_role: str,
+                 settings: Settings, rules: Rules, chunk: ColumnElement[bool], result: StepResult) -> int:
+    """Order and move to paid the claims of `chunk` `payable_in_sql` selects; count them in `result`.
+    Returns how many were paid."""
+    where = payable_in_sql(conn, chunk, run_on, settings, rules)
+    if where is None:
+        return 0
+    stage = empty_temp_table(conn, STAGE)
+    last = CLAIM.join(EVENT, and_(EVENT.c.claim_pk == CLAIM.c.id, EVENT.c.seq == CLAIM.c.event_seq))
+    policies = conn.execute(select(CLAIM.c.policy).select_from(last).where(where).distinct()).scalars().all()
+    if not policies:
+        return 0
+    attempt = CLAIM.c.payment_attempt + 1
+    earned = func.coalesce(CLAIM.c.certificate_date, CLAIM.c.training_end, CLAIM.c.filed_on)
+    conn.execute(insert(stage).from_select(
+        ["m_pk", "m_seq", "m_policy", "m_from", "m_to", "m_prev", "m_money", "m_fen", "m_final", "m_attempt",
+         "m_key", "m_status", "m_payee_type", "m_payee_id", "m_payee_name", "m_bank_account", "m_bank_name",
+         "m_person", "m_earned", "m_filed", "m_claim_id"],
+        select(CLAIM.c.id, CLAIM.c.event_seq, CLAIM.c.policy, CLAIM.c.state, destination(TRIGGER),
+               CLAIM.c.event_head,
+               money_text_sql({"final_paid": "claim.amount - claim.advance_paid"}),
+               _rest(), literal_column("claim.amount") - literal_column("claim.advance_paid"), attempt,
+               CLAIM.c.policy + ":" + CLAIM.c.claim_id + f":{KIND}:" + as_text(attempt),
+               _status(settings, sorted(policies)),
+               CLAIM.c.payee_type, CLAIM.c.payee_id, CLAIM.c.payee_name, CLAIM.c.bank_account, CLAIM.c.bank_name,
+               CLAIM.c.person_id, as_text(earned), as_text(CLAIM.c.filed_on), CLAIM.c.claim_id)
+        .select_from(last).where(where)))
+    # the file channel's reference (services.money.channel.reference_for), then the event's reason
+    conn.execute(update(stage).values(m_ref="PAY" + func.upper(func.substr(sha256_hex(conn, stage.c.m_key), 1, 17))))
+    on_text = run_on.isoformat()
+    conn.execute(update(stage).values(
+        m_reason="paid " + yuan_text(stage.c.m_fen) + " (" + stage.c.m_ref + ")",
+        m_pay_hash=sha256_hex(conn, _joined(
+            literal("p1"), as_text(stage.c.m_pk), literal(KIND), as_text(stage.c.m_attempt),
+            yuan_text(stage.c.m_fen), stage.c.m_key, stage.c.m_payee_type, stage.c.m_payee_id, literal(on_text)))))
+    conn.execute(update(stage).values(m_hash=sha256_hex(conn, _joined(
+        literal("2"), stage.c.m_prev, as_text(stage.c.m_pk), as_text(stage.c.m_seq + 1), stage.c.m_from,
+        stage.c.m_to, literal(TRIGGER), literal(actor_name), literal(actor_role), literal(on_text),
+        literal(run_id or ""), stage.c.m_reason, stage.c.m_money))))
+    counts = conn.execute(select(stage.c.m_policy, stage.c.m_to, stage.c.m_status, func.count(),
+                                 func.sum(stage.c.m_fen))
+                          .group_by(stage.c.m_policy, stage.c.m_to, stage.c.m_status)).all()
+    staged = sum(row[3] for row in counts)
+    fence(conn)
+    checkpoint("pay_due.before_flush")
+    now = datetime.now(UTC)
+    conn.execute(insert(PAYMENT).from_select(
+        ["claim_pk", "kind", "attempt", "amount", "status", "payee_type", "payee_id", "payee_name",
+         "bank_account", "bank_name", "idempotency_key", "business_date", "reference", "settled_on", "note",
+         "created_at", "hash"],
+        select(stage.c.m_pk, literal(KIND), stage.c.m_attempt, stage.c.m_fen, stage.c.m_status,
+               stage.c.m_payee_type, stage.c.m_payee_id, stage.c.m_payee_name, stage.c.m_bank_account,
+               stage.c.m_bank_name, stage.c.m_key, literal(run_on, PAYMENT.c.business_date.type), stage.c.m_ref,
+               literal(None, PAYMENT.c.settled_on.type), literal(ORDER_NOTE), literal(now, PAYMENT.c.created_at.type),
+               stage.c.m_pay_hash)
+        .order_by(_bytewise(conn, stage.c.m_person), stage.c.m_earned, stage.c.m_filed,
+                  _bytewise(conn, stage.c.m_claim_id), stage.c.m_pk)))
+    checkpoint("pay_due.after_payments")
+    updated = conn.execute(update(CLAIM).where(CLAIM.c.id == stage.c.m_pk, CLAIM.c.event_seq == stage.c.m_seq)
+                           .values(state=stage.c.m_to, state_on=run_on, event_seq=stage.c.m_seq + 1,
+                                   event_head=stage.c.m_hash, updated_at=now, final_paid=stage.c.m_final,
+                                   payment_attempt=stage.c.m_attempt, set_aside_step=None,
+                                   set_aside_reason=None)).rowcount
+    if updated != staged:
+        raise StaleClaims(f"{staged - updated} of {staged} claims changed while this step ran; the chunk was "
+                          "rolled back and will be taken again")
+    checkpoint("moves.before_events")
+    conn.execute(insert(EVENT).from_select(
+        ["claim_pk", "seq", "from_state", "to_state", "trigger", "actor", "role", "on", "at", "run_id",
+         "reason", "prev_hash", "hash", "version", "money"],
+        select(stage.c.m_pk, stage.c.m_seq + 1, stage.c.m_from, stage.c.m_to, literal(TRIGGER, EVENT.c.trigger.type),
+               literal(actor_name, EVENT.c.actor.type), literal(actor_role, EVENT.c.role.type),
+               literal(run_on, EVENT.c.on.type), literal(now, EVENT.c.at.type),
+               literal(run_id, EVENT.c.run_id.type), stage.c.m_reason, stage.c.m_prev, stage.c.m_hash,
+               literal(EVENT_FORMAT, EVENT.c.version.type), stage.c.m_money)
+        .order_by(stage.c.m_pk)))
+    for policy, to_state, status, count, fen in counts:
+        result.moved[(policy, to_state)] += count
+        if status == ORDERED:
+            result.held[policy] += count
+        key = (policy, KIND)
+        result.money[key] = result.money.get(key, Decimal("0")) + from_fen(int(fen))
+    return int(staged)
+
+
+def _joined(*parts: ColumnElement[str]) -> ColumnElement[str]:
+    chained = parts[0]
+    for part in parts[1:]:
+        chained = chained + "|" + part
+    return chained
