@@ -96,8 +96,8 @@ def _approved(engine: Engine, *rows: dict[str, Any]) -> None:
         insert_claims(conn, *rows)
         for claim in conn.execute(select(CLAIM).order_by(CLAIM.c.id)).all():
             money = money_text(claim._mapping)
-            head = event_hash_v2("", claim.id, 1, "", "approved", "close_posting", "system", "system", date(2020, 5, 30),
-                                 None, None, money)
+            head = event_hash_v2("", claim.id, 1, "", "approved", "close_posting", "system", "system",
+                                 date(2020, 5, 30), None, None, money)
             conn.execute(insert(EVENT).values(
                 claim_pk=claim.id, seq=1, from_state="", to_state="approved", trigger="close_posting", actor="system",
                 role="system", on=date(2020, 5, 30), at=datetime.now(UTC), run_id=None, reason=None, prev_hash="",
