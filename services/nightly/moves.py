@@ -361,16 +361,25 @@ def _processors(conn: Connection, names: Sequence[str]) -> list[Any]:
     return [STAGE.c[n].type.dialect_impl(dialect).bind_processor(dialect) for n in names]
 
 
+_INSERTS: dict[tuple[str, str, tuple[str, ...]], tuple[str, list[int] | None]] = {}
+"""(dialect, table, names) -> the INSERT's text and, for a positional driver, the names' order in it:
+compiled once per shape, not per chunk or per single-claim command"""
+
+
 def _insert_rows(conn: Connection, table: Table, names: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
     """executemany of already bind-processed tuples in `names` order, straight to the driver."""
-    compiled = insert(table).compile(dialect=conn.dialect, column_keys=list(names))
-    if compiled.positional:
-        order = [names.index(n) for n in compiled.positiontup or ()]
-        params: list[Any] = rows if order == list(range(len(names))) else \
-            [tuple(row[i] for i in order) for row in rows]
+    key = (conn.dialect.name, table.name, tuple(names))
+    found = _INSERTS.get(key)
+    if found is None:
+        compiled = insert(table).compile(dialect=conn.dialect, column_keys=list(names))
+        order = [names.index(n) for n in compiled.positiontup or ()] if compiled.positional else None
+        found = _INSERTS[key] = (str(compiled), order)
+    sql, order = found
+    if order is None:
+        params: list[Any] = [dict(zip(names, row, strict=True)) for row in rows]
     else:
-        params = [dict(zip(names, row, strict=True)) for row in rows]
-    conn.exec_driver_sql(str(compiled), params)
+        params = rows if order == list(range(len(names))) else [tuple(row[i] for i in order) for row in rows]
+    conn.exec_driver_sql(sql, params)
 
 
 def execute_many(conn: Connection, stmt: Any, rows: list[dict[str, Any]]) -> int:

@@ -162,3 +162,20 @@ def test_only_a_claim_with_nothing_in_its_way_is_ordered_in_sql_and_both_paths_a
         assert claim.event_head == event.hash == event_hash_v2(
             event.prev_hash, claim.id, 2, "approved", "paid", "pay", "nightly", "system", DAY, "night-1",
             event.reason, event.money)
+
+
+def test_a_payee_name_a_spreadsheet_would_run_is_quoted_in_the_batch_file(
+        engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from models.tables import OUTBOX_BATCH
+    from services.money.outbox import batch_rows
+
+    monkeypatch.setenv("CLAIMS_PAYMENT_DIR", str(tmp_path / "payments"))
+    _approved(engine, _claim(1, payee_name='=HYPERLINK("http://x.cn","点我")'), _claim(2, payee_name="-王小明"))
+    paid = _spy(monkeypatch)
+    run_step(engine, "pay_due", DAY, "night-1")  # the night seals its orders into a batch
+    assert paid["in_sql"] == 2
+    with engine.connect() as conn:
+        [batch] = conn.execute(select(OUTBOX_BATCH.c.id)).scalars().all()
+        rows = batch_rows(conn, batch)
+    assert [row[6] for row in rows] == ['\'=HYPERLINK("http://x.cn","点我")', "'-王小明"]
+    assert [row[9] for row in rows] == ["2000.00", "2000.00"]
