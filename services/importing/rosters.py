@@ -24,7 +24,7 @@ from rules.record import LEVELS
 from services.access.actors import Actor, normalise
 from services.access.roles import check_role
 from services.lookup import LOOKUP_COLUMNS, find_claims
-from services.nightly.moves import LAST_EVENT, LAST_EVENT_COLUMNS, now_of, plan_move, write_moves
+from services.nightly.moves import LAST_EVENT, LAST_EVENT_COLUMNS, execute_many, now_of, plan_move, write_moves
 from services.settings import chunk_size
 from states.lifecycle import IllegalTransition, sources
 
@@ -203,7 +203,7 @@ def record_inspections(engine: Engine, rows: Iterable[tuple[int, Mapping[str, An
                                        reason=f"inspection {result} on {day} by inspector {inspector}",
                                        inspection_result=result, inspected_on=day))
             if inserts:
-                conn.execute(insert(INSPECTION), inserts)
+                execute_many(conn, insert(INSPECTION), inserts)
                 write_moves(conn, moves, actor=actor, on=on or max(i["inspected_on"] for i in inserts),
                             known=_as_read(claims))
             report.recorded += len(inserts)
@@ -262,7 +262,7 @@ def record_completions(engine: Engine, rows: Iterable[tuple[int, Mapping[str, An
                     report.problems.append(RowProblem(number, claim.claim_id, "claim_id", str(exc)))
                     inserts.pop()
             if inserts:
-                conn.execute(insert(COMPLETION), inserts)
+                execute_many(conn, insert(COMPLETION), inserts)
                 write_moves(conn, moves, actor=actor, on=on, run_id=run_id, known=_as_read(claims))
             report.recorded += len(inserts)
     return report

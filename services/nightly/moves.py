@@ -171,6 +171,7 @@ _EVENT_ONLY = frozenset(EVENT_ONLY_MONEY)
 _OTHER_MONEY = tuple((index, name) for index, name in enumerate(MONEY_FIELDS) if name not in _EVENT_ONLY)
 """the money columns that may change without an event, by position: taken as the claim holds them"""
 _FIELD_COUNT = len(MONEY_FIELDS)
+_MONEY_INDEX = {name: index for index, name in enumerate(MONEY_FIELDS)}
 
 
 @dataclass(slots=True)
@@ -222,11 +223,10 @@ def _money_after(move: Move, now: _Now) -> list[str]:
     so an edit by hand of a column that changes only with an event is not taken into the chain but
     stays a difference `claims audit verify` names."""
     values = list(now.money)
-    changes = move.changes
-    if changes:
-        for index, name in enumerate(MONEY_FIELDS):
-            if name in changes:
-                values[index] = money_value(changes[name])
+    for name, value in move.changes.items():
+        index = _MONEY_INDEX.get(name)
+        if index is not None:
+            values[index] = money_value(value)
     return values
 
 
