@@ -116,7 +116,8 @@ def release_batch(engine: Engine, batch_id: int, *, actor: Actor, on: date) -> R
         conn.execute(insert(BATCH_RELEASE).values(
             batch_id=batch_id, policy=policy, business_date=on, approver=actor.name, claims=batch.rows,
             amount=batch.total, hash=batch.hash, at=datetime.now(UTC)))
-        done = conn.execute(update(PAYMENT).where(PAYMENT.c.id.in_([o.id for o in orders]),
+        batch_orders = select(BATCH_ORDER.c.payment_id).where(BATCH_ORDER.c.batch_id == batch_id)
+        done = conn.execute(update(PAYMENT).where(PAYMENT.c.id.in_(batch_orders),
                                                   PAYMENT.c.status == ORDERED).values(status=RELEASED))
         if done.rowcount != len(orders):
             raise ApprovalError(f"batch {batch_id} changed while it was being released: not released")

@@ -236,7 +236,8 @@ def write_moves(conn: Connection, moves: Sequence[Move], *, actor: Actor, on: da
 
     Python computes each event's hash; the chunk goes into a temp staging table in one bulk
     INSERT (in primary-key order), then one `UPDATE claim … FROM` per set of changed columns —
-    guarded by the claim's event sequence — and one `INSERT INTO claim_event … SELECT`.
+    guarded by the claim's event sequence — and one `INSERT INTO claim_event … SELECT`. A few moves
+    (`FEW_MOVES`) are written as one guarded UPDATE each and one INSERT of their events.
 
     `known`: the claims as this transaction already read them (`now_of`); claims not in it are read.
     It is brought up to date with each claim as the move leaves it, so a later move of the same claim
@@ -271,6 +272,52 @@ def write_moves(conn: Connection, moves: Sequence[Move], *, actor: Actor, on: da
             group = groups[columns] = len(groups)
         staged.append((move.claim_pk, move.seq, group, move.from_state, move.to_state, move.trigger,
                        move.reason, head, digest, money, columns, move.changes))
+    if len(staged) <= FEW_MOVES:
+        updated = _update_one_by_one(conn, staged, on, now)
+    else:
+        stage = _staged(conn, staged, groups)
+        updated = _update_from_stage(conn, stage, groups, on, now)
+    if updated != len(moves):
+        raise StaleClaims(
+            f"{len(moves) - updated} of {len(moves)} claims changed while this step "
+            "ran; the chunk was rolled back and will be taken again"
+        )
+    checkpoint("moves.before_events")
+    if len(staged) <= FEW_MOVES:
+        conn.execute(insert(EVENT), [
+            {"claim_pk": pk, "seq": seq + 1, "from_state": from_state, "to_state": to_state, "trigger": trigger,
+             "actor": name, "role": role, "on": on, "at": now, "run_id": run_id, "reason": reason,
+             "prev_hash": prev, "hash": digest, "version": EVENT_FORMAT, "money": money}
+            for pk, seq, _, from_state, to_state, trigger, reason, prev, digest, money, _, _ in staged])
+    else:
+        conn.execute(insert(EVENT).from_select(
+            ["claim_pk", "seq", "from_state", "to_state", "trigger", "actor", "role", "on", "at", "run_id",
+             "reason", "prev_hash", "hash", "version", "money"],
+            select(stage.c.m_pk, stage.c.m_seq + 1, stage.c.m_from, stage.c.m_to, stage.c.m_trigger,
+                   literal(name, EVENT.c.actor.type), literal(role, EVENT.c.role.type),
+                   literal(on, EVENT.c.on.type), literal(now, EVENT.c.at.type),
+                   literal(run_id, EVENT.c.run_id.type), stage.c.m_reason, stage.c.m_prev, stage.c.m_hash,
+                   literal(EVENT_FORMAT, EVENT.c.version.type), stage.c.m_money)
+            .order_by(stage.c.m_pk)))
+    return len(moves)
+
+
+FEW_MOVES = 8
+"""up to this many moves (a clerk's command on one claim, an objection, a review) are written as one
+guarded UPDATE each and one INSERT of their events: a staging table costs more statements than it
+saves"""
+
+
+def _update_one_by_one(conn: Connection, staged: list[tuple[Any, ...]], on: date, now: datetime) -> int:
+    updated = 0
+    for pk, seq, _, _, to_state, _, _, _, digest, _, _, changes in staged:
+        updated += conn.execute(update(CLAIM).where(CLAIM.c.id == pk, CLAIM.c.event_seq == seq).values(
+            state=to_state, state_on=on, event_seq=seq + 1, event_head=digest, updated_at=now, **changes)).rowcount
+    return updated
+
+
+def _staged(conn: Connection, staged: list[tuple[Any, ...]], groups: dict[tuple[str, ...], int]) -> Table:
+    """The moves in the staging table, in primary-key order, with the claim columns they change."""
     stage = _stage(conn)
     wanted = {c for columns in groups for c in columns}
     changed = [c.name for c in stage.c if c.name in wanted]  # table order: the INSERT's own order
@@ -285,6 +332,12 @@ def write_moves(conn: Connection, moves: Sequence[Move], *, actor: Actor, on: da
             values[index] = value if processor is None or value is None else processor(value)
         rows.append((*fixed, *values))
     _insert_rows(conn, stage, names, rows)
+    return stage
+
+
+def _update_from_stage(conn: Connection, stage: Table, groups: dict[tuple[str, ...], int], on: date,
+                       now: datetime) -> int:
+    """One `UPDATE claim … FROM` the stage per set of changed columns, guarded by the event sequence."""
     updated = 0
     for columns, group in groups.items():
         values_of: dict[str, Any] = {
@@ -296,22 +349,7 @@ def write_moves(conn: Connection, moves: Sequence[Move], *, actor: Actor, on: da
         if len(groups) > 1:
             where.append(stage.c.m_grp == group)
         updated += conn.execute(update(CLAIM).where(*where).values(values_of)).rowcount
-    if updated != len(moves):
-        raise StaleClaims(
-            f"{len(moves) - updated} of {len(moves)} claims changed while this step "
-            "ran; the chunk was rolled back and will be taken again"
-        )
-    checkpoint("moves.before_events")
-    conn.execute(insert(EVENT).from_select(
-        ["claim_pk", "seq", "from_state", "to_state", "trigger", "actor", "role", "on", "at", "run_id",
-         "reason", "prev_hash", "hash", "version", "money"],
-        select(stage.c.m_pk, stage.c.m_seq + 1, stage.c.m_from, stage.c.m_to, stage.c.m_trigger,
-               literal(name, EVENT.c.actor.type), literal(role, EVENT.c.role.type),
-               literal(on, EVENT.c.on.type), literal(now, EVENT.c.at.type),
-               literal(run_id, EVENT.c.run_id.type), stage.c.m_reason, stage.c.m_prev, stage.c.m_hash,
-               literal(EVENT_FORMAT, EVENT.c.version.type), stage.c.m_money)
-        .order_by(stage.c.m_pk)))
-    return len(moves)
+    return updated
 
 
 def _by_pk(move: Move) -> int:
