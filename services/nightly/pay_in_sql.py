@@ -99,9 +99,10 @@ def _rest() -> ColumnElement[int]:
 
 
 def payable_in_sql(conn: Connection, chunk: ColumnElement[bool], run_on: date, settings: Settings,
-                   rules: Rules) -> ColumnElement[bool] | None:
-    """The claims of `chunk` whose order this module may write, or None when none may (another
-    channel than the file channel decides what is accepted)."""
+                   rules: Rules) -> tuple[ColumnElement[bool], list[str]] | None:
+    """The claims of `chunk` whose order this module may write (a condition over the claim joined with
+    its last event) and the policies of the chunk's approved claims; None when none may (no approved
+    claim, or another channel than the file channel decides what is accepted)."""
     if type(current_channel(settings)) is not FileChannel:
         return None
     policies = conn.execute(select(CLAIM.c.policy).where(chunk, CLAIM.c.state == "approved").distinct()
@@ -116,7 +117,7 @@ def payable_in_sql(conn: Connection, chunk: ColumnElement[bool], run_on: date, s
         not_(and_(CLAIM.c.draft == true(), CLAIM.c.policy.in_(not_in_force))) if not_in_force else true(),
         not_(tuple_(CLAIM.c.policy, CLAIM.c.region).in_(budgeted)) if budgeted else true(),
         _filled(CLAIM.c.payee_name), _filled(CLAIM.c.bank_account),
-        ~held, recorded_money_matches())
+        ~held, recorded_money_matches()), sorted(policies)
 
 
 def _status(settings: Settings, policies: list[str]) -> ColumnElement[str]:
@@ -136,45 +137,46 @@ def write_orders(conn: Connection, run_on: date, run_id: str | None, actor_name:
                  settings: Settings, rules: Rules, chunk: ColumnElement[bool], result: StepResult) -> int:
     """Order and move to paid the claims of `chunk` `payable_in_sql` selects; count them in `result`.
     Returns how many were paid."""
-    where = payable_in_sql(conn, chunk, run_on, settings, rules)
-    if where is None:
+    payable = payable_in_sql(conn, chunk, run_on, settings, rules)
+    if payable is None:
         return 0
+    where, policies = payable
     stage = empty_temp_table(conn, STAGE)
     last = CLAIM.join(EVENT, and_(EVENT.c.claim_pk == CLAIM.c.id, EVENT.c.seq == CLAIM.c.event_seq))
-    policies = conn.execute(select(CLAIM.c.policy).select_from(last).where(where).distinct()).scalars().all()
-    if not policies:
-        return 0
     attempt = CLAIM.c.payment_attempt + 1
+    key = CLAIM.c.policy + ":" + CLAIM.c.claim_id + f":{KIND}:" + as_text(attempt)
     earned = func.coalesce(CLAIM.c.certificate_date, CLAIM.c.training_end, CLAIM.c.filed_on)
     conn.execute(insert(stage).from_select(
         ["m_pk", "m_seq", "m_policy", "m_from", "m_to", "m_prev", "m_money", "m_fen", "m_final", "m_attempt",
-         "m_key", "m_status", "m_payee_type", "m_payee_id", "m_payee_name", "m_bank_account", "m_bank_name",
-         "m_person", "m_earned", "m_filed", "m_claim_id"],
+         "m_key", "m_ref", "m_status", "m_payee_type", "m_payee_id", "m_payee_name", "m_bank_account",
+         "m_bank_name", "m_person", "m_earned", "m_filed", "m_claim_id"],
         select(CLAIM.c.id, CLAIM.c.event_seq, CLAIM.c.policy, CLAIM.c.state, destination(TRIGGER),
                CLAIM.c.event_head,
                money_text_sql({"final_paid": "claim.amount - claim.advance_paid"}),
                _rest(), literal_column("claim.amount") - literal_column("claim.advance_paid"), attempt,
-               CLAIM.c.policy + ":" + CLAIM.c.claim_id + f":{KIND}:" + as_text(attempt),
-               _status(settings, sorted(policies)),
+               key, "PAY" + func.upper(func.substr(sha256_hex(conn, key), 1, 17)),  # channel.reference_for
+               _status(settings, policies),
                CLAIM.c.payee_type, CLAIM.c.payee_id, CLAIM.c.payee_name, CLAIM.c.bank_account, CLAIM.c.bank_name,
                CLAIM.c.person_id, as_text(earned), as_text(CLAIM.c.filed_on), CLAIM.c.claim_id)
         .select_from(last).where(where)))
-    # the file channel's reference (services.money.channel.reference_for), then the event's reason
-    conn.execute(update(stage).values(m_ref="PAY" + func.upper(func.substr(sha256_hex(conn, stage.c.m_key), 1, 17))))
+    # the event's reason, the order's hash (models.audit_hash.payment_hash), the event's hash
     on_text = run_on.isoformat()
+    reason = "paid " + yuan_text(stage.c.m_fen) + " (" + stage.c.m_ref + ")"
     conn.execute(update(stage).values(
-        m_reason="paid " + yuan_text(stage.c.m_fen) + " (" + stage.c.m_ref + ")",
+        m_reason=reason,
         m_pay_hash=sha256_hex(conn, _joined(
             literal("p1"), as_text(stage.c.m_pk), literal(KIND), as_text(stage.c.m_attempt),
-            yuan_text(stage.c.m_fen), stage.c.m_key, stage.c.m_payee_type, stage.c.m_payee_id, literal(on_text)))))
-    conn.execute(update(stage).values(m_hash=sha256_hex(conn, _joined(
-        literal("2"), stage.c.m_prev, as_text(stage.c.m_pk), as_text(stage.c.m_seq + 1), stage.c.m_from,
-        stage.c.m_to, literal(TRIGGER), literal(actor_name), literal(actor_role), literal(on_text),
-        literal(run_id or ""), stage.c.m_reason, stage.c.m_money))))
+            yuan_text(stage.c.m_fen), stage.c.m_key, stage.c.m_payee_type, stage.c.m_payee_id, literal(on_text))),
+        m_hash=sha256_hex(conn, _joined(
+            literal("2"), stage.c.m_prev, as_text(stage.c.m_pk), as_text(stage.c.m_seq + 1), stage.c.m_from,
+            stage.c.m_to, literal(TRIGGER), literal(actor_name), literal(actor_role), literal(on_text),
+            literal(run_id or ""), reason, stage.c.m_money))))
     counts = conn.execute(select(stage.c.m_policy, stage.c.m_to, stage.c.m_status, func.count(),
                                  func.sum(stage.c.m_fen))
                           .group_by(stage.c.m_policy, stage.c.m_to, stage.c.m_status)).all()
     staged = sum(row[3] for row in counts)
+    if not staged:
+        return 0
     fence(conn)
     checkpoint("pay_due.before_flush")
     now = datetime.now(UTC)
@@ -212,8 +214,8 @@ def write_orders(conn: Connection, run_on: date, run_id: str | None, actor_name:
         result.moved[(policy, to_state)] += count
         if status == ORDERED:
             result.held[policy] += count
-        key = (policy, KIND)
-        result.money[key] = result.money.get(key, Decimal("0")) + from_fen(int(fen))
+        money_key = (policy, KIND)
+        result.money[money_key] = result.money.get(money_key, Decimal("0")) + from_fen(int(fen))
     return int(staged)
 
 
