@@ -24,7 +24,15 @@ from rules.record import LEVELS
 from services.access.actors import Actor, normalise
 from services.access.roles import check_role
 from services.lookup import LOOKUP_COLUMNS, find_claims
-from services.nightly.moves import LAST_EVENT, LAST_EVENT_COLUMNS, execute_many, now_of, plan_move, write_moves
+from services.nightly.moves import (
+    LAST_EVENT,
+    LAST_EVENT_COLUMNS,
+    MONEY_FIELDS,
+    execute_many,
+    now_of,
+    plan_move,
+    write_moves,
+)
 from services.settings import chunk_size
 from states.lifecycle import IllegalTransition, sources
 
@@ -128,8 +136,16 @@ def _as_read(claims: list[Any]) -> dict[int, Any]:
     return {claim.id: now_of(claim) for claim in claims}
 
 
+INSPECTION_READ = [CLAIM.c[name] for name in dict.fromkeys((
+    "id", "claim_id", "policy", "state", "inspection_result", "inspected_on", "event_seq", "event_head",
+    *MONEY_FIELDS))]
+"""what recording an inspection reads of a claim: to find it, compare the roster with it, move it and
+hash its move (a completion reads `LOOKUP_COLUMNS`: it compares and keeps more of the claim)"""
+
+
 def _resolve(conn: Any, batch: list[tuple[int, Mapping[str, Any]]], report: RecordReport,
-             allowed: tuple[str, ...], what: str) -> list[tuple[int, Mapping[str, Any], Any]]:
+             allowed: tuple[str, ...], what: str,
+             columns: Iterable[Any] = LOOKUP_COLUMNS) -> list[tuple[int, Mapping[str, Any], Any]]:
     refused: dict[int, list[str]] = {}
     refs = []
     for number, raw in batch:
@@ -139,8 +155,7 @@ def _resolve(conn: Any, batch: list[tuple[int, Mapping[str, Any]]], report: Reco
             refused[number] = problems
         refs.append((claim_id, _policy(_text(raw, "policy"))))
     # with each claim's last event, so its move is hashed without reading the claim again
-    found = find_claims(conn, [ref for ref in refs if ref[0]], [*LOOKUP_COLUMNS, *LAST_EVENT_COLUMNS],
-                        LAST_EVENT)
+    found = find_claims(conn, [ref for ref in refs if ref[0]], [*columns, *LAST_EVENT_COLUMNS], LAST_EVENT)
     resolved = []
     for (number, raw), ref in zip(batch, refs, strict=True):
         claim_id = ref[0]
@@ -177,7 +192,7 @@ def record_inspections(engine: Engine, rows: Iterable[tuple[int, Mapping[str, An
         with engine.begin() as conn:
             inserts: list[dict[str, Any]] = []
             moves = []
-            resolved = _resolve(conn, batch, report, INSPECTABLE, "roster.state_inspection")
+            resolved = _resolve(conn, batch, report, INSPECTABLE, "roster.state_inspection", INSPECTION_READ)
             claims = [claim for _, _, claim in resolved]
             for number, raw, claim in resolved:
                 errors: list[str] = []
