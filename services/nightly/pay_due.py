@@ -49,8 +49,7 @@ def source(run: Run, settings: Settings) -> Any:
 def write_in_sql(conn: Connection, run: Run, settings: Settings, chunk: ColumnElement[bool],
                  result: StepResult) -> int:
     """The chunk's orders `pay_in_sql` may write, written; how many claims it paid."""
-    return pay_in_sql.write_orders(conn, run.as_of, run.run_id, run.actor.name, run.actor.role, settings,
-                                   load_rulebook(), chunk, result)
+    return pay_in_sql.write_orders(conn, run.as_of, run.run_id, run.actor, settings, load_rulebook(), chunk, result)
 
 
 def decide(conn: Connection, rows: list[Any], batch: Batch) -> None:

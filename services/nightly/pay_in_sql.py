@@ -45,13 +45,23 @@ from sqlalchemy.sql.elements import ColumnElement
 from models.money import from_fen
 from models.oversight import SIGNAL_HOLD
 from models.tables import CLAIM, EVENT, PAYMENT
+from services.access.actors import Actor
 from services.crash_drill import checkpoint
 from services.money.channel import FileChannel, current_channel
 from services.money.payments import ORDERED, SENT
 from services.nightly.lease import fence
-from services.nightly.moves import EVENT_FORMAT, StaleClaims, empty_temp_table
+from services.nightly.moves import empty_temp_table
 from services.nightly.rulebook import Rules
-from services.nightly.sql_moves import as_text, destination, money_text_sql, recorded_money_matches, sha256_hex
+from services.nightly.sql_moves import (
+    as_text,
+    claims_from_stage,
+    destination,
+    events_from_stage,
+    joined,
+    money_text_sql,
+    recorded_money_matches,
+    sha256_hex,
+)
 from services.nightly.steps import StepResult
 from services.settings import Settings
 
@@ -133,7 +143,7 @@ def _bytewise(conn: Connection, column: ColumnElement[str]) -> ColumnElement[str
     return column.collate("C") if conn.dialect.name == "postgresql" else column
 
 
-def write_orders(conn: Connection, run_on: date, run_id: str | None, actor_name: str, actor_role: str,
+def write_orders(conn: Connection, run_on: date, run_id: str | None, actor: Actor,
                  settings: Settings, rules: Rules, chunk: ColumnElement[bool], result: StepResult) -> int:
     """Order and move to paid the claims of `chunk` `payable_in_sql` selects; count them in `result`.
     Returns how many were paid."""
@@ -164,12 +174,12 @@ def write_orders(conn: Connection, run_on: date, run_id: str | None, actor_name:
     reason = "paid " + yuan_text(stage.c.m_fen) + " (" + stage.c.m_ref + ")"
     conn.execute(update(stage).values(
         m_reason=reason,
-        m_pay_hash=sha256_hex(conn, _joined(
+        m_pay_hash=sha256_hex(conn, joined(
             literal("p1"), as_text(stage.c.m_pk), literal(KIND), as_text(stage.c.m_attempt),
             yuan_text(stage.c.m_fen), stage.c.m_key, stage.c.m_payee_type, stage.c.m_payee_id, literal(on_text))),
-        m_hash=sha256_hex(conn, _joined(
+        m_hash=sha256_hex(conn, joined(
             literal("2"), stage.c.m_prev, as_text(stage.c.m_pk), as_text(stage.c.m_seq + 1), stage.c.m_from,
-            stage.c.m_to, literal(TRIGGER), literal(actor_name), literal(actor_role), literal(on_text),
+            stage.c.m_to, literal(TRIGGER), literal(actor.name), literal(actor.role), literal(on_text),
             literal(run_id or ""), reason, stage.c.m_money))))
     counts = conn.execute(select(stage.c.m_policy, stage.c.m_to, stage.c.m_status, func.count(),
                                  func.sum(stage.c.m_fen))
@@ -192,24 +202,11 @@ def write_orders(conn: Connection, run_on: date, run_id: str | None, actor_name:
         .order_by(_bytewise(conn, stage.c.m_person), stage.c.m_earned, stage.c.m_filed,
                   _bytewise(conn, stage.c.m_claim_id), stage.c.m_pk)))
     checkpoint("pay_due.after_payments")
-    updated = conn.execute(update(CLAIM).where(CLAIM.c.id == stage.c.m_pk, CLAIM.c.event_seq == stage.c.m_seq)
-                           .values(state=stage.c.m_to, state_on=run_on, event_seq=stage.c.m_seq + 1,
-                                   event_head=stage.c.m_hash, updated_at=now, final_paid=stage.c.m_final,
-                                   payment_attempt=stage.c.m_attempt, set_aside_step=None,
-                                   set_aside_reason=None)).rowcount
-    if updated != staged:
-        raise StaleClaims(f"{staged - updated} of {staged} claims changed while this step ran; the chunk was "
-                          "rolled back and will be taken again")
+    claims_from_stage(conn, stage, staged, run_on, now,
+                      {"final_paid": stage.c.m_final, "payment_attempt": stage.c.m_attempt,
+                       "set_aside_step": None, "set_aside_reason": None})
     checkpoint("moves.before_events")
-    conn.execute(insert(EVENT).from_select(
-        ["claim_pk", "seq", "from_state", "to_state", "trigger", "actor", "role", "on", "at", "run_id",
-         "reason", "prev_hash", "hash", "version", "money"],
-        select(stage.c.m_pk, stage.c.m_seq + 1, stage.c.m_from, stage.c.m_to, literal(TRIGGER, EVENT.c.trigger.type),
-               literal(actor_name, EVENT.c.actor.type), literal(actor_role, EVENT.c.role.type),
-               literal(run_on, EVENT.c.on.type), literal(now, EVENT.c.at.type),
-               literal(run_id, EVENT.c.run_id.type), stage.c.m_reason, stage.c.m_prev, stage.c.m_hash,
-               literal(EVENT_FORMAT, EVENT.c.version.type), stage.c.m_money)
-        .order_by(stage.c.m_pk)))
+    events_from_stage(conn, stage, TRIGGER, actor, run_on, now, run_id)
     for policy, to_state, status, count, fen in counts:
         result.moved[(policy, to_state)] += count
         if status == ORDERED:
@@ -218,9 +215,3 @@ def write_orders(conn: Connection, run_on: date, run_id: str | None, actor_name:
         result.money[money_key] = result.money.get(money_key, Decimal("0")) + from_fen(int(fen))
     return int(staged)
 
-
-def _joined(*parts: ColumnElement[str]) -> ColumnElement[str]:
-    chained = parts[0]
-    for part in parts[1:]:
-        chained = chained + "|" + part
-    return chained

@@ -150,9 +150,7 @@ def move_in_sql(conn: Connection, chunk: ColumnElement[bool], move: SqlMove, res
         literal("2"), CLAIM.c.event_head, as_text(CLAIM.c.id), as_text(CLAIM.c.event_seq + 1), CLAIM.c.state,
         to_state, literal(move.trigger), literal(actor.name), literal(actor.role), literal(on.isoformat()),
         literal(run_id or ""), func.coalesce(move.reason, ""), EVENT.c.money]
-    chained = parts[0]
-    for part in parts[1:]:
-        chained = chained + "|" + part
+    chained = joined(*parts)
     sets = {"set_aside_step": None, "set_aside_reason": None, **move.sets}
     names = ["m_pk", "m_seq", "m_policy", "m_from", "m_to", "m_reason", "m_prev", "m_hash", "m_money", *sets]
     conn.execute(insert(stage).from_select(names, select(
@@ -167,25 +165,44 @@ def move_in_sql(conn: Connection, chunk: ColumnElement[bool], move: SqlMove, res
         return 0
     fence(conn)
     now = datetime.now(UTC)
+    claims_from_stage(conn, stage, staged, on, now, {name: stage.c[name] for name in sets})
+    checkpoint("moves.before_events")
+    events_from_stage(conn, stage, move.trigger, actor, on, now, run_id)
+    for policy, to_state_, count in counts:
+        result.moved[(policy, to_state_)] += count
+    return staged
+
+
+def joined(*parts: ColumnElement[str]) -> ColumnElement[str]:
+    """The parts joined by '|', as the event and payment hashes join their fields."""
+    chained = parts[0]
+    for part in parts[1:]:
+        chained = chained + "|" + part
+    return chained
+
+
+def claims_from_stage(conn: Connection, stage: Table, staged: int, on: date, now: datetime,
+                      sets: Mapping[str, Any]) -> None:
+    """Each staged claim moved (state, event sequence and head, `sets`), guarded by the sequence it was
+    staged with: `StaleClaims` unless all `staged` were."""
     values: dict[str, Any] = {"state": stage.c.m_to, "state_on": on, "event_seq": stage.c.m_seq + 1,
-                              "event_head": stage.c.m_hash, "updated_at": now,
-                              **{name: stage.c[name] for name in sets}}
+                              "event_head": stage.c.m_hash, "updated_at": now, **sets}
     updated = conn.execute(update(CLAIM).where(CLAIM.c.id == stage.c.m_pk, CLAIM.c.event_seq == stage.c.m_seq)
                            .values(values)).rowcount
     if updated != staged:
         raise StaleClaims(f"{staged - updated} of {staged} claims changed while this step ran; the chunk was "
                           "rolled back and will be taken again")
-    checkpoint("moves.before_events")
+
+
+def events_from_stage(conn: Connection, stage: Table, trigger: str, actor: Actor, on: date, now: datetime,
+                      run_id: str | None) -> None:
+    """The staged moves' events (format 2), in claim order."""
     conn.execute(insert(EVENT).from_select(
         ["claim_pk", "seq", "from_state", "to_state", "trigger", "actor", "role", "on", "at", "run_id",
          "reason", "prev_hash", "hash", "version", "money"],
-        select(stage.c.m_pk, stage.c.m_seq + 1, stage.c.m_from, stage.c.m_to,
-               literal(move.trigger, EVENT.c.trigger.type),
+        select(stage.c.m_pk, stage.c.m_seq + 1, stage.c.m_from, stage.c.m_to, literal(trigger, EVENT.c.trigger.type),
                literal(actor.name, EVENT.c.actor.type), literal(actor.role, EVENT.c.role.type),
                literal(on, EVENT.c.on.type), literal(now, EVENT.c.at.type),
                literal(run_id, EVENT.c.run_id.type), stage.c.m_reason, stage.c.m_prev, stage.c.m_hash,
                literal(EVENT_FORMAT, EVENT.c.version.type), stage.c.m_money)
         .order_by(stage.c.m_pk)))
-    for policy, to_state_, count in counts:
-        result.moved[(policy, to_state_)] += count
-    return staged

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, text
 
 from models.money import to_yuan
 from models.tables import CLAIM, EVENT, PAYMENT
@@ -95,3 +95,9 @@ def history(engine: Engine, claim_id: str) -> list[tuple[str, str, str]]:
         rows = conn.execute(select(EVENT).join(CLAIM, CLAIM.c.id == EVENT.c.claim_pk)
                             .where(CLAIM.c.claim_id == claim_id).order_by(EVENT.c.seq)).all()
     return [(e.from_state, e.to_state, e.trigger) for e in rows]
+
+
+def event_heads(engine: Engine) -> dict[int, str]:
+    """claim pk -> the head of its event chain"""
+    with engine.connect() as conn:
+        return {r.id: r.event_head for r in conn.execute(text("SELECT id, event_head FROM claim"))}

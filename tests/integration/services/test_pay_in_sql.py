@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, insert, select, text, update
+from sqlalchemy import Engine, insert, select, update
 
 from bench import databases
 from bench.product import run_lifecycle
@@ -29,6 +29,7 @@ from services.nightly.moves import event_hash_v2, money_text
 from services.nightly.runner import run_step
 from services.oversight.audit import verify
 from tests.factories import claim_row, insert_claims
+from tests.integration.services.conftest import event_heads
 
 CLERK = Actor("clerk", "clerk")
 DAY = date(2020, 6, 1)
@@ -46,10 +47,6 @@ def _spy(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
     monkeypatch.setattr(pay_in_sql, "write_orders", counted)
     return paid
 
-
-def _heads(engine: Engine) -> dict[int, str]:
-    with engine.connect() as conn:
-        return {r.id: r.event_head for r in conn.execute(text("SELECT id, event_head FROM claim"))}
 
 
 def _payments(engine: Engine) -> list[tuple[Any, ...]]:
@@ -83,7 +80,7 @@ def test_orders_in_sql_write_exactly_what_the_python_path_writes(
         run_lifecycle(python_only.engine, python_only.url, files, size=100, log=lambda _: None)
     assert paid["in_sql"] == in_sql  # the second run wrote no order in SQL
 
-    assert _heads(engine) == _heads(python_only.engine)
+    assert event_heads(engine) == event_heads(python_only.engine)
     assert [p[1:] for p in _payments(engine)] == [p[1:] for p in _payments(python_only.engine)]  # same order too
     assert differences(engine, python_only.engine, (tmp_path / "payments", tmp_path / "python-payments")) == []
     for side in (engine, python_only.engine):

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, insert, select, text, update
+from sqlalchemy import Engine, insert, select, update
 
 from bench import databases
 from bench.product import run_lifecycle
@@ -26,6 +26,7 @@ from services.nightly.moves import filing_event_heads, filing_money, parse_money
 from services.nightly.runner import run_step
 from services.oversight.audit import verify
 from tests.factories import claim_row, insert_claims
+from tests.integration.services.conftest import event_heads
 
 CLERK = Actor("clerk", "clerk")
 SQL_STEPS = (apply_inspections, close_postings, post)
@@ -44,10 +45,6 @@ def _spy(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
     monkeypatch.setattr(base, "move_in_sql", counted)
     return moved
 
-
-def _heads(engine: Engine) -> dict[int, str]:
-    with engine.connect() as conn:
-        return {r.id: r.event_head for r in conn.execute(text("SELECT id, event_head FROM claim"))}
 
 
 def test_moves_in_sql_write_exactly_what_the_python_path_writes(
@@ -73,7 +70,7 @@ def test_moves_in_sql_write_exactly_what_the_python_path_writes(
         run_lifecycle(python_only.engine, python_only.url, files, size=100, log=lambda _: None)
     assert dict(moved) == in_sql  # the second run took no move in SQL
 
-    assert _heads(engine) == _heads(python_only.engine)
+    assert event_heads(engine) == event_heads(python_only.engine)
     assert differences(engine, python_only.engine, (tmp_path / "payments", tmp_path / "python-payments")) == []
     for side in (engine, python_only.engine):
         assert verify(side).intact
