@@ -123,6 +123,24 @@ def parse_money(text: str) -> dict[str, str]:
     return dict(zip(MONEY_FIELDS, text.split("|"), strict=False))
 
 
+UNRECORDED_MONEY = "money_not_recorded"
+
+
+def unrecorded_money(row: Any) -> str | None:
+    """For a claim read with its last event (`LAST_EVENT_COLUMNS`): `money_not_recorded: …` naming the
+    columns that change only with an event (`EVENT_ONLY_MONEY`) but differ from what that event
+    recorded (format 2) — money or a payee edited by hand — else None. No order is written for such a
+    claim: it is set aside until the columns are put back or changed by a command that logs it."""
+    if getattr(row, "head_version", None) != 2:
+        return None
+    recorded = parse_money(row.head_money or "")
+    edited = [name for name in EVENT_ONLY_MONEY if money_value(getattr(row, name)) != recorded.get(name, "")]
+    if not edited:
+        return None
+    return (f"{UNRECORDED_MONEY}: {', '.join(edited)} differ from what the claim's last event recorded "
+            "(claims audit verify names the edit); no order until they are put back")
+
+
 def event_hash_v2(prev_hash: str, claim_pk: int, seq: int, from_state: str, to_state: str,
                   trigger: str, actor: str, role: str, on: date, run_id: str | None,
                   reason: str | None, money: str) -> str:

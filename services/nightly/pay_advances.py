@@ -26,6 +26,7 @@ from services.money.payee_check import payee_problem
 from services.money.payments import next_attempt, payments_of, send
 from services.nightly.base import CLAIM, ZERO, Batch, Run
 from services.nightly.grants import grants_in_range
+from services.nightly.moves import unrecorded_money
 from services.oversight.holds import hold_reason, open_holds, scan
 from services.settings import Settings
 from states.lifecycle import sources
@@ -66,6 +67,9 @@ def decide(conn: Connection, rows: list[Any], batch: Batch) -> None:
             continue
         if not batch.rules.in_force(row.policy):
             batch.set_aside(row, "policy_not_in_force")
+            continue
+        if (edited := unrecorded_money(row)) is not None:  # never pay an account edited by hand
+            batch.set_aside(row, edited)
             continue
         if row.advance_amount is not None:
             tried = earlier.get(row.id, [])

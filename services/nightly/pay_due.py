@@ -26,6 +26,7 @@ from services.money.payee_check import payee_problem
 from services.money.payments import send
 from services.nightly import pay_in_sql
 from services.nightly.base import CLAIM, Batch, Run
+from services.nightly.moves import unrecorded_money
 from services.nightly.rulebook import load_rulebook
 from services.nightly.steps import StepResult
 from services.oversight.holds import hold_reason, open_holds
@@ -62,6 +63,9 @@ def decide(conn: Connection, rows: list[Any], batch: Batch) -> None:
             continue
         if row.draft and not batch.rules.in_force(row.policy):
             batch.set_aside(row, "policy_not_in_force")
+            continue
+        if (edited := unrecorded_money(row)) is not None:  # never pay an amount or account edited by hand
+            batch.set_aside(row, edited)
             continue
         owing = row.amount - row.advance_paid - row.final_paid > 0
         if owing and (problem := payee_problem(row)) is not None:  # no order without a payee name and account

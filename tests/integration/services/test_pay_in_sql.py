@@ -176,3 +176,25 @@ def test_a_payee_name_a_spreadsheet_would_run_is_quoted_in_the_batch_file(
         rows = batch_rows(conn, batch)
     assert [row[6] for row in rows] == ['\'=HYPERLINK("http://x.cn","点我")', "'-王小明"]
     assert [row[9] for row in rows] == ["2000.00", "2000.00"]
+
+
+@pytest.mark.parametrize("path", ["sql", "python"])
+def test_an_amount_or_account_edited_by_hand_is_never_ordered(
+        engine: Engine, path: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CLAIMS_PAYMENT_DIR", str(tmp_path / "payments"))
+    _approved(engine, _claim(1), _claim(2), _claim(3))
+    with engine.begin() as conn:  # by hand, as someone with the database's password would
+        conn.execute(update(CLAIM).where(CLAIM.c.claim_id == "P2").values(amount=Decimal("20000.00")))
+        conn.execute(update(CLAIM).where(CLAIM.c.claim_id == "P3").values(bank_account="6.21700E+18"))
+    if path == "python":
+        monkeypatch.delattr(pay_due, "write_in_sql")
+
+    run_step(engine, "pay_due", DAY, "night-1")
+
+    with engine.connect() as conn:
+        claims = {c.claim_id: c for c in conn.execute(select(CLAIM))}
+        ordered = {r.claim_pk for r in conn.execute(select(PAYMENT.c.claim_pk))}
+    assert ordered == {claims["P1"].id}
+    assert claims["P2"].state == claims["P3"].state == "approved"
+    assert (claims["P2"].set_aside_reason or "").startswith("money_not_recorded: amount differ")
+    assert (claims["P3"].set_aside_reason or "").startswith("money_not_recorded: bank_account differ")
