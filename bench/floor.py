@@ -42,6 +42,8 @@ from intake.privacy import safe_cell
 from services.access.actors import SYSTEM
 from services.calendar import add_working_days
 from services.money.channel import BATCH_HEADERS, KIND_ZH
+from services.nightly import pay_due as pay_due_step
+from services.nightly.base import partition_size
 from services.settings import DEFAULT_CHUNK_SIZE, chunk_size, load_settings
 
 ORGANISATIONS = "('enterprise', 'institution')"
@@ -503,7 +505,7 @@ class Floor:
     def pay_due(self, conn: Connection, on: date, run_id: str) -> None:
         rest = "(c.amount - c.advance_paid - c.final_paid)"
         due = f"c.state = 'approved' AND {rest} > 0"
-        _partitions(conn, "pay_due", on, self.size)
+        _partitions(conn, "pay_due", on, partition_size(pay_due_step, self.size, load_settings()))
         _insert_payments(conn, source="claim c", where=due, kind="final", attempt="c.payment_attempt + 1",
                          amount=rest, status=ORDERED, note="NULL", on=on)
         transition(conn, source="claim c", where=due, to_state="'paid'", trigger="pay",

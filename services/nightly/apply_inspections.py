@@ -17,6 +17,8 @@ from services.nightly.sql_moves import SqlMove
 from services.settings import ANY, Settings
 from states.lifecycle import sources
 
+WRITES_IN_SQL = True
+"""its partitions are `sql_partition_factor` times larger (services.nightly.base.partition_size)"""
 STEP = "apply_inspections"
 COLUMNS = [*MOVE_COLUMNS, CLAIM.c.inspection_result, CLAIM.c.inspected_on, CLAIM.c.recovery_owed]
 FAILED = "inspection_failed"

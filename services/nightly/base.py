@@ -199,10 +199,22 @@ def _where(module: StepModule, run: Run, settings: Settings) -> Any:
     return condition
 
 
+def writes_in_sql(module: Any) -> bool:
+    """The step writes its usual moves in SQL (it declares `WRITES_IN_SQL`, and has `sql_moves` or
+    `write_in_sql`): only its unusual claims are read into Python."""
+    return bool(getattr(module, "WRITES_IN_SQL", False))
+
+
+def partition_size(module: Any, size: int, settings: Settings) -> int:
+    """Claims per partition of the step: `size`, times `sql_partition_factor` for a step that writes in SQL."""
+    return size * settings.sql_partition_factor if writes_in_sql(module) else size
+
+
 def person_partitions(engine: Engine, module: StepModule, run: Run, size: int,
                       settings: Settings | None = None) -> list[Partition]:
-    """Ranges of person_key holding about `size` of the step's claims each (one GROUP BY)."""
+    """Ranges of person_key holding about `partition_size` of the step's claims each (one GROUP BY)."""
     settings = settings or load_settings()
+    size = partition_size(module, size, settings)
     if (prepare := getattr(module, "prepare", None)) is not None:
         prepare(engine, run, settings)  # the first step's once-a-night work (pay_advances: signals)
     with engine.connect() as conn:

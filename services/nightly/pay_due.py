@@ -33,6 +33,8 @@ from services.oversight.holds import hold_reason, open_holds
 from services.settings import Settings
 from states.lifecycle import sources
 
+WRITES_IN_SQL = True
+"""its partitions are `sql_partition_factor` times larger (services.nightly.base.partition_size)"""
 STEP = "pay_due"
 KIND = "final"
 

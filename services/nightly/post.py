@@ -21,6 +21,8 @@ from services.nightly.sql_moves import SqlMove
 from services.settings import Settings
 from states.lifecycle import sources
 
+WRITES_IN_SQL = True
+"""its partitions are `sql_partition_factor` times larger (services.nightly.base.partition_size)"""
 STEP = "post"
 COLUMNS = MOVE_COLUMNS
 
