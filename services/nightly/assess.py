@@ -7,7 +7,8 @@ seed leaves open (`missing_parameter`) moves nothing: the claim is set aside, na
 again every night until a local override supplies the value.
 
 A person's claims are decided in (certificate date, filed date, claim id) order against the
-person's grants, counting those granted earlier in the same chunk.
+person's grants, counting those granted earlier in the same chunk (`decide` takes the chunk's rows
+in that order, `person_order`: a person's claims are next to each other).
 """
 
 from __future__ import annotations
@@ -98,7 +99,8 @@ def decide(conn: Connection, rows: list[Any], batch: Batch) -> None:
     refs = References(conn, rows)
     held = open_holds(conn, [r.id for r in rows])
     owed: list[tuple[Any, Any, str]] = []
-    for row in rows:
+    last = len(rows) - 1
+    for at, row in enumerate(rows):
         if row.id in held:  # an institution signal: a reviewer clears or confirms it first
             batch.set_aside(row, hold_reason(held[row.id]))
             continue
@@ -120,8 +122,9 @@ def decide(conn: Connection, rows: list[Any], batch: Batch) -> None:
                        amount=decision.amount, citations=citations_json(decision.citations),
                        decision_trace=trace_json(decision), draft=decision.draft, reasons="",
                        months_paid=decision.months_paid if row.months is not None else None)
-            history.setdefault(row.person_id, []).append(
-                grant_of(row, decision.amount, decision.months_paid if row.months is not None else None))
+            if at < last and rows[at + 1].person_id == row.person_id:  # a later claim of the person counts it
+                history.setdefault(row.person_id, []).append(
+                    grant_of(row, decision.amount, decision.months_paid if row.months is not None else None))
             holders.granted(row)
         else:
             _refuse(batch, row, decision.reasons, list(decision.citations), decision, owed)

@@ -12,7 +12,9 @@ from operator import attrgetter
 from typing import Any, Protocol
 
 from rules.decision import Decision, Grant
+from rules.engine import evaluate as _engine_evaluate
 from rules.record import RECORD_FIELDS, ClaimRecord
+from rules.run import ClaimFactsError
 
 
 class BadFacts(ValueError):
@@ -61,11 +63,9 @@ class Rulebook:
         return not pack.draft or bool(policy_in_force(pack, self.overrides))
 
     def evaluate(self, row: Any, history: Sequence[Grant]) -> Decision:
-        from rules.engine import evaluate
-        from rules.run import ClaimFactsError
-
+        pack = self._packs.get(row.policy) or self.pack(row.policy)
         try:
-            return evaluate(record_of(row), history, self.pack(row.policy), self.overrides)
+            return _engine_evaluate(record_of(row), history, pack, self.overrides)
         except ClaimFactsError as exc:
             raise BadFacts(str(exc)) from exc
 
