@@ -212,13 +212,14 @@ def batch_rows(conn: Connection, batch_id: int) -> list[list[str]]:
                           .join(CLAIM, CLAIM.c.id == PAYMENT.c.claim_pk))
              .where(BATCH_ORDER.c.batch_id == batch_id, PAYMENT.c.status != VOID).order_by(BATCH_ORDER.c.line))
     rows = []
-    for r in conn.execute(query):
-        cells = [r.reference, r.idempotency_key, r.policy, r.claim_id, KIND_ZH.get(r.kind, r.kind),
-                 r.payee_type, r.payee_name or "", r.payee_id, r.bank_account or "", f"{r.amount:.2f}",
-                 r.business_date.isoformat(), str(batch_id)]
+    batch, kinds, formula = str(batch_id), KIND_ZH, FORMULA_PREFIXES
+    for (reference, key, kind, amount, business_date, payee_type, payee_id, policy, claim_id, payee_name,
+         bank_account) in conn.execute(query).all():  # one fetch, not a round of the cursor per order
+        cells = [reference, key, policy, claim_id, kinds.get(kind, kind), payee_type, payee_name or "", payee_id,
+                 bank_account or "", f"{amount:.2f}", business_date.isoformat(), batch]
         # `intake.privacy.safe_cell` inline (a batch file is the release's largest write): a text that
         # a spreadsheet would take for a formula gets a leading quote
-        rows.append([("'" + cell if cell.startswith(FORMULA_PREFIXES) else cell) if type(cell) is str else str(cell)
+        rows.append([("'" + cell if cell.startswith(formula) else cell) if type(cell) is str else str(cell)
                      for cell in cells])
     return rows
 
