@@ -44,8 +44,10 @@ def find_claims(conn: Connection, refs: Iterable[tuple[str, str | None]],
     return found
 
 
-def one_claim(conn: Connection, claim_id: str, policy: str | None = None) -> Row[Any]:
-    matches = find_claims(conn, [(claim_id, policy)], [CLAIM])[(claim_id, policy)]
+def one_claim(conn: Connection, claim_id: str, policy: str | None = None, *,
+              columns: Sequence[Any] | None = None, source: Any = CLAIM) -> Row[Any]:
+    """The claim (every column, or `columns` from `source`), or ClaimNotFound / AmbiguousClaim."""
+    matches = find_claims(conn, [(claim_id, policy)], columns or [CLAIM], source)[(claim_id, policy)]
     if not matches:
         where = f" under {policy}" if policy else ""
         raise ClaimNotFound(f"no claim {claim_id}{where}; check the id (claims show ID)")

@@ -15,16 +15,18 @@ from decimal import Decimal
 from sqlalchemy import Engine, insert, select, update
 
 from intake.validate import text_problem
-from models.tables import OBJECTION
+from models.tables import CLAIM, OBJECTION
 from services.access.actors import Actor
 from services.access.roles import check_may_review, check_role
 from services.lookup import one_claim
 from services.money.payments import PAYMENT
 from services.money.recovery import recovery_rows
-from services.nightly.moves import plan_move, write_moves
+from services.nightly.moves import LAST_EVENT, LAST_EVENT_COLUMNS, now_of, plan_move, write_moves
 from states.lifecycle import IllegalTransition
 
 UPHELD = "objection_upheld"
+CLAIM_AND_HEAD = [CLAIM, *LAST_EVENT_COLUMNS]
+"""the claim read with its last event (from LAST_EVENT), so its move chains from this read (`now_of`) without another"""
 
 
 class ObjectionError(ValueError):
@@ -47,7 +49,7 @@ def raise_objection(engine: Engine, claim_id: str, *, reason: str, actor: Actor,
         raise ObjectionError(problem)
     check_role(actor)
     with engine.begin() as conn:
-        claim = one_claim(conn, claim_id, policy)
+        claim = one_claim(conn, claim_id, policy, columns=CLAIM_AND_HEAD, source=LAST_EVENT)
         if claim.state == "publicly_posted":
             if claim.posting_closes_on is not None and on > claim.posting_closes_on:
                 raise ObjectionError(f"claim {claim_id}'s posting window ended on {claim.posting_closes_on}; "
@@ -55,7 +57,7 @@ def raise_objection(engine: Engine, claim_id: str, *, reason: str, actor: Actor,
             if claim.state_on is not None and on < claim.state_on:
                 raise ObjectionError(f"claim {claim_id} was posted on {claim.state_on}, after {on}")
             move = plan_move(claim, "object", reason=f"objection: {reason}")
-            write_moves(conn, [move], actor=actor, on=on)
+            write_moves(conn, [move], actor=actor, on=on, known={claim.id: now_of(claim)})
         elif claim.state != "objected":
             raise IllegalTransition(claim_id, claim.state, "object",
                                     "objections are taken while the claim is on the posting notice")
@@ -71,7 +73,7 @@ def review_objection(engine: Engine, claim_id: str, *, uphold: bool, reason: str
     if problem := text_problem("reason", reason, free=True):
         raise ObjectionError(problem)
     with engine.begin() as conn:
-        claim = one_claim(conn, claim_id, policy)
+        claim = one_claim(conn, claim_id, policy, columns=CLAIM_AND_HEAD, source=LAST_EVENT)
         check_may_review(conn, actor, claim.id, claim.claim_id)
         open_ids = conn.execute(select(OBJECTION.c.id).where(
             OBJECTION.c.claim_pk == claim.id, OBJECTION.c.status == "open")).scalars().all()
@@ -86,7 +88,7 @@ def review_objection(engine: Engine, claim_id: str, *, uphold: bool, reason: str
         rows = recovery_rows(conn, [(claim, owed, f"{UPHELD}: advance paid back")], on)
         if rows:
             conn.execute(insert(PAYMENT), rows)
-        write_moves(conn, [move], actor=actor, on=on)
+        write_moves(conn, [move], actor=actor, on=on, known={claim.id: now_of(claim)})
         conn.execute(update(OBJECTION).where(OBJECTION.c.id.in_(open_ids)).values(
             status="upheld" if uphold else "dismissed", reviewer=actor.name, reviewed_on=on,
             review_reason=reason))
