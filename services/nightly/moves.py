@@ -12,6 +12,7 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import (
@@ -188,6 +189,8 @@ _EVENT_ONLY = frozenset(EVENT_ONLY_MONEY)
 
 _OTHER_MONEY = tuple((index, name) for index, name in enumerate(MONEY_FIELDS) if name not in _EVENT_ONLY)
 """the money columns that may change without an event, by position: taken as the claim holds them"""
+_OTHER_INDEXES = tuple(index for index, _ in _OTHER_MONEY)
+_OTHER_VALUES = attrgetter(*(name for _, name in _OTHER_MONEY))
 _FIELD_COUNT = len(MONEY_FIELDS)
 _MONEY_INDEX = {name: index for index, name in enumerate(MONEY_FIELDS)}
 
@@ -210,10 +213,11 @@ def now_of(row: Any) -> _Now:
     own read, `services.nightly.base.chunk_columns`, so `write_moves` need not read it again)."""
     if row.head_version != 2:
         return _Now(row.event_seq, row.event_head, [money_value(getattr(row, name)) for name in MONEY_FIELDS])
-    money = (row.head_money or "").split("|")
-    money += [""] * (_FIELD_COUNT - len(money))
-    for index, name in _OTHER_MONEY:
-        money[index] = money_value(getattr(row, name))
+    money = row.head_money.split("|") if row.head_money else []
+    if len(money) < _FIELD_COUNT:
+        money += [""] * (_FIELD_COUNT - len(money))
+    for index, value in zip(_OTHER_INDEXES, _OTHER_VALUES(row), strict=True):
+        money[index] = money_value(value)
     return _Now(row.event_seq, row.event_head, money)
 
 
@@ -241,11 +245,33 @@ def _money_after(move: Move, now: _Now) -> list[str]:
     so an edit by hand of a column that changes only with an event is not taken into the chain but
     stays a difference `claims audit verify` names."""
     values = list(now.money)
-    for name, value in move.changes.items():
-        index = _MONEY_INDEX.get(name)
-        if index is not None:
-            values[index] = money_value(value)
+    changes = move.changes
+    for name, index in _money_slots(tuple(changes)):
+        values[index] = money_value(changes[name])
     return values
+
+
+_SLOTS: dict[tuple[str, ...], tuple[tuple[str, int], ...]] = {}
+"""the changed columns of a move -> those that are money, with their place in the snapshot (a step's
+moves change the same few sets of columns)"""
+
+
+def _money_slots(names: tuple[str, ...]) -> tuple[tuple[str, int], ...]:
+    found = _SLOTS.get(names)
+    if found is None:
+        found = _SLOTS[names] = tuple((name, _MONEY_INDEX[name]) for name in names if name in _MONEY_INDEX)
+    return found
+
+
+_SORTED: dict[tuple[str, ...], tuple[str, ...]] = {}
+"""the changed columns of a move, as given -> sorted: a move's group in the staging table"""
+
+
+def _sorted_columns(names: tuple[str, ...]) -> tuple[str, ...]:
+    found = _SORTED.get(names)
+    if found is None:
+        found = _SORTED[names] = tuple(sorted(names))
+    return found
 
 
 def write_moves(conn: Connection, moves: Sequence[Move], *, actor: Actor, on: date,
@@ -273,6 +299,8 @@ def write_moves(conn: Connection, moves: Sequence[Move], *, actor: Actor, on: da
     unread = [m.claim_pk for m in ordered if m.claim_pk not in current]
     if unread:
         current.update(_money_now(conn, unread))
+    by = f"{name}|{role}|{on.isoformat()}|{run_id or ''}"  # event_hash_v2's fields that every move shares
+    sha256 = hashlib.sha256
     for move in ordered:
         now_row = current.get(move.claim_pk)
         if now_row is None or now_row.event_seq != move.seq:
@@ -281,15 +309,19 @@ def write_moves(conn: Connection, moves: Sequence[Move], *, actor: Actor, on: da
         head = now_row.event_head  # the chain as written (an earlier phase of this chunk included)
         after = _money_after(move, now_row)
         money = "|".join(after)
-        digest = event_hash_v2(head, move.claim_pk, move.seq + 1, move.from_state, move.to_state,
-                               move.trigger, name, role, on, run_id, move.reason, money)
+        digest = sha256(f"2|{head}|{move.claim_pk}|{move.seq + 1}|{move.from_state}|{move.to_state}|{move.trigger}|"
+                        f"{by}|{move.reason or ''}|{money}".encode()).hexdigest()
         current[move.claim_pk] = _Now(move.seq + 1, digest, after)
-        columns = tuple(sorted(move.changes))
+        columns = _sorted_columns(tuple(move.changes))
         group = groups.get(columns)
         if group is None:
             group = groups[columns] = len(groups)
         staged.append((move.claim_pk, move.seq, group, move.from_state, move.to_state, move.trigger,
                        move.reason, head, digest, money, columns, move.changes))
+    first = staged[0]
+    if first[8] != event_hash_v2(first[7], first[0], first[1] + 1, first[3], first[4], first[5], name, role, on,
+                                 run_id, first[6], first[9]):
+        raise AssertionError("write_moves' event hash no longer matches event_hash_v2")
     if len(staged) <= FEW_MOVES:
         updated = _update_one_by_one(conn, staged, on, now)
     else:
@@ -341,11 +373,12 @@ def _staged(conn: Connection, staged: list[tuple[Any, ...]], groups: dict[tuple[
     changed = [c.name for c in stage.c if c.name in wanted]  # table order: the INSERT's own order
     names = [*_MOVE_COLUMNS, *changed]
     slots = {c: (i, p) for i, (c, p) in enumerate(zip(changed, _processors(conn, changed), strict=True))}
+    placed = {columns: tuple((column, *slots[column]) for column in columns) for columns in groups}
+    width = len(changed)
     rows: list[tuple[Any, ...]] = []
     for *fixed, columns, changes in staged:
-        values: list[Any] = [None] * len(changed)
-        for column in columns:
-            index, processor = slots[column]
+        values: list[Any] = [None] * width
+        for column, index, processor in placed[columns]:
             value = changes[column]
             values[index] = value if processor is None or value is None else processor(value)
         rows.append((*fixed, *values))
@@ -460,7 +493,7 @@ def execute_many(conn: Connection, stmt: Any, rows: list[dict[str, Any]]) -> int
         rows = [{**defaults, **row} for row in rows]
     params: list[Any]
     if compiled.positional:
-        params = [tuple(p(row[n]) if p else row[n] for n, p in processors) for row in rows]
+        params = [tuple([p(row[n]) if p else row[n] for n, p in processors]) for row in rows]
     else:
         params = [{n: (p(row[n]) if p else row[n]) for n, p in processors} for row in rows]
     return int(conn.exec_driver_sql(str(compiled), params).rowcount)
