@@ -23,6 +23,7 @@ from models.tables import CLAIM, COMPLETION, INSPECTION, text_length
 from rules.record import LEVELS
 from services.access.actors import Actor, normalise
 from services.access.roles import check_role
+from services.gc_pause import gc_paused
 from services.lookup import LOOKUP_COLUMNS, find_claims
 from services.nightly.moves import (
     LAST_EVENT,
@@ -189,7 +190,7 @@ def record_inspections(engine: Engine, rows: Iterable[tuple[int, Mapping[str, An
     check_role(actor)
     report = RecordReport()
     for batch in _chunks(rows):
-        with engine.begin() as conn:
+        with engine.begin() as conn, gc_paused():  # services/gc_pause.py
             inserts: list[dict[str, Any]] = []
             moves = []
             resolved = _resolve(conn, batch, report, INSPECTABLE, "roster.state_inspection", INSPECTION_READ)
@@ -232,7 +233,7 @@ def record_completions(engine: Engine, rows: Iterable[tuple[int, Mapping[str, An
     check_role(actor)
     report = RecordReport()
     for batch in _chunks(rows):
-        with engine.begin() as conn:
+        with engine.begin() as conn, gc_paused():  # services/gc_pause.py
             inserts: list[dict[str, Any]] = []
             moves = []
             resolved = _resolve(conn, batch, report, COMPLETABLE, "roster.state_completion")

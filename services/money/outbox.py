@@ -48,6 +48,7 @@ from intake.messages import msg
 from intake.privacy import FORMULA_PREFIXES
 from models.tables import BATCH_ORDER, CLAIM, HANDOVER, OUTBOX_BATCH, PAYMENT
 from services.crash_drill import checkpoint
+from services.gc_pause import gc_paused
 from services.money.channel import BATCH_HEADERS, KIND_ZH, outbox_dir
 from services.nightly.lease import fence
 from services.settings import chunk_size
@@ -253,7 +254,7 @@ def write_batches(engine: Engine, out_dir: Path, *, actor: str = OUTBOX_ACTOR) -
             OUTBOX_BATCH.c.id.in_([b.id for b in unsent]), awaiting_release())).scalars()) if unsent else set()
     pending = [batch for batch in unsent if batch.id not in waiting]
     for batch in pending:
-        with engine.connect() as conn:
+        with engine.connect() as conn, gc_paused():  # services/gc_pause.py
             rows = batch_rows(conn, batch.id)
         _write(Path(out_dir) / batch.file_name, rows, copy=False)
         checkpoint("outbox.after_file")

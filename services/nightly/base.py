@@ -26,6 +26,7 @@ from models.tables import CLAIM
 from rules.decision import Decision, Grant
 from services.access.actors import SYSTEM, Actor
 from services.crash_drill import checkpoint
+from services.gc_pause import gc_paused
 from services.money.outbox import money_transaction
 from services.money.payments import PAYMENT
 from services.money.recovery import recovery_rows
@@ -241,7 +242,14 @@ def person_partitions(engine: Engine, module: StepModule, run: Run, size: int,
 def run_chunk(engine: Engine, module: StepModule, partition: Partition, run: Run,
               settings: Settings | None = None) -> StepResult:
     """One partition of one step in one transaction: the moves the lifecycle table decides alone
-    written in SQL (a step's `sql_moves`), then one SELECT of the rest, decide, bulk writes."""
+    written in SQL (a step's `sql_moves`), then one SELECT of the rest, decide, bulk writes — with
+    the cyclic garbage collector held (services/gc_pause.py)."""
+    with gc_paused():
+        return _run_chunk(engine, module, partition, run, settings)
+
+
+def _run_chunk(engine: Engine, module: StepModule, partition: Partition, run: Run,
+               settings: Settings | None) -> StepResult:
     settings = settings or load_settings()
     result = StepResult(module.STEP, chunks=1)
     checkpoint(f"{module.STEP}.chunk_start")

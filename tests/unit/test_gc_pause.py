@@ -1,0 +1,32 @@
+"""services/gc_pause.py: the collector is held inside the block and given back as it was."""
+
+from __future__ import annotations
+
+import gc
+
+import pytest
+
+from services.gc_pause import gc_paused
+
+
+def test_the_collector_is_held_inside_and_runs_again_after_even_on_error() -> None:
+    assert gc.isenabled()
+    with gc_paused():
+        assert not gc.isenabled()
+        with gc_paused():  # nested: the inner block does not give it back early
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), gc_paused():
+        raise RuntimeError("a chunk that fails")
+    assert gc.isenabled()
+
+
+def test_a_collector_held_by_the_caller_stays_held() -> None:
+    gc.disable()
+    try:
+        with gc_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
