@@ -28,6 +28,7 @@ REASON_ZH: dict[str, str] = {
     "missing_parameter": "政策未给出补贴标准，待本地确定",
     "policy_not_in_force": "政策为征求意见稿，尚未确认施行",
     "payee_incomplete": "收款人名称或银行账号（社保卡号）缺失，更正后拨付",
+    "money_not_recorded": "补贴金额或收款信息与最近一次留痕记录不一致（疑被直接改动），核实恢复前不拨付",
     "not_covered": "政策未规定该类别或等级的补贴",
     "condition_not_met": "不符合补贴条件（如就业时限、省内就业、在岗或吸纳就业时长）",
     "not_insured": "未参加失业保险或参保时间不足，不符合参保职工补贴条件",
