@@ -5,7 +5,8 @@ walks the youngest objects, and every so often all of them: at 100k claims its w
 chunk's live rows were 6 % of a night's cpu (docs/performance.md). The chunk's objects hold no
 cycles worth a collection — reference counting frees them when the chunk ends — so the collector
 is held while the chunk runs and given back after it; what cycles remain are collected then, as
-before.
+before. The collector is the process's: where a flow runs chunks in threads, their pauses overlap,
+and it runs again once the chunk that found it running ends (tests/unit/test_gc_pause.py).
 """
 
 from __future__ import annotations

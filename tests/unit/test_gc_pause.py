@@ -30,3 +30,14 @@ def test_a_collector_held_by_the_caller_stays_held() -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_overlapping_pauses_of_two_threads_leave_the_collector_running() -> None:
+    """The collector is the process's: chunks of a flow running in two threads overlap their pauses
+    in any order, and it runs again once both are done."""
+    first, second = gc_paused(), gc_paused()
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)  # the first chunk ends while the second still runs
+    second.__exit__(None, None, None)
+    assert gc.isenabled()
