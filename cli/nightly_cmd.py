@@ -34,7 +34,8 @@ def nightly(
     as_of: str | None = typer.Option(None, "--as-of", help="the business day to run, YYYY-MM-DD (required)"),
     chunk_size: int | None = typer.Option(
         None, "--chunk-size", min=1,
-        help="claims per partition (default: the chunk_size setting)"),
+        help="claims per partition (default: the chunk_size setting); the steps that write in SQL take "
+             "sql_partition_factor times as many (CLAIMS_SQL_PARTITION_FACTOR, default 10)"),
     workers: int | None = typer.Option(
         None, "--workers", min=1,
         help="partitions at once (default 1 on SQLite, 4 on PostgreSQL; CLAIMS_NIGHTLY_WORKERS)"),
