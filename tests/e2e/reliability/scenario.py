@@ -45,9 +45,12 @@ INSPECTOR = Actor("drill-inspector", "inspector")
 
 
 def night_env(payment_dir: Path) -> dict[str, str]:
-    """Settings every night of a drill runs with, in process and in the subprocesses."""
+    """Settings every night of a drill runs with, in process and in the subprocesses. Every step is cut
+    into partitions of CHUNK claims (`CLAIMS_SQL_PARTITION_FACTOR` 1: the steps that write in SQL too),
+    so a drill can kill a step between its partitions."""
     return {"CLAIMS_POSTING_WORKING_DAYS": "1", "CLAIMS_PAYMENT_DIR": str(payment_dir),
-            "CLAIMS_PAYMENT_CHANNEL": "file", "CLAIMS_NIGHTLY_LEASE_HOURS": LEASE_HOURS,
+            "CLAIMS_SQL_PARTITION_FACTOR": "1", "CLAIMS_PAYMENT_CHANNEL": "file",
+            "CLAIMS_NIGHTLY_LEASE_HOURS": LEASE_HOURS,
             "CLAIMS_LOCAL_OVERRIDES": "", "CLAIMS_SETTINGS": "", "CLAIMS_ACTORS": ""}
 
 
